@@ -1,0 +1,40 @@
+# The front door. `make report` sets everything up and runs the main job on the demo data;
+# `make test` runs the test suite. Either works first on a fresh clone.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+DEMO   := data/demo
+CYCLES := 2016-17 2017-18 2018-19
+
+.PHONY: report test lint demo-data clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
+	  echo "python3 -m venv is unavailable (Debian's python3-venv is not installed); using virtualenv"; \
+	  rm -rf $(VENV); \
+	  $(PYTHON) -m pip install --user --quiet virtualenv 2>/dev/null || \
+	    $(PYTHON) -m pip install --user --quiet --break-system-packages virtualenv; \
+	  $(PYTHON) -m virtualenv --quiet $(VENV); }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+report: $(STAMP)
+	@for c in $(CYCLES); do \
+	  $(BIN)/audit-analysis validate $(DEMO) --cycle $$c \
+	    --rejections-csv outputs/$$c/rejections.csv || exit $$?; \
+	done
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check audit_analysis tests
+	$(BIN)/ruff format --check audit_analysis tests
+
+demo-data: $(STAMP)
+	$(BIN)/audit-analysis demo-data --out $(DEMO)
+
+clean:
+	rm -rf $(VENV) outputs/*/ .pytest_cache

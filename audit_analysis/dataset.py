@@ -1,0 +1,563 @@
+"""``load_cycle``: a cycle's folder of audit returns into tidy, validated tables.
+
+The rules are CONTRACT.md's. Every standard row read from a return lands in exactly one
+of ``ratings`` or ``rejections``; a file that cannot be used is one rejection and takes
+no other file down with it. The case-identifier crosswalk of ``cases.csv`` is used here
+to resolve case IDs and never leaves this module.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import schemas
+from .agencies import resolve_agency
+from .cycles import normalise_cycle, parse_cycle
+from .exceptions import AuditDataError, CycleNotFoundError
+from .frameworks import Framework, load_framework
+from .ratings import CATEGORIES, RATING_DTYPE, parse_rating
+from .returns import (
+    CsvRowError,
+    RawRow,
+    ReturnFile,
+    ReturnFileError,
+    classify,
+    read_return,
+    read_table_csv,
+)
+from .text import cell_text, header_key, identifier_key, is_blank
+
+CASES_FILE = "cases.csv"
+RETURNS_DIR = "returns"
+_STANDARD = re.compile(r"^(?:s|std|standard)?\s*\.?\s*(\d{1,3})(?:\.0+)?$")
+
+
+@dataclass(frozen=True)
+class CycleData:
+    """What :func:`load_cycle` gives back. See CONTRACT.md for each table's columns."""
+
+    cycle: str
+    framework: Framework
+    ratings: pd.DataFrame
+    cases: pd.DataFrame
+    returns: pd.DataFrame
+    rejections: pd.DataFrame
+    folder: Path
+
+
+def parse_standard_number(value: object) -> int | None:
+    """``14``, ``14.0``, ``S14`` and ``Standard 14`` are standard 14; else None."""
+    if isinstance(value, bool) or is_blank(value):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and value > 0 else None
+    match = _STANDARD.match(cell_text(value).replace("\xa0", " ").strip().casefold())
+    if not match:
+        return None
+    number = int(match.group(1))
+    return number if number > 0 else None
+
+
+def find_cycle_folder(data_dir: str | Path, cycle: str) -> Path:
+    """``DATA/<cycle>``; a folder named in another spelling of the cycle also counts."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise CycleNotFoundError("no such data folder", file=str(data_dir))
+    exact = data_dir / cycle
+    if exact.is_dir():
+        return exact
+    for child in sorted(data_dir.iterdir()):
+        if child.is_dir() and parse_cycle(child.name) == cycle:
+            return child
+    raise CycleNotFoundError(f"no folder for cycle {cycle} (expected {exact})", file=str(data_dir))
+
+
+# --------------------------------------------------------------------------- cases
+
+
+class _Crosswalk:
+    """Case identifiers -> case_ref, per scheme and across all schemes."""
+
+    def __init__(self) -> None:
+        self.schemes: dict[str, dict[str, set[str]]] = {"caseref": {}}
+        self.names: dict[str, str] = {"caseref": "case_ref"}
+
+    def add(self, scheme: str, identifier: object, case_ref: str) -> None:
+        key = identifier_key(identifier)
+        if key:
+            self.schemes.setdefault(scheme, {}).setdefault(key, set()).add(case_ref)
+
+    def scheme_for(self, type_text: object) -> str | None:
+        key = header_key(type_text)
+        for candidate in (key, key + "id", key.removesuffix("id"), key.removesuffix("number")):
+            if candidate in self.schemes:
+                return candidate
+        return None
+
+    def resolve(self, case_id: object, case_id_type: object) -> tuple[str | None, str | None]:
+        """(case_ref, None) or (None, reason)."""
+        shown = cell_text(case_id).strip()
+        if is_blank(case_id):
+            return None, "no case ID"
+        key = identifier_key(case_id)
+        if not is_blank(case_id_type):
+            scheme = self.scheme_for(case_id_type)
+            if scheme is None:
+                known = ", ".join(self.names[s] for s in self.schemes)
+                return None, (
+                    f"case ID type {cell_text(case_id_type)!r} is not a column of "
+                    f"cases.csv (known: {known})"
+                )
+            matches = self.schemes[scheme].get(key, set())
+            where = f"in {self.names[scheme]}"
+        else:
+            matches = set().union(*(ids.get(key, set()) for ids in self.schemes.values()))
+            where = "in any identifier column"
+        if not matches:
+            return None, f"case ID {shown!r} matches no case in cases.csv ({where})"
+        if len(matches) > 1:
+            return None, (
+                f"case ID {shown!r} is ambiguous: it matches cases "
+                f"{', '.join(sorted(matches))} ({where}); give an unambiguous ID or its type"
+            )
+        return next(iter(matches)), None
+
+
+def _read_cases(folder: Path, rejections: list[dict]) -> tuple[pd.DataFrame, _Crosswalk]:
+    path = folder / CASES_FILE
+    if not path.is_file():
+        raise CycleNotFoundError(f"no {CASES_FILE}: the cohort is needed", file=str(folder))
+    try:
+        header, rows = read_table_csv(path)
+        columns = [header_key(h) for h in header]
+        if "caseref" not in columns:
+            raise ReturnFileError(
+                "no 'case_ref' column in the header row", value=", ".join(header)[:200]
+            )
+        table = list(rows)
+    except (ReturnFileError, OSError) as exc:
+        reason = getattr(exc, "reason", str(exc))
+        raise CycleNotFoundError(
+            reason, file=str(path), value=getattr(exc, "value", None)
+        ) from None
+
+    crosswalk = _Crosswalk()
+    index = {name: j for j, name in reversed(list(enumerate(columns)))}
+    scheme_columns = [
+        (j, name)
+        for j, name in enumerate(columns)
+        if name not in ("caseref", "priority", "age") and name
+    ]
+    for j, name in scheme_columns:
+        crosswalk.names.setdefault(name, header[j].strip())
+        crosswalk.schemes.setdefault(name, {})
+    records: list[dict] = []
+    seen: dict[str, int] = {}
+
+    def cell(cells: list[str], name: str) -> str:
+        j = index.get(name)
+        return cells[j].strip() if j is not None and j < len(cells) else ""
+
+    def reject(number: int, reason: str, value: object) -> None:
+        rejections.append(
+            {
+                "source_file": CASES_FILE,
+                "source_row": number,
+                "reason": reason,
+                "raw_value": cell_text(value),
+            }
+        )
+
+    for number, cells in table:
+        ref = cell(cells, "caseref")
+        if not ref:
+            reject(number, "row has no case_ref; the case is left out", ",".join(cells)[:200])
+            continue
+        if ref.casefold() in seen:
+            reject(
+                number,
+                f"duplicate case_ref {ref!r} (first on row {seen[ref.casefold()]}); "
+                "this row is left out",
+                ref,
+            )
+            continue
+        seen[ref.casefold()] = number
+        priority = cell(cells, "priority").casefold().replace(" ", "_").replace("-", "_")
+        if priority and priority not in schemas.PRIORITIES:
+            reject(
+                number,
+                f"case {ref}: priority is not one of "
+                f"{', '.join(schemas.PRIORITIES)}; the case is kept with no priority",
+                cell(cells, "priority"),
+            )
+            priority = ""
+        age_text = cell(cells, "age")
+        age = None
+        if age_text:
+            try:
+                age_value = float(age_text)
+                if not age_value.is_integer() or not 0 <= age_value <= 30:
+                    raise ValueError
+                age = int(age_value)
+            except ValueError:
+                reject(
+                    number,
+                    f"case {ref}: age is not a whole number of years from 0 to 30; "
+                    "the case is kept with no age",
+                    age_text,
+                )
+        records.append({"case_ref": ref, "priority": priority or None, "age": age})
+        crosswalk.add("caseref", ref, ref)
+        for j, name in scheme_columns:
+            if j < len(cells):
+                crosswalk.add(name, cells[j], ref)
+    cases = pd.DataFrame(records, columns=["case_ref", "priority", "age"])
+    cases = cases.astype({"case_ref": "str", "priority": "str", "age": "Int64"})
+    return cases, crosswalk
+
+
+# --------------------------------------------------------------------------- returns
+
+
+class _Loader:
+    def __init__(self, data_dir: Path, folder: Path, framework: Framework, crosswalk: _Crosswalk):
+        self.data_dir = data_dir
+        self.folder = folder
+        self.framework = framework
+        self.crosswalk = crosswalk
+        self.ratings: list[dict] = []
+        self.returns: list[dict] = []
+        self.rejections: list[dict] = []
+        self.kept: dict[tuple[str, str, int], tuple[str, int]] = {}
+        self.frameworks: dict[str, Framework] = {framework.cycle: framework}
+
+    # -- helpers
+    def reject(self, source: str, row: int | None, reason: str, value: object) -> None:
+        self.rejections.append(
+            {
+                "source_file": source,
+                "source_row": row,
+                "reason": reason,
+                "raw_value": None if value is None else cell_text(value),
+            }
+        )
+
+    def template(self, version: object) -> Framework | None:
+        cycle = parse_cycle(version)
+        if cycle is None:
+            return None
+        if cycle not in self.frameworks:
+            try:
+                self.frameworks[cycle] = load_framework(cycle, self.data_dir)
+            except AuditDataError:
+                return None
+        return self.frameworks[cycle]
+
+    # -- one file
+    def load_file(self, path: Path) -> None:
+        rel = path.relative_to(self.folder).as_posix()
+        record = {
+            "source_file": rel,
+            "agency": None,
+            "case_ref": None,
+            "form": "skipped",
+            "template_version": None,
+            "status": "skipped",
+            "rows": 0,
+        }
+        self.returns.append(record)
+        if classify(path) == "skipped":
+            return
+        try:
+            parsed = read_return(path)
+        except ReturnFileError as exc:
+            record["form"] = "bulk" if path.suffix.lower() == ".csv" else "toolkit"
+            record["status"] = "rejected"
+            where = f"sheet {exc.sheet!r}: " if exc.sheet else ""
+            self.reject(rel, None, where + exc.reason, exc.value)
+            return
+        except OSError as exc:
+            record["status"] = "rejected"
+            record["form"] = "bulk" if path.suffix.lower() == ".csv" else "toolkit"
+            self.reject(rel, None, f"cannot open the file ({exc.strerror or exc})", None)
+            return
+        record["form"] = parsed.form
+        if parsed.form == "toolkit":
+            self._toolkit(rel, parsed, record)
+        else:
+            self._bulk(rel, path, parsed, record)
+
+    def _toolkit(self, rel: str, parsed: ReturnFile, record: dict) -> None:
+        where = f"sheet {parsed.sheet!r}: "
+        head = parsed.header
+
+        def whole(reason: str, value: object) -> None:
+            record["status"] = "rejected"
+            self.reject(rel, None, where + reason, value)
+
+        agency = resolve_agency(head["agency"])
+        if agency is None:
+            return whole(
+                f"unknown agency {cell_text(head['agency'])!r}; name it by a code, full name "
+                "or abbreviation from the agency register",
+                head["agency"],
+            )
+        record["agency"] = agency
+        stated = head.get("audit_cycle")
+        if not is_blank(stated) and parse_cycle(stated) not in (None, self.framework.cycle):
+            return whole(
+                f"the return is for audit cycle {parse_cycle(stated)} but sits in the "
+                f"{self.framework.cycle} folder",
+                stated,
+            )
+        version = head.get("template_version")
+        template = self.framework if is_blank(version) else self.template(version)
+        if template is None:
+            return whole(
+                "unknown template version; expected a cycle with a framework, "
+                "such as " + self.framework.cycle,
+                version,
+            )
+        record["template_version"] = template.cycle
+        case_ref, case_problem = self.crosswalk.resolve(head["case_id"], head.get("case_id_type"))
+        record["case_ref"] = case_ref
+        accepted = self._rows(
+            rel,
+            parsed.rows,
+            where,
+            template,
+            agency,
+            case_ref,
+            case_problem,
+            head["case_id"],
+            record,
+        )
+        self._status(record, accepted, rel, where)
+
+    def _bulk(self, rel: str, path: Path, parsed: ReturnFile, record: dict) -> None:
+        where = f"sheet {parsed.sheet!r}: " if parsed.sheet else ""
+        parts = Path(rel).parts
+        folder_name = parts[-2] if len(parts) >= 3 else None  # returns/<folder>/file
+        folder_agency = resolve_agency(folder_name) if folder_name else None
+        if not parsed.has_agency_column and folder_agency is None:
+            record["status"] = "rejected"
+            reason = (
+                "no agency column, and the folder holding the file does not name an agency"
+                if folder_name is None
+                else f"no agency column, and the folder name {folder_name!r} is no agency "
+                "in the register"
+            )
+            self.reject(rel, None, where + reason, folder_name)
+            return
+        record["template_version"] = self.framework.cycle
+        accepted = self._rows(
+            rel,
+            parsed.rows,
+            where,
+            self.framework,
+            None,
+            None,
+            None,
+            None,
+            record,
+            folder_agency=folder_agency,
+        )
+        agencies = {r["agency"] for r in self.ratings[len(self.ratings) - accepted :]}
+        cases = {r["case_ref"] for r in self.ratings[len(self.ratings) - accepted :]}
+        record["agency"] = agencies.pop() if len(agencies) == 1 else None
+        record["case_ref"] = cases.pop() if len(cases) == 1 else None
+        self._status(record, accepted, rel, where)
+
+    def _status(self, record: dict, accepted: int, rel: str, where: str) -> None:
+        if record["rows"] == 0:
+            record["status"] = "rejected"
+            self.reject(rel, None, where + "the standards table has no rows", None)
+        elif accepted == record["rows"]:
+            record["status"] = "loaded"
+        elif accepted == 0:
+            record["status"] = "rejected"
+        else:
+            record["status"] = "partial"
+
+    def _rows(
+        self,
+        rel: str,
+        rows: Iterable[RawRow | CsvRowError],
+        where: str,
+        template: Framework,
+        agency: str | None,
+        case_ref: str | None,
+        case_problem: str | None,
+        case_id: object,
+        record: dict,
+        folder_agency: str | None = None,
+    ) -> int:
+        accepted = 0
+        cycle_fw = self.framework
+        for raw in rows:
+            if isinstance(raw, CsvRowError):
+                record["rows"] += 1
+                self.reject(rel, raw.row, raw.reason, None)
+                continue
+            number = parse_standard_number(raw.standard)
+            if number is None and raw.rating is None and (
+                raw.standard is not None or raw.evidence is None
+            ):
+                continue  # a note (text, no rating), or a row with no standard content
+            record["rows"] += 1
+
+            def reject(reason: str, value: object, row: RawRow = raw) -> None:
+                self.reject(rel, row.row, where + reason, value)
+
+            # Who and which case (bulk: per row; toolkit: the header block).
+            row_agency, row_case, problem, problem_value = agency, case_ref, case_problem, case_id
+            if record["form"] == "bulk":
+                if raw.agency is None:
+                    row_agency = folder_agency
+                    if row_agency is None:
+                        reject("no agency on this row", None)
+                        continue
+                else:
+                    row_agency = resolve_agency(raw.agency)
+                    if row_agency is None:
+                        reject(
+                            f"unknown agency {cell_text(raw.agency)!r}; name it by a code, "
+                            "full name or abbreviation from the agency register",
+                            raw.agency,
+                        )
+                        continue
+                row_case, problem = self.crosswalk.resolve(raw.case_id, raw.case_id_type)
+                problem_value = raw.case_id
+            if problem is not None:
+                reject(problem, problem_value)
+                continue
+            # Which standard, in this cycle's numbering.
+            if number is None:
+                if raw.standard is None:
+                    reject(
+                        "no standard number on a row with a rating or evidence",
+                        raw.rating if raw.rating is not None else raw.evidence,
+                    )
+                else:
+                    reject(
+                        "unreadable standard number (expected 14, S14 or Standard 14)", raw.standard
+                    )
+                continue
+            standard = template.by_number(number)
+            if standard is None:
+                reject(f"standard {number} is not in the {template.cycle} framework", raw.standard)
+                continue
+            target = standard if template is cycle_fw else cycle_fw.by_key(standard.key)
+            if target is None:
+                reject(
+                    f"standard {number} of the {template.cycle} template ({standard.key}) has "
+                    f"no counterpart in the {cycle_fw.cycle} framework",
+                    raw.standard,
+                )
+                continue
+            rating = parse_rating(raw.rating)
+            if rating is None:
+                reject(
+                    "unknown rating; expected exceeded, met, partially met, not met or n/a",
+                    raw.rating,
+                )
+                continue
+            key = (row_agency, row_case, target.number)
+            if key in self.kept:
+                kept_file, kept_row = self.kept[key]
+                reject(
+                    f"duplicate: {row_agency} already rated case {row_case} standard "
+                    f"{target.number} in {kept_file} row {kept_row}, which is kept",
+                    raw.rating,
+                )
+                continue
+            self.kept[key] = (rel, raw.row)
+            evidence = None if raw.evidence is None else cell_text(raw.evidence)
+            self.ratings.append(
+                {
+                    "cycle": cycle_fw.cycle,
+                    "agency": row_agency,
+                    "case_ref": row_case,
+                    "kloe": target.kloe,
+                    "standard": target.number,
+                    "standard_key": target.key,
+                    "rating": rating,
+                    "evidence": evidence,
+                    "source_file": rel,
+                    "source_row": raw.row,
+                }
+            )
+            accepted += 1
+        return accepted
+
+
+def _returns_files(folder: Path) -> list[Path]:
+    root = folder / RETURNS_DIR
+    if not root.is_dir():
+        return []
+    files = [p for p in root.rglob("*") if p.is_file()]
+    return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
+
+
+def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+def load_cycle(data_dir: str | Path, cycle: str) -> CycleData:
+    """Load one cycle's audit returns from ``data_dir/<cycle>/`` (CONTRACT.md).
+
+    Raises :class:`CycleNotFoundError` only when nothing usable can be read (no folder,
+    no ``cases.csv``). Every other problem is a row of ``rejections``.
+    """
+    cycle = normalise_cycle(cycle)
+    data_dir = Path(data_dir)
+    folder = find_cycle_folder(data_dir, cycle)
+    framework = load_framework(cycle, data_dir)
+    rejections: list[dict] = []
+    cases, crosswalk = _read_cases(folder, rejections)
+    loader = _Loader(data_dir, folder, framework, crosswalk)
+    loader.rejections = rejections
+    for path in _returns_files(folder):
+        loader.load_file(path)
+
+    ratings = _frame(loader.ratings, list(schemas.RATINGS.columns))
+    ratings = ratings.astype(
+        {
+            "cycle": "str",
+            "agency": "str",
+            "case_ref": "str",
+            "kloe": "int64",
+            "standard": "int64",
+            "standard_key": "str",
+            "source_file": "str",
+            "source_row": "int64",
+        }
+    )
+    ratings["rating"] = pd.Categorical(
+        ratings["rating"], categories=list(CATEGORIES), ordered=True
+    ).astype(RATING_DTYPE)
+    ratings["evidence"] = ratings["evidence"].astype("str").where(ratings["evidence"].notna())
+    returns = _frame(loader.returns, list(schemas.RETURNS.columns)).astype({"rows": "int64"})
+    for column in ("source_file", "agency", "case_ref", "form", "template_version", "status"):
+        returns[column] = returns[column].astype("str").where(returns[column].notna())
+    rejected = _frame(loader.rejections, list(schemas.REJECTIONS.columns))
+    rejected["source_row"] = rejected["source_row"].astype("Int64")
+    for column in ("source_file", "reason", "raw_value"):
+        rejected[column] = rejected[column].astype("str").where(rejected[column].notna())
+
+    return CycleData(
+        cycle=cycle,
+        framework=framework,
+        ratings=schemas.RATINGS.validate(ratings),
+        cases=schemas.CASES.validate(cases),
+        returns=schemas.RETURNS.validate(returns),
+        rejections=schemas.REJECTIONS.validate(rejected),
+        folder=folder,
+    )

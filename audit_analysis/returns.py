@@ -1,0 +1,398 @@
+"""Reading audit return files (CONTRACT.md forms 1 and 2) into raw rows.
+
+This module knows file formats only: where the header block and the standards table
+are in a toolkit workbook, where the header row of a bulk table is, how a CSV is
+decoded. It does not judge values (agency, case, standard, rating): ``dataset.py``
+does that, so both forms share one set of rules.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import python_calamine
+
+from .text import cell_text, header_key, is_blank, label_key
+
+# A real audit return is tens of kilobytes. Anything this large is a stray file:
+# it is rejected without being opened, so it can never exhaust memory.
+MAX_WORKBOOK_BYTES = 50 * 1024 * 1024
+# A CSV's header line longer than this is no audit table.
+MAX_HEADER_LINE_BYTES = 1024 * 1024
+# Blank lines tolerated before a CSV's header row.
+MAX_LEADING_BLANK_LINES = 1000
+
+STANDARD_HEADERS = {"standard", "std", "standardno", "standardnumber"}
+RATING_HEADERS = {"rating", "judgement", "judgment", "outcome"}
+EVIDENCE_HEADERS = {"evidence", "comments", "comment", "rationale"}
+CASE_ID_HEADERS = {"caseid"}
+CASE_ID_TYPE_HEADERS = {"caseidtype"}
+AGENCY_HEADERS = {"agency"}
+
+LABELS = {
+    "agency": "agency",
+    "case id": "case_id",
+    "case id type": "case_id_type",
+    "audit cycle": "audit_cycle",
+    "template version": "template_version",
+    "auditor": "auditor",
+    "date completed": "date_completed",
+}
+
+EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
+CSV_SUFFIXES = {".csv"}
+
+
+class ReturnFileError(Exception):
+    """A whole file cannot be used. ``reason`` is one line; ``sheet``/``value`` locate it."""
+
+    def __init__(self, reason: str, *, sheet: str | None = None, value: object = None):
+        super().__init__(reason)
+        self.reason = reason
+        self.sheet = sheet
+        self.value = value
+
+
+@dataclass
+class RawRow:
+    """One non-blank row below a standards header, values exactly as in the cell."""
+
+    row: int
+    standard: object
+    rating: object
+    evidence: object
+    agency: object = None
+    case_id: object = None
+    case_id_type: object = None
+
+
+@dataclass
+class ReturnFile:
+    form: str  # "toolkit" or "bulk"
+    sheet: str | None
+    rows: Iterator[RawRow]
+    header: dict[str, object] = field(default_factory=dict)
+    has_agency_column: bool = True
+
+
+def classify(path: Path) -> str:
+    """``excel``, ``csv`` or ``skipped`` for a file found under ``returns/``."""
+    name = path.name
+    if name.startswith("~$") or name.startswith("."):
+        return "skipped"
+    suffix = path.suffix.lower()
+    if suffix in EXCEL_SUFFIXES:
+        return "excel"
+    if suffix in CSV_SUFFIXES:
+        return "csv"
+    return "skipped"
+
+
+def skip_reason(path: Path) -> str:
+    if path.name.startswith("~$"):
+        return "Excel lock file (the workbook was open when copied)"
+    if path.name.startswith("."):
+        return "hidden file"
+    return f"not an audit return ({path.suffix or 'no extension'}); returns are .xlsx or .csv"
+
+
+# --------------------------------------------------------------------------- Excel
+
+
+def read_excel(path: Path) -> ReturnFile:
+    size = path.stat().st_size
+    if size > MAX_WORKBOOK_BYTES:
+        raise ReturnFileError(
+            f"file is {size / 1024**2:,.0f} MB, far larger than an audit return; not read"
+        )
+    if size == 0:
+        raise ReturnFileError("file is empty (0 bytes)")
+    with path.open("rb") as fh:
+        magic = fh.read(8)
+    if magic.startswith(b"\xd0\xcf\x11\xe0"):
+        raise ReturnFileError(
+            "workbook is password-protected (encrypted) or in the old .xls format; "
+            "save it as an unprotected .xlsx"
+        )
+    if not magic.startswith(b"PK"):
+        raise ReturnFileError("not an Excel workbook (the file is not an .xlsx zip package)")
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        sheets = []
+        for name in workbook.sheet_names:
+            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
+            sheets.append((name, rows))
+    except Exception as exc:  # calamine raises several types for damaged packages
+        detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise ReturnFileError(f"workbook is corrupt or unreadable ({detail})") from None
+    if not sheets or all(not any(not is_blank(c) for r in rows for c in r) for _, rows in sheets):
+        raise ReturnFileError("workbook has no data on any sheet")
+    return parse_workbook(sheets)
+
+
+def parse_workbook(sheets: list[tuple[str, list[list[object]]]]) -> ReturnFile:
+    """Find the toolkit or the bulk table among a workbook's sheets (cells as lists)."""
+    if len(sheets) == 1:
+        name, rows = sheets[0]
+        first = _first_nonblank(rows)
+        if first is not None and _is_bulk_header(rows[first]):
+            return _bulk_from_rows(name, rows, first)
+    found_labels = None
+    for name, rows in sheets:
+        header_row = _standards_header_row(rows)
+        labels = _labels(rows, stop=header_row)
+        if header_row is None:
+            if labels and found_labels is None:
+                found_labels = name
+            continue
+        if "agency" not in labels:
+            raise ReturnFileError("no 'Agency' label in the header block", sheet=name)
+        if "case_id" not in labels:
+            raise ReturnFileError("no 'Case ID' label in the header block", sheet=name)
+        for key, text in (("agency", "Agency"), ("case_id", "Case ID")):
+            if is_blank(labels[key]):
+                raise ReturnFileError(f"the '{text}' label has no value beside it", sheet=name)
+        columns = _columns(rows[header_row])
+        return ReturnFile(
+            form="toolkit",
+            sheet=name,
+            rows=_table_rows(rows, header_row, columns),
+            header=labels,
+        )
+    if found_labels is not None:
+        raise ReturnFileError(
+            "no standards table: no row holds both a 'Standard' and a 'Rating' heading "
+            "(is the table's header row missing?)",
+            sheet=found_labels,
+        )
+    raise ReturnFileError(
+        "no sheet holds an audit toolkit (labels 'Agency' and 'Case ID' and a table "
+        "headed 'Standard' and 'Rating') or a bulk table (a first row with case ID, "
+        "standard and rating columns)"
+    )
+
+
+def _first_nonblank(rows: list[list[object]]) -> int | None:
+    return next((i for i, r in enumerate(rows) if any(not is_blank(c) for c in r)), None)
+
+
+def _is_bulk_header(cells: list[object]) -> bool:
+    keys = {header_key(c) for c in cells}
+    return bool(keys & CASE_ID_HEADERS)
+
+
+def _standards_header_row(rows: list[list[object]]) -> int | None:
+    for i, cells in enumerate(rows):
+        keys = {header_key(c) for c in cells if isinstance(c, str)}
+        if keys & STANDARD_HEADERS and keys & RATING_HEADERS:
+            return i
+    return None
+
+
+def _labels(rows: list[list[object]], stop: int | None) -> dict[str, object]:
+    """Header-block labels found above ``stop``: the value is the next non-empty cell."""
+    found: dict[str, object] = {}
+    for cells in rows[: stop if stop is not None else len(rows)]:
+        for j, cell in enumerate(cells):
+            if not isinstance(cell, str):
+                continue
+            key = LABELS.get(label_key(cell))
+            if key is None or key in found:
+                continue
+            value = next((c for c in cells[j + 1 :] if not is_blank(c)), None)
+            found[key] = value
+    return found
+
+
+def _columns(cells: list[object]) -> dict[str, int]:
+    """Column index of each known heading (the first one wins)."""
+    wanted = {
+        "standard": STANDARD_HEADERS,
+        "rating": RATING_HEADERS,
+        "evidence": EVIDENCE_HEADERS,
+        "agency": AGENCY_HEADERS,
+        "case_id": CASE_ID_HEADERS,
+        "case_id_type": CASE_ID_TYPE_HEADERS,
+    }
+    columns: dict[str, int] = {}
+    for j, cell in enumerate(cells):
+        key = header_key(cell)
+        for name, synonyms in wanted.items():
+            if key in synonyms and name not in columns:
+                columns[name] = j
+    return columns
+
+
+def _pick(cells: list[object], j: int | None) -> object:
+    if j is None or j >= len(cells):
+        return None
+    value = cells[j]
+    return None if is_blank(value) else value
+
+
+def _table_rows(
+    rows: list[list[object]], header_row: int, columns: dict[str, int], first_row: int = 1
+) -> Iterator[RawRow]:
+    """Rows below the header. Row numbers are 1-based, as a spreadsheet shows them."""
+    for i in range(header_row + 1, len(rows)):
+        cells = rows[i]
+        if all(is_blank(c) for c in cells):
+            continue
+        yield RawRow(
+            row=i + first_row,
+            standard=_pick(cells, columns.get("standard")),
+            rating=_pick(cells, columns.get("rating")),
+            evidence=_pick(cells, columns.get("evidence")),
+            agency=_pick(cells, columns.get("agency")),
+            case_id=_pick(cells, columns.get("case_id")),
+            case_id_type=_pick(cells, columns.get("case_id_type")),
+        )
+
+
+def _bulk_from_rows(sheet: str | None, rows: list[list[object]], header_row: int) -> ReturnFile:
+    columns = _columns(rows[header_row])
+    _check_bulk_columns(columns, sheet, rows[header_row])
+    return ReturnFile(
+        form="bulk",
+        sheet=sheet,
+        rows=_table_rows(rows, header_row, columns),
+        has_agency_column="agency" in columns,
+    )
+
+
+def _check_bulk_columns(columns: dict[str, int], sheet: str | None, cells: list) -> None:
+    missing = [name for name in ("case_id", "standard", "rating") if name not in columns]
+    if missing:
+        shown = ", ".join(cell_text(c) for c in cells if not is_blank(c))
+        raise ReturnFileError(
+            "header row lacks the column(s) " + ", ".join(missing),
+            sheet=sheet,
+            value=shown[:200],
+        )
+
+
+# --------------------------------------------------------------------------- CSV
+
+
+def detect_encoding(path: Path) -> str:
+    """``utf-8-sig`` when the whole file is UTF-8 (BOM or not), else ``cp1252``.
+
+    Streams the file in chunks: never holds it whole in memory.
+    """
+    for encoding in ("utf-8-sig", "cp1252"):
+        decoder = codecs.getincrementaldecoder(encoding)()
+        try:
+            with path.open("rb") as fh:
+                while chunk := fh.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+            return encoding
+        except UnicodeDecodeError:
+            continue
+    raise ReturnFileError("not text: the file is neither UTF-8 nor Windows-1252")
+
+
+def _sniff_header(path: Path) -> tuple[int, str, str]:
+    """Read only the first non-blank line: (row number, decoded line, delimiter)."""
+    with path.open("rb") as fh:
+        for number in range(1, MAX_LEADING_BLANK_LINES + 1):
+            raw = fh.readline(MAX_HEADER_LINE_BYTES + 1)
+            if not raw:
+                raise ReturnFileError("file is empty: no header row")
+            if len(raw) > MAX_HEADER_LINE_BYTES and not raw.endswith(b"\n"):
+                raise ReturnFileError("first line is over 1 MB long: not a CSV table")
+            if number == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                line = raw.decode("cp1252", errors="replace")
+            if line.strip().strip(",;\t"):
+                delimiter = ","
+                if line.count(";") > line.count(",") and line.count(";") > 0:
+                    delimiter = ";"
+                elif line.count("\t") > line.count(","):
+                    delimiter = "\t"
+                return number, line, delimiter
+    raise ReturnFileError(f"no header row in the first {MAX_LEADING_BLANK_LINES} lines")
+
+
+def read_csv(path: Path) -> ReturnFile:
+    header_number, line, delimiter = _sniff_header(path)
+    header = next(csv.reader([line], delimiter=delimiter), [])
+    columns = _columns(header)
+    _check_bulk_columns(columns, None, header)
+    encoding = detect_encoding(path)
+    return ReturnFile(
+        form="bulk",
+        sheet=None,
+        rows=_csv_rows(path, encoding, delimiter, header_number, columns),
+        has_agency_column="agency" in columns,
+    )
+
+
+class CsvRowError(Exception):
+    def __init__(self, row: int, reason: str):
+        super().__init__(reason)
+        self.row = row
+        self.reason = reason
+
+
+def _csv_rows(
+    path: Path, encoding: str, delimiter: str, header_number: int, columns: dict[str, int]
+) -> Iterator[RawRow | CsvRowError]:
+    with path.open("r", encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        number = 0
+        while True:
+            number += 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                if number > header_number:
+                    yield CsvRowError(number, f"unreadable CSV line ({exc})")
+                continue
+            if number <= header_number or all(is_blank(c) for c in cells):
+                continue
+            yield RawRow(
+                row=number,
+                standard=_pick(cells, columns.get("standard")),
+                rating=_pick(cells, columns.get("rating")),
+                evidence=_pick(cells, columns.get("evidence")),
+                agency=_pick(cells, columns.get("agency")),
+                case_id=_pick(cells, columns.get("case_id")),
+                case_id_type=_pick(cells, columns.get("case_id_type")),
+            )
+
+
+def read_table_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """A plain CSV table (``cases.csv``): its header cells and numbered data rows."""
+    header_number, line, delimiter = _sniff_header(path)
+    header = next(csv.reader([line], delimiter=delimiter), [])
+    encoding = detect_encoding(path)
+
+    def rows() -> Iterator[tuple[int, list[str]]]:
+        with path.open("r", encoding=encoding, newline="") as fh:
+            for number, cells in enumerate(csv.reader(fh, delimiter=delimiter), start=1):
+                if number > header_number and not all(is_blank(c) for c in cells):
+                    yield number, cells
+
+    return header, rows()
+
+
+def read_return(path: Path) -> ReturnFile:
+    kind = classify(path)
+    if kind == "excel":
+        return read_excel(path)
+    if kind == "csv":
+        return read_csv(path)
+    raise ReturnFileError(skip_reason(path))
+
+
+__all__ = ["CsvRowError", "RawRow", "ReturnFile", "ReturnFileError", "read_return"]

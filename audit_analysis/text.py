@@ -1,0 +1,59 @@
+"""Small text normalisations shared by every reader (CONTRACT.md's matching rules)."""
+
+from __future__ import annotations
+
+import math
+import re
+
+_SPACES = re.compile(r"\s+")
+
+
+def is_blank(value: object) -> bool:
+    """True for None, NaN, and strings holding only whitespace (non-breaking too)."""
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.replace("\xa0", " ").strip()
+
+
+def cell_text(value: object) -> str:
+    """A cell as the text a person sees: whole floats lose their ``.0``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value).upper()
+    if isinstance(value, float):
+        if math.isnan(value):
+            return ""
+        if value.is_integer():
+            return str(int(value))
+        return repr(value)
+    return str(value)
+
+
+def header_key(value: object) -> str:
+    """Header names match ignoring case, spaces and underscores (``CareFirst ID``)."""
+    text = cell_text(value).replace("\xa0", " ").strip().casefold()
+    return re.sub(r"[\s_]+", "", text)
+
+
+def label_key(value: object) -> str:
+    """Header-block labels: case-insensitive, trailing colon ignored, spaces collapsed."""
+    text = cell_text(value).replace("\xa0", " ").strip().casefold()
+    text = text.rstrip(":").strip()
+    return _SPACES.sub(" ", text)
+
+
+def identifier_key(value: object) -> str:
+    """Case identifiers match as text, ignoring case and surrounding spaces;
+    a whole number Excel stored as ``100231.0`` is ``100231``."""
+    text = cell_text(value).replace("\xa0", " ").strip()
+    if re.fullmatch(r"[+-]?\d+\.0+", text):
+        text = text.split(".")[0]
+    return text.casefold()
+
+
+def name_key(value: object) -> str:
+    """Agency names match ignoring case and surrounding spaces."""
+    return _SPACES.sub(" ", cell_text(value).replace("\xa0", " ").strip()).casefold()

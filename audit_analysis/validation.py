@@ -1,0 +1,123 @@
+"""What ``audit-analysis validate`` reports: what was loaded and everything rejected."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from .dataset import CycleData
+from .ratings import MET_OR_BETTER
+from .returns import skip_reason
+
+
+def agency_summary(data: CycleData) -> pd.DataFrame:
+    """Per agency: returns, cases, ratings, template versions and evidence rate.
+
+    ``evidence_rate`` is the share of met-or-exceeded ratings that carry evidence
+    (the report's section 2.3.4: a bare "met" cannot be checked).
+    """
+    returns = data.returns[data.returns["form"] != "skipped"]
+    ratings = data.ratings
+    rows = []
+    agencies = sorted(set(returns["agency"].dropna()) | set(ratings["agency"]))
+    for agency in agencies:
+        mine = returns[returns["agency"] == agency]
+        rated = ratings[ratings["agency"] == agency]
+        from_files = set(rated["source_file"]) | set(mine["source_file"])
+        versions = (
+            data.returns[data.returns["source_file"].isin(from_files)]["template_version"]
+            .dropna()
+            .value_counts()
+            .sort_index()
+        )
+        positive = rated[rated["rating"].isin(MET_OR_BETTER)]
+        rows.append(
+            {
+                "agency": agency,
+                "returns": len(from_files),
+                "cases": rated["case_ref"].nunique(),
+                "ratings": len(rated),
+                "rejected_rows": int(data.rejections["source_file"].isin(from_files).sum()),
+                "template_versions": ", ".join(
+                    f"{v} ({n})" if len(versions) > 1 else v for v, n in versions.items()
+                ),
+                "evidence_rate": (
+                    positive["evidence"].notna().mean() if len(positive) else float("nan")
+                ),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def format_report(data: CycleData) -> str:
+    """The plain-text report ``validate`` prints."""
+    lines: list[str] = []
+    returns, rejections = data.returns, data.rejections
+    status = returns["status"].value_counts()
+    lines.append(f"Audit cycle {data.cycle}: {data.folder}")
+    if data.framework.reconstructed:
+        lines.append(f"  framework {data.cycle} is a reconstruction (see its file's note)")
+    priorities = data.cases["priority"].value_counts()
+    lines.append(
+        f"Cases: {len(data.cases)}"
+        + (
+            " (" + ", ".join(f"{p} {n}" for p, n in priorities.items()) + ")"
+            if len(priorities)
+            else ""
+        )
+    )
+    lines.append(
+        f"Files: {len(returns)} found: "
+        + ", ".join(f"{status.get(s, 0)} {s}" for s in ("loaded", "partial", "rejected", "skipped"))
+    )
+    whole = rejections["source_row"].isna().sum()
+    lines.append(
+        f"Ratings: {len(data.ratings)} accepted; {len(rejections) - whole} rows rejected; "
+        f"{whole} files rejected whole"
+    )
+    summary = agency_summary(data)
+    if len(summary):
+        lines.append("")
+        lines.append("Per agency (evidence rate: met or exceeded ratings that give evidence)")
+        shown = summary.copy()
+        shown["evidence_rate"] = shown["evidence_rate"].map(
+            lambda v: "-" if pd.isna(v) else f"{v:.0%}"
+        )
+        lines.append(shown.to_string(index=False))
+    skipped = returns[returns["status"] == "skipped"]["source_file"]
+    if len(skipped):
+        lines.append("")
+        lines.append(f"Skipped files ({len(skipped)})")
+        for name in skipped:
+            lines.append(f"  {name}: {skip_reason(Path(name))}")
+    if len(rejections):
+        lines.append("")
+        lines.append(f"Rejections ({len(rejections)}; one line per file and reason)")
+        for (source, reason, value), group in _grouped(rejections):
+            rows = [int(r) for r in group if not pd.isna(r)]
+            where = source + (f", {_rows_text(rows)}" if rows else "")
+            shown = "" if value == "" else f" [value: {value!r}]"
+            lines.append(f"  {where}: {reason}{shown}")
+    return "\n".join(lines)
+
+
+def _grouped(rejections: pd.DataFrame) -> list[tuple[tuple[str, str, str], list]]:
+    """Consecutive rejections of one file with one reason and value, as one entry."""
+    groups: list[tuple[tuple[str, str, str], list]] = []
+    for r in rejections.itertuples(index=False):
+        value = "" if pd.isna(r.raw_value) else str(r.raw_value)
+        key = (r.source_file, r.reason, value)
+        if groups and groups[-1][0] == key:
+            groups[-1][1].append(r.source_row)
+        else:
+            groups.append((key, [r.source_row]))
+    return groups
+
+
+def _rows_text(rows: list[int]) -> str:
+    if len(rows) == 1:
+        return f"row {rows[0]}"
+    if rows == list(range(rows[0], rows[-1] + 1)):
+        return f"rows {rows[0]}-{rows[-1]}"
+    return "rows " + ", ".join(str(r) for r in rows)

@@ -1,0 +1,110 @@
+"""Builders for small synthetic cycles. Every identifier here is invented."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+CASES_HEADER = ["case_ref", "priority", "age", "CareFirst ID", "tribal_id", "initials"]
+CASES = [
+    ["C01", "early_help", "4", "900101", "TR-101", "AB"],
+    ["C02", "neglect", "9", "900102", "TR-102", "JS"],
+    ["C03", "exploitation", "15", "900103", "TR-103", "JS"],
+    ["C04", "exploitation", "16", "", "TR-104", "KM"],
+]
+
+
+def write_cases(folder: Path, rows=None, header=None) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / "cases.csv"
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header or CASES_HEADER)
+        writer.writerows(CASES if rows is None else rows)
+    return path
+
+
+def write_toolkit(
+    path: Path,
+    rows,
+    *,
+    header=None,
+    agency="WMP",
+    case_id="C01",
+    case_id_type=None,
+    template_version=None,
+    audit_cycle=None,
+    table_header=("KLOE", "Standard", "Wording", "Rating", "Evidence"),
+    title_rows=2,
+    label_col=2,
+    sheet_title="Audit",
+    extra_sheets=("Guidance",),
+) -> Path:
+    """A toolkit workbook. ``rows`` are (standard, rating, evidence) tuples, or None for a
+    blank row; standard/rating/evidence go under the Standard/Rating/Evidence headings."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = openpyxl.Workbook()
+    for name in extra_sheets:
+        guide = wb.create_sheet(name, 0)
+        guide["A1"] = "Guidance: rate each standard. Standard Rating"  # not a table
+    ws = wb.active if not extra_sheets else wb.create_sheet(sheet_title)
+    ws.title = sheet_title
+    r = 1
+    for _ in range(title_rows):
+        ws.cell(r, 1, "Multi-agency case audit toolkit (synthetic test)")
+        r += 1
+    labels = header if header is not None else [
+        ("Agency:", agency),
+        ("Case ID", case_id),
+        ("Case ID type:", case_id_type),
+        ("Audit cycle", audit_cycle),
+        ("Template version", template_version),
+        ("Auditor", "Test Auditor"),
+    ]
+    for label, value in labels:
+        ws.cell(r, label_col, label)
+        if value is not None:
+            ws.cell(r, label_col + 2, value)  # a gap: value is the next non-empty cell
+        r += 1
+    r += 1
+    if table_header:
+        for j, heading in enumerate(table_header, start=1):
+            ws.cell(r, j, heading)
+        r += 1
+    positions = {h.casefold(): j for j, h in enumerate(table_header or (), start=1)}
+    col_std = positions.get("standard", 2)
+    col_rating = next((positions[k] for k in ("rating", "judgement", "outcome") if k in positions), 4)
+    col_ev = next((positions[k] for k in ("evidence", "comments", "rationale") if k in positions), 5)
+    for item in rows:
+        if item is not None:
+            standard, rating, evidence = (tuple(item) + (None, None))[:3]
+            if standard is not None:
+                ws.cell(r, col_std, standard)
+            if rating is not None:
+                ws.cell(r, col_rating, rating)
+            if evidence is not None:
+                ws.cell(r, col_ev, evidence)
+        r += 1
+    wb.save(path)
+    return path
+
+
+def write_bulk_csv(path: Path, header, rows, encoding="utf-8") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding=encoding) as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+@pytest.fixture
+def cycle_dir(tmp_path: Path) -> Path:
+    """``tmp/data/2018-19`` with the small cohort above and an empty returns folder."""
+    folder = tmp_path / "data" / "2018-19"
+    write_cases(folder)
+    (folder / "returns").mkdir()
+    return folder
