@@ -56,14 +56,18 @@ def write_toolkit(
     for _ in range(title_rows):
         ws.cell(r, 1, "Multi-agency case audit toolkit (synthetic test)")
         r += 1
-    labels = header if header is not None else [
-        ("Agency:", agency),
-        ("Case ID", case_id),
-        ("Case ID type:", case_id_type),
-        ("Audit cycle", audit_cycle),
-        ("Template version", template_version),
-        ("Auditor", "Test Auditor"),
-    ]
+    labels = (
+        header
+        if header is not None
+        else [
+            ("Agency:", agency),
+            ("Case ID", case_id),
+            ("Case ID type:", case_id_type),
+            ("Audit cycle", audit_cycle),
+            ("Template version", template_version),
+            ("Auditor", "Test Auditor"),
+        ]
+    )
     for label, value in labels:
         ws.cell(r, label_col, label)
         if value is not None:
@@ -76,8 +80,12 @@ def write_toolkit(
         r += 1
     positions = {h.casefold(): j for j, h in enumerate(table_header or (), start=1)}
     col_std = positions.get("standard", 2)
-    col_rating = next((positions[k] for k in ("rating", "judgement", "outcome") if k in positions), 4)
-    col_ev = next((positions[k] for k in ("evidence", "comments", "rationale") if k in positions), 5)
+    col_rating = next(
+        (positions[k] for k in ("rating", "judgement", "outcome") if k in positions), 4
+    )
+    col_ev = next(
+        (positions[k] for k in ("evidence", "comments", "rationale") if k in positions), 5
+    )
     for item in rows:
         if item is not None:
             standard, rating, evidence = (tuple(item) + (None, None))[:3]

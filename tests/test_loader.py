@@ -79,8 +79,9 @@ def test_cases_headers_match_ignoring_case_spaces_underscores(tmp_path):
         folder,
         header=["Case Ref", "PRIORITY", " Age ", "CareFirst ID", "Tribal_ID", "Initials"],
     )
-    write_toolkit(folder / RETURNS / "a.xlsx", [(1, "met", "e")], case_id="TR-103",
-                  case_id_type="tribal id")
+    write_toolkit(
+        folder / RETURNS / "a.xlsx", [(1, "met", "e")], case_id="TR-103", case_id_type="tribal id"
+    )
     data = load_cycle(tmp_path, "2018-19")
     assert list(data.ratings["case_ref"]) == ["C03"]
     assert list(data.cases.columns) == ["case_ref", "priority", "age"]
@@ -119,37 +120,52 @@ def test_duplicate_case_ref_and_bad_fields_in_cases_csv_are_logged(tmp_path):
 
 
 def test_toolkit_parts_are_found_by_label_wherever_they_are(cycle_dir):
-    path = write_toolkit(cycle_dir / RETURNS / "a.xlsx", [(1, "met", "e")], title_rows=5,
-                         label_col=6,
-                         table_header=("Notes", "KLOE", "x", "Standard", "Text", "Outcome",
-                                       "Rationale"))
+    path = write_toolkit(
+        cycle_dir / RETURNS / "a.xlsx",
+        [(1, "met", "e")],
+        title_rows=5,
+        label_col=6,
+        table_header=("Notes", "KLOE", "x", "Standard", "Text", "Outcome", "Rationale"),
+    )
     wb = openpyxl.load_workbook(path)
     ws = wb["Audit"]
     ws.merge_cells("F6:G6")  # label merged over its neighbour: value is still found
     wb.save(path)
     data = load(cycle_dir)
     assert data.ratings.loc[0, ["agency", "case_ref", "standard", "evidence"]].tolist() == [
-        "WMP", "C01", 1, "e"]
+        "WMP",
+        "C01",
+        1,
+        "e",
+    ]
 
 
 @pytest.mark.parametrize("rating_heading", ["Rating", "Judgement", "Outcome", "RATING"])
 @pytest.mark.parametrize("evidence_heading", ["Evidence", "Comments", "Rationale"])
 def test_toolkit_heading_synonyms(cycle_dir, rating_heading, evidence_heading):
-    write_toolkit(cycle_dir / RETURNS / "a.xlsx", [(7, "met", "why")],
-                  table_header=("Standard", rating_heading, evidence_heading))
+    write_toolkit(
+        cycle_dir / RETURNS / "a.xlsx",
+        [(7, "met", "why")],
+        table_header=("Standard", rating_heading, evidence_heading),
+    )
     data = load(cycle_dir)
     assert data.ratings.loc[0, ["standard", "rating", "evidence"]].tolist() == [7, "met", "why"]
 
 
 def test_labels_ignore_case_and_trailing_colon(cycle_dir):
-    header = [("AGENCY :", "wmp"), ("case id:", "C02"), ("CASE ID TYPE", "case_ref"),
-              ("audit cycle:", "2018/19")]
+    header = [
+        ("AGENCY :", "wmp"),
+        ("case id:", "C02"),
+        ("CASE ID TYPE", "case_ref"),
+        ("audit cycle:", "2018/19"),
+    ]
     write_toolkit(cycle_dir / RETURNS / "a.xlsx", [(1, "met", "e")], header=header)
     assert load(cycle_dir).ratings.loc[0, ["agency", "case_ref"]].tolist() == ["WMP", "C02"]
 
 
-@pytest.mark.parametrize("written", [14, 14.0, "14", "14.0", "S14", "s 14", "Standard 14",
-                                     " standard 14 "])
+@pytest.mark.parametrize(
+    "written", [14, 14.0, "14", "14.0", "S14", "s 14", "Standard 14", " standard 14 "]
+)
 def test_standard_number_forms(cycle_dir, written):
     write_toolkit(cycle_dir / RETURNS / "a.xlsx", [(written, "met", "e")])
     assert load(cycle_dir).ratings["standard"].tolist() == [14]
@@ -186,8 +202,11 @@ def test_blank_rows_and_notes_are_skipped_and_bad_standards_rejected(cycle_dir):
 
 
 def test_other_sheets_are_ignored_and_the_toolkit_may_be_on_any_sheet(cycle_dir):
-    write_toolkit(cycle_dir / RETURNS / "a.xlsx", [(1, "met", "e")],
-                  extra_sheets=("Guidance", "Lists", "Cover"))
+    write_toolkit(
+        cycle_dir / RETURNS / "a.xlsx",
+        [(1, "met", "e")],
+        extra_sheets=("Guidance", "Lists", "Cover"),
+    )
     data = load(cycle_dir)
     assert len(data.ratings) == 1 and data.rejections.empty
 
@@ -229,8 +248,15 @@ def test_a_table_with_no_rows_is_rejected(cycle_dir):
 def test_last_years_template_is_renumbered_by_key(cycle_dir):
     # 2017-18 numbering: 1-4 information sharing (today 5-8), 5-8 thresholds (today 1-4),
     # 13 SMART plans (13), 14-17 (today 15-18), 22-23 dispute resolution (today 23-24).
-    rows = [(1, "met", "a"), (5, "unmet", "b"), (13, "met", "c"), (14, "met", "d"),
-            (17, "met", "e"), (18, "met", "f"), (23, "exceeded", "g")]
+    rows = [
+        (1, "met", "a"),
+        (5, "unmet", "b"),
+        (13, "met", "c"),
+        (14, "met", "d"),
+        (17, "met", "e"),
+        (18, "met", "f"),
+        (23, "exceeded", "g"),
+    ]
     write_toolkit(cycle_dir / RETURNS / "old.xlsx", rows, template_version="2017/18")
     data = load(cycle_dir)
     got = dict(zip(data.ratings["evidence"], data.ratings["standard"], strict=True))
@@ -243,12 +269,17 @@ def test_last_years_template_is_renumbered_by_key(cycle_dir):
 def test_a_standard_with_no_counterpart_in_the_cycle_is_rejected(tmp_path):
     folder = tmp_path / "2017-18"
     write_cases(folder)
-    write_toolkit(folder / RETURNS / "new.xlsx", [(14, "met", "a"), (15, "met", "b")],
-                  template_version="2018-19")
+    write_toolkit(
+        folder / RETURNS / "new.xlsx",
+        [(14, "met", "a"), (15, "met", "b")],
+        template_version="2018-19",
+    )
     data = load_cycle(tmp_path, "2017-18")
     assert data.ratings["standard"].tolist() == [14]  # today's 15 is 2017-18's 14
-    assert "standard 14 of the 2018-19 template (roles-in-complex-cases) has no counterpart" in (
-        data.rejections.loc[0, "reason"])
+    assert (
+        "standard 14 of the 2018-19 template (roles-in-complex-cases) has no counterpart"
+        in (data.rejections.loc[0, "reason"])
+    )
     assert_accounted(data)
 
 
@@ -274,10 +305,12 @@ def test_bulk_csv_in_each_encoding(cycle_dir):
     header = ["Agency", "Case ID", "Case ID type", "Std", "Judgement", "Comments"]
     rows = [["WMP", "900101", "CareFirst ID", "1", "met", "Officer’s note – café"]]
     write_bulk_csv(cycle_dir / RETURNS / "a.csv", header, rows, encoding="utf-8")
-    write_bulk_csv(cycle_dir / RETURNS / "b.csv", header, [["SCH", *rows[0][1:]]],
-                   encoding="utf-8-sig")
-    write_bulk_csv(cycle_dir / RETURNS / "c.csv", header, [["CCG", *rows[0][1:]]],
-                   encoding="cp1252")
+    write_bulk_csv(
+        cycle_dir / RETURNS / "b.csv", header, [["SCH", *rows[0][1:]]], encoding="utf-8-sig"
+    )
+    write_bulk_csv(
+        cycle_dir / RETURNS / "c.csv", header, [["CCG", *rows[0][1:]]], encoding="cp1252"
+    )
     data = load(cycle_dir)
     assert data.ratings["evidence"].tolist() == ["Officer’s note – café"] * 3
     assert data.ratings["agency"].tolist() == ["WMP", "SCH", "CCG"]
@@ -285,20 +318,28 @@ def test_bulk_csv_in_each_encoding(cycle_dir):
 
 def test_bulk_header_is_the_first_nonblank_row_and_rows_count_like_a_spreadsheet(cycle_dir):
     path = cycle_dir / RETURNS / "a.csv"
-    path.write_text("\n,,\nagency,case_id,standard,rating\nWMP,C01,1,met\n\nWMP,C01,2,TBC\n",
-                    encoding="utf-8")
+    path.write_text(
+        "\n,,\nagency,case_id,standard,rating\nWMP,C01,1,met\n\nWMP,C01,2,TBC\n", encoding="utf-8"
+    )
     data = load(cycle_dir)
     assert data.ratings["source_row"].tolist() == [4]
     assert data.rejections["source_row"].tolist() == [6]
 
 
 def test_bulk_agency_from_folder_when_there_is_no_agency_column(cycle_dir):
-    write_bulk_csv(cycle_dir / RETURNS / "West Midlands Police" / "audit.csv",
-                   ["case_id", "standard", "rating"], [["C01", "1", "met"]])
-    write_bulk_csv(cycle_dir / RETURNS / "stray.csv", ["case_id", "standard", "rating"],
-                   [["C01", "1", "met"]])
-    write_bulk_csv(cycle_dir / RETURNS / "Leisure" / "x.csv", ["case_id", "standard", "rating"],
-                   [["C01", "1", "met"]])
+    write_bulk_csv(
+        cycle_dir / RETURNS / "West Midlands Police" / "audit.csv",
+        ["case_id", "standard", "rating"],
+        [["C01", "1", "met"]],
+    )
+    write_bulk_csv(
+        cycle_dir / RETURNS / "stray.csv", ["case_id", "standard", "rating"], [["C01", "1", "met"]]
+    )
+    write_bulk_csv(
+        cycle_dir / RETURNS / "Leisure" / "x.csv",
+        ["case_id", "standard", "rating"],
+        [["C01", "1", "met"]],
+    )
     data = load(cycle_dir)
     assert data.ratings["agency"].tolist() == ["WMP"]
     assert len(data.rejections) == 2
@@ -316,15 +357,20 @@ def test_bulk_one_sheet_xlsx(cycle_dir):
     wb.save(path)
     data = load(cycle_dir)
     assert data.ratings.loc[0, ["agency", "standard", "rating", "source_row"]].tolist() == [
-        "CCG", 13, "unmet", 3]
+        "CCG",
+        13,
+        "unmet",
+        3,
+    ]
     assert data.returns.loc[0, "form"] == "bulk"
     assert "unknown agency 'Nobody'" in data.rejections.loc[0, "reason"]
     assert data.rejections.loc[0, "source_row"] == 4
 
 
 def test_bulk_without_required_columns_is_rejected_whole(cycle_dir):
-    write_bulk_csv(cycle_dir / RETURNS / "a.csv", ["agency", "case_id", "rating"],
-                   [["WMP", "C01", "met"]])
+    write_bulk_csv(
+        cycle_dir / RETURNS / "a.csv", ["agency", "case_id", "rating"], [["WMP", "C01", "met"]]
+    )
     data = load(cycle_dir)
     assert "lacks the column(s) standard" in data.rejections.loc[0, "reason"]
 
@@ -334,10 +380,17 @@ def test_bulk_without_required_columns_is_rejected_whole(cycle_dir):
 
 @pytest.mark.parametrize(
     ("name", "code"),
-    [("WMP", "WMP"), (" wmp ", "WMP"), ("West Midlands Police", "WMP"),
-     ("UHB-HoEFT", "UHB"), ("uhb", "UHB"), ("Education and Early Years", "EDU"),
-     ("CSC-EH", "CSC-EH"), ("Solihull Integrated Addiction Services", "SIAS"),
-     ("National Probation Service", "NPS")],
+    [
+        ("WMP", "WMP"),
+        (" wmp ", "WMP"),
+        ("West Midlands Police", "WMP"),
+        ("UHB-HoEFT", "UHB"),
+        ("uhb", "UHB"),
+        ("Education and Early Years", "EDU"),
+        ("CSC-EH", "CSC-EH"),
+        ("Solihull Integrated Addiction Services", "SIAS"),
+        ("National Probation Service", "NPS"),
+    ],
 )
 def test_agency_by_code_name_or_abbreviation(cycle_dir, name, code):
     write_toolkit(cycle_dir / RETURNS / "a.xlsx", [(1, "met", "e")], agency=name)
@@ -345,8 +398,11 @@ def test_agency_by_code_name_or_abbreviation(cycle_dir, name, code):
 
 
 def test_unknown_agency_rejects_a_toolkit_whole(cycle_dir):
-    write_toolkit(cycle_dir / RETURNS / "a.xlsx", [(1, "met", "e"), (2, "met", "f")],
-                  agency="Solihull Leisure")
+    write_toolkit(
+        cycle_dir / RETURNS / "a.xlsx",
+        [(1, "met", "e"), (2, "met", "f")],
+        agency="Solihull Leisure",
+    )
     data = load(cycle_dir)
     assert len(data.rejections) == 1
     assert data.rejections.loc[0, "raw_value"] == "Solihull Leisure"
@@ -360,17 +416,21 @@ def test_unknown_agency_rejects_a_toolkit_whole(cycle_dir):
     ("case_id", "case_id_type", "expected"),
     [
         ("900103", "CareFirst ID", "C03"),
-        (900103, "carefirst", "C03"),          # a number cell
-        (900103.0, None, "C03"),               # Excel's 900103.0, no type
+        (900103, "carefirst", "C03"),  # a number cell
+        (900103.0, None, "C03"),  # Excel's 900103.0, no type
         (" tr-104 ", "Tribal ID", "C04"),
         ("ab", "initials", "C01"),
-        ("c02", None, "C02"),                  # case_ref itself
+        ("c02", None, "C02"),  # case_ref itself
         ("KM", None, "C04"),
     ],
 )
 def test_case_ids_resolve_through_the_crosswalk(cycle_dir, case_id, case_id_type, expected):
-    write_toolkit(cycle_dir / RETURNS / "a.xlsx", [(1, "met", "e")], case_id=case_id,
-                  case_id_type=case_id_type)
+    write_toolkit(
+        cycle_dir / RETURNS / "a.xlsx",
+        [(1, "met", "e")],
+        case_id=case_id,
+        case_id_type=case_id_type,
+    )
     assert load(cycle_dir).ratings["case_ref"].tolist() == [expected]
 
 
@@ -387,8 +447,12 @@ def test_case_ids_resolve_through_the_crosswalk(cycle_dir, case_id, case_id_type
 def test_unresolved_case_ids_reject_every_row_naming_the_identifier(
     cycle_dir, case_id, case_id_type, message
 ):
-    write_toolkit(cycle_dir / RETURNS / "a.xlsx", [(1, "met", "e"), (2, "met", "f")],
-                  case_id=case_id, case_id_type=case_id_type)
+    write_toolkit(
+        cycle_dir / RETURNS / "a.xlsx",
+        [(1, "met", "e"), (2, "met", "f")],
+        case_id=case_id,
+        case_id_type=case_id_type,
+    )
     data = load(cycle_dir)
     assert data.ratings.empty
     assert len(data.rejections) == 2
@@ -432,11 +496,27 @@ def test_unknown_rating_is_rejected_with_its_raw_text(cycle_dir):
 def test_tables_have_the_contracts_columns_and_types(cycle_dir):
     write_toolkit(cycle_dir / RETURNS / "x" / "a.xlsx", [(13, "met", "  <script>x</script>\n")])
     data = load(cycle_dir)
-    assert list(data.ratings.columns) == ["cycle", "agency", "case_ref", "kloe", "standard",
-                                          "standard_key", "rating", "evidence", "source_file",
-                                          "source_row"]
-    assert list(data.returns.columns) == ["source_file", "agency", "case_ref", "form",
-                                          "template_version", "status", "rows"]
+    assert list(data.ratings.columns) == [
+        "cycle",
+        "agency",
+        "case_ref",
+        "kloe",
+        "standard",
+        "standard_key",
+        "rating",
+        "evidence",
+        "source_file",
+        "source_row",
+    ]
+    assert list(data.returns.columns) == [
+        "source_file",
+        "agency",
+        "case_ref",
+        "form",
+        "template_version",
+        "status",
+        "rows",
+    ]
     assert list(data.rejections.columns) == ["source_file", "source_row", "reason", "raw_value"]
     rating = data.ratings["rating"].dtype
     assert rating.ordered and list(rating.categories) == list(CATEGORIES)
@@ -465,8 +545,11 @@ def test_other_files_are_listed_as_skipped(cycle_dir):
     (cycle_dir / RETURNS / "notes.txt").write_text("call back CRC")
     (cycle_dir / RETURNS / "minutes.pdf").write_bytes(b"%PDF")
     data = load(cycle_dir)
-    assert sorted(data.returns["source_file"]) == ["returns/minutes.pdf", "returns/notes.txt",
-                                                   "returns/~$a.xlsx"]
+    assert sorted(data.returns["source_file"]) == [
+        "returns/minutes.pdf",
+        "returns/notes.txt",
+        "returns/~$a.xlsx",
+    ]
     assert set(data.returns["status"]) == {"skipped"} and data.rejections.empty
 
 
