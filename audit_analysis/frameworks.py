@@ -10,7 +10,7 @@ when standards are renumbered, so trends compare like with like.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -53,11 +53,19 @@ class Framework:
     def standards(self) -> tuple[Standard, ...]:
         return tuple(s for k in self.kloes for s in k.standards)
 
+    @cached_property
+    def _by_number(self) -> dict[int, Standard]:
+        return {s.number: s for s in self.standards}
+
+    @cached_property
+    def _by_key(self) -> dict[str, Standard]:
+        return {s.key: s for s in self.standards}
+
     def by_number(self, number: int) -> Standard | None:
-        return _index(self)[0].get(number)
+        return self._by_number.get(number)
 
     def by_key(self, key: str) -> Standard | None:
-        return _index(self)[1].get(key)
+        return self._by_key.get(key)
 
     def kloe(self, number: int) -> Kloe | None:
         return next((k for k in self.kloes if k.number == number), None)
@@ -79,11 +87,6 @@ class Framework:
                 for s in self.standards
             ]
         )
-
-
-@lru_cache(maxsize=64)
-def _index(fw: Framework) -> tuple[dict[int, Standard], dict[str, Standard]]:
-    return {s.number: s for s in fw.standards}, {s.key: s for s in fw.standards}
 
 
 def _builtin_dir() -> Path:

@@ -44,6 +44,13 @@ def parse_rating(value: object) -> str | None:
         return NOT_RECORDED
     if isinstance(value, bool):
         return None
+    if isinstance(value, str):
+        return _parse_text(value)
+    return _spellings().get(spelling_key(value))
+
+
+@lru_cache(maxsize=4096)
+def _parse_text(value: str) -> str | None:
     return _spellings().get(spelling_key(value))
 
 
