@@ -1,0 +1,318 @@
+"""Findings by standard and by KLOE: how often each was met, with Wilson intervals.
+
+Every function takes the tidy ``ratings`` table of :func:`audit_analysis.load_cycle`
+(and the cycle's :class:`~audit_analysis.frameworks.Framework`) and gives back a tidy
+table, one row per thing, sorted so that the same inputs give the same CSV, byte for
+byte.
+
+Counting rules (CONTRACT.md, "Ratings"):
+
+* ``not_recorded`` and ``not_applicable`` are counted and shown, but stand in no
+  denominator: ``n`` is the number of ratings on the scale (unmet, partially met, met,
+  exceeded).
+* "Met or better" is met or exceeded; ``share = met_or_better / n`` with a Wilson 95%
+  interval (``low``, ``high``); ``nan`` when ``n`` is 0.
+* ``cases`` is the number of distinct cases behind ``n`` (cases with at least one
+  rating on the scale): what disclosure control counts.
+
+Ratings are matched to the framework by ``standard_key``, never by number.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .frameworks import Framework
+from .ratings import CATEGORIES, MET_OR_BETTER, NOT_APPLICABLE, NOT_RECORDED, SCALE
+from .schemas import PRIORITIES
+from .stats import wilson_interval
+
+__all__ = [
+    "AGE_BANDS",
+    "COUNT_COLUMNS",
+    "STAT_COLUMNS",
+    "add_shares",
+    "age_band",
+    "kloe_summary",
+    "overall_summary",
+    "standard_summary",
+    "tally",
+    "with_case_characteristics",
+]
+
+COUNT_COLUMNS: tuple[str, ...] = (
+    "exceeded",
+    "met",
+    "partially_met",
+    "unmet",
+    NOT_APPLICABLE,
+    NOT_RECORDED,
+)
+"""Counts of each rating category, best first, then the two outside the scale."""
+
+STAT_COLUMNS: tuple[str, ...] = (
+    *COUNT_COLUMNS,
+    "n",
+    "met_or_better",
+    "share",
+    "low",
+    "high",
+    "cases",
+)
+"""Every column a summary computes from the ratings (what disclosure control hides)."""
+
+AGE_BANDS: tuple[str, ...] = ("0-4", "5-10", "11-15", "16-17", "18+")
+_AGE_EDGES = (0, 5, 11, 16, 18)
+
+STANDARD_COLUMNS = ("kloe", "kloe_key", "kloe_title", "standard", "standard_key", "text")
+KLOE_COLUMNS = ("kloe", "kloe_key", "kloe_title", "standards")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _as_list(by: str | Sequence[str] | None) -> list[str]:
+    if by is None:
+        return []
+    if isinstance(by, str):
+        return [by]
+    return list(by)
+
+
+def _levels(values: pd.Series) -> list:
+    """The values a ``by`` column takes, in a fixed order: a categorical's categories
+    (all of them, used or not), else the sorted values; missing last, if any."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        levels = list(values.cat.categories)
+    else:
+        levels = sorted(values.dropna().unique().tolist())
+    if values.isna().any():
+        levels.append(np.nan)
+    return levels
+
+
+def _check_ratings(ratings: pd.DataFrame, needed: Sequence[str]) -> None:
+    missing = [c for c in needed if c not in ratings.columns]
+    if missing:
+        raise ValueError(f"ratings lack the column(s) {', '.join(missing)}")
+
+
+def _rating_text(ratings: pd.DataFrame) -> pd.Series:
+    """The rating as plain text (whatever dtype it came in), checked against the
+    categories."""
+    text = ratings["rating"].astype("object")
+    unknown = set(text.dropna().unique()) - set(CATEGORIES)
+    if unknown or text.isna().any():
+        shown = ", ".join(sorted(map(str, unknown))) or "missing"
+        raise ValueError(f"ratings hold values outside the rating categories: {shown}")
+    return text
+
+
+def tally(ratings: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
+    """Counts per group of ``keys``: each category of :data:`COUNT_COLUMNS`, ``n``
+    (on the scale), ``met_or_better`` and ``cases`` (distinct cases on the scale).
+
+    One row per group present in ``ratings`` (missing key values form their own
+    group); groups absent from ``ratings`` are absent here. No shares: see
+    :func:`add_shares`.
+    """
+    keys = list(keys)
+    _check_ratings(ratings, [*keys, "case_ref", "rating"])
+    frame = ratings[[*keys, "case_ref"]].copy()
+    rating = _rating_text(ratings)
+    for category in COUNT_COLUMNS:
+        frame[category] = (rating == category).to_numpy().astype("int64")
+    frame["_case_on_scale"] = frame["case_ref"].where(rating.isin(SCALE).to_numpy())
+    grouped = frame.groupby(keys, dropna=False, observed=True, sort=False)
+    counts = grouped[list(COUNT_COLUMNS)].sum()
+    counts["cases"] = grouped["_case_on_scale"].nunique()
+    counts = counts.reset_index()
+    counts["n"] = counts[list(SCALE)].sum(axis=1)
+    counts["met_or_better"] = counts[list(MET_OR_BETTER)].sum(axis=1)
+    return counts
+
+
+def add_shares(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """Add ``share = met_or_better / n`` and its Wilson interval ``low``, ``high``
+    (``nan`` where ``n`` is 0 or missing)."""
+    out = table.copy()
+    shares, lows, highs = [], [], []
+    for x, n in zip(out["met_or_better"], out["n"], strict=True):
+        if pd.isna(n) or pd.isna(x) or int(n) == 0:
+            shares.append(np.nan)
+            lows.append(np.nan)
+            highs.append(np.nan)
+            continue
+        low, high = wilson_interval(int(x), int(n), confidence)
+        shares.append(int(x) / int(n))
+        lows.append(low)
+        highs.append(high)
+    out["share"] = np.array(shares, dtype="float64")
+    out["low"] = np.array(lows, dtype="float64")
+    out["high"] = np.array(highs, dtype="float64")
+    return out
+
+
+def _grid(base: pd.DataFrame, ratings: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """``base`` (one row per standard or KLOE) crossed with every level of ``by``."""
+    grid = base.assign(_order=np.arange(len(base)))
+    for column in by:
+        levels = _levels(ratings[column])
+        values = pd.Series(levels, dtype=ratings[column].dtype, name=column)
+        level_frame = pd.DataFrame({column: values, f"_order_{column}": np.arange(len(levels))})
+        grid = grid.merge(level_frame, how="cross")
+    order = ["_order", *[f"_order_{c}" for c in by]]
+    return grid.sort_values(order, kind="stable").drop(columns=order).reset_index(drop=True)
+
+
+def _fill(grid: pd.DataFrame, counts: pd.DataFrame, on: list[str]) -> pd.DataFrame:
+    """Counts joined to the grid; groups with no ratings get zeros."""
+    counted = [*COUNT_COLUMNS, "n", "met_or_better", "cases"]
+    out = grid.merge(counts[[*on, *counted]], on=on, how="left", sort=False)
+    out[counted] = out[counted].fillna(0).astype("int64")
+    out = add_shares(out)
+    return out[[*grid.columns, *STAT_COLUMNS]]
+
+
+def _keyed(ratings: pd.DataFrame, framework: Framework) -> pd.DataFrame:
+    """``ratings``, checked to hold only standards of ``framework``."""
+    _check_ratings(ratings, ["standard_key", "case_ref", "rating"])
+    known = {s.key for s in framework.standards}
+    unknown = sorted(set(ratings["standard_key"].dropna()) - known)
+    if unknown:
+        raise ValueError(
+            f"ratings hold standards that are not in the {framework.cycle} framework: "
+            + ", ".join(unknown)
+        )
+    return ratings
+
+
+# --------------------------------------------------------------------------- public
+
+
+def standard_summary(
+    ratings: pd.DataFrame,
+    framework: Framework,
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """One row per standard of ``framework`` (and per value of the ``by`` columns).
+
+    Columns: ``kloe``, ``kloe_key``, ``kloe_title``, ``standard``, ``standard_key``,
+    ``text``, then the ``by`` columns (such as ``agency``, or ``priority`` and
+    ``age_band`` from :func:`with_case_characteristics`), then :data:`STAT_COLUMNS`:
+    ``exceeded``, ``met``, ``partially_met``, ``unmet``, ``not_applicable``,
+    ``not_recorded``, ``n`` (rated on the scale), ``met_or_better``, ``share``,
+    ``low``, ``high`` (Wilson 95%) and ``cases`` (distinct cases behind ``n``).
+
+    Every standard appears, and with ``by`` every standard crosses every value of each
+    ``by`` column (a categorical column's every category; missing values as their own
+    last group), so a standard or group with no ratings shows ``n`` 0 and a ``nan``
+    share. Rows follow the framework's numbering, then the ``by`` values in order.
+
+    Raises:
+        ValueError: ``ratings`` hold a standard key the framework does not have, a
+            rating outside the categories, or lack a needed column.
+    """
+    by = _as_list(by)
+    _check_ratings(ratings, by)
+    ratings = _keyed(ratings, framework)
+    base = framework.to_frame()[list(STANDARD_COLUMNS)]
+    grid = _grid(base, ratings, by)
+    counts = tally(ratings, ["standard_key", *by])
+    return _fill(grid, counts, ["standard_key", *by])
+
+
+def kloe_summary(
+    ratings: pd.DataFrame,
+    framework: Framework,
+    by: str | Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """As :func:`standard_summary`, one row per KLOE of ``framework``.
+
+    Columns: ``kloe``, ``kloe_key``, ``kloe_title``, ``standards`` (how many standards
+    the KLOE holds), the ``by`` columns, then :data:`STAT_COLUMNS`. A rating belongs
+    to the KLOE that its ``standard_key`` sits under in ``framework``. ``n`` counts
+    ratings (case x standard x agency), ``cases`` distinct cases.
+    """
+    by = _as_list(by)
+    _check_ratings(ratings, by)
+    ratings = _keyed(ratings, framework)
+    kloe_of = {s.key: s.kloe_key for s in framework.standards}
+    keyed = ratings.assign(kloe_key=ratings["standard_key"].map(kloe_of))
+    base = pd.DataFrame(
+        [
+            {
+                "kloe": k.number,
+                "kloe_key": k.key,
+                "kloe_title": k.title,
+                "standards": len(k.standards),
+            }
+            for k in framework.kloes
+        ],
+        columns=list(KLOE_COLUMNS),
+    )
+    grid = _grid(base, keyed, by)
+    counts = tally(keyed, ["kloe_key", *by])
+    return _fill(grid, counts, ["kloe_key", *by])
+
+
+def age_band(age: pd.Series) -> pd.Series:
+    """Ages in whole years to the bands :data:`AGE_BANDS` (``0-4``, ``5-10``,
+    ``11-15``, ``16-17``, ``18+``), an ordered categorical; missing stays missing."""
+    values = pd.to_numeric(pd.Series(age), errors="coerce").astype("float64")
+    codes = np.searchsorted(np.array(_AGE_EDGES, dtype=float), values.to_numpy(), "right") - 1
+    codes = np.where(values.isna().to_numpy() | (values.to_numpy() < 0), -1, codes)
+    return pd.Series(
+        pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(list(AGE_BANDS), ordered=True)),
+        index=values.index,
+        name="age_band",
+    )
+
+
+def with_case_characteristics(ratings: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
+    """``ratings`` with their case's ``priority`` and ``age_band`` added (at the end).
+
+    Both are ordered categoricals (priority in the order ``early_help``, ``neglect``,
+    ``exploitation``; age bands :data:`AGE_BANDS`), so a summary by them lists every
+    category in that order. A case missing from ``cases``, or with no priority or age,
+    gets a missing value. Row order and index are those of ``ratings``.
+    """
+    _check_ratings(ratings, ["case_ref"])
+    if "case_ref" not in cases.columns:
+        raise ValueError("cases lack the column case_ref")
+    if cases["case_ref"].duplicated().any():
+        raise ValueError("cases hold a case_ref twice")
+    lookup = cases.set_index("case_ref")
+    out = ratings.copy()
+    priority = out["case_ref"].map(
+        lookup["priority"] if "priority" in lookup else pd.Series(dtype=object)
+    )
+    out["priority"] = pd.Categorical(
+        priority.astype("object").where(priority.notna()),
+        categories=list(PRIORITIES),
+        ordered=True,
+    )
+    age = out["case_ref"].map(lookup["age"] if "age" in lookup else pd.Series(dtype=float))
+    out["age_band"] = age_band(age)
+    return out
+
+
+def overall_summary(ratings: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
+    """A one-row overview: ``ratings`` (rows), each category's count, ``n`` (on the
+    scale), ``met_or_better``, ``share``, ``low``, ``high`` (Wilson), ``cases`` (distinct
+    cases with any rating), ``agencies``, ``standards`` (distinct standard keys rated)."""
+    _check_ratings(ratings, ["agency", "case_ref", "standard_key", "rating"])
+    rating = _rating_text(ratings)
+    row: dict[str, object] = {"ratings": len(ratings)}
+    for category in COUNT_COLUMNS:
+        row[category] = int((rating == category).sum())
+    row["n"] = int(rating.isin(SCALE).sum())
+    row["met_or_better"] = int(rating.isin(MET_OR_BETTER).sum())
+    table = add_shares(pd.DataFrame([row]), confidence)
+    table["cases"] = int(ratings["case_ref"].nunique())
+    table["agencies"] = int(ratings["agency"].nunique())
+    table["standards"] = int(ratings["standard_key"].nunique())
+    return table

@@ -1,0 +1,315 @@
+"""Year-on-year comparison of how often each standard, and each KLOE, was met.
+
+Standards are matched across cycles by their stable ``standard_key`` (and KLOEs by
+their ``kloe_key``), never by number: KLOE 1 and KLOE 2 swapped places in 2018-19 and
+standard 14 was added, so 2017-18's standard 1 is 2018-19's standard 5 and 2018-19's
+standard 14 has no earlier counterpart.
+
+For each cycle a row shows the standard's number in that cycle (missing where it was
+not in that year's framework), ``n`` ratings on the scale, ``met_or_better``, ``share``
+and its Wilson 95% interval; against each earlier cycle, the change (current minus
+earlier) with Newcombe's hybrid score interval (his method 10) and a verdict from
+:func:`audit_analysis.stats.classify_change`. Counting rules are those of
+:mod:`audit_analysis.summaries` (``not_recorded`` and ``not_applicable`` in no
+denominator).
+
+Column names carry the cycle: ``share_2017-18``, ``diff_vs_2017-18`` and so on.
+Cycles appear oldest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from .dataset import CycleData
+from .frameworks import Framework
+from .stats import classify_change, newcombe_difference_interval
+from .summaries import add_shares, tally
+
+__all__ = [
+    "NO_RATINGS",
+    "NOT_IN_FRAMEWORK",
+    "RATED",
+    "kloe_trend_long",
+    "kloe_trend_table",
+    "trend_long",
+    "trend_table",
+]
+
+NOT_IN_FRAMEWORK = "not in framework"
+NO_RATINGS = "no ratings"
+RATED = "rated"
+
+_PER_CYCLE = ("status", "n", "met_or_better", "share", "low", "high")
+
+
+@dataclass(frozen=True)
+class _Level:
+    """What a trend row is: a standard or a KLOE."""
+
+    name: str  # "standard" or "kloe"
+    key: str  # "standard_key" or "kloe_key"
+
+
+_STANDARD = _Level("standard", "standard_key")
+_KLOE = _Level("kloe", "kloe_key")
+
+
+def _cycles(current: CycleData, earlier: Sequence[CycleData]) -> list[CycleData]:
+    """All cycles, oldest first; each cycle once, the current one last in time."""
+    if isinstance(earlier, CycleData):
+        earlier = [earlier]
+    everything = [*earlier, current]
+    names = [d.cycle for d in everything]
+    if len(set(names)) != len(names):
+        raise ValueError(f"each cycle may be given once; got {', '.join(names)}")
+    later = [d.cycle for d in earlier if d.cycle > current.cycle]
+    if later:
+        raise ValueError(
+            f"earlier cycles must come before the current one ({current.cycle}); "
+            f"got {', '.join(later)}"
+        )
+    return sorted(everything, key=lambda d: d.cycle)
+
+
+def _items(frameworks: list[Framework], level: _Level) -> pd.DataFrame:
+    """The rows: every key in the latest framework in its order, then keys found only
+    in earlier ones (latest first, each in its own order), with their description
+    from the latest framework that has them."""
+    rows: list[dict] = []
+    seen: set[str] = set()
+    for fw in reversed(frameworks):
+        titles = {k.key: k.title for k in fw.kloes}
+        if level is _STANDARD:
+            for s in fw.standards:
+                if s.key not in seen:
+                    seen.add(s.key)
+                    rows.append(
+                        {
+                            "standard_key": s.key,
+                            "kloe_key": s.kloe_key,
+                            "kloe_title": titles[s.kloe_key],
+                            "text": s.text,
+                        }
+                    )
+        else:
+            for k in fw.kloes:
+                if k.key not in seen:
+                    seen.add(k.key)
+                    rows.append({"kloe_key": k.key, "kloe_title": k.title, "question": k.question})
+    return pd.DataFrame(rows)
+
+
+def _common_keys(frameworks: list[Framework]) -> set[str]:
+    keys = [{s.key for s in fw.standards} for fw in frameworks]
+    return set.intersection(*keys) if keys else set()
+
+
+def _per_cycle(
+    data: CycleData, level: _Level, keep: set[str] | None
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """One row per key of this cycle's framework: its number(s), status, counts and
+    share. Also (for KLOEs) how many standards each KLOE counts."""
+    fw = data.framework
+    ratings = data.ratings
+    if level is _STANDARD:
+        frame = pd.DataFrame(
+            {
+                "key": [s.key for s in fw.standards],
+                "kloe": [s.kloe for s in fw.standards],
+                "standard": [s.number for s in fw.standards],
+            }
+        )
+        keyed = ratings.assign(key=ratings["standard_key"])
+        sizes: dict[str, int] = {}
+    else:
+        frame = pd.DataFrame(
+            {"key": [k.key for k in fw.kloes], "kloe": [k.number for k in fw.kloes]}
+        )
+        kloe_of = {s.key: s.kloe_key for s in fw.standards}
+        if keep is not None:
+            kloe_of = {k: v for k, v in kloe_of.items() if k in keep}
+        sizes = {k.key: sum(s.key in kloe_of for s in k.standards) for k in fw.kloes}
+        keyed = ratings.assign(key=ratings["standard_key"].map(kloe_of))
+        keyed = keyed[keyed["key"].notna()]
+    counts = tally(keyed, ["key"])[["key", "n", "met_or_better"]]
+    frame = frame.merge(counts, on="key", how="left")
+    frame[["n", "met_or_better"]] = frame[["n", "met_or_better"]].fillna(0).astype("int64")
+    frame["status"] = np.where(frame["n"] > 0, RATED, NO_RATINGS)
+    return add_shares(frame), sizes
+
+
+def _note(key: str, frameworks: list[Framework], common_only: bool) -> str:
+    """For a KLOE: which of its standards were not in every cycle's framework."""
+    present: dict[str, list[str]] = {}
+    numbers: dict[str, int] = {}
+    for fw in frameworks:
+        for s in fw.standards:
+            if s.kloe_key == key:
+                present.setdefault(s.key, []).append(fw.cycle)
+                numbers[s.key] = s.number
+    cycles = [fw.cycle for fw in frameworks]
+    parts = []
+    for skey, where in present.items():
+        if len(where) < len(cycles):
+            missing = [c for c in cycles if c not in where]
+            parts.append(f"standard {numbers[skey]} ({skey}) not in {', '.join(missing)}")
+    if not parts:
+        return ""
+    prefix = "left out, since not in every cycle: " if common_only else "not like for like: "
+    return prefix + "; ".join(parts)
+
+
+def _wide(
+    current: CycleData,
+    earlier: Sequence[CycleData],
+    level: _Level,
+    common_standards_only: bool = False,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    cycles = _cycles(current, earlier)
+    frameworks = [d.framework for d in cycles]
+    table = _items(frameworks, level)
+    keys = table[level.key]
+    keep = _common_keys(frameworks) if common_standards_only else None
+    counts: dict[str, pd.DataFrame] = {}
+    for data in cycles:
+        c = data.cycle
+        per, sizes = _per_cycle(data, level, keep)
+        per = per.set_index("key").reindex(keys)
+        in_fw = per["kloe"].notna().to_numpy()
+        table[f"kloe_{c}"] = pd.array(per["kloe"].to_numpy(), dtype="Int64")
+        if level is _STANDARD:
+            table[f"standard_{c}"] = pd.array(per["standard"].to_numpy(), dtype="Int64")
+        else:
+            table[f"standards_{c}"] = pd.array(
+                [sizes.get(k) if ok else None for k, ok in zip(keys, in_fw, strict=True)],
+                dtype="Int64",
+            )
+        table[f"status_{c}"] = np.where(in_fw, per["status"].to_numpy(), NOT_IN_FRAMEWORK)
+        table[f"n_{c}"] = pd.array(per["n"].to_numpy(), dtype="Int64")
+        table[f"met_or_better_{c}"] = pd.array(per["met_or_better"].to_numpy(), dtype="Int64")
+        for column in ("share", "low", "high"):
+            table[f"{column}_{c}"] = per[column].to_numpy(dtype="float64")
+        counts[c] = per
+    now = counts[current.cycle]
+    for data in cycles:
+        if data.cycle == current.cycle:
+            continue
+        e = data.cycle
+        then = counts[e]
+        results = [
+            newcombe_difference_interval(int(x1), int(n1), int(x2), int(n2), confidence)
+            if not any(pd.isna(v) for v in (x1, n1, x2, n2))
+            else (np.nan, np.nan, np.nan)
+            for x1, n1, x2, n2 in zip(
+                now["met_or_better"], now["n"], then["met_or_better"], then["n"], strict=True
+            )
+        ]
+        diff = np.array(results, dtype="float64").reshape(-1, 3)
+        table[f"diff_vs_{e}"] = diff[:, 0]
+        table[f"diff_low_vs_{e}"] = diff[:, 1]
+        table[f"diff_high_vs_{e}"] = diff[:, 2]
+        table[f"verdict_vs_{e}"] = [classify_change(lo, hi) for lo, hi in diff[:, 1:]]
+    if level is _KLOE:
+        table["note"] = [_note(k, frameworks, common_standards_only) for k in keys]
+    return table
+
+
+def _long(
+    current: CycleData,
+    earlier: Sequence[CycleData],
+    level: _Level,
+    common_standards_only: bool = False,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    wide = _wide(current, earlier, level, common_standards_only, confidence)
+    cycles = [d.cycle for d in _cycles(current, earlier)]
+    ident = [c for c in ("standard_key", "kloe_key", "kloe_title", "text", "question") if c in wide]
+    numbers = ["kloe", "standard"] if level is _STANDARD else ["kloe", "standards"]
+    parts = []
+    for c in cycles:
+        part = wide[ident].copy()
+        part.insert(0, "position", np.arange(1, len(wide) + 1))
+        part["cycle"] = c
+        part["current"] = c == current.cycle
+        for column in (*numbers, *_PER_CYCLE):
+            part[column] = wide[f"{column}_{c}"]
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["position", "cycle"], kind="stable").reset_index(drop=True)
+
+
+def trend_table(
+    current: CycleData, earlier: Sequence[CycleData], confidence: float = 0.95
+) -> pd.DataFrame:
+    """One row per standard key: the current framework's standards in its numbering,
+    then keys found only in earlier frameworks.
+
+    Columns: ``standard_key``, ``kloe_key``, ``kloe_title``, ``text`` (from the latest
+    framework holding the key); for each cycle ``c``, oldest first: ``kloe_c`` and
+    ``standard_c`` (its numbers that year; missing when not in that framework),
+    ``status_c`` (``rated``, ``no ratings`` or ``not in framework``), ``n_c``,
+    ``met_or_better_c`` (missing when not in the framework), ``share_c``, ``low_c``,
+    ``high_c`` (Wilson); then for each earlier cycle ``e``: ``diff_vs_e`` (current
+    share minus earlier share), ``diff_low_vs_e``, ``diff_high_vs_e`` (Newcombe,
+    method 10) and ``verdict_vs_e`` (``improved``, ``declined``, ``no clear change`` or
+    ``not estimable``).
+
+    Raises:
+        ValueError: a cycle is given twice, or an "earlier" cycle is later than
+            ``current``.
+    """
+    return _wide(current, earlier, _STANDARD, confidence=confidence)
+
+
+def trend_long(
+    current: CycleData, earlier: Sequence[CycleData], confidence: float = 0.95
+) -> pd.DataFrame:
+    """:func:`trend_table` one row per standard key x cycle, for plotting.
+
+    Columns: ``position`` (the row's place in :func:`trend_table`, 1 up),
+    ``standard_key``, ``kloe_key``, ``kloe_title``, ``text``, ``cycle``, ``current``
+    (True for the current cycle), ``kloe``, ``standard`` (numbers that year),
+    ``status``, ``n``, ``met_or_better``, ``share``, ``low``, ``high``. Sorted by
+    position, then cycle.
+    """
+    return _long(current, earlier, _STANDARD, confidence=confidence)
+
+
+def kloe_trend_table(
+    current: CycleData,
+    earlier: Sequence[CycleData],
+    common_standards_only: bool = False,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """As :func:`trend_table`, one row per KLOE key (in the current numbering).
+
+    A rating counts towards the KLOE its standard sits under in its own cycle's
+    framework. Columns: ``kloe_key``, ``kloe_title``, ``question``; per cycle
+    ``kloe_c``, ``standards_c`` (standards counted), ``status_c``, ``n_c``,
+    ``met_or_better_c``, ``share_c``, ``low_c``, ``high_c``; per earlier cycle the
+    ``diff``/``verdict`` columns; and ``note``, naming the KLOE's standards that were
+    not in every cycle's framework (2018-19's standard 14).
+
+    Args:
+        common_standards_only: count only standards whose key is in every compared
+            cycle's framework, so each KLOE compares like with like.
+    """
+    return _wide(current, earlier, _KLOE, common_standards_only, confidence)
+
+
+def kloe_trend_long(
+    current: CycleData,
+    earlier: Sequence[CycleData],
+    common_standards_only: bool = False,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """:func:`kloe_trend_table` one row per KLOE key x cycle (columns as
+    :func:`trend_long`, with ``standards`` for ``standard`` and ``question`` for
+    ``text``)."""
+    return _long(current, earlier, _KLOE, common_standards_only, confidence)

@@ -1,0 +1,290 @@
+"""disclosure: small worked examples, and an algebraic check that no published total
+pins down a hidden cell."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from audit_analysis.disclosure import suppress, suppress_breakdown, suppression_mask
+from audit_analysis.frameworks import load_framework
+from audit_analysis.ratings import RATING_DTYPE
+from audit_analysis.summaries import standard_summary
+
+C = "c"
+COUNTS = ["exceeded", "met", "partially_met", "unmet"]
+
+
+def recoverable(
+    values: np.ndarray,
+    hidden: np.ndarray,
+    total_at: int | None,
+    groups: list[list[int]],
+) -> list[tuple[int, int]]:
+    """Hidden cells a reader can solve for exactly from the shown cells and totals.
+
+    Unknowns are the hidden cells. Every row gives one equation (its counts add up to
+    its total, shown in the table or elsewhere); every group of 2+ rows gives one
+    equation per column (the group's total). A cell is recoverable when its unit
+    vector is a combination of the equations: adding it to the system does not raise
+    the rank.
+    """
+    cells = [tuple(x) for x in np.argwhere(hidden)]
+    if not cells:
+        return []
+    where = {cell: k for k, cell in enumerate(cells)}
+    rows = []
+    for i in range(values.shape[0]):
+        eq = np.zeros(len(cells))
+        for j in range(values.shape[1]):
+            if hidden[i, j]:
+                eq[where[(i, j)]] = -1 if j == total_at else 1
+        rows.append(eq)
+    for members in groups:
+        if len(members) < 2:
+            continue
+        for j in range(values.shape[1]):
+            eq = np.zeros(len(cells))
+            for i in members:
+                if hidden[i, j]:
+                    eq[where[(i, j)]] = 1
+            rows.append(eq)
+    system = np.array(rows)
+    rank = np.linalg.matrix_rank(system)
+    found = []
+    for k, cell in enumerate(cells):
+        unit = np.zeros(len(cells))
+        unit[k] = 1
+        if np.linalg.matrix_rank(np.vstack([system, unit])) == rank:
+            found.append(cell)
+    return found
+
+
+def test_one_small_cell_in_a_row_gets_a_second_cell_hidden():
+    table = pd.DataFrame(
+        {
+            "standard": [1, 2, 3, 4],
+            "exceeded": [12, 0, 6, 0],
+            "met": [3, 2, 0, 0],
+            "partially_met": [0, 0, 0, 0],
+            "unmet": [8, 7, 0, 3],
+            "n": [23, 9, 6, 3],
+            "share": [15 / 23, 2 / 9, 1.0, 0.0],
+        }
+    )
+    out = suppress(table, COUNTS, total_column="n", derived_columns=["share"])
+    assert out.loc[0, COUNTS + ["n", "share"]].tolist() == [12, C, 0, C, 23, C]
+    # the next smallest is the non-zero 7, not a zero
+    assert out.loc[1, COUNTS + ["n", "share"]].tolist() == [0, C, 0, C, 9, C]
+    assert out.loc[2, COUNTS + ["n", "share"]].tolist() == [6, 0, 0, 0, 6, 1.0]
+    # 3 unmet of a total of 3: both are small, so both hidden; no third cell needed
+    assert out.loc[3, COUNTS + ["n"]].tolist() == [0, 0, 0, C, C]
+    assert out["standard"].tolist() == [1, 2, 3, 4]
+    assert table.loc[0, "met"] == 3  # the input is untouched
+
+
+def test_zeros_are_shown_and_nothing_visible_is_small():
+    table = pd.DataFrame({"a": [0, 1, 4, 5, 0], "b": [9, 9, 9, 9, 0]})
+    out = suppress(table, ["a", "b"], additive=False)
+    assert out["a"].tolist() == [0, C, C, 5, 0]
+    assert out["b"].tolist() == [9, 9, 9, 9, 0]
+
+
+def test_group_rule_hides_a_second_row_within_the_group():
+    table = pd.DataFrame(
+        {
+            "standard": [1, 1, 1, 2, 2, 2],
+            "priority": ["early_help", "neglect", "exploitation"] * 2,
+            "n": [10, 3, 12, 6, 0, 7],
+        }
+    )
+    out = suppress(table, "n", group_columns="standard")
+    assert out["n"].tolist() == [C, C, 12, 6, 0, 7]
+
+
+def test_derived_columns_follow_their_sources():
+    table = pd.DataFrame({"met": [2, 9], "unmet": [9, 9], "n": [11, 18], "share": [0.2, 0.5]})
+    out = suppress(
+        table,
+        ["met", "unmet"],
+        total_column="n",
+        derived_columns={"share": ["met", "n"]},
+    )
+    assert out["share"].tolist() == [C, 0.5]
+    assert out.loc[0, ["met", "unmet", "n"]].tolist() == [C, C, 11]
+
+
+def test_a_two_way_table_hides_no_recoverable_cell():
+    values = np.array(
+        [
+            [3, 10, 12, 25],
+            [8, 2, 9, 19],
+            [15, 14, 6, 35],
+        ]
+    )
+    table = pd.DataFrame(values, columns=["a", "b", "c", "total"]).assign(group="all")
+    mask = suppression_mask(table, ["a", "b", "c"], total_column="total", group_columns="group")
+    hidden = mask.to_numpy()
+    assert hidden[0, 0] and hidden[1, 1]
+    assert recoverable(values, hidden, 3, [[0, 1, 2]]) == []
+
+
+def test_a_cell_pinned_by_several_totals_together_is_protected():
+    """Rows 0 and 2 each hide a and the total; row 3 hides a, b and c. Every row and
+    every column then holds 2+ hidden cells, yet (row 0) + (row 2) - (column a) -
+    (column total) gives row 3's a exactly. The rank check catches it and hides row 3's
+    total too."""
+    values = np.array([[5, 11, 0, 16], [11, 10, 3, 24], [4, 0, 0, 4], [2, 9, 8, 19]])
+    table = pd.DataFrame(values, columns=["a", "b", "c", "total"]).assign(group="all")
+    hidden = suppression_mask(
+        table, ["a", "b", "c"], total_column="total", group_columns="group"
+    ).to_numpy()
+    pinned = hidden.copy()
+    pinned[3, 3] = False
+    assert recoverable(values, pinned, 3, [[0, 1, 2, 3]]) == [(3, 0)]
+    assert hidden.astype(int).tolist() == [[1, 0, 0, 1], [0, 1, 1, 0], [1, 0, 0, 1], [1, 1, 1, 1]]
+    assert recoverable(values, hidden, 3, [[0, 1, 2, 3]]) == []
+
+
+def _check(values: np.ndarray, groups: list[str], min_count: int, with_total: bool) -> None:
+    columns = ["a", "b", "c"]
+    table = pd.DataFrame(values, columns=columns)
+    total = None
+    if with_total:
+        table["total"] = values.sum(axis=1)
+        total = "total"
+    table["group"] = groups
+    table["share"] = 0.5
+    out = suppress(
+        table,
+        columns,
+        min_count=min_count,
+        total_column=total,
+        group_columns="group",
+        derived_columns=["share"],
+    )
+    cells = [*columns, *([total] if total else [])]
+    shown = out[cells].to_numpy(dtype=object)
+    hidden = shown == C
+    # 1. nothing shown is a small count
+    for value in shown[~hidden]:
+        assert value == 0 or value >= min_count
+    # 2. every small count is hidden
+    raw = table[cells].to_numpy()
+    assert hidden[(raw >= 1) & (raw < min_count)].all()
+    # 3. no row or group holds exactly one hidden cell, and no total pins one down
+    members = [list(np.flatnonzero(np.array(groups) == g)) for g in sorted(set(groups))]
+    assert not (hidden.sum(axis=1) == 1).any()
+    for rows in members:
+        if len(rows) >= 2:
+            assert not (hidden[rows].sum(axis=0) == 1).any()
+    assert recoverable(raw, hidden, 3 if total else None, members) == []
+    # 4. derived figures of a row with any hidden cell are hidden
+    assert ((out["share"] == C).to_numpy() == hidden.any(axis=1)).all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    data=st.data(),
+    n_rows=st.integers(1, 6),
+    min_count=st.integers(2, 6),
+    with_total=st.booleans(),
+)
+def test_suppression_properties(data, n_rows, min_count, with_total):
+    values = np.array(
+        data.draw(
+            st.lists(
+                st.lists(st.integers(0, 14), min_size=3, max_size=3),
+                min_size=n_rows,
+                max_size=n_rows,
+            )
+        )
+    )
+    groups = data.draw(st.lists(st.sampled_from("xy"), min_size=n_rows, max_size=n_rows))
+    _check(values, groups, min_count, with_total)
+
+
+def test_bad_arguments():
+    table = pd.DataFrame({"n": [1, 2]})
+    with pytest.raises(ValueError, match="no column"):
+        suppress(table, ["m"])
+    with pytest.raises(ValueError, match="min_count"):
+        suppress(table, ["n"], min_count=0)
+    with pytest.raises(ValueError, match="negative"):
+        suppress(pd.DataFrame({"n": [-1]}), ["n"])
+
+
+# ----------------------------------------------------------------- suppress_breakdown
+
+
+def breakdown() -> pd.DataFrame:
+    """A by-priority summary's shape: cases behind each cell, and its figures."""
+    rows = []
+    for key, cases in {
+        "s1": (8, 3, 6),  # neglect small: exploitation (6 < 8) hidden too
+        "s2": (0, 9, 7),  # nothing small; the zero is shown
+        "s3": (2, 0, 9),  # early help small: 9 is the only other non-zero row
+        "s4": (1, 4, 12),  # two small rows: no secondary needed
+    }.items():
+        for priority, n_cases in zip(("early_help", "neglect", "exploitation"), cases, strict=True):
+            rows.append(
+                {
+                    "standard_key": key,
+                    "priority": priority,
+                    "n": 3 * n_cases,
+                    "met_or_better": n_cases,
+                    "share": 1 / 3 if n_cases else np.nan,
+                    "cases": n_cases,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_breakdown_primary_and_secondary():
+    out = suppress_breakdown(breakdown(), "priority", flag_column="why")
+    shown = out.pivot(index="standard_key", columns="priority", values="cases")
+    shown = shown[["early_help", "neglect", "exploitation"]]
+    assert shown.values.tolist() == [
+        [8, C, C],
+        [0, 9, 7],
+        [C, 0, C],
+        [C, C, 12],
+    ]
+    row = out[(out["standard_key"] == "s1") & (out["priority"] == "neglect")].iloc[0]
+    assert row[["n", "met_or_better", "share", "cases"]].tolist() == [C, C, C, C]
+    assert row["why"] == "fewer than 5 cases"
+    assert out.loc[2, "why"] == "secondary"
+    zero = out[(out["standard_key"] == "s2") & (out["priority"] == "early_help")].iloc[0]
+    assert zero["cases"] == 0 and np.isnan(zero["share"])
+    # algebra: within each standard, the hidden cells' cases cannot be had from the total
+    for _, group in out.groupby("standard_key"):
+        assert (group["cases"] == C).sum() != 1
+
+
+def test_breakdown_without_total_or_by_applies_only_the_primary_rule():
+    out = suppress_breakdown(breakdown(), "priority", total_shown=False)
+    assert (out["cases"] == C).sum() == 4
+    overall = suppress_breakdown(breakdown(), None)
+    assert (overall["cases"] == C).sum() == 4
+
+
+def test_breakdown_of_a_real_summary():
+    fw = load_framework("2018-19")
+    ratings = pd.DataFrame(
+        {
+            "agency": ["WMP", "CCG", "WMP"],
+            "case_ref": ["C01", "C01", "C02"],
+            "standard_key": ["threshold-guidance"] * 3,
+            "rating": pd.Series(["met", "unmet", "met"], dtype=RATING_DTYPE),
+            "priority": ["neglect", "neglect", "early_help"],
+        }
+    )
+    summary = standard_summary(ratings, fw, by="priority")
+    out = suppress_breakdown(summary, "priority", min_count=2)
+    s1 = out[out["standard"] == 1]
+    assert (s1[["n", "share", "low", "high", "cases", "met"]] == C).all().all()
+    assert s1["text"].notna().all() and s1["kloe_title"].notna().all()
+    assert (out[out["standard"] == 2]["cases"] == 0).all()

@@ -1,0 +1,201 @@
+"""trends: standards matched across cycles by key, on small cycles built on disk.
+
+2017-18 numbers KLOE 1 information sharing (standards 1-4) and KLOE 2 thresholds (5-8);
+2018-19 swapped them and added standard 14. So 2017-18's standard 1 is 2018-19's
+standard 5 (partners-engaged) and 2017-18's standard 5 is 2018-19's standard 1
+(threshold-guidance).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+from conftest import write_bulk_csv, write_cases
+
+from audit_analysis import load_cycle
+from audit_analysis.stats import classify_change, newcombe_difference_interval
+from audit_analysis.trends import (
+    NOT_IN_FRAMEWORK,
+    kloe_trend_long,
+    kloe_trend_table,
+    trend_long,
+    trend_table,
+)
+
+HEADER = ["agency", "case_id", "standard", "rating", "evidence"]
+AGENCIES = ("WMP", "CCG", "EDU")
+CASES = ("C01", "C02", "C03", "C04")
+
+
+def all_rate(standard: int, rating: str) -> list[list[str]]:
+    """Every agency rates every case the same on one standard: 12 ratings."""
+    return [[a, c, str(standard), rating, ""] for a in AGENCIES for c in CASES]
+
+
+def make_cycle(root: Path, cycle: str, records: list[list[str]]):
+    folder = root / cycle
+    write_cases(folder)
+    write_bulk_csv(folder / "returns" / "all.csv", HEADER, records)
+    return load_cycle(root, cycle)
+
+
+@pytest.fixture(scope="module")
+def cycles(tmp_path_factory):
+    root = tmp_path_factory.mktemp("data")
+    earlier = make_cycle(
+        root,
+        "2017-18",
+        all_rate(1, "unmet")  # partners-engaged: 0 of 12
+        + all_rate(5, "met")[:6]  # threshold-guidance: 3 of 6
+        + all_rate(5, "unmet")[6:]
+        + all_rate(13, "met"),  # smart-plans: 12 of 12
+    )
+    current = make_cycle(
+        root,
+        "2018-19",
+        all_rate(5, "met")  # partners-engaged: 12 of 12
+        + all_rate(1, "met")[:6]  # threshold-guidance: 3 of 6
+        + all_rate(1, "unmet")[6:]
+        + all_rate(13, "unmet")  # smart-plans: 0 of 12
+        + all_rate(14, "met")[:3],  # roles-in-complex-cases: new in 2018-19
+    )
+    return current, earlier
+
+
+def row(table: pd.DataFrame, key: str) -> pd.Series:
+    return table.set_index("standard_key").loc[key]
+
+
+def test_rows_follow_the_current_numbering(cycles):
+    table = trend_table(*[cycles[0], [cycles[1]]])
+    assert len(table) == 24
+    assert table["standard_2018-19"].tolist() == list(range(1, 25))
+    assert table["standard_key"].iloc[0] == "threshold-guidance"
+    assert table["standard_key"].iloc[13] == "roles-in-complex-cases"
+
+
+def test_2017_18_standard_1_is_matched_to_2018_19_standard_5(cycles):
+    current, earlier = cycles
+    partners = row(trend_table(current, [earlier]), "partners-engaged")
+    assert (partners["standard_2017-18"], partners["standard_2018-19"]) == (1, 5)
+    assert (partners["kloe_2017-18"], partners["kloe_2018-19"]) == (1, 2)
+    assert (partners["n_2017-18"], partners["met_or_better_2017-18"]) == (12, 0)
+    assert (partners["n_2018-19"], partners["met_or_better_2018-19"]) == (12, 12)
+    assert partners["share_2017-18"] == 0.0 and partners["share_2018-19"] == 1.0
+    expected = newcombe_difference_interval(12, 12, 0, 12)
+    got = (
+        partners["diff_vs_2017-18"],
+        partners["diff_low_vs_2017-18"],
+        partners["diff_high_vs_2017-18"],
+    )
+    assert got == pytest.approx(expected)
+    assert partners["verdict_vs_2017-18"] == "improved"
+
+
+def test_verdicts(cycles):
+    table = trend_table(cycles[0], [cycles[1]])
+    threshold = row(table, "threshold-guidance")
+    assert (threshold["standard_2017-18"], threshold["standard_2018-19"]) == (5, 1)
+    assert threshold["share_2017-18"] == threshold["share_2018-19"] == 0.5
+    assert threshold["diff_vs_2017-18"] == pytest.approx(0.0)
+    assert threshold["verdict_vs_2017-18"] == "no clear change"
+    smart = row(table, "smart-plans")
+    assert smart["verdict_vs_2017-18"] == "declined"
+    for _, r in table.iterrows():
+        assert r["verdict_vs_2017-18"] == classify_change(
+            r["diff_low_vs_2017-18"], r["diff_high_vs_2017-18"]
+        )
+
+
+def test_a_standard_absent_earlier_is_not_in_framework(cycles):
+    table = trend_table(cycles[0], [cycles[1]])
+    new = row(table, "roles-in-complex-cases")
+    assert new["status_2017-18"] == NOT_IN_FRAMEWORK
+    assert pd.isna(new["standard_2017-18"]) and pd.isna(new["n_2017-18"])
+    assert pd.isna(new["share_2017-18"])
+    assert new["status_2018-19"] == "rated" and new["n_2018-19"] == 3
+    assert new["verdict_vs_2017-18"] == "not estimable"
+    assert row(table, "consent-requirement")["status_2018-19"] == "no ratings"
+    assert (table["status_2017-18"] == NOT_IN_FRAMEWORK).sum() == 1
+
+
+def test_keys_only_in_an_earlier_framework_come_last(cycles, tmp_path):
+    """A partnership's own 2016-17 framework with a standard later retired."""
+    folder = tmp_path / "2016-17"
+    framework = {
+        "cycle": "2016-17",
+        "kloes": [
+            {
+                "number": 1,
+                "key": "thresholds",
+                "title": "Thresholds",
+                "standards": [
+                    {"number": 1, "key": "threshold-guidance", "text": "Guidance known."},
+                    {"number": 2, "key": "retired-standard", "text": "Gone by 2018-19."},
+                ],
+            }
+        ],
+    }
+    folder.mkdir()
+    (folder / "framework.yaml").write_text(yaml.safe_dump(framework), encoding="utf-8")
+    write_cases(folder)
+    write_bulk_csv(folder / "returns" / "a.csv", HEADER, all_rate(2, "met") + all_rate(1, "met"))
+    oldest = load_cycle(tmp_path, "2016-17")
+    current, earlier = cycles
+    table = trend_table(current, [earlier, oldest])
+    assert len(table) == 25
+    last = table.iloc[-1]
+    assert last["standard_key"] == "retired-standard"
+    assert last["text"] == "Gone by 2018-19."
+    assert last["status_2018-19"] == last["status_2017-18"] == NOT_IN_FRAMEWORK
+    assert (last["standard_2016-17"], last["n_2016-17"]) == (2, 12)
+    assert last["verdict_vs_2016-17"] == "not estimable"
+    # cycles oldest first, whatever order they were given in
+    shares = [c for c in table.columns if c.startswith("share_")]
+    assert shares == ["share_2016-17", "share_2017-18", "share_2018-19"]
+    assert row(table, "threshold-guidance")["n_2016-17"] == 12
+
+
+def test_trend_long(cycles):
+    long = trend_long(cycles[0], [cycles[1]])
+    assert len(long) == 24 * 2
+    partners = long[long["standard_key"] == "partners-engaged"]
+    assert partners["cycle"].tolist() == ["2017-18", "2018-19"]
+    assert partners["standard"].tolist() == [1, 5]
+    assert partners["share"].tolist() == [0.0, 1.0]
+    assert partners["current"].tolist() == [False, True]
+    assert long["position"].is_monotonic_increasing
+
+
+def test_kloe_trend_matches_kloes_by_key(cycles):
+    table = kloe_trend_table(cycles[0], [cycles[1]]).set_index("kloe_key")
+    assert table.index[:2].tolist() == ["thresholds", "information-sharing"]
+    sharing = table.loc["information-sharing"]
+    assert (sharing["kloe_2017-18"], sharing["kloe_2018-19"]) == (1, 2)
+    assert (sharing["n_2017-18"], sharing["met_or_better_2017-18"]) == (12, 0)
+    assert (sharing["n_2018-19"], sharing["met_or_better_2018-19"]) == (12, 12)
+    interventions = table.loc["interventions"]
+    assert (interventions["standards_2017-18"], interventions["standards_2018-19"]) == (5, 6)
+    assert (interventions["n_2018-19"], interventions["met_or_better_2018-19"]) == (15, 3)
+    assert "standard 14" in interventions["note"]
+    assert table.loc["supervision", "note"] == ""
+
+
+def test_kloe_trend_common_standards_only(cycles):
+    table = kloe_trend_table(cycles[0], [cycles[1]], common_standards_only=True)
+    interventions = table.set_index("kloe_key").loc["interventions"]
+    assert interventions["standards_2018-19"] == 5
+    assert (interventions["n_2018-19"], interventions["met_or_better_2018-19"]) == (12, 0)
+    long = kloe_trend_long(cycles[0], [cycles[1]], common_standards_only=True)
+    assert len(long) == 12
+
+
+def test_cycles_must_be_distinct_and_earlier(cycles):
+    current, earlier = cycles
+    with pytest.raises(ValueError, match="once"):
+        trend_table(current, [current])
+    with pytest.raises(ValueError, match="before"):
+        trend_table(earlier, [current])
