@@ -5,7 +5,8 @@ say standard 13 was met while another said it was not. With every return resolve
 one ``case_ref``, the agencies that audited the same case are raters of the same unit:
 
 * :func:`agreement_by_standard` and :func:`agreement_by_kloe`: Krippendorff's ordinal
-  alpha and Gwet's AC1 over the four scale points, with bootstrap intervals;
+  alpha and Gwet's AC1 over the four scale points, with case-resampling bootstrap
+  intervals (per KLOE, each drawn case brings all its standards);
 * :func:`pairwise_agreement`: each ordered pair of agencies, how often they agreed;
 * :func:`disagreement_register`: every case and standard where one agency said met
   (or exceeded) and another unmet, with both sides' evidence, for the QA group only
@@ -151,19 +152,29 @@ def reliability_matrix(
     return matrix, agencies, units
 
 
-def _units_by_group(scale: pd.DataFrame, group: str) -> tuple[dict, np.ndarray]:
-    """Pivot once: units (group, case_ref[, standard_key]) x agencies, and each group's
-    row positions. A group's reliability data are its rows, transposed."""
+def _units_by_group(
+    scale: pd.DataFrame, group: str
+) -> tuple[dict[Hashable, np.ndarray], np.ndarray, np.ndarray]:
+    """Pivot once: units (group, case_ref[, standard_key]) x agencies, each group's row
+    positions, and each row's case. A group's reliability data are its rows, transposed;
+    the cases of those rows are the clusters its bootstrap resamples."""
     index = list(dict.fromkeys([group, "case_ref", "standard_key"]))
     wide = scale.pivot(index=index, columns="agency", values="code")
     positions = pd.Series(np.arange(len(wide))).groupby(wide.index.get_level_values(0).to_numpy())
-    return {k: v.to_numpy() for k, v in positions}, wide.to_numpy(dtype="float64")
+    cases = wide.index.get_level_values("case_ref").to_numpy(dtype=object)
+    return {k: v.to_numpy() for k, v in positions}, wide.to_numpy(dtype="float64"), cases
 
 
 def _statistics(
-    data: np.ndarray, unit_word: str, n_boot: int, seed: int | None, confidence: float
+    data: np.ndarray,
+    cases: np.ndarray,
+    unit_word: str,
+    n_boot: int,
+    seed: int | None,
+    confidence: float,
 ) -> dict[str, object]:
-    """Agreement on one raters x units block (see :data:`AGREEMENT_COLUMNS`)."""
+    """Agreement on one raters x units block (see :data:`AGREEMENT_COLUMNS`); ``cases``
+    holds each unit's case, the cluster the bootstrap draws whole."""
     present = ~np.isnan(data)
     per_unit = present.sum(axis=0)
     paired = per_unit >= 2
@@ -192,10 +203,10 @@ def _statistics(
         note = ""
         if n_boot:
             stats["alpha"], stats["alpha_low"], stats["alpha_high"] = krippendorff_alpha_bootstrap(
-                data, "ordinal", n_boot, confidence, seed
+                data, "ordinal", n_boot, confidence, seed, clusters=cases
             )
             stats["ac1"], stats["ac1_low"], stats["ac1_high"] = gwet_ac1_bootstrap(
-                data, n_boot, confidence, seed, categories=_CATEGORIES
+                data, n_boot, confidence, seed, categories=_CATEGORIES, clusters=cases
             )
         else:
             stats["alpha"] = krippendorff_alpha(data, "ordinal")
@@ -247,13 +258,14 @@ def _agreement(
         group, unit_word = "kloe_key", "case-standards"
         kloe_of = {s.key: s.kloe_key for s in framework.standards}
         scale = scale.assign(kloe_key=scale["standard_key"].map(kloe_of))
-    positions, units = _units_by_group(scale, group)
-    empty = np.empty((0, 0))
+    positions, units, cases = _units_by_group(scale, group)
+    empty, no_cases = np.empty((0, 0)), np.empty(0, dtype=object)
     rows = []
     for item in base:
         where = positions.get(item[group])
         data = units[where].T if where is not None else empty
-        rows.append({**item, **_statistics(data, unit_word, n_boot, seed, confidence)})
+        clusters = cases[where] if where is not None else no_cases
+        rows.append({**item, **_statistics(data, clusters, unit_word, n_boot, seed, confidence)})
     table = pd.DataFrame(rows)
     table["estimable"] = table["estimable"].astype(bool)
     return table
@@ -298,9 +310,11 @@ def agreement_by_kloe(
     """As :func:`agreement_by_standard`, per KLOE; units are (case, standard) pairs.
 
     Columns: ``kloe``, ``kloe_key``, ``kloe_title``, ``standards``, then as
-    :func:`agreement_by_standard`. The bootstrap resamples (case, standard) units as if
-    independent; ratings of one case on several standards are not, so the interval is
-    on the narrow side.
+    :func:`agreement_by_standard`. The intervals are case-resampling too: ratings of one
+    case on the KLOE's several standards are not independent, so the bootstrap draws
+    whole cases with replacement, each bringing all its (case, standard) units (the
+    cluster bootstrap of Davison & Hinkley 1997, section 3.8; Field & Welsh 2007; see
+    ``clusters`` in :func:`~audit_analysis.stats.krippendorff_alpha_bootstrap`).
     """
     return _agreement(ratings, framework, "kloe", n_boot, seed, confidence)
 

@@ -9,6 +9,8 @@ Conventions shared by the agreement statistics:
 
 * Reliability data are a raters x units matrix (rows raters, columns units, such as
   agencies x cases), numeric codes, ``nan`` where a rater did not rate a unit.
+* The bootstrap intervals resample units, or with ``clusters`` (one label per unit)
+  whole clusters of units, such as every (case, standard) unit of one case.
 * When a statistic is undefined for the data (no variation to correct for chance, or
   no unit rated twice) it is ``nan``, never an exception and never a made-up number;
   the caller shows :data:`NOT_ESTIMABLE`.
@@ -20,9 +22,13 @@ Cicchetti DV, Allison T (1971). A new procedure for assessing reliability of sco
 Cohen J (1960). A coefficient of agreement for nominal scales. Educ Psychol Meas
     20:37-46.
 Cohen J (1968). Weighted kappa. Psychol Bull 70:213-220.
+Davison AC, Hinkley DV (1997). Bootstrap Methods and their Application. Cambridge
+    University Press, section 3.8 (hierarchical data: resample the clusters, keeping
+    each drawn cluster's units together).
 Efron B, Tibshirani RJ (1993). An Introduction to the Bootstrap. Chapman & Hall, ch. 13.
 Fleiss JL (1971). Measuring nominal scale agreement among many raters. Psychol Bull
     76:378-382.
+Field CA, Welsh AH (2007). Bootstrapping clustered data. J R Stat Soc B 69:369-390.
 Fleiss JL, Cohen J (1973). The equivalence of weighted kappa and the intraclass
     correlation coefficient as measures of reliability. Educ Psychol Meas 33:613-619.
 Gwet KL (2008). Computing inter-rater reliability and its variance in the presence of
@@ -44,7 +50,7 @@ Wilson EB (1927). Probable inference, the law of succession, and statistical
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from numbers import Integral, Real
 from typing import Literal
 
@@ -76,6 +82,9 @@ NOT_ESTIMABLE = "not estimable"
 AlphaLevel = Literal["nominal", "ordinal", "interval", "ratio"]
 ALPHA_LEVELS: tuple[str, ...] = ("nominal", "ordinal", "interval", "ratio")
 Change = Literal["improved", "declined", "no clear change", "not estimable"]
+
+ClusterLabels = Sequence[Hashable] | npt.ArrayLike | pd.Series | pd.Index
+"""One cluster label per unit (column) of the reliability data, e.g. its case."""
 
 _NAN = float("nan")
 
@@ -153,6 +162,53 @@ def _reliability_matrix(reliability_data: npt.ArrayLike | pd.DataFrame) -> np.nd
 def _rated_units(data: np.ndarray) -> np.ndarray:
     """Drop units (columns) nobody rated: they carry no information for any statistic."""
     return data[:, (~np.isnan(data)).any(axis=0)]
+
+
+def _rated_clustered_units(
+    reliability_data: npt.ArrayLike | pd.DataFrame, clusters: ClusterLabels | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The rated units (:func:`_rated_units`) and each one's cluster code.
+
+    Codes run 0..C-1 over the clusters with a rated unit, in order of first appearance
+    (unrated units are dropped before numbering). Without ``clusters`` every unit is
+    its own cluster and the codes are 0..n-1, so a clustered bootstrap with clusters of
+    one unit draws exactly what an unclustered one does.
+
+    Raises:
+        ValueError: bad data, or ``clusters`` is not one hashable, non-missing label
+            per unit (column).
+    """
+    data = _reliability_matrix(reliability_data)
+    rated = (~np.isnan(data)).any(axis=0)
+    if clusters is None:
+        return data[:, rated], np.arange(int(rated.sum()))
+    if isinstance(clusters, np.ndarray) and clusters.ndim != 1:
+        raise ValueError(
+            f"clusters must be 1-D, one label per unit; got {clusters.ndim} dimensions"
+        )
+    try:
+        labels = pd.Series(list(clusters), dtype=object)
+        codes = pd.factorize(labels)[0]
+    except TypeError as err:
+        raise ValueError(f"clusters must be a sequence of hashable labels ({err})") from err
+    if codes.size != data.shape[1]:
+        raise ValueError(
+            f"clusters must give one label per unit: {codes.size} labels for {data.shape[1]} units"
+        )
+    if (codes < 0).any():
+        raise ValueError("clusters must not have missing labels")
+    return data[:, rated], pd.factorize(codes[rated])[0].astype(np.intp)
+
+
+def _n_clusters(codes: np.ndarray) -> int:
+    return int(codes.max()) + 1 if codes.size else 0
+
+
+def _sum_by_cluster(per_unit: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """Per-unit terms (units, ...) summed within each cluster, (clusters, ...)."""
+    totals = np.zeros((_n_clusters(codes), *per_unit.shape[1:]))
+    np.add.at(totals, codes, per_unit)
+    return totals
 
 
 # ----------------------------------------------------------------- proportions
@@ -570,7 +626,7 @@ def gwet_ac1(
 
 
 def _resample_indices(n_units: int, n_boot: int, seed: int | None) -> np.ndarray:
-    """Bootstrap draws of units with replacement, shape (n_boot, n_units)."""
+    """Bootstrap draws of units (or clusters) with replacement, shape (n_boot, n_units)."""
     rng = np.random.default_rng(seed)
     return rng.integers(0, n_units, size=(n_boot, n_units))
 
@@ -602,6 +658,8 @@ def bootstrap_interval(
     n_boot: int = 1000,
     confidence: float = 0.95,
     seed: int | None = 0,
+    *,
+    clusters: ClusterLabels | None = None,
 ) -> tuple[float, float]:
     """Case-resampling bootstrap percentile interval for any agreement statistic.
 
@@ -609,31 +667,56 @@ def bootstrap_interval(
     evaluated on each raters x units resample (a float matrix, ``nan`` for missing);
     the interval is the percentile interval of the defined replicates (Efron &
     Tibshirani 1993, ch. 13). Units nobody rated are dropped before resampling. The
-    draws depend only on ``seed`` and the number of rated units, so the same seed gives
-    the same interval, and the same draws as :func:`krippendorff_alpha_bootstrap` and
-    :func:`gwet_ac1_bootstrap` (which compute the same thing vectorised, much faster).
+    draws depend only on ``seed`` and the number of rated units (or clusters), so the
+    same seed gives the same interval, and the same draws as
+    :func:`krippendorff_alpha_bootstrap` and :func:`gwet_ac1_bootstrap` (which compute
+    the same thing vectorised, much faster).
+
+    Args:
+        clusters: one label per unit (column), e.g. the case of each (case, standard)
+            unit. Then whole clusters are drawn with replacement, as many as there are
+            clusters, and a drawn cluster brings all its units, so units that are not
+            independent stay together: the cluster (two-stage, top-level) bootstrap of
+            Davison & Hinkley (1997, section 3.8), consistent for clustered data
+            (Field & Welsh 2007). Clusters are numbered in order of first appearance
+            among the rated units. Without it each unit is its own cluster, which
+            gives exactly the unclustered draws.
 
     Returns ``(nan, nan)`` when the statistic is ``nan`` on the full data.
 
     Raises:
-        ValueError: bad data, ``n_boot`` < 1, or ``confidence`` outside (0, 1).
+        ValueError: bad data or clusters, ``n_boot`` < 1, or ``confidence`` outside
+            (0, 1).
     """
     level = _check_confidence(confidence)
     draws = _check_n_boot(n_boot)
-    data = _rated_units(_reliability_matrix(reliability_data))
+    data, codes = _rated_clustered_units(reliability_data, clusters)
     estimate = float(statistic(data))
     if math.isnan(estimate) or data.shape[1] == 0:
         return (_NAN, _NAN)
-    indices = _resample_indices(data.shape[1], draws, seed)
+    n_clusters = _n_clusters(codes)
+    indices = _resample_indices(n_clusters, draws, seed)
+    if clusters is not None:
+        members = [np.flatnonzero(codes == c) for c in range(n_clusters)]
+        indices = [np.concatenate([members[c] for c in idx]) for idx in indices]
     replicates = np.array([float(statistic(data[:, idx])) for idx in indices])
     return _percentile_interval(replicates, level)
 
 
-def _alpha_replicates(data: np.ndarray, level: str, indices: np.ndarray) -> np.ndarray:
-    """Alpha on each resample of units given by ``indices``, without a Python loop."""
+def _alpha_replicates(
+    data: np.ndarray, level: str, indices: np.ndarray, codes: np.ndarray | None = None
+) -> np.ndarray:
+    """Alpha on each resample given by ``indices``, without a Python loop.
+
+    ``indices`` draw units, or with ``codes`` (each unit's cluster, 0..C-1) clusters:
+    each cluster's coincidence contributions are summed once, and a draw weights the
+    clusters by how often it drew them.
+    """
     values = np.unique(data[~np.isnan(data)])
     contributions = _unit_coincidences(data, values)
-    weights = _index_weights(indices, data.shape[1])
+    if codes is not None:
+        contributions = _sum_by_cluster(contributions, codes)
+    weights = _index_weights(indices, contributions.shape[0])
     o = np.einsum("bu,uij->bij", weights, contributions)
     return _alpha_from_coincidences(o, values, level)
 
@@ -644,6 +727,8 @@ def krippendorff_alpha_bootstrap(
     n_boot: int = 1000,
     confidence: float = 0.95,
     seed: int | None = 0,
+    *,
+    clusters: ClusterLabels | None = None,
 ) -> tuple[float, float, float]:
     """Krippendorff's alpha with a case-resampling bootstrap percentile interval.
 
@@ -651,33 +736,48 @@ def krippendorff_alpha_bootstrap(
     contributions (Krippendorff 2011), so a resample of units is those contributions
     weighted by how often each unit was drawn; every draw's alpha is computed at once
     from its matrix. The result equals :func:`bootstrap_interval` with
-    :func:`krippendorff_alpha` and the same seed, in milliseconds rather than seconds.
-    Draws on which alpha is undefined are left out of the percentiles.
+    :func:`krippendorff_alpha` and the same seed (and clusters), in milliseconds rather
+    than seconds. Draws on which alpha is undefined are left out of the percentiles.
 
     Note this resamples units, not pairable values as in Krippendorff's own bootstrap
     (Hayes & Krippendorff 2007), so units stay intact with their raters.
 
+    Args:
+        clusters: one label per unit (column), e.g. the case of each (case, standard)
+            unit: whole clusters are drawn with replacement, each bringing all its
+            units (the cluster bootstrap of Davison & Hinkley 1997, section 3.8; Field
+            & Welsh 2007), as :func:`bootstrap_interval` describes. The per-unit
+            contributions are summed per cluster and the draws weight clusters, so it
+            stays vectorised. Without it each unit is its own cluster.
+
     Returns ``(nan, nan, nan)`` when alpha is not estimable on the full data.
 
     Raises:
-        ValueError: bad data or level, ``n_boot`` < 1, or ``confidence`` outside (0, 1).
+        ValueError: bad data, level or clusters, ``n_boot`` < 1, or ``confidence``
+            outside (0, 1).
     """
     _check_level(level)
     ci_level = _check_confidence(confidence)
     draws = _check_n_boot(n_boot)
-    data = _rated_units(_reliability_matrix(reliability_data))
+    data, codes = _rated_clustered_units(reliability_data, clusters)
     alpha = krippendorff_alpha(data, level)
     if math.isnan(alpha):
         return (_NAN, _NAN, _NAN)
-    indices = _resample_indices(data.shape[1], draws, seed)
-    low, high = _percentile_interval(_alpha_replicates(data, level, indices), ci_level)
+    indices = _resample_indices(_n_clusters(codes), draws, seed)
+    replicates = _alpha_replicates(data, level, indices, codes)
+    low, high = _percentile_interval(replicates, ci_level)
     return (alpha, low, high)
 
 
-def _ac1_replicates(data: np.ndarray, cats: np.ndarray, indices: np.ndarray) -> np.ndarray:
-    """AC1 on each resample of units given by ``indices``, without a Python loop."""
+def _ac1_replicates(
+    data: np.ndarray, cats: np.ndarray, indices: np.ndarray, codes: np.ndarray | None = None
+) -> np.ndarray:
+    """AC1 on each resample given by ``indices``, without a Python loop; with ``codes``
+    the per-unit terms are summed per cluster and ``indices`` draw clusters."""
     terms = _ac1_unit_terms(data, cats)
-    return _ac1_from_weights(_index_weights(indices, data.shape[1]), *terms)
+    if codes is not None:
+        terms = tuple(_sum_by_cluster(term, codes) for term in terms)
+    return _ac1_from_weights(_index_weights(indices, terms[0].shape[0]), *terms)
 
 
 def gwet_ac1_bootstrap(
@@ -687,6 +787,7 @@ def gwet_ac1_bootstrap(
     seed: int | None = 0,
     *,
     categories: Sequence[float] | None = None,
+    clusters: ClusterLabels | None = None,
 ) -> tuple[float, float, float]:
     """Gwet's AC1 with a case-resampling bootstrap percentile interval.
 
@@ -694,21 +795,30 @@ def gwet_ac1_bootstrap(
     so each resample is computed at once from per-unit terms weighted by how often
     each unit was drawn. The category set (hence ``q``) is fixed from the full data,
     or from ``categories``, for every draw; it equals :func:`bootstrap_interval` with
-    ``lambda d: gwet_ac1(d, categories=...)`` given that same category set.
+    ``lambda d: gwet_ac1(d, categories=...)`` given that same category set (and the
+    same seed and clusters).
+
+    Args:
+        clusters: one label per unit (column), e.g. the case of each (case, standard)
+            unit: whole clusters are drawn with replacement, each bringing all its
+            units (the cluster bootstrap of Davison & Hinkley 1997, section 3.8; Field
+            & Welsh 2007), as :func:`bootstrap_interval` describes. The per-unit terms
+            are summed per cluster and the draws weight clusters. Without it each unit
+            is its own cluster.
 
     Returns ``(nan, nan, nan)`` when AC1 is not estimable on the full data.
 
     Raises:
-        ValueError: bad data or categories, ``n_boot`` < 1, or ``confidence`` outside
-            (0, 1).
+        ValueError: bad data, categories or clusters, ``n_boot`` < 1, or
+            ``confidence`` outside (0, 1).
     """
     ci_level = _check_confidence(confidence)
     draws = _check_n_boot(n_boot)
-    data = _rated_units(_reliability_matrix(reliability_data))
+    data, codes = _rated_clustered_units(reliability_data, clusters)
     cats = _ac1_categories(data, categories)
     ac1 = gwet_ac1(data, categories=cats.tolist())
     if math.isnan(ac1):
         return (_NAN, _NAN, _NAN)
-    indices = _resample_indices(data.shape[1], draws, seed)
-    low, high = _percentile_interval(_ac1_replicates(data, cats, indices), ci_level)
+    indices = _resample_indices(_n_clusters(codes), draws, seed)
+    low, high = _percentile_interval(_ac1_replicates(data, cats, indices, codes), ci_level)
     return (ac1, low, high)
