@@ -6,8 +6,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 DEMO   := data/demo
 CYCLES := 2016-17 2017-18 2018-19
+CYCLE  := 2018-19
 
-.PHONY: report test lint demo-data clean
+.PHONY: report validate test lint demo-data clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -21,9 +22,11 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 report: $(STAMP)
+	$(BIN)/audit-analysis run --data $(DEMO) --cycle $(CYCLE) --out outputs
+
+validate: $(STAMP)
 	@for c in $(CYCLES); do \
-	  $(BIN)/audit-analysis validate $(DEMO) --cycle $$c \
-	    --rejections-csv outputs/$$c/rejections.csv || exit $$?; \
+	  $(BIN)/audit-analysis validate $(DEMO) --cycle $$c || exit $$?; \
 	done
 
 test: $(STAMP)
@@ -37,4 +40,4 @@ demo-data: $(STAMP)
 	$(BIN)/audit-analysis demo-data --out $(DEMO)
 
 clean:
-	rm -rf $(VENV) outputs/*/ .pytest_cache
+	rm -rf $(VENV) outputs/*/ outputs/.[0-9]* .pytest_cache

@@ -22,6 +22,33 @@ def _validate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from .runner import NotebookFailedError, run_annual
+
+    try:
+        final = run_annual(
+            args.data,
+            args.cycle,
+            out=args.out,
+            compare=args.compare,
+            min_cell_count=args.min_cell_count,
+            workers=args.workers,
+            progress=not args.quiet,
+        )
+    except NotebookFailedError as exc:
+        print(f"audit-analysis: {exc}", file=sys.stderr)
+        print(
+            "audit-analysis: previous outputs were left as they were; the failed run is "
+            f"in {Path(args.out) / (args.cycle + '.failed')}",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"Outputs for {args.cycle} written to {final}")
+    print(f"  {final / 'index.html'}")
+    print(f"  {final / 'executive-summary.html'}  (for the Executive Group)")
+    return 0
+
+
 def _demo_data(args: argparse.Namespace) -> int:
     from .demo import generate
 
@@ -57,6 +84,34 @@ def build_parser() -> argparse.ArgumentParser:
         "--rejections-csv", metavar="PATH", help="also write the rejection log as CSV"
     )
     validate.set_defaults(func=_validate)
+
+    run = sub.add_parser(
+        "run",
+        help="the annual run: execute every notebook and export the HTML",
+        description="Execute every analysis notebook with papermill for one cycle and write "
+        "OUT/<cycle>/: executed notebooks, figures, tables, HTML pages, index.html and a "
+        "manifest. Outputs are replaced only when every notebook succeeded.",
+    )
+    run.add_argument("--data", required=True, help="the data folder holding one folder per cycle")
+    run.add_argument("--cycle", required=True, help="the audit cycle, e.g. 2018-19")
+    run.add_argument("--out", default="outputs", help="output folder (default outputs)")
+    run.add_argument(
+        "--compare",
+        nargs="*",
+        metavar="CYCLE",
+        help="earlier cycles to compare (default: every earlier cycle in DATA)",
+    )
+    run.add_argument(
+        "--min-cell-count",
+        type=int,
+        default=5,
+        help="suppress breakdowns resting on fewer cases (default 5)",
+    )
+    run.add_argument(
+        "--workers", type=int, default=None, help="notebooks run at once (default: one per core)"
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_run)
 
     demo = sub.add_parser(
         "demo-data",

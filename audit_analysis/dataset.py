@@ -407,8 +407,10 @@ class _Loader:
                 self.reject(rel, raw.row, raw.reason, None)
                 continue
             number = parse_standard_number(raw.standard)
-            if number is None and raw.rating is None and (
-                raw.standard is not None or raw.evidence is None
+            if (
+                number is None
+                and raw.rating is None
+                and (raw.standard is not None or raw.evidence is None)
             ):
                 continue  # a note (text, no rating), or a row with no standard content
             record["rows"] += 1

@@ -194,9 +194,7 @@ def map_standard(
     return None if dst is None else dst.number
 
 
-def standard_crosswalk(
-    cycles: list[str], data_dir: str | Path | None = None
-) -> pd.DataFrame:
+def standard_crosswalk(cycles: list[str], data_dir: str | Path | None = None) -> pd.DataFrame:
     """Every standard key across ``cycles``, with its number in each (missing when absent).
 
     Ordered by the last cycle's numbering, then keys found only in earlier cycles.

@@ -417,3 +417,21 @@ def coverage(data: CycleData, recorded_only: bool = False) -> pd.DataFrame:
         table[agency] = 0 if mine is None else table["case_ref"].map(mine).fillna(0).astype("int64")
         table[agency] = table[agency].astype("int64")
     return table
+
+
+def evidence_shares(data: CycleData) -> pd.DataFrame:
+    """Per agency: met-or-better ratings (``n``), how many give evidence
+    (``met_or_better``, named so :func:`summaries.add_shares` applies), the ``share``
+    with evidence and its Wilson interval."""
+    from .summaries import add_shares
+
+    rates = evidence_rate(data)
+    rates = rates[rates["met_or_better"] > 0]
+    table = pd.DataFrame(
+        {
+            "agency": rates["agency"].to_numpy(),
+            "n": rates["met_or_better"].to_numpy(),
+            "met_or_better": rates["met_or_better_evidenced"].to_numpy(),
+        }
+    )
+    return add_shares(table).rename(columns={"met_or_better": "with_evidence"})

@@ -116,3 +116,23 @@ def cycle_dir(tmp_path: Path) -> Path:
     write_cases(folder)
     (folder / "returns").mkdir()
     return folder
+
+
+@pytest.fixture(scope="session")
+def study(tmp_path_factory):
+    """A small three-cycle study of our own (tests/study.py): (root, case refs)."""
+    from study import build_study
+
+    root = tmp_path_factory.mktemp("study")
+    refs = build_study(root / "data")
+    return root, refs
+
+
+@pytest.fixture(scope="session")
+def run(study):
+    """The annual run on the study's 2019-20 cycle: (output folder, case refs)."""
+    from audit_analysis.runner import run_annual
+
+    root, refs = study
+    out = run_annual(root / "data", "2019-20", out=root / "out", progress=False)
+    return out, refs

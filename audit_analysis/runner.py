@@ -1,0 +1,276 @@
+"""The annual run: every notebook executed by papermill, exported, indexed, atomically.
+
+Notebooks are independent, so they run side by side (one kernel per core). Everything is
+written to a temporary folder beside the target and moved into place only when every
+notebook succeeded: a failing run leaves the previous outputs exactly as they were.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+
+from .cycles import normalise_cycle, parse_cycle
+from .dataset import CASES_FILE, find_cycle_folder
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
+EXECUTIVE_NOTEBOOK = "05-executive-summary"
+BANNER_QA = "OFFICIAL: for the case audit QA group. Aggregates and case-level detail."
+BANNER_EXEC = "OFFICIAL: Executive Group summary. Aggregate figures only; small numbers suppressed."
+VERSIONED = (
+    "audit-analysis",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "krippendorff",
+    "pandera",
+    "python-calamine",
+    "openpyxl",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "ipykernel",
+)
+
+
+class NotebookFailedError(Exception):
+    """A notebook raised: the message names the notebook, the cell and the error."""
+
+
+@dataclass(frozen=True)
+class NotebookSpec:
+    stem: str
+    title: str
+    description: str
+    executive: bool = False
+
+
+NOTEBOOKS = (
+    NotebookSpec(
+        "01-data-quality",
+        "Data quality and process",
+        "Who returned what, on which template, with how much evidence; rejections.",
+    ),
+    NotebookSpec(
+        "02-findings-by-kloe",
+        "Findings by key line of enquiry",
+        "Each standard's ratings, by priority theme and by agency.",
+    ),
+    NotebookSpec(
+        "03-trends",
+        "Trends against earlier years",
+        "Every standard against earlier cycles, matched across the renumbering.",
+    ),
+    NotebookSpec(
+        "04-agency-consistency",
+        "Agency consistency",
+        "How far agencies agree on the same cases; the disagreement register (QA only).",
+    ),
+    NotebookSpec(
+        EXECUTIVE_NOTEBOOK,
+        "Executive summary",
+        "The headlines in plain words, aggregate only.",
+        executive=True,
+    ),
+)
+
+
+def earlier_cycles(data_dir: str | Path, cycle: str) -> list[str]:
+    """Cycles before ``cycle`` that have a folder with a ``cases.csv`` under ``data_dir``."""
+    found = set()
+    for child in Path(data_dir).iterdir():
+        other = parse_cycle(child.name) if child.is_dir() else None
+        if other and other < cycle and (child / CASES_FILE).is_file():
+            found.add(other)
+    return sorted(found)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _inputs(data_dir: Path, cycles: list[str]) -> list[dict]:
+    files = []
+    for cycle in cycles:
+        folder = find_cycle_folder(data_dir, cycle)
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            files.append(
+                {
+                    "path": path.relative_to(data_dir).as_posix(),
+                    "bytes": path.stat().st_size,
+                    "sha256": _sha256(path),
+                }
+            )
+    return files
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def _execute(source: str, target: str, parameters: dict, cwd: str, log: str) -> str:
+    """Run one notebook (in a worker process). Returns its stem.
+
+    The kernel's own chatter (ipykernel warns at every start that its loopback link is
+    unencrypted) goes to ``log``, not the console; a failing cell's error comes back as
+    :class:`NotebookFailedError`.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    with open(log, "ab") as fh:
+        os.dup2(fh.fileno(), 2)  # this worker's stderr, inherited by its kernels
+    try:
+        papermill.execute_notebook(
+            source,
+            target,
+            parameters=parameters,
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=cwd,
+            log_output=False,
+        )
+    except PapermillExecutionError as exc:
+        raise NotebookFailedError(
+            f"notebook {Path(source).name} failed in cell {exc.exec_count}: "
+            f"{exc.ename}: {exc.evalue}"
+        ) from None
+    return Path(source).stem
+
+
+def run_annual(
+    data_dir: str | Path,
+    cycle: str,
+    out: str | Path = "outputs",
+    compare: list[str] | None = None,
+    min_cell_count: int = 5,
+    workers: int | None = None,
+    progress: bool = True,
+    notebook_dir: str | Path = NOTEBOOK_DIR,
+) -> Path:
+    """Execute every notebook for ``cycle`` and write ``out/<cycle>/``. Returns that path."""
+    from tqdm import tqdm
+
+    from .dataset import load_cycle
+    from .export import index_page, notebook_to_html
+
+    cycle = normalise_cycle(cycle)
+    data_dir = Path(data_dir).resolve()
+    load_cycle(data_dir, cycle)  # fail fast, with the loader's message, if nothing is usable
+    compare = (
+        earlier_cycles(data_dir, cycle)
+        if compare is None
+        else [normalise_cycle(c) for c in compare]
+    )
+    for other in compare:
+        find_cycle_folder(data_dir, other)
+    out = Path(out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    final = out / cycle
+    staging = Path(tempfile.mkdtemp(prefix=f".{cycle}-", dir=out))
+    notebook_dir = Path(notebook_dir)
+    parameters = {
+        "data_dir": str(data_dir),
+        "cycle": cycle,
+        "output_dir": str(staging),
+        "compare_cycles": compare,
+        "min_cell_count": int(min_cell_count),
+    }
+    (staging / "notebooks").mkdir()
+    logs = staging / "logs"
+    logs.mkdir()
+    workers = workers or min(len(NOTEBOOKS), os.cpu_count() or 1)
+    try:
+        bar = tqdm(
+            total=len(NOTEBOOKS),
+            desc=f"Audit {cycle}",
+            unit="notebook",
+            disable=not progress,
+            file=sys.stderr,
+        )
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {
+                pool.submit(
+                    _execute,
+                    str(notebook_dir / f"{spec.stem}.ipynb"),
+                    str(staging / "notebooks" / f"{spec.stem}.ipynb"),
+                    parameters,
+                    str(staging),
+                    str(logs / f"{spec.stem}.log"),
+                ): spec
+                for spec in NOTEBOOKS
+            }
+            try:
+                for future in as_completed(futures):
+                    future.result()  # raises NotebookFailedError
+                    bar.set_postfix_str(futures[future].stem)
+                    bar.update(1)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+        bar.close()
+        entries = []
+        for spec in NOTEBOOKS:
+            name = "executive-summary.html" if spec.executive else f"{spec.stem}.html"
+            notebook_to_html(
+                staging / "notebooks" / f"{spec.stem}.ipynb",
+                staging / name,
+                title=f"{spec.title}: case audit {cycle}",
+                banner=BANNER_EXEC if spec.executive else BANNER_QA,
+            )
+            entries.append((name, spec.title, spec.description))
+        entries += [
+            ("tables/", "Tables", "The CSV behind every chart."),
+            ("figures/", "Figures", "Every chart as PNG and SVG."),
+        ]
+        (staging / "index.html").write_text(index_page(cycle, entries, BANNER_QA), encoding="utf-8")
+        manifest = {
+            "cycle": cycle,
+            "parameters": {**parameters, "data_dir": str(data_dir), "output_dir": str(final)},
+            "inputs": _inputs(data_dir, [cycle, *compare]),
+            "notebooks": {
+                spec.stem: _sha256(notebook_dir / f"{spec.stem}.ipynb") for spec in NOTEBOOKS
+            },
+            "versions": _versions(),
+        }
+        (staging / "manifest.json").write_text(
+            json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
+        )
+    except BaseException:
+        failed = out / f"{cycle}.failed"
+        shutil.rmtree(failed, ignore_errors=True)
+        staging.rename(failed)
+        raise
+    previous = out / f".{cycle}.previous"
+    shutil.rmtree(previous, ignore_errors=True)
+    if final.exists():
+        final.rename(previous)
+    staging.rename(final)
+    shutil.rmtree(previous, ignore_errors=True)
+    shutil.rmtree(out / f"{cycle}.failed", ignore_errors=True)
+    return final

@@ -1,0 +1,99 @@
+"""A small, invented three-cycle study for end-to-end tests of the notebooks.
+
+Deliberately unlike the demo data: other case references, a handful of agencies, a
+partnership's own 2019-20 framework (one standard added, one dropped), hostile evidence
+text, and small cohorts so that disclosure control has something to suppress.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import yaml
+from conftest import write_bulk_csv, write_cases, write_toolkit
+
+from audit_analysis.frameworks import load_framework
+
+AGENCIES = ["CCG", "WMP", "EDU", "CSC-SW", "SCH"]
+HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
+FORMULA = '=HYPERLINK("http://evil.invalid")'
+WORDS = ["unmet", "Not met", "partially met", "Met", "met", "Exceeded", "N/A"]
+
+
+def own_framework(root: Path) -> None:
+    """2019-20: the 2018-19 framework with standard 24 dropped and a new standard added."""
+    fw = yaml.safe_load(Path(load_framework("2018-19").source).read_text(encoding="utf-8"))
+    fw["cycle"] = "2019-20"
+    fw["reconstructed"] = False
+    fw["note"] = "Test framework."
+    kloe6 = fw["kloes"][5]
+    kloe6["standards"] = [s for s in kloe6["standards"] if s["key"] != "dispute-resolved-in-line"]
+    kloe6["standards"].append(
+        {"number": 24, "key": "escalation-recorded", "text": "Escalations are recorded."}
+    )
+    folder = root / "2019-20"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "framework.yaml").write_text(yaml.safe_dump(fw, sort_keys=False), encoding="utf-8")
+
+
+def build_study(root: Path, seed: int = 7) -> dict[str, list[str]]:
+    """Write cycles 2017-18, 2018-19 and 2019-20 under ``root``; return case refs per cycle."""
+    rng = np.random.default_rng(seed)
+    own_framework(root)
+    refs: dict[str, list[str]] = {}
+    for index, cycle in enumerate(["2017-18", "2018-19", "2019-20"]):
+        folder = root / cycle
+        n_cases = 9
+        cases = []
+        for i in range(n_cases):
+            priority = ["early_help", "neglect", "exploitation"][i % 3]
+            cases.append(
+                [
+                    f"Q{index}{i:02d}",
+                    priority,
+                    str(3 + 2 * i),
+                    f"77{index}{i:03d}",
+                    "",
+                    "XY" if i in (1, 2) else f"Z{i}",
+                ]
+            )
+        write_cases(folder, rows=cases)
+        refs[cycle] = [c[0] for c in cases]
+        fw = load_framework(cycle, root)
+        for a, agency in enumerate(AGENCIES):
+            rows_bulk = []
+            for i, case in enumerate(cases):
+                if (i + a) % 4 == 3:
+                    continue  # this agency does not work with this child
+                rows = []
+                for s in fw.standards:
+                    level = rng.integers(0, 6) + index  # later cycles do better
+                    word = WORDS[min(int(level), len(WORDS) - 2)]
+                    if s.number == 24 and rng.random() < 0.5:
+                        word = "N/A"
+                    evidence = None if agency == "SCH" else f"Seen in record {s.number}."
+                    if i in (0, 2) and s.number == 13:  # agencies disagree, hostile evidence
+                        word = "Met" if a % 2 == 0 else "Not met"
+                        # (a formula survives only in CSV: Excel keeps a formula's value)
+                        evidence = HOSTILE if i == 0 else FORMULA
+                    rows.append((s.number, word, evidence))
+                if agency == "EDU":  # a bulk table for this agency
+                    rows_bulk += [[case[0], "case_ref", n, w, e or ""] for n, w, e in rows]
+                    continue
+                write_toolkit(
+                    folder / "returns" / agency / f"{case[3]}.xlsx",
+                    rows,
+                    agency=agency,
+                    case_id=case[3],
+                    case_id_type="CareFirst ID",
+                    audit_cycle=cycle,
+                )
+            if rows_bulk:
+                write_bulk_csv(
+                    folder / "returns" / "EDU" / "edu.csv",
+                    ["case_id", "case_id_type", "standard", "rating", "evidence"],
+                    rows_bulk,
+                )
+        (folder / "returns" / "notes.txt").write_text("chase SCH")
+    return refs

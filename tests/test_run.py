@@ -1,0 +1,141 @@
+"""The annual run end to end: every notebook through papermill on a small study of our
+own making (not the demo data), the outputs it promises, and what must never leak."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+
+import nbformat
+import pandas as pd
+import pytest
+from study import FORMULA, HOSTILE
+
+from audit_analysis.runner import NOTEBOOK_DIR, NOTEBOOKS, NotebookFailedError, run_annual
+
+REQUIRED_PARAMETERS = {"data_dir", "cycle", "output_dir", "compare_cycles", "min_cell_count"}
+
+
+# ----------------------------------------------------------------- committed notebooks
+
+
+@pytest.mark.parametrize("spec", NOTEBOOKS, ids=lambda s: s.stem)
+def test_notebooks_are_committed_clean_with_one_parameters_cell(spec):
+    nb = nbformat.read(NOTEBOOK_DIR / f"{spec.stem}.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(not c.outputs and c.execution_count is None for c in code)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1
+    names = set(re.findall(r"^(\w+)\s*=", tagged[0].source, flags=re.M))
+    assert names >= REQUIRED_PARAMETERS
+    # literal defaults only: nothing derived inside the parameters cell
+    assert "(" not in tagged[0].source.split("#")[0]
+    assert nb.cells.index(tagged[0]) < min(nb.cells.index(c) for c in code if c is not tagged[0])
+
+
+# ----------------------------------------------------------------- outputs
+
+
+def test_run_writes_every_promised_output(run):
+    out, _ = run
+    for spec in NOTEBOOKS:
+        assert (out / "notebooks" / f"{spec.stem}.ipynb").is_file()
+    pages = {p.name for p in out.glob("*.html")}
+    assert {"index.html", "executive-summary.html", "01-data-quality.html"} <= pages
+    assert len(pages) == len(NOTEBOOKS) + 1
+    pngs = {p.stem for p in (out / "figures").glob("*.png")}
+    svgs = {p.stem for p in (out / "figures").glob("*.svg")}
+    assert pngs and pngs == svgs
+    tables = {p.stem for p in (out / "tables").glob("*.csv")}
+    assert pngs <= tables  # a table behind every chart
+    index = (out / "index.html").read_text(encoding="utf-8")
+    for page in pages - {"index.html"}:
+        assert f'href="{page}"' in index
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    assert manifest["parameters"]["compare_cycles"] == ["2017-18", "2018-19"]
+    assert manifest["parameters"]["min_cell_count"] == 5
+    assert any(
+        i["path"] == "2019-20/cases.csv" and len(i["sha256"]) == 64 for i in manifest["inputs"]
+    )
+    assert manifest["versions"]["papermill"] and manifest["versions"]["python"]
+
+
+def test_trends_match_by_key_and_show_standards_absent_in_a_year(run):
+    out, _ = run
+    table = pd.read_csv(out / "tables" / "trend-table.csv", dtype=str, keep_default_na=False)
+    rows = table.set_index("key")
+    # 2019-20's own framework dropped one standard and added another
+    assert rows.loc["escalation-recorded", "2018-19"] == "not in framework"
+    assert rows.loc["dispute-resolved-in-line", "2019-20"] == "not in framework"
+    assert rows.loc["roles-in-complex-cases", "2017-18"] == "not in framework"
+    assert rows.loc["roles-in-complex-cases", "change vs 2017-18"] == ("not in 2017-18 framework")
+
+
+def test_executive_page_is_aggregate_offline_and_scriptless(run):
+    out, refs = run
+    page = (out / "executive-summary.html").read_text(encoding="utf-8")
+    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)  # base64 is noise
+    for ref in (r for cycle_refs in refs.values() for r in cycle_refs):
+        assert ref not in text
+    assert "Seen in record" not in text and "HYPERLINK" not in text and "alert" not in text
+    assert "<script" not in page.lower()
+    assert not re.search(r"(src|href)=\"https?:", page)
+    assert "Content-Security-Policy" in page
+    for tag in re.findall(r"<img[^>]*>", page):
+        assert 'src="data:image/png;base64,' in tag
+        alt = re.search(r'alt="([^"]*)"', tag).group(1)
+        assert len(alt) > 40
+
+
+def test_breakdowns_on_few_cases_are_suppressed(run):
+    out, _ = run
+    table = pd.read_csv(out / "tables" / "exec-by-priority.csv", dtype=str, keep_default_na=False)
+    # three cases per priority in the study, fewer than the default threshold of five
+    assert set(table["share"]) == {"c"}
+    assert set(table["n"]) == {"c"}
+
+
+def test_evidence_is_escaped_in_html_and_defused_in_csv(run):
+    out, _ = run
+    page = (out / "04-agency-consistency.html").read_text(encoding="utf-8")
+    assert "<script>alert" not in page
+    assert "&lt;script&gt;alert" in page
+    register = pd.read_csv(
+        out / "tables" / "disagreement-register.csv", dtype=str, keep_default_na=False
+    )
+    cells = register.to_numpy().ravel()
+    assert not any(str(c).startswith(("=", "+", "-", "@")) for c in cells)
+    assert any(HOSTILE in str(c) for c in cells)
+    assert any("'" + FORMULA in str(c) or FORMULA in str(c) for c in cells)
+
+
+def test_same_inputs_give_identical_tables(study, run, tmp_path):
+    root, _ = study
+    out, _ = run
+    again = run_annual(
+        root / "data", "2019-20", out=tmp_path, progress=False, notebook_dir=NOTEBOOK_DIR
+    )
+    first = {p.name: p.read_bytes() for p in (out / "tables").glob("*.csv")}
+    second = {p.name: p.read_bytes() for p in (again / "tables").glob("*.csv")}
+    assert first == second
+
+
+def test_a_failing_notebook_stops_the_run_and_keeps_previous_outputs(study, tmp_path):
+    root, _ = study
+    broken = tmp_path / "notebooks"
+    shutil.copytree(NOTEBOOK_DIR, broken)
+    nb = nbformat.read(broken / "03-trends.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('boom in trends')"))
+    nbformat.write(nb, broken / "03-trends.ipynb")
+    out = tmp_path / "out"
+    (out / "2019-20").mkdir(parents=True)
+    (out / "2019-20" / "keep.txt").write_text("previous")
+    with pytest.raises(
+        NotebookFailedError,
+        match=r"03-trends.ipynb failed in cell \d+: "
+        r"RuntimeError: boom in trends",
+    ):
+        run_annual(root / "data", "2019-20", out=out, progress=False, notebook_dir=broken)
+    assert sorted(p.name for p in (out / "2019-20").iterdir()) == ["keep.txt"]
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
