@@ -170,8 +170,9 @@ def quality_sentences(
         names = ", ".join(
             f"{r.agency} ({int(r.on_old_template)} of {int(r.returns)})" for r in old.itertuples()
         )
+        who = "1 agency" if len(old) == 1 else f"{len(old)} agencies"
         sentences.append(
-            f"{len(old)} used an earlier year's template for some returns: {names}; "
+            f"{who} used an earlier year's template for some returns: {names}; "
             "standards added since are missing from those returns."
         )
     else:
