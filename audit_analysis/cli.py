@@ -49,6 +49,28 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _case_packs(args: argparse.Namespace) -> int:
+    from .runner import NotebookFailedError, run_case_packs
+
+    try:
+        folder = run_case_packs(
+            args.data,
+            args.cycle,
+            out=args.out,
+            cases=args.cases,
+            workers=args.workers,
+            progress=not args.quiet,
+        )
+    except NotebookFailedError as exc:
+        print(f"audit-analysis: {exc}", file=sys.stderr)
+        print("audit-analysis: previous case packs were left as they were", file=sys.stderr)
+        return 1
+    print(f"OFFICIAL-SENSITIVE case packs written to {folder}")
+    for page in sorted(folder.glob("*.html")):
+        print(f"  {page}")
+    return 0
+
+
 def _demo_data(args: argparse.Namespace) -> int:
     from .demo import generate
 
@@ -112,6 +134,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
+
+    packs = sub.add_parser(
+        "case-packs",
+        help="build the deep dive's case packs (OFFICIAL-SENSITIVE)",
+        description="One HTML page per case with every agency's rating of every standard "
+        "side by side, disagreements first, and each agency's evidence; written to "
+        "OUT/<cycle>/case-packs/, never linked from the executive page. Default cases: "
+        "those listed in the cycle's deep_dive.csv.",
+    )
+    packs.add_argument("--data", required=True, help="the data folder holding one folder per cycle")
+    packs.add_argument("--cycle", required=True, help="the audit cycle, e.g. 2018-19")
+    packs.add_argument("--cases", nargs="+", metavar="CASE", help="case references (C03 C07 ...)")
+    packs.add_argument("--out", default="outputs", help="output folder (default outputs)")
+    packs.add_argument("--workers", type=int, default=None, help="packs built at once")
+    packs.add_argument("--quiet", action="store_true", help="no progress bar")
+    packs.set_defaults(func=_case_packs)
 
     demo = sub.add_parser(
         "demo-data",

@@ -21,6 +21,7 @@ from .cycles import normalise_cycle, parse_cycle
 from .exceptions import AuditDataError, CycleNotFoundError
 from .frameworks import Framework, load_framework
 from .ratings import CATEGORIES, RATING_DTYPE, parse_rating
+from .records import read_records
 from .returns import (
     CsvRowError,
     RawRow,
@@ -48,6 +49,10 @@ class CycleData:
     returns: pd.DataFrame
     rejections: pd.DataFrame
     folder: Path
+    # The optional records of the rest of the cycle (records.py); empty when absent.
+    deep_dive: pd.DataFrame | None = None
+    learning_event: pd.DataFrame | None = None
+    family_feedback: pd.DataFrame | None = None
 
 
 def parse_standard_number(value: object) -> int | None:
@@ -528,6 +533,7 @@ def load_cycle(data_dir: str | Path, cycle: str) -> CycleData:
     loader.rejections = rejections
     for path in _returns_files(folder):
         loader.load_file(path)
+    records = read_records(folder, set(cases["case_ref"]), framework, loader.rejections)
 
     ratings = _frame(loader.ratings, list(schemas.RATINGS.columns))
     ratings = ratings.astype(
@@ -562,4 +568,7 @@ def load_cycle(data_dir: str | Path, cycle: str) -> CycleData:
         returns=schemas.RETURNS.validate(returns),
         rejections=schemas.REJECTIONS.validate(rejected),
         folder=folder,
+        deep_dive=records.deep_dive,
+        learning_event=records.learning_event,
+        family_feedback=records.family_feedback,
     )

@@ -894,8 +894,117 @@ def generate(out_dir: Path, seed: int = 2019) -> dict:
     summary: dict = {}
     for cycle, rng in zip(CYCLES, root.spawn(len(CYCLES)), strict=True):
         summary[cycle] = _generate_cycle(out_dir / cycle, cycle, rng)
+    _write_records(out_dir / CYCLES[-1])
     (out_dir / "README.md").write_bytes(_readme(seed, summary).encode("utf-8"))
     return {"seed": seed, "cycles": summary}
+
+
+# The rest of the 2018-19 cycle (issue 6), modelled on the report's appendices: the mock
+# JTAI deep dive of eight exploitation cases (Appendix I: seven discussed, immediate action
+# on two siblings), the learning event's three columns (Appendix III, paraphrased and
+# invented) and the first year of family feedback (section 4.2.2: few responses).
+DEEP_DIVE = [
+    ("C17", "yes", "", "CSE; missing from home", "no"),
+    ("C18", "yes", "", "gang association; school exclusion", "no"),
+    ("C19", "yes", "", "CSE; domestic abuse at home", "no"),
+    ("C20", "yes", "", "criminal exploitation; trafficking concerns; sibling of C21", "yes"),
+    ("C21", "yes", "", "criminal exploitation; trafficking concerns; sibling of C20", "yes"),
+    ("C22", "no", "Case closed before the round table: the family moved out of the area", "", "no"),
+    ("C23", "yes", "", "missing from education; disability", "no"),
+    ("C24", "yes", "", "care leaver; CSE history", "no"),
+]
+LEARNING_EVENT = {
+    1: {
+        "well": [
+            "Good awareness that there is a threshold document",
+            "Feedback on referrals from the front door helps understanding",
+        ],
+        "worried": [
+            "Are thresholds for wider exploitation understood as well as others?",
+            "Consent still sought where it is not needed (GDPR)",
+        ],
+        "next": [
+            "Multi-agency workshops on how thresholds are met",
+            "Include thresholds in every agency's induction",
+        ],
+    },
+    2: {
+        "well": ["Team around the family meetings share information well"],
+        "worried": ["Minutes of meetings not always sent to those who could not attend"],
+        "next": ["Clear procedures for every multi-agency meeting, including early help"],
+    },
+    3: {
+        "well": ["Creative, age-appropriate ways of hearing children", "Children seen alone"],
+        "worried": ["The child's voice not always recorded in assessments"],
+        "next": ["Ask in supervision: what would the child say?"],
+    },
+    4: {
+        "well": ["More use of evidence-based tools such as Signs of Safety"],
+        "worried": [
+            "Plans that are not SMART cannot be reviewed well",
+            "Families overwhelmed by many plans and meetings",
+        ],
+        "next": [
+            "Can the audit compare agencies' views of SMART plans case by case?",
+            "Co-ordinate and sequence interventions in complex cases",
+        ],
+    },
+    5: {
+        "well": ["Strong sense that case supervision processes are in place"],
+        "worried": ["Is time for supervision protected well enough?"],
+        "next": [
+            "Share supervision models between agencies",
+            "Group case learning meetings for practitioners",
+        ],
+    },
+    6: {
+        "well": ["Most issues are resolved before the formal process"],
+        "worried": ["Practitioners may not know where to find the procedure"],
+        "next": ["Share examples of disputes taken through the procedure"],
+    },
+}
+FAMILY_FEEDBACK = [
+    ("C03", "yes", "yes"),
+    ("C05", "yes", "no"),
+    ("C09", "yes", "no"),
+    ("C10", "yes", "yes"),
+    ("C12", "yes", "no"),
+    ("C14", "yes", "no"),
+    ("C17", "yes", "no"),
+    ("C19", "yes", "yes"),
+    ("C23", "yes", "no"),
+    ("C24", "no", "no"),
+]
+
+
+def _write_records(folder: Path) -> None:
+    """Write the invented deep-dive record, learning event and family feedback."""
+    import csv
+    import io
+
+    def write(name: str, header: list[str], rows: list[tuple]) -> None:
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        (folder / name).write_bytes(buffer.getvalue().encode("utf-8"))
+
+    write(
+        "deep_dive.csv",
+        ["case_ref", "discussed", "reason_not_discussed", "themes", "action_required"],
+        DEEP_DIVE,
+    )
+    write(
+        "learning_event.csv",
+        ["kloe", "column", "text"],
+        [
+            (k, col, t)
+            for k, cols in LEARNING_EVENT.items()
+            for col, texts in cols.items()
+            for t in texts
+        ],
+    )
+    write("family_feedback.csv", ["case_ref", "invited", "responded"], FAMILY_FEEDBACK)
 
 
 def _readme(seed: int, summary: dict) -> str:
@@ -931,6 +1040,11 @@ def _readme(seed: int, summary: dict) -> str:
         "  `cases.csv` holds the crosswalk of invented identifiers (`carefirst_id`,",
         "  `tribal_id`, `initials`); a few early-help children have no CareFirst ID and",
         "  children under 3 or over 18 no Tribal ID.",
+        "- The rest of the 2018-19 cycle: `deep_dive.csv` (the mock JTAI's eight",
+        "  exploitation cases, seven discussed, immediate action on two siblings, as in the",
+        "  report's Appendix I), `learning_event.csv` (invented feedback in the three",
+        "  columns of Appendix III) and `family_feedback.csv` (nine families invited, three",
+        "  responded).",
         "- Returns: each agency of the register audits the cases it would plausibly work",
         "  with (about six agencies per case), one toolkit workbook per case in",
         "  `returns/<AGENCY>/`, named by the case's ID in that agency's own scheme.",

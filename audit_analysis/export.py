@@ -73,12 +73,12 @@ PAGE = """<!DOCTYPE html>
 """
 
 
-def page(title: str, body_html: str, banner: str) -> str:
+def page(title: str, body_html: str, banner: str, extra_style: str = "") -> str:
     """A complete offline page around ``body_html`` (which must already be safe HTML)."""
     return PAGE.format(
         csp=CSP,
         title=html.escape(title),
-        style=STYLE,
+        style=STYLE + extra_style,
         banner=html.escape(banner),
         body=body_html,
     )
@@ -108,10 +108,12 @@ def notebook_body(nb: nbformat.NotebookNode) -> str:
     return body
 
 
-def notebook_to_html(notebook: str | Path, target: str | Path, *, title: str, banner: str) -> Path:
+def notebook_to_html(
+    notebook: str | Path, target: str | Path, *, title: str, banner: str, extra_style: str = ""
+) -> Path:
     nb = nbformat.read(str(notebook), as_version=4)
     target = Path(target)
-    target.write_text(page(title, notebook_body(nb), banner), encoding="utf-8")
+    target.write_text(page(title, notebook_body(nb), banner, extra_style), encoding="utf-8")
     return target
 
 

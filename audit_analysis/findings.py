@@ -434,3 +434,25 @@ def agreement_alt(table: pd.DataFrame, level: str, cycle: str) -> str:
         f"Interval chart of Krippendorff's alpha and Gwet's AC1 per {level}, {cycle}, "
         "with 95% bootstrap intervals: " + "; ".join(parts) + "."
     )
+
+
+def records_sentences(data) -> list[str]:
+    """The deep dive and family feedback in counts only: no case, no free text, so they
+    are safe for the Executive Group."""
+    from .records import deep_dive_summary, feedback_summary
+
+    sentences = []
+    if data.deep_dive is not None and len(data.deep_dive):
+        d = deep_dive_summary(data.deep_dive)
+        sentences.append(
+            f"{d['discussed']} of the {d['flagged']} cases flagged for the deep dive were "
+            f"discussed at the round table; {d['action_required']} needed immediate action."
+        )
+    if data.family_feedback is not None and len(data.family_feedback):
+        f = feedback_summary(data.family_feedback)
+        if f["invited"]:
+            sentences.append(
+                f"{f['responded']} of {f['invited']} families invited responded to the request "
+                f"for feedback ({pct(f['rate'])})."
+            )
+    return sentences

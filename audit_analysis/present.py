@@ -105,6 +105,15 @@ class Report:
         )
         display_html(markup)
 
+    def learning_event(self, learning: pd.DataFrame | None, kloe: int) -> None:
+        """The learning event's three columns for one KLOE, if the cycle has them."""
+        from .records import learning_table_html
+
+        if learning is not None and len(learning):
+            markup = learning_table_html(learning, kloe)
+            if markup:
+                display_html(markup)
+
     def say(self, text: str) -> None:
         """A sentence of findings, as escaped HTML (numbers and agency names only)."""
         display_html(f"<p>{html.escape(text)}</p>")

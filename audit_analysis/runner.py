@@ -25,6 +25,8 @@ from .dataset import CASES_FILE, find_cycle_folder
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
 EXECUTIVE_NOTEBOOK = "05-executive-summary"
+CASE_PACK_NOTEBOOK = "06-case-pack"
+CASE_PACKS = "case-packs"
 BANNER_QA = "OFFICIAL: for the case audit QA group. Aggregates and case-level detail."
 BANNER_EXEC = "OFFICIAL: Executive Group summary. Aggregate figures only; small numbers suppressed."
 VERSIONED = (
@@ -268,9 +270,109 @@ def run_annual(
         raise
     previous = out / f".{cycle}.previous"
     shutil.rmtree(previous, ignore_errors=True)
+    if (final / CASE_PACKS).is_dir():  # case packs are built separately: keep them
+        (final / CASE_PACKS).rename(staging / CASE_PACKS)
     if final.exists():
         final.rename(previous)
     staging.rename(final)
     shutil.rmtree(previous, ignore_errors=True)
     shutil.rmtree(out / f"{cycle}.failed", ignore_errors=True)
     return final
+
+
+def run_case_packs(
+    data_dir: str | Path,
+    cycle: str,
+    out: str | Path = "outputs",
+    cases: list[str] | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    notebook_dir: str | Path = NOTEBOOK_DIR,
+) -> Path:
+    """One OFFICIAL-SENSITIVE case pack per case (default: the deep dive's flagged
+    cases), run by papermill and written to ``out/<cycle>/case-packs/``, which is
+    replaced only when every pack succeeded. Returns that folder."""
+    from tqdm import tqdm
+
+    from .casepack import BANNER, STYLE, flagged_cases
+    from .dataset import load_cycle
+    from .exceptions import AuditDataError
+    from .export import notebook_to_html
+
+    cycle = normalise_cycle(cycle)
+    data_dir = Path(data_dir).resolve()
+    data = load_cycle(data_dir, cycle)
+    known = {c.casefold(): c for c in data.cases["case_ref"]}
+    if cases:
+        unknown = [c for c in cases if c.casefold() not in known]
+        if unknown:
+            raise AuditDataError(f"no such case in {cycle}'s cases.csv", value=", ".join(unknown))
+        cases = [known[c.casefold()] for c in cases]
+    else:
+        cases = flagged_cases(data)
+        if not cases:
+            raise AuditDataError(
+                f"no cases flagged for the deep dive in {cycle} (no deep_dive.csv rows); "
+                "name the cases with --cases"
+            )
+    out = Path(out).resolve()
+    target = out / cycle / CASE_PACKS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{CASE_PACKS}-", dir=target.parent))
+    (staging / "notebooks").mkdir()
+    logs = staging / "logs"
+    logs.mkdir()
+    source = str(Path(notebook_dir) / f"{CASE_PACK_NOTEBOOK}.ipynb")
+    workers = workers or min(len(cases), os.cpu_count() or 1)
+    try:
+        bar = tqdm(
+            total=len(cases),
+            desc=f"Case packs {cycle}",
+            unit="case",
+            disable=not progress,
+            file=sys.stderr,
+        )
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            futures = {
+                pool.submit(
+                    _execute,
+                    source,
+                    str(staging / "notebooks" / f"{case}.ipynb"),
+                    {
+                        "data_dir": str(data_dir),
+                        "cycle": cycle,
+                        "output_dir": str(staging),
+                        "case_ref": case,
+                    },
+                    str(staging),
+                    str(logs / f"{case}.log"),
+                ): case
+                for case in cases
+            }
+            try:
+                for future in as_completed(futures):
+                    future.result()
+                    bar.update(1)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+        bar.close()
+        for case in cases:
+            notebook_to_html(
+                staging / "notebooks" / f"{case}.ipynb",
+                staging / f"{case}.html",
+                title=f"Case pack {case}: case audit {cycle}",
+                banner=BANNER,
+                extra_style=STYLE,
+            )
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    previous = target.parent / f".{CASE_PACKS}.previous"
+    shutil.rmtree(previous, ignore_errors=True)
+    if target.exists():
+        target.rename(previous)
+    staging.rename(target)
+    shutil.rmtree(previous, ignore_errors=True)
+    return target

@@ -76,6 +76,7 @@ def format_report(data: CycleData) -> str:
         f"Ratings: {len(data.ratings)} accepted; {len(rejections) - whole} rows rejected; "
         f"{whole} files rejected whole"
     )
+    lines += _records_lines(data)
     summary = agency_summary(data)
     if len(summary):
         lines.append("")
@@ -121,3 +122,27 @@ def _rows_text(rows: list[int]) -> str:
     if rows == list(range(rows[0], rows[-1] + 1)):
         return f"rows {rows[0]}-{rows[-1]}"
     return "rows " + ", ".join(str(r) for r in rows)
+
+
+def _records_lines(data: CycleData) -> list[str]:
+    """One line for each optional record of the cycle that is present."""
+    from .records import deep_dive_summary, feedback_summary
+
+    lines = []
+    if data.deep_dive is not None and len(data.deep_dive):
+        d = deep_dive_summary(data.deep_dive)
+        lines.append(
+            f"Deep dive: {d['flagged']} cases flagged, {d['discussed']} discussed, "
+            f"{d['action_required']} needing immediate action"
+        )
+    if data.learning_event is not None and len(data.learning_event):
+        lines.append(
+            f"Learning event: {len(data.learning_event)} points across "
+            f"{data.learning_event['kloe'].nunique()} KLOEs"
+        )
+    if data.family_feedback is not None and len(data.family_feedback):
+        f = feedback_summary(data.family_feedback)
+        lines.append(
+            f"Family feedback: {f['invited']} families invited, {f['responded']} responded"
+        )
+    return lines

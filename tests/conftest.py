@@ -136,3 +136,12 @@ def run(study):
     root, refs = study
     out = run_annual(root / "data", "2019-20", out=root / "out", progress=False)
     return out, refs
+
+
+@pytest.fixture(scope="session")
+def packs(run, study):
+    """Case packs for the study's flagged cases, built after the annual run."""
+    from audit_analysis.runner import run_case_packs
+
+    root, _ = study
+    return run_case_packs(root / "data", "2019-20", out=root / "out", progress=False)

@@ -96,4 +96,17 @@ def build_study(root: Path, seed: int = 7) -> dict[str, list[str]]:
                     rows_bulk,
                 )
         (folder / "returns" / "notes.txt").write_text("chase SCH")
+    current = root / "2019-20"
+    (current / "deep_dive.csv").write_text(
+        "case_ref,discussed,reason_not_discussed,themes,action_required\n"
+        "Q200,yes,,CSE,yes\nQ202,no,Family moved away,,no\n",
+        encoding="utf-8",
+    )
+    (current / "learning_event.csv").write_text(
+        "kloe,column,text\n4,worried,Plans <b>not</b> SMART\n4,next,Review plans\n",
+        encoding="utf-8",
+    )
+    (current / "family_feedback.csv").write_text(
+        "case_ref,invited,responded\nQ201,yes,yes\nQ203,yes,no\n", encoding="utf-8"
+    )
     return refs

@@ -110,15 +110,15 @@ def test_evidence_is_escaped_in_html_and_defused_in_csv(run):
     assert any("'" + FORMULA in str(c) or FORMULA in str(c) for c in cells)
 
 
-def test_same_inputs_give_identical_tables(study, run, tmp_path):
+def test_same_inputs_give_identical_tables_and_keep_the_case_packs(study, run, packs):
     root, _ = study
     out, _ = run
-    again = run_annual(
-        root / "data", "2019-20", out=tmp_path, progress=False, notebook_dir=NOTEBOOK_DIR
-    )
     first = {p.name: p.read_bytes() for p in (out / "tables").glob("*.csv")}
+    pages = sorted(p.name for p in packs.glob("*.html"))
+    again = run_annual(root / "data", "2019-20", out=root / "out", progress=False)
     second = {p.name: p.read_bytes() for p in (again / "tables").glob("*.csv")}
     assert first == second
+    assert sorted(p.name for p in (again / "case-packs").glob("*.html")) == pages
 
 
 def test_a_failing_notebook_stops_the_run_and_keeps_previous_outputs(study, tmp_path):

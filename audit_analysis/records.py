@@ -1,0 +1,271 @@
+"""The rest of the audit cycle, as optional files beside the returns (issue 6).
+
+``DATA/<cycle>/`` may also hold:
+
+- ``deep_dive.csv``: the mock JTAI deep dive: ``case_ref``, ``discussed`` (yes/no),
+  ``reason_not_discussed``, ``themes``, ``action_required`` (yes/no). The cases listed
+  are the ones flagged for the deep dive.
+- ``learning_event.csv``: the learning event's Signs of Safety three columns:
+  ``kloe`` (its number, ``KLOE 3`` or its key), ``column`` (``well``, ``worried`` or
+  ``next``), ``text``.
+- ``family_feedback.csv``: ``case_ref``, ``invited`` (yes/no), ``responded`` (yes/no).
+
+Each is read with the same rules as ``cases.csv`` (headers ignoring case, spaces and
+underscores; UTF-8 or Windows-1252) and every row lands in its table or in the cycle's
+rejection log with file, row, reason and value.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from .frameworks import Framework
+from .returns import ReturnFileError, read_table_csv
+from .text import cell_text, header_key
+
+DEEP_DIVE = "deep_dive.csv"
+LEARNING_EVENT = "learning_event.csv"
+FAMILY_FEEDBACK = "family_feedback.csv"
+
+YES = {"yes", "y", "true", "1"}
+NO = {"no", "n", "false", "0"}
+COLUMNS = {
+    "well": "well",
+    "doingwell": "well",
+    "whatarewedoingwell": "well",
+    "worried": "worried",
+    "worriedabout": "worried",
+    "whatareweworriedabout": "worried",
+    "next": "next",
+    "whatneedstohappen": "next",
+    "needstohappen": "next",
+}
+COLUMN_TITLES = {
+    "well": "What are we doing well?",
+    "worried": "What are we worried about?",
+    "next": "What needs to happen?",
+}
+
+DEEP_DIVE_COLUMNS = ["case_ref", "discussed", "reason_not_discussed", "themes", "action_required"]
+LEARNING_COLUMNS = ["kloe", "kloe_key", "column", "text", "source_row"]
+FEEDBACK_COLUMNS = ["case_ref", "invited", "responded"]
+
+
+@dataclass(frozen=True)
+class CycleRecords:
+    deep_dive: pd.DataFrame
+    learning_event: pd.DataFrame
+    family_feedback: pd.DataFrame
+
+
+def _yes_no(value: str) -> bool | None:
+    key = value.strip().casefold().rstrip(".")
+    if key in YES:
+        return True
+    if key in NO:
+        return False
+    return None
+
+
+def _table(path: Path, required: list[str], reject) -> list[tuple[int, dict[str, str]]]:
+    """Rows of an optional CSV as {column: text}; [] when the file is absent."""
+    if not path.is_file():
+        return []
+    try:
+        header, rows = read_table_csv(path)
+    except (ReturnFileError, OSError) as exc:
+        reject(None, getattr(exc, "reason", str(exc)), None)
+        return []
+    keys = [header_key(h) for h in header]
+    missing = [c for c in required if header_key(c) not in keys]
+    if missing:
+        reject(None, "header row lacks the column(s) " + ", ".join(missing), ", ".join(header))
+        return []
+    index = {k: j for j, k in reversed(list(enumerate(keys)))}
+    out = []
+    for number, cells in rows:
+        out.append(
+            (number, {k: (cells[j].strip() if j < len(cells) else "") for k, j in index.items()})
+        )
+    return out
+
+
+def read_records(
+    folder: Path, case_refs: set[str], framework: Framework, rejections: list[dict]
+) -> CycleRecords:
+    """Read the three optional files of a cycle folder, logging every rejected row."""
+    known = {c.casefold(): c for c in case_refs}
+
+    def rejecter(name: str):
+        def reject(row: int | None, reason: str, value: object) -> None:
+            rejections.append(
+                {
+                    "source_file": name,
+                    "source_row": row,
+                    "reason": reason,
+                    "raw_value": None if value is None else cell_text(value),
+                }
+            )
+
+        return reject
+
+    # deep dive
+    reject = rejecter(DEEP_DIVE)
+    deep, seen = [], {}
+    for number, row in _table(folder / DEEP_DIVE, ["case_ref", "discussed"], reject):
+        ref = known.get(row.get("caseref", "").casefold())
+        if ref is None:
+            reject(number, "unknown case: not in cases.csv", row.get("caseref"))
+            continue
+        if ref in seen:
+            reject(number, f"case {ref} is listed twice (first on row {seen[ref]})", ref)
+            continue
+        discussed = _yes_no(row.get("discussed", ""))
+        if discussed is None:
+            reject(number, "discussed must be yes or no", row.get("discussed"))
+            continue
+        action_text = row.get("actionrequired", "")
+        action = _yes_no(action_text) if action_text else False
+        if action is None:
+            reject(number, "action_required must be yes or no", action_text)
+            continue
+        seen[ref] = number
+        deep.append(
+            {
+                "case_ref": ref,
+                "discussed": discussed,
+                "reason_not_discussed": row.get("reasonnotdiscussed", "") or None,
+                "themes": row.get("themes", "") or None,
+                "action_required": action,
+            }
+        )
+
+    # learning event
+    reject = rejecter(LEARNING_EVENT)
+    by_number = {k.number: k for k in framework.kloes}
+    by_key = {k.key: k for k in framework.kloes}
+    learning = []
+    for number, row in _table(folder / LEARNING_EVENT, ["kloe", "column", "text"], reject):
+        raw_kloe = row.get("kloe", "")
+        match = re.fullmatch(r"(?:kloe)?\s*(\d+)", raw_kloe.strip(), flags=re.I)
+        kloe = (
+            by_number.get(int(match.group(1))) if match else by_key.get(raw_kloe.strip().casefold())
+        )
+        if kloe is None:
+            reject(
+                number,
+                f"unknown KLOE: the {framework.cycle} framework has KLOEs "
+                f"1 to {len(framework.kloes)}",
+                raw_kloe,
+            )
+            continue
+        column = COLUMNS.get(re.sub(r"[^a-z]", "", row.get("column", "").casefold()))
+        if column is None:
+            reject(number, "column must be well, worried or next", row.get("column"))
+            continue
+        text = row.get("text", "")
+        if not text:
+            reject(number, "no text", None)
+            continue
+        learning.append(
+            {
+                "kloe": kloe.number,
+                "kloe_key": kloe.key,
+                "column": column,
+                "text": text,
+                "source_row": number,
+            }
+        )
+
+    # family feedback
+    reject = rejecter(FAMILY_FEEDBACK)
+    feedback, seen = [], {}
+    for number, row in _table(
+        folder / FAMILY_FEEDBACK, ["case_ref", "invited", "responded"], reject
+    ):
+        ref = known.get(row.get("caseref", "").casefold())
+        if ref is None:
+            reject(number, "unknown case: not in cases.csv", row.get("caseref"))
+            continue
+        if ref in seen:
+            reject(number, f"case {ref} is listed twice (first on row {seen[ref]})", ref)
+            continue
+        invited, responded = _yes_no(row.get("invited", "")), _yes_no(row.get("responded", ""))
+        if invited is None or responded is None:
+            reject(
+                number,
+                "invited and responded must be yes or no",
+                f"{row.get('invited', '')}/{row.get('responded', '')}",
+            )
+            continue
+        if responded and not invited:
+            reject(number, "responded is yes but invited is no", ref)
+            continue
+        seen[ref] = number
+        feedback.append({"case_ref": ref, "invited": invited, "responded": responded})
+
+    return CycleRecords(
+        deep_dive=pd.DataFrame(deep, columns=DEEP_DIVE_COLUMNS),
+        learning_event=pd.DataFrame(learning, columns=LEARNING_COLUMNS),
+        family_feedback=pd.DataFrame(feedback, columns=FEEDBACK_COLUMNS),
+    )
+
+
+def deep_dive_summary(deep: pd.DataFrame) -> dict[str, object]:
+    """Counts for the data-quality notebook and the executive summary (no case refs)."""
+    discussed = deep[deep["discussed"]] if len(deep) else deep
+    reasons = (
+        deep.loc[~deep["discussed"], "reason_not_discussed"]
+        .fillna("no reason given")
+        .value_counts()
+        .to_dict()
+        if len(deep)
+        else {}
+    )
+    return {
+        "flagged": len(deep),
+        "discussed": len(discussed),
+        "not_discussed": len(deep) - len(discussed),
+        "reasons": reasons,
+        "action_required": int(deep["action_required"].sum()) if len(deep) else 0,
+    }
+
+
+def feedback_summary(feedback: pd.DataFrame) -> dict[str, object]:
+    from .stats import wilson_interval
+
+    invited = int(feedback["invited"].sum()) if len(feedback) else 0
+    responded = int(feedback["responded"].sum()) if len(feedback) else 0
+    low, high = wilson_interval(responded, invited) if invited else (float("nan"),) * 2
+    return {
+        "invited": invited,
+        "responded": responded,
+        "rate": responded / invited if invited else float("nan"),
+        "low": low,
+        "high": high,
+    }
+
+
+def learning_table_html(learning: pd.DataFrame, kloe: int) -> str:
+    """The three-column table of one KLOE's learning-event feedback, escaped."""
+    import html
+
+    part = learning[learning["kloe"] == kloe]
+    if part.empty:
+        return ""
+    cells = []
+    for column in COLUMN_TITLES:
+        items = "".join(
+            f"<li>{html.escape(t)}</li>" for t in part.loc[part["column"] == column, "text"]
+        )
+        cells.append(f"<td><ul>{items}</ul></td>" if items else "<td></td>")
+    head = "".join(f'<th scope="col">{html.escape(t)}</th>' for t in COLUMN_TITLES.values())
+    return (
+        '<table class="learning"><caption>Learning event: what practitioners said'
+        f"</caption><thead><tr>{head}</tr></thead><tbody><tr>{''.join(cells)}</tr>"
+        "</tbody></table>"
+    )
