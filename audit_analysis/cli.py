@@ -19,6 +19,45 @@ def _validate(args: argparse.Namespace) -> int:
     if args.rejections_csv:
         path = write_csv(data.rejections, args.rejections_csv)
         print(f"\nRejection log written to {path}")
+    if args.compliance_csv:
+        from .quality import compliance
+
+        path = write_csv(compliance(data), args.compliance_csv)
+        print(f"\nCompliance table written to {path}")
+    return 0
+
+
+def _templates(args: argparse.Namespace) -> int:
+    from .templates import write_templates
+
+    made = write_templates(
+        args.data, args.cycle, args.out, agencies=args.agency, cases=args.cases, force=args.force
+    )
+    for warning in made.warnings:
+        print(f"audit-analysis: warning: {warning}", file=sys.stderr)
+    print(
+        f"{len(made.files)} templates for {made.cycle} (template version "
+        f"{made.template_version}): {len(made.agencies)} agencies x {len(made.cases)} cases, "
+        f"in {made.folder}/<agency>/"
+    )
+    for path in made.records:
+        print(f"  blank {path.name} in {path.parent}/: fill in and copy to the cycle folder")
+    return 0
+
+
+def _new_cycle(args: argparse.Namespace) -> int:
+    from .newcycle import start_cycle
+
+    made = start_cycle(args.data, args.from_cycle, args.to_cycle, force=args.force)
+    print(f"Cycle {made.cycle} started in {made.folder}")
+    print(f"  {made.framework_file}  copied from {made.copied_from}: edit it (README,")
+    print("      'Editing a framework'), keeping each standard's key")
+    if made.kept_cases:
+        print(f"  {made.cases_file}  kept: it already lists cases")
+    else:
+        print(f"  {made.cases_file}  empty: add the cohort ({', '.join(made.id_columns)})")
+    print(f"  {made.returns_dir}/  empty: returns go here")
+    print(f"Then: audit-analysis templates --data {args.data} --cycle {made.cycle} --out <folder>")
     return 0
 
 
@@ -105,7 +144,64 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_argument(
         "--rejections-csv", metavar="PATH", help="also write the rejection log as CSV"
     )
+    validate.add_argument(
+        "--compliance-csv",
+        metavar="PATH",
+        help="also write who returned which case, on which template, with how much "
+        "evidence, as CSV (one row per case and agency)",
+    )
     validate.set_defaults(func=_validate)
+
+    templates = sub.add_parser(
+        "templates",
+        help="write the toolkit workbooks the agencies fill in, one per agency per case",
+        description="Write one toolkit workbook per agency per case of DATA/<cycle>/cases.csv "
+        "to OUT/<agency>/<agency>-<cycle>-<case_ref>.xlsx, from the cycle's framework: "
+        "header block filled in, every standard under its KLOE, a Rating drop-down and an "
+        "Evidence cell; only the input cells can be changed. The case is named by its "
+        "case_ref alone.",
+    )
+    templates.add_argument(
+        "--data", required=True, help="the data folder holding one folder per cycle"
+    )
+    templates.add_argument("--cycle", required=True, help="the audit cycle, e.g. 2019-20")
+    templates.add_argument("--out", required=True, help="where to write the templates")
+    templates.add_argument(
+        "--agency",
+        nargs="+",
+        metavar="AGENCY",
+        help="only these agencies: code, full name or abbreviation (default: every agency "
+        "in the register)",
+    )
+    templates.add_argument(
+        "--cases", nargs="+", metavar="CASE", help="only these case references (C01 C07 ...)"
+    )
+    templates.add_argument(
+        "--force", action="store_true", help="overwrite templates already in OUT"
+    )
+    templates.set_defaults(func=_templates)
+
+    new_cycle = sub.add_parser(
+        "new-cycle",
+        help="start the next cycle: its framework to edit, an empty cases.csv, returns/",
+        description="Create DATA/<to>/ with framework.yaml (the --from cycle's framework "
+        "under the new name, for the QA group to edit), an empty cases.csv with the right "
+        "header and an empty returns/ folder. Refuses when the folder already holds "
+        "cases.csv or framework.yaml, unless --force (a cases.csv listing cases is kept).",
+    )
+    new_cycle.add_argument(
+        "--data", required=True, help="the data folder holding one folder per cycle"
+    )
+    new_cycle.add_argument(
+        "--from", dest="from_cycle", required=True, help="the cycle to copy, e.g. 2018-19"
+    )
+    new_cycle.add_argument(
+        "--to", dest="to_cycle", help="the new cycle (default: the one after --from)"
+    )
+    new_cycle.add_argument(
+        "--force", action="store_true", help="replace an existing framework.yaml"
+    )
+    new_cycle.set_defaults(func=_new_cycle)
 
     run = sub.add_parser(
         "run",

@@ -456,3 +456,35 @@ def records_sentences(data) -> list[str]:
                 f"for feedback ({pct(f['rate'])})."
             )
     return sentences
+
+
+def records_detail(data) -> list[str]:
+    """For the QA group: the deep dive with the reasons cases were not discussed, and
+    the family feedback response rate with its interval."""
+    from .records import deep_dive_summary, feedback_summary
+
+    sentences = []
+    if data.deep_dive is None or data.deep_dive.empty:
+        sentences.append("No deep_dive.csv: no deep-dive record for this cycle.")
+    else:
+        d = deep_dive_summary(data.deep_dive)
+        text = (
+            f"{d['discussed']} of the {d['flagged']} cases flagged for the deep dive were discussed"
+        )
+        if d["reasons"]:
+            text += "; not discussed: " + "; ".join(
+                f"{reason} ({n})" for reason, n in d["reasons"].items()
+            )
+        sentences.append(text + f". {d['action_required']} needed immediate action.")
+    if data.family_feedback is None or data.family_feedback.empty:
+        sentences.append("No family_feedback.csv: no family feedback recorded for this cycle.")
+    else:
+        f = feedback_summary(data.family_feedback)
+        if f["invited"]:
+            sentences.append(
+                f"Family feedback: {f['responded']} of {f['invited']} families invited responded "
+                f"({interval({'share': f['rate'], 'low': f['low'], 'high': f['high']})})."
+            )
+        else:
+            sentences.append("Family feedback: no family was invited.")
+    return sentences

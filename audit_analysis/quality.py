@@ -11,6 +11,7 @@ shown under :data:`UNATTRIBUTED`, last.
 from __future__ import annotations
 
 import re
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,9 +26,14 @@ from .validation import agency_summary
 __all__ = [
     "REJECTION_KINDS",
     "UNATTRIBUTED",
+    "COMPLIANCE_CODES",
+    "COMPLIANCE_LEGEND",
     "classified_rejections",
     "classify_rejection",
     "completeness",
+    "compliance",
+    "compliance_grid",
+    "compliance_lines",
     "coverage",
     "evidence_rate",
     "rejections_summary",
@@ -435,3 +441,198 @@ def evidence_shares(data: CycleData) -> pd.DataFrame:
         }
     )
     return add_shares(table).rename(columns={"met_or_better": "with_evidence"})
+
+
+# --------------------------------------------------------------------------- compliance
+
+COMPLIANCE_CODES: dict[str, str] = {
+    "current": "ok",
+    "old template": "old",
+    "nothing rated": "nil",
+    "rejected": "rej",
+    "no return": ".",
+}
+"""Each status of :func:`compliance` and its short code in :func:`compliance_grid`."""
+
+COMPLIANCE_LEGEND = (
+    "ok: on this cycle's template; old: on an earlier template; nil: returned with no "
+    "rating recorded; rej: returned, nothing usable; .: no return; *: some rows rejected"
+)
+"""What the codes of :func:`compliance_grid` mean."""
+
+_COMPLIANCE_COLUMNS = [
+    "case_ref",
+    "agency",
+    "status",
+    "code",
+    "template_version",
+    "files",
+    "ratings",
+    "recorded",
+    "met_or_better",
+    "evidenced",
+    "evidence_share",
+    "rejected_rows",
+]
+
+
+def _compliance_agencies(data: CycleData, agencies: Sequence[str] | None) -> list[str]:
+    if agencies is not None:
+        return list(agencies)
+    from .agencies import agency_codes
+
+    seen = set(data.ratings["agency"]) | set(_used_returns(data)["agency"].dropna())
+    return sorted(set(agency_codes()) | seen)
+
+
+def compliance(data: CycleData, agencies: Sequence[str] | None = None) -> pd.DataFrame:
+    """Which agency returned which case, on which template, with how much evidence: one
+    row per case of the cohort and agency (default: every agency of the register and any
+    other that returned), for the QA group chasing late or outdated returns.
+
+    Columns: ``case_ref``, ``agency``; ``status`` (``current``: rated on the cycle's
+    template; ``old template``: some ratings came from an earlier template, so the
+    standards it lacks are missing; ``nothing rated``: returned with every rating blank;
+    ``rejected``: a return names the agency and case but nothing in it could be used;
+    ``no return``) and its ``code`` (:data:`COMPLIANCE_CODES`, with ``*`` when rows of
+    the returns were rejected); ``template_version`` (of the files, comma-separated);
+    ``files``; ``ratings`` (accepted rows), ``recorded`` (not blank), ``met_or_better``,
+    ``evidenced`` (of those, with evidence) and ``evidence_share``; ``rejected_rows``
+    (rejections of returns about this agency and case alone).
+    """
+    used = _used_returns(data)
+    version_of = dict(
+        zip(data.returns["source_file"], data.returns["template_version"], strict=True)
+    )
+    rejected_in = data.rejections["source_file"].value_counts()
+    named: dict[tuple[str, str], set[str]] = {}
+    for agency, case_ref, source in zip(
+        used["agency"], used["case_ref"], used["source_file"], strict=True
+    ):
+        if not pd.isna(agency) and not pd.isna(case_ref):
+            named.setdefault((agency, case_ref), set()).add(source)
+    ratings = data.ratings
+    rating = ratings["rating"].astype("object")
+    evidence = ratings["evidence"].astype("object")
+    frame = pd.DataFrame(
+        {
+            "agency": ratings["agency"].to_numpy(),
+            "case_ref": ratings["case_ref"].to_numpy(),
+            "source_file": ratings["source_file"].to_numpy(),
+            "recorded": (rating != NOT_RECORDED).to_numpy(),
+            "met_or_better": rating.isin(MET_OR_BETTER).to_numpy(),
+        }
+    )
+    has = evidence.map(lambda t: not pd.isna(t) and bool(str(t).strip())).astype(bool)
+    frame["evidenced"] = frame["met_or_better"] & has.to_numpy()
+    frame["old"] = frame["source_file"].map(version_of).ne(data.cycle).to_numpy()
+    groups = {key: g for key, g in frame.groupby(["agency", "case_ref"], sort=False)}
+
+    cases = sorted(data.cases["case_ref"])
+    cases += sorted(set(ratings["case_ref"]) - set(cases))
+    rows = []
+    for case_ref in cases:
+        for agency in _compliance_agencies(data, agencies):
+            mine = groups.get((agency, case_ref))
+            files = set(named.get((agency, case_ref), set()))
+            if mine is not None:
+                files |= set(mine["source_file"])
+            rejected_rows = int(
+                sum(rejected_in.get(f, 0) for f in named.get((agency, case_ref), ()))
+            )
+            if mine is not None and len(mine):
+                if not mine["recorded"].any():
+                    status = "nothing rated"
+                elif mine["old"].any():
+                    status = "old template"
+                else:
+                    status = "current"
+            else:
+                status = "rejected" if files else "no return"
+            code = COMPLIANCE_CODES[status]
+            if rejected_rows and status not in ("rejected", "no return"):
+                code += "*"
+            met = int(mine["met_or_better"].sum()) if mine is not None else 0
+            evidenced = int(mine["evidenced"].sum()) if mine is not None else 0
+            versions = sorted({version_of[f] for f in files if not pd.isna(version_of.get(f))})
+            rows.append(
+                {
+                    "case_ref": case_ref,
+                    "agency": agency,
+                    "status": status,
+                    "code": code,
+                    "template_version": ", ".join(versions),
+                    "files": len(files),
+                    "ratings": 0 if mine is None else len(mine),
+                    "recorded": 0 if mine is None else int(mine["recorded"].sum()),
+                    "met_or_better": met,
+                    "evidenced": evidenced,
+                    "evidence_share": evidenced / met if met else np.nan,
+                    "rejected_rows": rejected_rows,
+                }
+            )
+    table = pd.DataFrame(rows, columns=_COMPLIANCE_COLUMNS)
+    ints = ["files", "ratings", "recorded", "met_or_better", "evidenced", "rejected_rows"]
+    return table.astype({c: "int64" for c in ints} | {"evidence_share": "float64"})
+
+
+def compliance_grid(data: CycleData, agencies: Sequence[str] | None = None) -> pd.DataFrame:
+    """:func:`compliance` as a case x agency grid of short codes (:data:`COMPLIANCE_LEGEND`),
+    then three rows per agency: ``returned`` (cases with a usable return), ``old
+    template`` (of those, on an earlier template) and ``evidence`` (the share of its met
+    or exceeded ratings that give evidence, ``-`` where it has none). Every cell is text.
+    """
+    table = compliance(data, agencies)
+    columns = _compliance_agencies(data, agencies)
+    cases = list(dict.fromkeys(table["case_ref"]))
+    codes = table.set_index(["case_ref", "agency"])["code"]
+    grid = pd.DataFrame(
+        {"case_ref": cases} | {a: [codes[(c, a)] for c in cases] for a in columns},
+        columns=["case_ref", *columns],
+    )
+    usable = table["status"].isin(["current", "old template", "nothing rated"])
+    by_agency = table.assign(usable=usable, old=table["status"].eq("old template")).groupby(
+        "agency", sort=False
+    )
+    sums = by_agency[["usable", "old", "met_or_better", "evidenced"]].sum()
+    footer = [
+        {"case_ref": "returned"} | {a: str(int(sums.at[a, "usable"])) for a in columns},
+        {"case_ref": "old template"} | {a: str(int(sums.at[a, "old"])) for a in columns},
+        {"case_ref": "evidence"}
+        | {
+            a: (
+                f"{sums.at[a, 'evidenced'] / sums.at[a, 'met_or_better']:.0%}"
+                if sums.at[a, "met_or_better"]
+                else "-"
+            )
+            for a in columns
+        },
+    ]
+    if not cases:
+        return grid
+    return pd.concat([grid, pd.DataFrame(footer, columns=grid.columns)], ignore_index=True)
+
+
+def compliance_lines(data: CycleData) -> list[str]:
+    """The compliance section of ``validate``'s report: the grid, its legend, and how
+    many returns could not be placed on it."""
+    grid = compliance_grid(data)
+    if grid.empty:
+        return []
+    lines = [
+        "",
+        "Returns by case and agency (evidence: met or exceeded ratings that give evidence)",
+        *textwrap.wrap(COMPLIANCE_LEGEND, 96, initial_indent="  ", subsequent_indent="  "),
+        grid.to_string(index=False),
+    ]
+    used = _used_returns(data)
+    placed = set(data.ratings["source_file"])
+    loose = used[
+        (used["agency"].isna() | used["case_ref"].isna()) & ~used["source_file"].isin(placed)
+    ]
+    if len(loose):
+        lines.append(
+            f"  {len(loose)} return(s) name no known agency or case and are not on the grid; "
+            "see the rejections"
+        )
+    return lines

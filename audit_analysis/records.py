@@ -269,3 +269,26 @@ def learning_table_html(learning: pd.DataFrame, kloe: int) -> str:
         f"</caption><thead><tr>{head}</tr></thead><tbody><tr>{''.join(cells)}</tr>"
         "</tbody></table>"
     )
+
+
+RECORDS_FOLDER = "cycle-records"
+
+
+def write_blank_records(folder: Path, force: bool = False) -> list[Path]:
+    """Header-only ``deep_dive.csv``, ``learning_event.csv`` and ``family_feedback.csv``
+    for the QA group to fill in and copy into the cycle's folder. Existing files are
+    kept unless ``force``. Returns the files written."""
+    headers = {
+        DEEP_DIVE: DEEP_DIVE_COLUMNS,
+        LEARNING_EVENT: ["kloe", "column", "text"],
+        FAMILY_FEEDBACK: FEEDBACK_COLUMNS,
+    }
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, header in headers.items():
+        path = folder / name
+        if path.exists() and not force:
+            continue
+        path.write_text(",".join(header) + "\n", encoding="utf-8")
+        written.append(path)
+    return written

@@ -13,15 +13,22 @@ are written with a fixed line ending.
 
 from __future__ import annotations
 
+import copy
 import csv
 import datetime as dt
 import io
+import math
 import zipfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from openpyxl import Workbook
-from openpyxl.styles import Font
+from openpyxl.formatting.rule import FormulaRule
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.worksheet.datavalidation import DataValidation
+from openpyxl.worksheet.page import PageMargins
+from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.writer.excel import ExcelWriter
 
 from .frameworks import Framework
@@ -57,6 +64,36 @@ GUIDANCE = (
 Cell = str | int | float | dt.date | None
 
 
+@dataclass(frozen=True)
+class FormOptions:
+    """What turns :func:`write_toolkit`'s workbook into a form for an auditor to fill in
+    (:mod:`audit_analysis.templates` builds these).
+
+    ``rating_words`` fill the Rating cells' drop-down, which rejects any other word;
+    ``evidence_words`` are the ratings whose Evidence cell is highlighted while empty;
+    ``guidance_row`` is one line of instructions above the standards table and
+    ``guidance`` the lines of the Guidance sheet; ``footer`` is printed at the foot of
+    each page (``&`` is escaped). Both sheets are protected, with ``password`` or none;
+    only the Auditor, Date completed, Rating and Evidence cells are unlocked.
+    """
+
+    rating_words: tuple[str, ...]
+    evidence_words: tuple[str, ...]
+    guidance_row: str
+    guidance: tuple[str, ...]
+    footer: str = ""
+    password: str | None = None
+
+    def __post_init__(self) -> None:
+        for word in self.rating_words:
+            if not word.strip() or "," in word or '"' in word:
+                raise ValueError(f'a drop-down word must be non-blank, without , or ": {word!r}')
+        if len(",".join(self.rating_words)) > 253:
+            raise ValueError("the drop-down list is longer than Excel's 255 characters")
+        if not set(self.evidence_words) <= set(self.rating_words):
+            raise ValueError("evidence_words must be among rating_words")
+
+
 def write_toolkit(
     path: str | Path,
     framework: Framework,
@@ -71,6 +108,7 @@ def write_toolkit(
     rows: Mapping[int, tuple[str | None, str | None]] | None = None,
     title: str = DEFAULT_TITLE,
     notes: Mapping[int, str] | None = None,
+    form: FormOptions | None = None,
 ) -> Path:
     """Write one toolkit workbook (CONTRACT.md form 1) for one agency and one case.
 
@@ -83,6 +121,11 @@ def write_toolkit(
     written (in the Standard column, with no rating) on its own row after that standard.
     ``case_id`` given as an int is written as a number cell. A second sheet, "Guidance",
     holds a few lines of prose that a reader must ignore.
+
+    With ``form`` (:class:`FormOptions`) the workbook is a form to fill in: a guidance
+    row above the table, a heading row per KLOE, a Rating drop-down, sheet protection
+    leaving only the input cells editable, and A4 landscape printing. Without it the
+    output is exactly what it always was (the demo data depends on it).
     """
     path = Path(path)
     rows = rows or {}
@@ -110,15 +153,28 @@ def write_toolkit(
             cell.number_format = "DD/MM/YYYY"
         r += 1
     r += 1  # blank row
+    if form is not None:  # the guidance row, then a blank row
+        guidance_row = r
+        ws.cell(row=r, column=1, value=form.guidance_row)
+        r += 2
 
+    table_row = r
+    kloe_rows: list[int] = []
+    standard_rows: list[int] = []
     for col, name in enumerate(TABLE_HEADER, start=1):
         ws.cell(row=r, column=col, value=name).font = Font(bold=True)
     r += 1
     for kloe in framework.kloes:
+        if form is not None:  # a heading row per KLOE
+            kloe_rows.append(r)
+            heading = f"KLOE {kloe.number}: {kloe.title}"
+            ws.cell(row=r, column=1, value=f"{heading}. {kloe.question}".strip())
+            r += 1
         for std in kloe.standards:
             rating, evidence = rows.get(std.number, (None, None))
+            standard_rows.append(r)
             line: tuple[Cell, ...] = (
-                f"KLOE {kloe.number}: {kloe.title}",
+                f"KLOE {kloe.number}: {kloe.title}" if form is None else f"KLOE {kloe.number}",
                 std.number,
                 std.text,
                 rating or None,
@@ -135,12 +191,192 @@ def write_toolkit(
         ws.column_dimensions[col].width = width
 
     guide = wb.create_sheet("Guidance")
-    for i, text in enumerate(GUIDANCE, start=1):
+    for i, text in enumerate(GUIDANCE if form is None else form.guidance, start=1):
         guide.cell(row=i, column=1, value=text)
     guide.column_dimensions["A"].width = 100
 
+    if form is not None:
+        _finish_form(
+            ws,
+            guide,
+            form,
+            framework=framework,
+            guidance_row=guidance_row,
+            table_row=table_row,
+            kloe_rows=kloe_rows,
+            standard_rows=standard_rows,
+        )
     _save_workbook(wb, path)
     return path
+
+
+#: Column widths of a form, A to E: labels/KLOE, standard, wording, rating, evidence. With
+#: the page fitted to its width they print on A4 landscape at about 90%.
+FORM_WIDTHS = (18, 10, 58, 15, 48)
+_INPUT_FILL = PatternFill("solid", fgColor="FFF5CC")  # pale yellow: fill this in
+_HEAD_FILL = PatternFill("solid", fgColor="12436D")  # Analysis Function dark blue
+_KLOE_FILL = PatternFill("solid", fgColor="DCE6F0")
+_MISSING_FILL = PatternFill("solid", fgColor="FBD5C0")  # evidence still needed
+_EDGE = Side(style="thin", color="8C8C8C")
+_BOX = Border(left=_EDGE, right=_EDGE, top=_EDGE, bottom=_EDGE)
+_POINTS_PER_LINE = 15
+_FONT = "Calibri"  # named, so that no application falls back to a serif default
+
+
+def _lines(text: object, width: float) -> int:
+    """Lines ``text`` wraps to in a column ``width`` characters wide (an estimate: a
+    character of prose is narrower than the digit a column width counts)."""
+    per_line = max(1, int(width * 1.1))
+    return sum(max(1, math.ceil(len(part) / per_line)) for part in str(text or "").split("\n"))
+
+
+def _blocks(rows: Sequence[int]) -> list[tuple[int, int]]:
+    """Consecutive row numbers as (first, last) pairs."""
+    blocks: list[tuple[int, int]] = []
+    for row in rows:
+        if blocks and blocks[-1][1] == row - 1:
+            blocks[-1] = (blocks[-1][0], row)
+        else:
+            blocks.append((row, row))
+    return blocks
+
+
+def _finish_form(
+    ws,
+    guide,
+    form: FormOptions,
+    *,
+    framework: Framework,
+    guidance_row: int,
+    table_row: int,
+    kloe_rows: Sequence[int],
+    standard_rows: Sequence[int],
+) -> None:
+    """Style, protect and set up for printing a toolkit written as a form."""
+    ncols = len(TABLE_HEADER)
+    unlocked = Protection(locked=False)
+    top = Alignment(vertical="top", wrap_text=True)
+    for letter, width in zip("ABCDE", FORM_WIDTHS, strict=True):
+        ws.column_dimensions[letter].width = width
+    ws.row_dimensions[1].height = 24
+    ws.cell(row=1, column=1).font = Font(name=_FONT, bold=True, size=14)
+
+    # The header block: values span B:C; the auditor fills in their name and the date.
+    for row, label in enumerate(HEADER_LABELS, start=2):
+        ws.cell(row=row, column=1).font = Font(name=_FONT, bold=True)
+        ws.merge_cells(start_row=row, start_column=2, end_row=row, end_column=3)
+        cell = ws.cell(row=row, column=2)
+        cell.alignment = Alignment(horizontal="left")
+        if label in ("Auditor:", "Date completed:"):
+            cell.protection = unlocked
+            cell.fill = _INPUT_FILL
+            cell.border = _BOX
+        if label == "Date completed:":
+            cell.number_format = "DD/MM/YYYY"
+
+    ws.merge_cells(start_row=guidance_row, start_column=1, end_row=guidance_row, end_column=ncols)
+    note = ws.cell(row=guidance_row, column=1)
+    note.font = Font(name=_FONT, italic=True)
+    note.alignment = top
+    ws.row_dimensions[guidance_row].height = (
+        _POINTS_PER_LINE * _lines(note.value, sum(FORM_WIDTHS)) + 3
+    )
+
+    for col in range(1, ncols + 1):
+        cell = ws.cell(row=table_row, column=col)
+        cell.font = Font(name=_FONT, bold=True, color="FFFFFF")
+        cell.fill = _HEAD_FILL
+        cell.border = _BOX
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    for row in kloe_rows:
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ncols)
+        cell = ws.cell(row=row, column=1)
+        cell.font = Font(name=_FONT, bold=True)
+        cell.fill = _KLOE_FILL
+        cell.alignment = top
+        ws.row_dimensions[row].height = _POINTS_PER_LINE * _lines(cell.value, sum(FORM_WIDTHS)) + 3
+    wording = FORM_WIDTHS[2]
+    styled: list[object] = []  # the first standard row's cell styles, copied below (fast)
+    for row in standard_rows:
+        if styled:
+            for col, style in enumerate(styled, start=1):
+                ws.cell(row=row, column=col)._style = copy.copy(style)
+        else:
+            for col in range(1, ncols + 1):
+                cell = ws.cell(row=row, column=col)
+                cell.border = _BOX
+                cell.alignment = top
+            ws.cell(row=row, column=2).alignment = Alignment(horizontal="center", vertical="top")
+            for col in (4, 5):  # Rating and Evidence: the auditor's cells
+                cell = ws.cell(row=row, column=col)
+                cell.protection = unlocked
+                cell.fill = _INPUT_FILL
+            styled = [ws.cell(row=row, column=col)._style for col in range(1, ncols + 1)]
+        lines = max(3, _lines(ws.cell(row=row, column=3).value, wording))
+        ws.row_dimensions[row].height = _POINTS_PER_LINE * lines + 3
+
+    # The Rating drop-down: only the listed words are accepted (a blank is allowed).
+    words = ", ".join(form.rating_words)
+    choice = DataValidation(
+        type="list",
+        formula1='"' + ",".join(form.rating_words) + '"',
+        allow_blank=True,
+        showDropDown=False,  # (sic) False shows the in-cell arrow
+        showErrorMessage=True,
+        errorStyle="stop",
+        errorTitle="Not a rating",
+        error=f"Choose a rating from the list: {words}."[:255],
+        showInputMessage=True,
+        promptTitle="Rating",
+        prompt=(
+            f"Choose {words}. "
+            + " or ".join(form.evidence_words)
+            + " needs evidence in the next cell."
+        )[:255],
+    )
+    ws.add_data_validation(choice)
+    evidence_ranges = []
+    for first, last in _blocks(standard_rows):
+        choice.add(f"D{first}:D{last}")
+        evidence_ranges.append(f"E{first}:E{last}")
+    if standard_rows and form.evidence_words:  # highlight a met or exceeded with no evidence
+        first = standard_rows[0]
+        needs = ",".join(f'$D{first}="{w}"' for w in form.evidence_words)
+        ws.conditional_formatting.add(
+            " ".join(evidence_ranges),
+            FormulaRule(formula=[f"AND(OR({needs}),LEN(TRIM($E{first}))=0)"], fill=_MISSING_FILL),
+        )
+
+    # Printing: A4 landscape, fitted to the page width, the table header on every page.
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    ws.page_margins = PageMargins(left=0.4, right=0.4, top=0.5, bottom=0.8, footer=0.3)
+    ws.print_title_rows = f"{table_row}:{table_row}"
+    ws.print_options.horizontalCentered = True
+    if form.footer:
+        ws.oddFooter.left.text = form.footer.replace("&", "&&")
+    ws.oddFooter.right.text = "Page &P of &N"
+    ws.freeze_panes = ws.cell(row=table_row + 1, column=1).coordinate
+    guide.column_dimensions["A"].width = 110
+    for row in range(1, len(form.guidance) + 1):
+        cell = guide.cell(row=row, column=1)
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        guide.row_dimensions[row].height = _POINTS_PER_LINE * _lines(cell.value, 110) + 4
+    guide.cell(row=1, column=1).font = Font(name=_FONT, bold=True, size=12)
+    guide.page_setup.orientation = "landscape"
+    guide.page_setup.paperSize = guide.PAPERSIZE_A4
+
+    # Protection: every cell is locked unless unlocked above. It guards against slips,
+    # not people: Review > Unprotect Sheet lifts it (with the password, if one is set).
+    for sheet in (ws, guide):
+        sheet.protection.sheet = True
+        sheet.protection.formatColumns = False  # widths and heights may still be changed,
+        sheet.protection.formatRows = False  # so long evidence can be shown in full
+        if form.password:
+            sheet.protection.password = form.password
 
 
 def _save_workbook(wb: Workbook, path: Path) -> None:

@@ -86,6 +86,9 @@ def format_report(data: CycleData) -> str:
             lambda v: "-" if pd.isna(v) else f"{v:.0%}"
         )
         lines.append(shown.to_string(index=False))
+    from .quality import compliance_lines  # quality imports this module
+
+    lines += compliance_lines(data)
     skipped = returns[returns["status"] == "skipped"]["source_file"]
     if len(skipped):
         lines.append("")

@@ -91,3 +91,25 @@ def test_a_records_file_without_its_columns_is_one_rejection(cycle_dir):
     log = data.rejections[data.rejections["source_file"] == "deep_dive.csv"]
     assert len(log) == 1 and log["source_row"].isna().all()
     assert "lacks the column(s) case_ref, discussed" in log["reason"].iloc[0]
+
+
+def test_templates_write_blank_records_that_load_empty(cycle_dir, tmp_path):
+    from audit_analysis.templates import write_templates
+
+    made = write_templates(
+        cycle_dir.parent, "2018-19", tmp_path / "out", agencies=["WMP"], cases=["C01"]
+    )
+    names = sorted(p.name for p in made.records)
+    assert names == ["deep_dive.csv", "family_feedback.csv", "learning_event.csv"]
+    for path in made.records:  # copied into the cycle, a blank record is no rejection
+        (cycle_dir / path.name).write_bytes(path.read_bytes())
+    data = load_cycle(cycle_dir.parent, "2018-19")
+    assert data.rejections.empty and data.deep_dive.empty
+    again = write_templates(
+        cycle_dir.parent, "2018-19", tmp_path / "out2", agencies=["WMP"], cases=["C01"]
+    )
+    (again.records[0]).write_text("case_ref,discussed\nC01,yes\n")
+    third = write_templates(
+        cycle_dir.parent, "2018-19", tmp_path / "out2", agencies=["WMP"], cases=["C01"], force=True
+    )
+    assert len(third.records) == 3
