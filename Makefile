@@ -8,7 +8,7 @@ DEMO   := data/demo
 CYCLES := 2016-17 2017-18 2018-19
 CYCLE  := 2018-19
 
-.PHONY: report validate test lint lab demo-data clean
+.PHONY: report validate test lint lab demo-data bench clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
@@ -35,6 +35,9 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check audit_analysis tests
 	$(BIN)/ruff format --check audit_analysis tests
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
 
 lab: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev,lab]'

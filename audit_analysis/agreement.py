@@ -28,9 +28,9 @@ import pandas as pd
 from .frameworks import Framework
 from .ratings import MET_OR_BETTER, NOT_RECORDED, SCALE
 from .stats import (
-    cohen_kappa,
     gwet_ac1,
     gwet_ac1_bootstrap,
+    kappa_from_table,
     krippendorff_alpha,
     krippendorff_alpha_bootstrap,
 )
@@ -70,6 +70,20 @@ AGREEMENT_COLUMNS = (
 # --------------------------------------------------------------------------- helpers
 
 
+def _scale_codes(rating: pd.Series) -> np.ndarray:
+    """Each rating's code (0..3), or -1 off the scale; from a categorical's codes when
+    it is one, so millions of ratings are never turned back into text."""
+    if isinstance(rating.dtype, pd.CategoricalDtype):
+        lookup = np.array(
+            [CODES.get(c, -1) if isinstance(c, str) else -1 for c in rating.cat.categories]
+            + [-1],  # position -1: a missing rating
+            dtype=np.int8,
+        )
+        return lookup[rating.cat.codes.to_numpy()]
+    codes = rating.astype("object").map(lambda r: CODES.get(r, -1) if isinstance(r, str) else -1)
+    return codes.to_numpy(dtype=np.int8)
+
+
 def _coded(ratings: pd.DataFrame) -> pd.DataFrame:
     """Ratings on the scale only, with ``code`` (0..3)."""
     missing = [
@@ -77,9 +91,10 @@ def _coded(ratings: pd.DataFrame) -> pd.DataFrame:
     ]
     if missing:
         raise ValueError(f"ratings lack the column(s) {', '.join(missing)}")
-    rating = ratings["rating"].astype("object")
-    scale = ratings[rating.isin(SCALE).to_numpy()].copy()
-    scale["code"] = scale["rating"].astype("object").map(CODES).astype("float64")
+    codes = _scale_codes(ratings["rating"])
+    on_scale = codes >= 0
+    scale = ratings[on_scale].copy()
+    scale["code"] = codes[on_scale].astype("float64")
     twice = scale.duplicated(["agency", "case_ref", "standard_key"])
     if twice.any():
         first = scale[twice].iloc[0]
@@ -91,7 +106,8 @@ def _coded(ratings: pd.DataFrame) -> pd.DataFrame:
 
 
 def _check_framework(ratings: pd.DataFrame, framework: Framework) -> None:
-    unknown = sorted(set(ratings["standard_key"].dropna()) - {s.key for s in framework.standards})
+    keys = set(ratings["standard_key"].dropna().unique())
+    unknown = sorted(keys - {s.key for s in framework.standards})
     if unknown:
         raise ValueError(
             f"ratings hold standards that are not in the {framework.cycle} framework: "
@@ -331,25 +347,28 @@ def pairwise_agreement(ratings: pd.DataFrame, min_shared: int = 5) -> pd.DataFra
     """
     scale = _coded(ratings)
     agencies = sorted(ratings["agency"].unique().tolist())
-    both = scale[["agency", "case_ref", "standard_key", "code"]].merge(
-        scale[["agency", "case_ref", "standard_key", "code"]],
-        on=["case_ref", "standard_key"],
-        suffixes=("_a", "_b"),
-    )
-    both = both[both["agency_a"] != both["agency_b"]]
-    grouped = {key: g for key, g in both.groupby(["agency_a", "agency_b"], sort=True)}
+    k = len(_CATEGORIES)
+    # One row per unit (case, standard), a one-hot block of k columns per agency: the
+    # product of its transpose with itself is every pair's k x k table at once.
+    unit = scale.groupby(["case_ref", "standard_key"], sort=False).ngroup().to_numpy(dtype=int)
+    position = {a: i for i, a in enumerate(agencies)}
+    column = (scale["agency"].map(position).to_numpy(dtype=int) * k
+              + scale["code"].to_numpy(dtype=int))
+    onehot = np.zeros((int(unit.max()) + 1 if len(unit) else 0, len(agencies) * k))
+    onehot[unit, column] = 1.0
+    tables = onehot.T @ onehot
+    met = np.equal.outer(np.arange(k) >= _MET, np.arange(k) >= _MET)  # both met, or neither
     rows = []
-    for a in agencies:
-        for b in agencies:
+    for i, a in enumerate(agencies):
+        for j, b in enumerate(agencies):
             if a == b:
                 continue
-            g = grouped.get((a, b))
-            shared = 0 if g is None else len(g)
+            table = tables[i * k : (i + 1) * k, j * k : (j + 1) * k]
+            shared = int(table.sum())
             if shared:
-                x, y = g["code_a"].to_numpy(), g["code_b"].to_numpy()
-                agree = int((x == y).sum())
-                agree_met = int(((x >= _MET) == (y >= _MET)).sum())
-                kappa = cohen_kappa(x, y, categories=_CATEGORIES)
+                agree = int(np.trace(table))
+                agree_met = int(table[met].sum())
+                kappa = kappa_from_table(table)
             else:
                 agree = agree_met = 0
                 kappa = math.nan
@@ -419,15 +438,22 @@ def disagreement_register(ratings: pd.DataFrame) -> pd.DataFrame:
     for column in ("agency", "case_ref", "kloe", "standard", "standard_key", "rating"):
         if column not in ratings.columns:
             raise ValueError(f"ratings lack the column {column}")
-    frame = ratings.assign(_rating=ratings["rating"].astype("object"))
+    # Which (case, standard) pairs hold both sides, counted on integer codes: on a
+    # national table this runs over millions of ratings before the few are kept.
+    code = _scale_codes(ratings["rating"])
+    recorded = (ratings["rating"] != NOT_RECORDED).to_numpy()
+    case = pd.factorize(ratings["case_ref"])[0]
+    key, keys = pd.factorize(ratings["standard_key"])
+    unit = case * max(len(keys), 1) + key
+    known = (case >= 0) & (key >= 0) & recorded
+    size = int(unit.max()) + 1 if len(unit) else 0
+    met = np.bincount(unit[known & (code >= _MET)], minlength=size) > 0
+    unmet = np.bincount(unit[known & (code == CODES["unmet"])], minlength=size) > 0
+    chosen = known & met[np.where(known, unit, 0)] & unmet[np.where(known, unit, 0)]
+    frame = ratings[chosen]
+    frame = frame.assign(_rating=frame["rating"].astype("object"))
     if "evidence" not in frame.columns:
         frame["evidence"] = None
-    frame = frame[(frame["_rating"] != NOT_RECORDED).to_numpy()]
-    key = [frame["case_ref"], frame["standard_key"]]
-    positive = frame["_rating"].isin(MET_OR_BETTER)
-    negative = frame["_rating"] == "unmet"
-    chosen = positive.groupby(key).transform("any") & negative.groupby(key).transform("any")
-    frame = frame[chosen.to_numpy()]
     if frame.empty:
         return pd.DataFrame(
             {c: pd.Series(dtype="int64" if c in ("kloe", "standard") else object) for c in columns}
@@ -441,17 +467,45 @@ def disagreement_register(ratings: pd.DataFrame) -> pd.DataFrame:
         .map(lambda text: "(no evidence)" if pd.isna(text) else str(text))
     )
     frame["_evidence"] = agency + ": " + evidence
+    # Sorted, each (standard, case) is a run of rows: join each run's texts in one pass
+    # (a groupby with a Python join slices out every group, slowly, at national scale).
     group = ["standard", "standard_key", "case_ref"]
-    table = frame.groupby(group, sort=False).agg(
-        kloe=("kloe", "first"), ratings=("_shown", "; ".join)
-    )
-    met = frame[frame["_rating"].isin(MET_OR_BETTER).to_numpy()].groupby(group, sort=False)
-    unmet = frame[(frame["_rating"] == "unmet").to_numpy()].groupby(group, sort=False)
-    table["agencies_met"] = met["agency"].agg(", ".join)
-    table["agencies_unmet"] = unmet["agency"].agg(", ".join)
-    table["evidence_met"] = met["_evidence"].agg("\n".join)
-    table["evidence_unmet"] = unmet["_evidence"].agg("\n".join)
-    table = table.reset_index()
+    starts = np.zeros(len(frame), dtype=bool)
+    starts[0] = True
+    for name in group:
+        values = frame[name].to_numpy(dtype=object)
+        starts[1:] |= values[1:] != values[:-1]
+    run = np.cumsum(starts) - 1
+    table = frame[group].iloc[np.flatnonzero(starts)].reset_index(drop=True)
+    table["kloe"] = frame["kloe"].to_numpy()[starts]
+    positive = frame["_rating"].isin(MET_OR_BETTER).to_numpy()
+    negative = (frame["_rating"] == "unmet").to_numpy()
+    for name, column, sep, rows in (
+        ("ratings", "_shown", "; ", None),
+        ("agencies_met", "agency", ", ", positive),
+        ("agencies_unmet", "agency", ", ", negative),
+        ("evidence_met", "_evidence", "\n", positive),
+        ("evidence_unmet", "_evidence", "\n", negative),
+    ):
+        texts = frame[column].to_numpy(dtype=object)
+        if rows is not None:
+            joined = _join_runs(run[rows], texts[rows], sep, len(table))
+        else:
+            joined = _join_runs(run, texts, sep, len(table))
+        table[name] = pd.array(joined, dtype="str")
     table["kloe"] = table["kloe"].astype("int64")
     table["standard"] = table["standard"].astype("int64")
     return table[columns]
+
+
+def _join_runs(run: np.ndarray, texts: np.ndarray, sep: str, size: int) -> list[object]:
+    """``sep``-joined ``texts`` of each run (rows sharing a ``run`` number, adjacent),
+    one per run number 0..size-1; missing where a run has no rows."""
+    out: list[object] = [None] * size
+    if len(run) == 0:
+        return out
+    bounds = np.flatnonzero(np.r_[True, run[1:] != run[:-1]]).tolist() + [len(run)]
+    values = texts.tolist()
+    for start, end in zip(bounds[:-1], bounds[1:], strict=True):
+        out[run[start]] = sep.join(values[start:end])
+    return out

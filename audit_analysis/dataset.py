@@ -8,11 +8,14 @@ to resolve case IDs and never leaves this module.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from . import schemas
@@ -20,7 +23,7 @@ from .agencies import resolve_agency
 from .cycles import normalise_cycle, parse_cycle
 from .exceptions import AuditDataError, CycleNotFoundError
 from .frameworks import Framework, load_framework
-from .ratings import CATEGORIES, RATING_DTYPE, parse_rating
+from .ratings import CATEGORIES, NOT_RECORDED, RATING_DTYPE, parse_rating
 from .records import read_records
 from .returns import (
     CsvRowError,
@@ -57,6 +60,10 @@ class CycleData:
 
 def parse_standard_number(value: object) -> int | None:
     """``14``, ``14.0``, ``S14`` and ``Standard 14`` are standard 14; else None."""
+    if value.__class__ is float:  # how a workbook's numbers arrive: the fast path
+        return int(value) if value.is_integer() and value > 0 else None
+    if value.__class__ is str:
+        return _standard_in_text(value)
     if isinstance(value, bool) or is_blank(value):
         return None
     if isinstance(value, int):
@@ -64,6 +71,17 @@ def parse_standard_number(value: object) -> int | None:
     if isinstance(value, float):
         return int(value) if value.is_integer() and value > 0 else None
     match = _STANDARD.match(cell_text(value).replace("\xa0", " ").strip().casefold())
+    if not match:
+        return None
+    number = int(match.group(1))
+    return number if number > 0 else None
+
+
+@lru_cache(maxsize=1024)
+def _standard_in_text(text: str) -> int | None:
+    if not text.strip():
+        return None
+    match = _STANDARD.match(text.replace("\xa0", " ").strip().casefold())
     if not match:
         return None
     number = int(match.group(1))
@@ -242,6 +260,9 @@ class _Loader:
         self.rejections: list[dict] = []
         self.kept: dict[tuple[str, str, int], tuple[str, int]] = {}
         self.frameworks: dict[str, Framework] = {framework.cycle: framework}
+        self._agencies: dict[tuple[type, object], str | None] = {}
+        self._cases: dict[tuple, tuple[str | None, str | None]] = {}
+        self._rating_of: dict[object, str] = {None: NOT_RECORDED}
 
     # -- helpers
     def reject(self, source: str, row: int | None, reason: str, value: object) -> None:
@@ -253,6 +274,20 @@ class _Loader:
                 "raw_value": None if value is None else cell_text(value),
             }
         )
+
+    def _agency_of(self, name: object) -> str | None:
+        """:func:`resolve_agency`, remembered per cell value (bulk rows repeat them)."""
+        key = (name.__class__, name)
+        if key not in self._agencies:
+            self._agencies[key] = resolve_agency(name)
+        return self._agencies[key]
+
+    def _case_of(self, case_id: object, case_id_type: object) -> tuple[str | None, str | None]:
+        """The crosswalk's answer, remembered per pair of cell values."""
+        key = (case_id.__class__, case_id, case_id_type.__class__, case_id_type)
+        if key not in self._cases:
+            self._cases[key] = self.crosswalk.resolve(case_id, case_id_type)
+        return self._cases[key]
 
     def template(self, version: object) -> Framework | None:
         cycle = parse_cycle(version)
@@ -315,15 +350,10 @@ class _Loader:
                 head["agency"],
             )
         record["agency"] = agency
-        stated = head.get("audit_cycle")
-        if not is_blank(stated) and parse_cycle(stated) not in (None, self.framework.cycle):
-            return whole(
-                f"the return is for audit cycle {parse_cycle(stated)} but sits in the "
-                f"{self.framework.cycle} folder",
-                stated,
-            )
         version = head.get("template_version")
         template = self.framework if is_blank(version) else self.template(version)
+        case_ref, case_problem = self.crosswalk.resolve(head["case_id"], head.get("case_id_type"))
+        record["case_ref"] = case_ref
         if template is None:
             return whole(
                 "unknown template version; expected a cycle with a framework, "
@@ -331,8 +361,15 @@ class _Loader:
                 version,
             )
         record["template_version"] = template.cycle
-        case_ref, case_problem = self.crosswalk.resolve(head["case_id"], head.get("case_id_type"))
-        record["case_ref"] = case_ref
+        # A template carries its own year in 'Audit cycle': last year's form reused
+        # unchanged says last year. Any other year means the return is in the wrong folder.
+        stated = parse_cycle(head.get("audit_cycle"))
+        if stated not in (None, self.framework.cycle, template.cycle):
+            return whole(
+                f"the return is for audit cycle {stated} but sits in the "
+                f"{self.framework.cycle} folder",
+                head.get("audit_cycle"),
+            )
         accepted = self._rows(
             rel,
             parsed.rows,
@@ -374,8 +411,8 @@ class _Loader:
             record,
             folder_agency=folder_agency,
         )
-        agencies = {r["agency"] for r in self.ratings[len(self.ratings) - accepted :]}
-        cases = {r["case_ref"] for r in self.ratings[len(self.ratings) - accepted :]}
+        agencies = {r[1] for r in self.ratings[len(self.ratings) - accepted :]}
+        cases = {r[2] for r in self.ratings[len(self.ratings) - accepted :]}
         record["agency"] = agencies.pop() if len(agencies) == 1 else None
         record["case_ref"] = cases.pop() if len(cases) == 1 else None
         self._status(record, accepted, rel, where)
@@ -406,115 +443,181 @@ class _Loader:
     ) -> int:
         accepted = 0
         cycle_fw = self.framework
+        same = template is cycle_fw
+        bulk = record["form"] == "bulk"
+        kept = self.kept
+        ratings = self.ratings
+        agency_of = self._agency_of
+        case_of = self._case_of
+        rating_of = self._rating_of
         for raw in rows:
-            if isinstance(raw, CsvRowError):
+            if raw.__class__ is CsvRowError:
                 record["rows"] += 1
                 self.reject(rel, raw.row, raw.reason, None)
                 continue
-            number = parse_standard_number(raw.standard)
+            row, standard_cell, rating_cell, evidence, agency_cell, case_cell, type_cell = raw
+            number = parse_standard_number(standard_cell)
             if (
                 number is None
-                and raw.rating is None
-                and (raw.standard is not None or raw.evidence is None)
+                and rating_cell is None
+                and (standard_cell is not None or evidence is None)
             ):
                 continue  # a note (text, no rating), or a row with no standard content
             record["rows"] += 1
-
-            def reject(reason: str, value: object, row: RawRow = raw) -> None:
-                self.reject(rel, row.row, where + reason, value)
-
             # Who and which case (bulk: per row; toolkit: the header block).
             row_agency, row_case, problem, problem_value = agency, case_ref, case_problem, case_id
-            if record["form"] == "bulk":
-                if raw.agency is None:
+            if bulk:
+                if agency_cell is None:
                     row_agency = folder_agency
                     if row_agency is None:
-                        reject("no agency on this row", None)
+                        self.reject(rel, row, where + "no agency on this row", None)
                         continue
                 else:
-                    row_agency = resolve_agency(raw.agency)
+                    row_agency = agency_of(agency_cell)
                     if row_agency is None:
-                        reject(
-                            f"unknown agency {cell_text(raw.agency)!r}; name it by a code, "
-                            "full name or abbreviation from the agency register",
-                            raw.agency,
+                        self.reject(
+                            rel,
+                            row,
+                            where + f"unknown agency {cell_text(agency_cell)!r}; name it by a "
+                            "code, full name or abbreviation from the agency register",
+                            agency_cell,
                         )
                         continue
-                row_case, problem = self.crosswalk.resolve(raw.case_id, raw.case_id_type)
-                problem_value = raw.case_id
+                row_case, problem = case_of(case_cell, type_cell)
+                problem_value = case_cell
             if problem is not None:
-                reject(problem, problem_value)
+                self.reject(rel, row, where + problem, problem_value)
                 continue
             # Which standard, in this cycle's numbering.
             if number is None:
-                if raw.standard is None:
-                    reject(
-                        "no standard number on a row with a rating or evidence",
-                        raw.rating if raw.rating is not None else raw.evidence,
+                if standard_cell is None:
+                    self.reject(
+                        rel,
+                        row,
+                        where + "no standard number on a row with a rating or evidence",
+                        rating_cell if rating_cell is not None else evidence,
                     )
                 else:
-                    reject(
-                        "unreadable standard number (expected 14, S14 or Standard 14)", raw.standard
+                    self.reject(
+                        rel,
+                        row,
+                        where + "unreadable standard number (expected 14, S14 or Standard 14)",
+                        standard_cell,
                     )
                 continue
             standard = template.by_number(number)
             if standard is None:
-                reject(f"standard {number} is not in the {template.cycle} framework", raw.standard)
-                continue
-            target = standard if template is cycle_fw else cycle_fw.by_key(standard.key)
-            if target is None:
-                reject(
-                    f"standard {number} of the {template.cycle} template ({standard.key}) has "
-                    f"no counterpart in the {cycle_fw.cycle} framework",
-                    raw.standard,
+                self.reject(
+                    rel,
+                    row,
+                    where + f"standard {number} is not in the {template.cycle} framework",
+                    standard_cell,
                 )
                 continue
-            rating = parse_rating(raw.rating)
+            target = standard if same else cycle_fw.by_key(standard.key)
+            if target is None:
+                self.reject(
+                    rel,
+                    row,
+                    where + f"standard {number} of the {template.cycle} template "
+                    f"({standard.key}) has no counterpart in the {cycle_fw.cycle} framework",
+                    standard_cell,
+                )
+                continue
+            rating = rating_of.get(rating_cell)
             if rating is None:
-                reject(
-                    "unknown rating; expected exceeded, met, partially met, not met or n/a",
-                    raw.rating,
+                rating = parse_rating(rating_cell)
+                if rating is not None and rating_cell.__class__ is str:
+                    rating_of[rating_cell] = rating
+            if rating is None:
+                self.reject(
+                    rel,
+                    row,
+                    where + "unknown rating; expected exceeded, met, partially met, not met or n/a",
+                    rating_cell,
                 )
                 continue
             key = (row_agency, row_case, target.number)
-            if key in self.kept:
-                kept_file, kept_row = self.kept[key]
-                reject(
-                    f"duplicate: {row_agency} already rated case {row_case} standard "
+            if key in kept:
+                kept_file, kept_row = kept[key]
+                self.reject(
+                    rel,
+                    row,
+                    where + f"duplicate: {row_agency} already rated case {row_case} standard "
                     f"{target.number} in {kept_file} row {kept_row}, which is kept",
-                    raw.rating,
+                    rating_cell,
                 )
                 continue
-            self.kept[key] = (rel, raw.row)
-            evidence = None if raw.evidence is None else cell_text(raw.evidence)
-            self.ratings.append(
-                {
-                    "cycle": cycle_fw.cycle,
-                    "agency": row_agency,
-                    "case_ref": row_case,
-                    "kloe": target.kloe,
-                    "standard": target.number,
-                    "standard_key": target.key,
-                    "rating": rating,
-                    "evidence": evidence,
-                    "source_file": rel,
-                    "source_row": raw.row,
-                }
+            kept[key] = (rel, row)
+            if evidence is not None and evidence.__class__ is not str:
+                evidence = cell_text(evidence)
+            ratings.append(
+                (
+                    cycle_fw.cycle,
+                    row_agency,
+                    row_case,
+                    target.kloe,
+                    target.number,
+                    target.key,
+                    rating,
+                    evidence,
+                    rel,
+                    row,
+                )
             )
             accepted += 1
         return accepted
 
 
 def _returns_files(folder: Path) -> list[Path]:
+    """Every file under ``returns/``, in code-point order of its path from ``folder``."""
     root = folder / RETURNS_DIR
     if not root.is_dir():
         return []
-    files = [p for p in root.rglob("*") if p.is_file()]
-    return sorted(files, key=lambda p: p.relative_to(folder).as_posix())
+    found: list[tuple[str, Path]] = []
+    pending = [(root, RETURNS_DIR)]
+    while pending:  # os.scandir: what rglob does, without a Path object per step
+        directory, rel = pending.pop()
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                name = f"{rel}/{entry.name}"
+                if entry.is_dir() and not entry.is_symlink():  # as rglob: no link loops
+                    pending.append((Path(entry.path), name))
+                elif entry.is_file():
+                    found.append((name, Path(entry.path)))
+    found.sort(key=lambda item: item[0])
+    return [path for _, path in found]
 
 
 def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=columns)
+
+
+_RATING_CODES = {category: code for code, category in enumerate(CATEGORIES)}
+
+
+def _ratings_frame(rows: list[tuple]) -> pd.DataFrame:
+    """The ``ratings`` table from the loader's tuples (in ``schemas.RATINGS`` column
+    order), built column by column with the final dtypes: text as ``str``, missing
+    evidence as missing, the rating as the ordered categorical."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(schemas.RATINGS.columns)
+    (cycle, agency, case_ref, kloe, standard, key, rating, evidence, source, row) = columns
+    return pd.DataFrame(
+        {
+            "cycle": pd.array(cycle, dtype="str"),
+            "agency": pd.array(agency, dtype="str"),
+            "case_ref": pd.array(case_ref, dtype="str"),
+            "kloe": np.array(kloe, dtype="int64"),
+            "standard": np.array(standard, dtype="int64"),
+            "standard_key": pd.array(key, dtype="str"),
+            "rating": pd.Categorical.from_codes(
+                np.array([_RATING_CODES[r] for r in rating], dtype="int8"), dtype=RATING_DTYPE
+            ),
+            "evidence": pd.array(evidence, dtype="str"),
+            "source_file": pd.array(source, dtype="str"),
+            "source_row": np.array(row, dtype="int64"),
+        }
+    )
 
 
 def load_cycle(data_dir: str | Path, cycle: str) -> CycleData:
@@ -535,23 +638,7 @@ def load_cycle(data_dir: str | Path, cycle: str) -> CycleData:
         loader.load_file(path)
     records = read_records(folder, set(cases["case_ref"]), framework, loader.rejections)
 
-    ratings = _frame(loader.ratings, list(schemas.RATINGS.columns))
-    ratings = ratings.astype(
-        {
-            "cycle": "str",
-            "agency": "str",
-            "case_ref": "str",
-            "kloe": "int64",
-            "standard": "int64",
-            "standard_key": "str",
-            "source_file": "str",
-            "source_row": "int64",
-        }
-    )
-    ratings["rating"] = pd.Categorical(
-        ratings["rating"], categories=list(CATEGORIES), ordered=True
-    ).astype(RATING_DTYPE)
-    ratings["evidence"] = ratings["evidence"].astype("str").where(ratings["evidence"].notna())
+    ratings = _ratings_frame(loader.ratings)
     returns = _frame(loader.returns, list(schemas.RETURNS.columns)).astype({"rows": "int64"})
     for column in ("source_file", "agency", "case_ref", "form", "template_version", "status"):
         returns[column] = returns[column].astype("str").where(returns[column].notna())

@@ -12,6 +12,7 @@ output tried one.
 from __future__ import annotations
 
 import html
+from functools import lru_cache
 from pathlib import Path
 
 import nbformat
@@ -96,15 +97,20 @@ def _without_stderr(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return nb
 
 
-def notebook_body(nb: nbformat.NotebookNode) -> str:
-    """The cells of an executed notebook as HTML, code hidden, stderr dropped."""
-    exporter = HTMLExporter(
+@lru_cache(maxsize=1)
+def _exporter() -> HTMLExporter:
+    """One exporter per process: it compiles its templates once, not once a page."""
+    return HTMLExporter(
         template_name="basic",
         exclude_input=True,
         exclude_input_prompt=True,
         exclude_output_prompt=True,
     )
-    body, _ = exporter.from_notebook_node(_without_stderr(nb))
+
+
+def notebook_body(nb: nbformat.NotebookNode) -> str:
+    """The cells of an executed notebook as HTML, code hidden, stderr dropped."""
+    body, _ = _exporter().from_notebook_node(_without_stderr(nb))
     return body
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import cache
 from .cycles import normalise_cycle
-from .dataset import CycleData, load_cycle
+from .dataset import CycleData
 from .present import Report
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -53,10 +54,10 @@ def open_session(
     data_dir = project_path(data_dir)
     output_dir = project_path(output_dir)
     cycle = normalise_cycle(cycle)
-    data = load_cycle(data_dir, cycle)
+    data = cache.cycle(data_dir, cycle)  # the annual run loads each cycle once for all
     if compare_cycles is None:
         compare_cycles = earlier_cycles(data_dir, cycle)
-    earlier = [load_cycle(data_dir, c) for c in sorted(normalise_cycle(c) for c in compare_cycles)]
+    earlier = [cache.cycle(data_dir, c) for c in sorted(normalise_cycle(c) for c in compare_cycles)]
     return Session(
         data=data,
         earlier=earlier,

@@ -79,17 +79,18 @@ class Report:
         table: pd.DataFrame,
         table_caption: str | None = None,
     ) -> None:
-        """Save the chart (PNG, SVG) and its table (CSV); show it with its alt text."""
-        fig.savefig(
-            self.figures / f"{name}.png", dpi=150, bbox_inches="tight", metadata={"Software": None}
-        )
+        """Save the chart (PNG, SVG) and its table (CSV); show it with its alt text.
+
+        The chart is drawn twice, not three times: the page embeds the very PNG saved in
+        ``figures/`` (each drawing costs a notebook about a second per KLOE chart)."""
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
+        (self.figures / f"{name}.png").write_bytes(buffer.getvalue())
         fig.savefig(
             self.figures / f"{name}.svg",
             bbox_inches="tight",
             metadata={"Date": None, "Creator": None},
         )
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
         plt.close(fig)
         self.save_table(table, name)
         data = base64.b64encode(buffer.getvalue()).decode("ascii")

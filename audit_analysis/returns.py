@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import codecs
 import csv
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import python_calamine
 
@@ -57,9 +59,10 @@ class ReturnFileError(Exception):
         self.value = value
 
 
-@dataclass
-class RawRow:
-    """One non-blank row below a standards header, values exactly as in the cell."""
+class RawRow(NamedTuple):
+    """One non-blank row below a standards header, values exactly as in the cell (None
+    where blank). Readers yield plain tuples in this order, which is cheaper to make
+    than the named tuple and unpacks the same way."""
 
     row: int
     standard: object
@@ -104,14 +107,15 @@ def skip_reason(path: Path) -> str:
 
 
 def read_excel(path: Path) -> ReturnFile:
-    size = path.stat().st_size
+    name = os.fspath(path)
+    size = os.stat(name).st_size
     if size > MAX_WORKBOOK_BYTES:
         raise ReturnFileError(
             f"file is {size / 1024**2:,.0f} MB, far larger than an audit return; not read"
         )
     if size == 0:
         raise ReturnFileError("file is empty (0 bytes)")
-    with path.open("rb") as fh:
+    with open(name, "rb") as fh:
         magic = fh.read(8)
     if magic.startswith(b"\xd0\xcf\x11\xe0"):
         raise ReturnFileError(
@@ -121,7 +125,7 @@ def read_excel(path: Path) -> ReturnFile:
     if not magic.startswith(b"PK"):
         raise ReturnFileError("not an Excel workbook (the file is not an .xlsx zip package)")
     try:
-        workbook = python_calamine.CalamineWorkbook.from_path(str(path))
+        workbook = python_calamine.CalamineWorkbook.from_path(name)
         sheets = []
         for name in workbook.sheet_names:
             rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
@@ -129,7 +133,7 @@ def read_excel(path: Path) -> ReturnFile:
     except Exception as exc:  # calamine raises several types for damaged packages
         detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
         raise ReturnFileError(f"workbook is corrupt or unreadable ({detail})") from None
-    if not sheets or all(not any(not is_blank(c) for r in rows for c in r) for _, rows in sheets):
+    if not sheets or all(_first_nonblank(rows) is None for _, rows in sheets):
         raise ReturnFileError("workbook has no data on any sheet")
     return parse_workbook(sheets)
 
@@ -177,7 +181,7 @@ def parse_workbook(sheets: list[tuple[str, list[list[object]]]]) -> ReturnFile:
 
 
 def _first_nonblank(rows: list[list[object]]) -> int | None:
-    return next((i for i, r in enumerate(rows) if any(not is_blank(c) for c in r)), None)
+    return next((i for i, r in enumerate(rows) if not _blank_row(r)), None)
 
 
 def _is_bulk_header(cells: list[object]) -> bool:
@@ -187,7 +191,7 @@ def _is_bulk_header(cells: list[object]) -> bool:
 
 def _standards_header_row(rows: list[list[object]]) -> int | None:
     for i, cells in enumerate(rows):
-        keys = {header_key(c) for c in cells if isinstance(c, str)}
+        keys = {header_key(c) for c in cells if c and isinstance(c, str)}
         if keys & STANDARD_HEADERS and keys & RATING_HEADERS:
             return i
     return None
@@ -198,7 +202,7 @@ def _labels(rows: list[list[object]], stop: int | None) -> dict[str, object]:
     found: dict[str, object] = {}
     for cells in rows[: stop if stop is not None else len(rows)]:
         for j, cell in enumerate(cells):
-            if not isinstance(cell, str):
+            if not cell or not isinstance(cell, str):
                 continue
             key = LABELS.get(label_key(cell))
             if key is None or key in found:
@@ -234,23 +238,61 @@ def _pick(cells: list[object], j: int | None) -> object:
     return None if is_blank(value) else value
 
 
+_ROW_FIELDS = ("standard", "rating", "evidence", "agency", "case_id", "case_id_type")
+
+
+def _blank_row(cells: list[object]) -> bool:
+    for c in cells:  # noqa: SIM110 - a plain loop: this runs for every row read
+        if c != "" and c is not None and not is_blank(c):
+            return False
+    return True
+
+
+def _raw_rows(
+    numbered: Iterable[tuple[int, list[object]] | CsvRowError], columns: dict[str, int]
+) -> Iterator[RawRow | CsvRowError]:
+    """A :class:`RawRow` for each non-blank ``(row number, cells)``, passing any
+    :class:`CsvRowError` through. This is the hot loop of every reader, so blank cells
+    are recognised inline (``is_blank``'s rules: empty or whitespace-only text, None,
+    NaN) and the whole row is checked only when every wanted cell is blank."""
+    wanted = [columns.get(name) for name in _ROW_FIELDS]
+    width = 1 + max((j for j in wanted if j is not None), default=-1)
+    picks = [(k + 1, j) for k, j in enumerate(wanted) if j is not None]
+    for item in numbered:
+        if item.__class__ is CsvRowError:
+            yield item
+            continue
+        number, cells = item
+        values: list[object] = [number, None, None, None, None, None, None]
+        found = False
+        if len(cells) >= width:
+            for k, j in picks:
+                value = cells[j]
+                kind = value.__class__
+                if kind is str:
+                    if not value.strip():
+                        continue
+                elif kind is float:
+                    if value != value:  # NaN
+                        continue
+                elif value is None or is_blank(value):
+                    continue
+                values[k] = value
+                found = True
+        else:
+            for k, j in picks:
+                values[k] = value = _pick(cells, j)
+                found = found or value is not None
+        if found or not _blank_row(cells):
+            yield tuple(values)  # type: ignore[misc]  # RawRow's fields, in order
+
+
 def _table_rows(
     rows: list[list[object]], header_row: int, columns: dict[str, int], first_row: int = 1
 ) -> Iterator[RawRow]:
     """Rows below the header. Row numbers are 1-based, as a spreadsheet shows them."""
-    for i in range(header_row + 1, len(rows)):
-        cells = rows[i]
-        if all(is_blank(c) for c in cells):
-            continue
-        yield RawRow(
-            row=i + first_row,
-            standard=_pick(cells, columns.get("standard")),
-            rating=_pick(cells, columns.get("rating")),
-            evidence=_pick(cells, columns.get("evidence")),
-            agency=_pick(cells, columns.get("agency")),
-            case_id=_pick(cells, columns.get("case_id")),
-            case_id_type=_pick(cells, columns.get("case_id_type")),
-        )
+    start = header_row + 1
+    return _raw_rows(enumerate(rows[start:], start=start + first_row), columns)
 
 
 def _bulk_from_rows(sheet: str | None, rows: list[list[object]], header_row: int) -> ReturnFile:
@@ -345,30 +387,24 @@ class CsvRowError(Exception):
 def _csv_rows(
     path: Path, encoding: str, delimiter: str, header_number: int, columns: dict[str, int]
 ) -> Iterator[RawRow | CsvRowError]:
-    with path.open("r", encoding=encoding, newline="") as fh:
-        reader = csv.reader(fh, delimiter=delimiter)
-        number = 0
-        while True:
-            number += 1
-            try:
-                cells = next(reader)
-            except StopIteration:
-                return
-            except csv.Error as exc:
+    def numbered() -> Iterator[tuple[int, list[str]] | CsvRowError]:
+        with path.open("r", encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            number = 0
+            while True:
+                number += 1
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    if number > header_number:
+                        yield CsvRowError(number, f"unreadable CSV line ({exc})")
+                    continue
                 if number > header_number:
-                    yield CsvRowError(number, f"unreadable CSV line ({exc})")
-                continue
-            if number <= header_number or all(is_blank(c) for c in cells):
-                continue
-            yield RawRow(
-                row=number,
-                standard=_pick(cells, columns.get("standard")),
-                rating=_pick(cells, columns.get("rating")),
-                evidence=_pick(cells, columns.get("evidence")),
-                agency=_pick(cells, columns.get("agency")),
-                case_id=_pick(cells, columns.get("case_id")),
-                case_id_type=_pick(cells, columns.get("case_id_type")),
-            )
+                    yield number, cells
+
+    yield from _raw_rows(numbered(), columns)
 
 
 def read_table_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:

@@ -88,6 +88,19 @@ NOTEBOOKS = (
         executive=True,
     ),
 )
+# Notebooks start longest first (measured on the demo: see README, "Performance"), so the
+# last to start is short and no core idles at the end; any not listed start last.
+LONGEST_FIRST = (
+    "02-findings-by-kloe",
+    "04-agency-consistency",
+    "03-trends",
+    "05-executive-summary",
+    "01-data-quality",
+)
+
+
+def _start_order(spec: NotebookSpec) -> int:
+    return LONGEST_FIRST.index(spec.stem) if spec.stem in LONGEST_FIRST else len(LONGEST_FIRST)
 
 
 def earlier_cycles(data_dir: str | Path, cycle: str) -> list[str]:
@@ -133,17 +146,34 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _execute(source: str, target: str, parameters: dict, cwd: str, log: str) -> str:
+def _execute(
+    source: str,
+    target: str,
+    parameters: dict,
+    cwd: str,
+    log: str,
+    html: dict | None = None,
+    cache: str | None = None,
+) -> str:
     """Run one notebook (in a worker process). Returns its stem.
 
     The kernel's own chatter (ipykernel warns at every start that its loopback link is
     unencrypted) goes to ``log``, not the console; a failing cell's error comes back as
-    :class:`NotebookFailedError`.
+    :class:`NotebookFailedError`. With ``html`` (``notebook_to_html``'s ``target``,
+    ``title``, ``banner``) the worker exports the page too, while other notebooks still
+    run; with ``cache`` the kernel reads the run's loaded cycles from there
+    (:mod:`audit_analysis.cache`).
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
+    from . import cache as cycle_cache
+
     os.environ.setdefault("MPLBACKEND", "Agg")
+    if cache:
+        os.environ[cycle_cache.ENV] = cache  # inherited by the kernel
+    else:
+        os.environ.pop(cycle_cache.ENV, None)
     with open(log, "ab") as fh:
         os.dup2(fh.fileno(), 2)  # this worker's stderr, inherited by its kernels
     try:
@@ -155,12 +185,17 @@ def _execute(source: str, target: str, parameters: dict, cwd: str, log: str) -> 
             progress_bar=False,
             cwd=cwd,
             log_output=False,
+            shutdown_kernel="immediate",  # every output is in: no need to wait for it
         )
     except PapermillExecutionError as exc:
         raise NotebookFailedError(
             f"notebook {Path(source).name} failed in cell {exc.exec_count}: "
             f"{exc.ename}: {exc.evalue}"
         ) from None
+    if html:
+        from .export import notebook_to_html
+
+        notebook_to_html(target, **html)
     return Path(source).stem
 
 
@@ -177,12 +212,18 @@ def run_annual(
     """Execute every notebook for ``cycle`` and write ``out/<cycle>/``. Returns that path."""
     from tqdm import tqdm
 
+    from . import cache
     from .dataset import load_cycle
-    from .export import index_page, notebook_to_html
+
+    # jsonschema, under papermill and nbconvert, builds an IRI grammar with lark at import
+    # whenever rfc3987-syntax is installed (JupyterLab brings it): 2 s per process for a
+    # format no notebook has (python-jsonschema/jsonschema#1428). Read it as absent.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    from .export import index_page  # with nbconvert, before the workers fork: they export
 
     cycle = normalise_cycle(cycle)
     data_dir = Path(data_dir).resolve()
-    load_cycle(data_dir, cycle)  # fail fast, with the loader's message, if nothing is usable
+    current = load_cycle(data_dir, cycle)  # fail fast, with the loader's message
     compare = (
         earlier_cycles(data_dir, cycle)
         if compare is None
@@ -206,6 +247,11 @@ def run_annual(
     logs = staging / "logs"
     logs.mkdir()
     workers = workers or min(len(NOTEBOOKS), os.cpu_count() or 1)
+    pages = {
+        spec.stem: "executive-summary.html" if spec.executive else f"{spec.stem}.html"
+        for spec in NOTEBOOKS
+    }
+    cycles_file = staging / ".cache" / "cycles.pickle"
     try:
         bar = tqdm(
             total=len(NOTEBOOKS),
@@ -223,10 +269,22 @@ def run_annual(
                     parameters,
                     str(staging),
                     str(logs / f"{spec.stem}.log"),
+                    html={
+                        "target": staging / pages[spec.stem],
+                        "title": f"{spec.title}: case audit {cycle}",
+                        "banner": BANNER_EXEC if spec.executive else BANNER_QA,
+                    },
+                    cache=str(cycles_file),
                 ): spec
-                for spec in NOTEBOOKS
+                for spec in sorted(NOTEBOOKS, key=_start_order)
             }
             try:
+                # While the kernels start: every cycle loaded once, for all of them.
+                cache.write_all(
+                    cycles_file,
+                    data_dir,
+                    lambda: [current, *(load_cycle(data_dir, other) for other in compare)],
+                )
                 for future in as_completed(futures):
                     future.result()  # raises NotebookFailedError
                     bar.set_postfix_str(futures[future].stem)
@@ -236,16 +294,8 @@ def run_annual(
                     future.cancel()
                 raise
         bar.close()
-        entries = []
-        for spec in NOTEBOOKS:
-            name = "executive-summary.html" if spec.executive else f"{spec.stem}.html"
-            notebook_to_html(
-                staging / "notebooks" / f"{spec.stem}.ipynb",
-                staging / name,
-                title=f"{spec.title}: case audit {cycle}",
-                banner=BANNER_EXEC if spec.executive else BANNER_QA,
-            )
-            entries.append((name, spec.title, spec.description))
+        shutil.rmtree(staging / ".cache")
+        entries = [(pages[spec.stem], spec.title, spec.description) for spec in NOTEBOOKS]
         entries += [
             ("tables/", "Tables", "The CSV behind every chart."),
             ("figures/", "Figures", "Every chart as PNG and SVG."),
@@ -264,6 +314,7 @@ def run_annual(
             json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
         )
     except BaseException:
+        shutil.rmtree(staging / ".cache", ignore_errors=True)
         failed = out / f"{cycle}.failed"
         shutil.rmtree(failed, ignore_errors=True)
         staging.rename(failed)

@@ -28,7 +28,7 @@ import pandas as pd
 from .frameworks import Framework
 from .ratings import CATEGORIES, MET_OR_BETTER, NOT_APPLICABLE, NOT_RECORDED, SCALE
 from .schemas import PRIORITIES
-from .stats import wilson_interval
+from .stats import wilson_intervals
 
 __all__ = [
     "AGE_BANDS",
@@ -111,6 +111,24 @@ def _rating_text(ratings: pd.DataFrame) -> pd.Series:
     return text
 
 
+_POSITION = {category: i for i, category in enumerate(CATEGORIES)}
+
+
+def _rating_positions(ratings: pd.DataFrame) -> np.ndarray:
+    """Each rating's position in :data:`CATEGORIES`, checked as :func:`_rating_text`
+    checks it. From an (ordered) categorical's codes, so a national table's millions of
+    ratings are never turned back into text."""
+    rating = ratings["rating"]
+    if isinstance(rating.dtype, pd.CategoricalDtype):
+        categories = [str(c) for c in rating.cat.categories]
+        codes = rating.cat.codes.to_numpy()
+        if set(categories) <= set(CATEGORIES) and (codes >= 0).all():
+            lookup = np.array([_POSITION[c] for c in categories] or [0], dtype=np.int8)
+            return lookup[codes]
+    text = _rating_text(ratings)
+    return text.map(_POSITION).to_numpy(dtype=np.int8)
+
+
 def tally(ratings: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """Counts per group of ``keys``: each category of :data:`COUNT_COLUMNS`, ``n``
     (on the scale), ``met_or_better`` and ``cases`` (distinct cases on the scale).
@@ -121,11 +139,13 @@ def tally(ratings: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """
     keys = list(keys)
     _check_ratings(ratings, [*keys, "case_ref", "rating"])
-    frame = ratings[[*keys, "case_ref"]].copy()
-    rating = _rating_text(ratings)
+    frame = ratings[keys].copy()
+    position = _rating_positions(ratings)
     for category in COUNT_COLUMNS:
-        frame[category] = (rating == category).to_numpy().astype("int64")
-    frame["_case_on_scale"] = frame["case_ref"].where(rating.isin(SCALE).to_numpy())
+        frame[category] = (position == _POSITION[category]).astype("int64")
+    case = pd.factorize(ratings["case_ref"])[0].astype("float64")  # missing -> -1
+    on_scale = np.isin(position, [_POSITION[c] for c in SCALE]) & (case >= 0)
+    frame["_case_on_scale"] = np.where(on_scale, case, np.nan)
     grouped = frame.groupby(keys, dropna=False, observed=True, sort=False)
     counts = grouped[list(COUNT_COLUMNS)].sum()
     counts["cases"] = grouped["_case_on_scale"].nunique()
@@ -139,20 +159,14 @@ def add_shares(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """Add ``share = met_or_better / n`` and its Wilson interval ``low``, ``high``
     (``nan`` where ``n`` is 0 or missing)."""
     out = table.copy()
-    shares, lows, highs = [], [], []
-    for x, n in zip(out["met_or_better"], out["n"], strict=True):
-        if pd.isna(n) or pd.isna(x) or int(n) == 0:
-            shares.append(np.nan)
-            lows.append(np.nan)
-            highs.append(np.nan)
-            continue
-        low, high = wilson_interval(int(x), int(n), confidence)
-        shares.append(int(x) / int(n))
-        lows.append(low)
-        highs.append(high)
-    out["share"] = np.array(shares, dtype="float64")
-    out["low"] = np.array(lows, dtype="float64")
-    out["high"] = np.array(highs, dtype="float64")
+    x = np.trunc(out["met_or_better"].to_numpy(dtype="float64", na_value=np.nan))
+    n = np.trunc(out["n"].to_numpy(dtype="float64", na_value=np.nan))
+    rated = ~(np.isnan(x) | np.isnan(n)) & (n != 0)
+    low, high = wilson_intervals(np.where(rated, x, 0), np.where(rated, n, 0), confidence)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out["share"] = np.where(rated, x / np.where(rated, n, 1), np.nan)
+    out["low"] = low
+    out["high"] = high
     return out
 
 
@@ -181,7 +195,7 @@ def _keyed(ratings: pd.DataFrame, framework: Framework) -> pd.DataFrame:
     """``ratings``, checked to hold only standards of ``framework``."""
     _check_ratings(ratings, ["standard_key", "case_ref", "rating"])
     known = {s.key for s in framework.standards}
-    unknown = sorted(set(ratings["standard_key"].dropna()) - known)
+    unknown = sorted(set(ratings["standard_key"].dropna().unique()) - known)
     if unknown:
         raise ValueError(
             f"ratings hold standards that are not in the {framework.cycle} framework: "
@@ -305,12 +319,12 @@ def overall_summary(ratings: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
     scale), ``met_or_better``, ``share``, ``low``, ``high`` (Wilson), ``cases`` (distinct
     cases with any rating), ``agencies``, ``standards`` (distinct standard keys rated)."""
     _check_ratings(ratings, ["agency", "case_ref", "standard_key", "rating"])
-    rating = _rating_text(ratings)
+    counts = np.bincount(_rating_positions(ratings), minlength=len(CATEGORIES))
     row: dict[str, object] = {"ratings": len(ratings)}
     for category in COUNT_COLUMNS:
-        row[category] = int((rating == category).sum())
-    row["n"] = int(rating.isin(SCALE).sum())
-    row["met_or_better"] = int(rating.isin(MET_OR_BETTER).sum())
+        row[category] = int(counts[_POSITION[category]])
+    row["n"] = int(sum(counts[_POSITION[c]] for c in SCALE))
+    row["met_or_better"] = int(sum(counts[_POSITION[c]] for c in MET_OR_BETTER))
     table = add_shares(pd.DataFrame([row]), confidence)
     table["cases"] = int(ratings["case_ref"].nunique())
     table["agencies"] = int(ratings["agency"].nunique())

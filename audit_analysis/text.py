@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import math
 import re
+from functools import lru_cache
 
 _SPACES = re.compile(r"\s+")
+_HEADER_GAPS = re.compile(r"[\s_]+")
 
 
 def is_blank(value: object) -> bool:
     """True for None, NaN, and strings holding only whitespace (non-breaking too)."""
     if value is None:
         return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    return isinstance(value, str) and not value.replace("\xa0", " ").strip()
+    if isinstance(value, str):
+        return not value.strip()  # str.strip() removes non-breaking spaces too
+    return isinstance(value, float) and math.isnan(value)
 
 
 def cell_text(value: object) -> str:
@@ -34,13 +36,26 @@ def cell_text(value: object) -> str:
 
 def header_key(value: object) -> str:
     """Header names match ignoring case, spaces and underscores (``CareFirst ID``)."""
-    text = cell_text(value).replace("\xa0", " ").strip().casefold()
-    return re.sub(r"[\s_]+", "", text)
+    if isinstance(value, str):
+        return _header_key_text(value)
+    return _header_key_text(cell_text(value))
+
+
+@lru_cache(maxsize=4096)
+def _header_key_text(text: str) -> str:
+    return _HEADER_GAPS.sub("", text.replace("\xa0", " ").strip().casefold())
 
 
 def label_key(value: object) -> str:
     """Header-block labels: case-insensitive, trailing colon ignored, spaces collapsed."""
-    text = cell_text(value).replace("\xa0", " ").strip().casefold()
+    if isinstance(value, str):
+        return _label_key_text(value)
+    return _label_key_text(cell_text(value))
+
+
+@lru_cache(maxsize=4096)
+def _label_key_text(text: str) -> str:
+    text = text.replace("\xa0", " ").strip().casefold()
     text = text.rstrip(":").strip()
     return _SPACES.sub(" ", text)
 

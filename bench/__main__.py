@@ -1,0 +1,257 @@
+"""``python -m bench`` (``make bench``): speed, memory and scale, each measured in the
+same run as its floor or its obvious alternative, medians of repeats after a warm-up.
+
+Prints a table (key, value, target, pass or miss) and writes
+``outputs/bench/results.json``. Inputs are written to a temporary folder and removed;
+nothing under ``data/`` is touched. Targets live here, never in timed tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from importlib import metadata
+from pathlib import Path
+
+from . import annual, measure
+from .inputs import write_cycle
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "outputs" / "bench" / "results.json"
+
+# key: (comparison, target). Each is a promise to the partnerships, measured here only.
+TARGETS = {
+    "load.ratio_to_floor": ("<=", 1.5),
+    "load.speedup_vs_naive": (">=", 5.0),
+    "agreement.speedup_vs_naive": (">=", 1.0),
+    "run.ratio_to_floor": ("<=", 2.0),
+    "run.speedup_vs_naive": (">=", 1.5),
+    "scale.seconds": ("<", 60.0),
+    "scale.peak_rss_mb": ("<", 3072.0),
+}
+UNITS = {
+    "seconds": "s",
+    "ms_per_file": "ms",
+    "floor_ms_per_file": "ms",
+    "naive_ms_per_file": "ms",
+    "floor_seconds": "s",
+    "naive_seconds": "s",
+    "peak_rss_mb": "MiB",
+}
+
+
+def _machine() -> dict:
+    model = ""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = None
+    try:
+        pages = os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        memory = round(pages / 1024**3, 1)
+    except (ValueError, OSError):
+        pass
+    versions = {}
+    for name in ("pandas", "numpy", "python-calamine", "openpyxl", "matplotlib", "papermill"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gb": memory,
+        "load_average_at_start": list(os.getloadavg()),
+        "versions": versions,
+    }
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def run(args: argparse.Namespace) -> dict:
+    out: dict[str, object] = {}
+    samples: dict[str, list[float]] = {}
+    with tempfile.TemporaryDirectory(prefix="audit-bench-") as tmp:
+        tmp_path = Path(tmp)
+        _say("writing 288 toolkit workbooks and a bulk table of the same size ...")
+        written = write_cycle(tmp_path / "data")
+        files = len(written.workbooks) + 1
+
+        _say(f"loading: suite and floor x{args.repeats}, naive x{args.naive_repeats} ...")
+        timing = measure.interleaved(
+            {
+                "suite": measure.load_suite(written),
+                "floor": measure.load_floor(written),
+            },
+            args.repeats,
+        )
+        naive = measure.timed(measure.load_naive(written), args.naive_repeats)
+        load, floor, slow = (measure.median(s) for s in (*timing.values(), naive))
+        samples.update({"load": timing["suite"], "load.floor": timing["floor"]})
+        samples["load.naive"] = naive
+        out.update(
+            {
+                "load.files": files,
+                "load.ratings": written.ratings,
+                "load.seconds": load,
+                "load.ms_per_file": load * 1000 / files,
+                "load.floor_ms_per_file": floor * 1000 / files,
+                "load.ratio_to_floor": load / floor,
+                "load.naive_ms_per_file": slow * 1000 / files,
+                "load.speedup_vs_naive": slow / load,
+            }
+        )
+
+        _say(f"agreement: suite x{args.repeats}, naive x{args.naive_repeats} ...")
+        ratings, framework = measure.agreement_inputs(written)
+        ours = measure.timed(measure.agreement_suite(ratings, framework), args.repeats)
+        theirs = measure.timed(measure.agreement_naive(ratings), args.naive_repeats)
+        samples.update({"agreement": ours, "agreement.naive": theirs})
+        out.update(
+            {
+                "agreement.standards": len(framework.standards),
+                "agreement.seconds": measure.median(ours),
+                "agreement.naive_seconds": measure.median(theirs),
+                "agreement.speedup_vs_naive": measure.median(theirs) / measure.median(ours),
+            }
+        )
+
+        _say(
+            f"annual run on the demo: warm-up, then floor, run and naive x{args.run_repeats}, "
+            "interleaved (about a minute and a half a round) ..."
+        )
+        annual.time_run(tmp_path / "warm")
+        annual.time_floor()
+        rounds: dict[str, list[float]] = {"run": [], "run.floor": [], "run.naive": []}
+        for i in range(args.run_repeats):
+            rounds["run.floor"].append(annual.time_floor())
+            rounds["run"].append(annual.time_run(tmp_path / "run"))
+            rounds["run.naive"].append(annual.time_naive(tmp_path / "naive"))
+            _say(f"  round {i + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in rounds.items()))
+        samples.update(rounds)
+        seconds, floor, slow = (measure.median(rounds[k]) for k in rounds)
+        out.update(
+            {
+                "run.workers": annual.workers(),
+                "run.seconds": seconds,
+                "run.floor_seconds": floor,
+                "run.ratio_to_floor": seconds / floor,
+                "run.naive_seconds": slow,
+                "run.speedup_vs_naive": slow / seconds,
+            }
+        )
+
+    _say(f"national scale: {args.partnerships} partnerships x {args.cycles} cycles ...")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.scale", str(args.partnerships), str(args.cycles)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    scale = json.loads(done.stdout.strip().splitlines()[-1])
+    out.update(
+        {
+            "scale.partnerships": scale["partnerships"],
+            "scale.cycles": scale["cycles"],
+            "scale.rows": scale["rows"],
+            "scale.seconds": scale["seconds"],
+            "scale.peak_rss_mb": scale["peak_rss_mb"],
+        }
+    )
+    return {"metrics": out, "samples": samples}
+
+
+def _passes(value: float, op: str, target: float) -> bool:
+    return {"<=": value <= target, ">=": value >= target, "<": value < target}[op]
+
+
+def _shown(key: str, value: object) -> str:
+    if isinstance(value, float):
+        unit = UNITS.get(key.split(".", 1)[1], "")
+        text = f"{value:,.3f}" if value < 10 else f"{value:,.1f}"
+        if key.endswith(("ratio_to_floor", "speedup_vs_naive")):
+            text = f"{value:.2f}x"
+        return f"{text} {unit}".strip()
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def table(metrics: dict, verdicts: dict) -> str:
+    rows = [("key", "value", "target", "")]
+    for key, value in metrics.items():
+        op, target = TARGETS.get(key, ("", None))
+        goal = "" if target is None else f"{op} {target:g}"
+        verdict = "" if key not in verdicts else ("pass" if verdicts[key] else "MISS")
+        rows.append((key, _shown(key, value), goal, verdict))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    lines = []
+    for i, row in enumerate(rows):
+        lines.append("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+        if i == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--repeats", type=int, default=7, help="loading, agreement (7)")
+    parser.add_argument("--naive-repeats", type=int, default=3, help="their baselines (3)")
+    parser.add_argument("--run-repeats", type=int, default=3, help="annual run rounds (3)")
+    parser.add_argument("--partnerships", type=int, default=150)
+    parser.add_argument("--cycles", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    when = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+    machine = _machine()
+    measured = run(args)
+    metrics = measured["metrics"]
+    verdicts = {
+        key: _passes(metrics[key], op, target)
+        for key, (op, target) in TARGETS.items()
+        if key in metrics
+    }
+    machine["load_average_at_end"] = list(os.getloadavg())
+    result = {
+        **metrics,
+        "targets": {key: {"op": op, "value": value} for key, (op, value) in TARGETS.items()},
+        "pass": verdicts,
+        "date": when,
+        "machine": machine,
+        "repeats": {
+            "loading_and_agreement": args.repeats,
+            "naive_loading_and_agreement": args.naive_repeats,
+            "annual_run_rounds": args.run_repeats,
+        },
+        "samples_seconds": {k: [round(v, 4) for v in s] for k, s in measured["samples"].items()},
+        "bench_seconds": round(time.perf_counter() - started, 1),
+    }
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+    print(table(metrics, verdicts))
+    missed = [key for key, ok in verdicts.items() if not ok]
+    print(
+        f"\n{len(verdicts) - len(missed)} of {len(verdicts)} targets met"
+        + (f"; missed: {', '.join(missed)}" if missed else "")
+        + f". {result['bench_seconds']:.0f} s in all. Written to {args.out}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
