@@ -352,8 +352,8 @@ def pairwise_agreement(ratings: pd.DataFrame, min_shared: int = 5) -> pd.DataFra
     # product of its transpose with itself is every pair's k x k table at once.
     unit = scale.groupby(["case_ref", "standard_key"], sort=False).ngroup().to_numpy(dtype=int)
     position = {a: i for i, a in enumerate(agencies)}
-    column = (scale["agency"].map(position).to_numpy(dtype=int) * k
-              + scale["code"].to_numpy(dtype=int))
+    rater = scale["agency"].map(position).to_numpy(dtype=int)
+    column = rater * k + scale["code"].to_numpy(dtype=int)
     onehot = np.zeros((int(unit.max()) + 1 if len(unit) else 0, len(agencies) * k))
     onehot[unit, column] = 1.0
     tables = onehot.T @ onehot
