@@ -10,10 +10,15 @@ Counting rules (CONTRACT.md, "Ratings"):
 * ``not_recorded`` and ``not_applicable`` are counted and shown, but stand in no
   denominator: ``n`` is the number of ratings on the scale (unmet, partially met, met,
   exceeded).
-* "Met or better" is met or exceeded; ``share = met_or_better / n`` with a Wilson 95%
-  interval (``low``, ``high``); ``nan`` when ``n`` is 0.
+* "Met or better" is met or exceeded; ``share = met_or_better / n`` with a 95% interval
+  (``low``, ``high``) that treats the case, not the rating, as the sampling unit
+  (:mod:`audit_analysis.inference`: Korn and Graubard's effective-sample-size Wilson
+  interval with the case-level variance of the share and Student's t on ``cases - 1``
+  degrees of freedom); ``nan`` when ``n`` is 0 or fewer than
+  :data:`~audit_analysis.inference.MIN_CASES` cases are behind it (not estimable).
 * ``cases`` is the number of distinct cases behind ``n`` (cases with at least one
-  rating on the scale): what disclosure control counts.
+  rating on the scale): what disclosure control counts, and the clusters the interval
+  rests on.
 
 Ratings are matched to the framework by ``standard_key``, never by number.
 """
@@ -26,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .frameworks import Framework
+from .inference import case_sums, effective_sizes, share_limits
 from .ratings import CATEGORIES, MET_OR_BETTER, NOT_APPLICABLE, NOT_RECORDED, SCALE
 from .schemas import PRIORITIES
 from .stats import wilson_intervals
@@ -131,7 +137,9 @@ def _rating_positions(ratings: pd.DataFrame) -> np.ndarray:
 
 def tally(ratings: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     """Counts per group of ``keys``: each category of :data:`COUNT_COLUMNS`, ``n``
-    (on the scale), ``met_or_better`` and ``cases`` (distinct cases on the scale).
+    (on the scale), ``met_or_better``, ``cases`` (distinct cases on the scale) and
+    ``case_ss``, the sum over those cases of ``(y_i - share * n_i) ** 2`` that the
+    case-level interval of :func:`add_shares` needs (:mod:`audit_analysis.inference`).
 
     One row per group present in ``ratings`` (missing key values form their own
     group); groups absent from ``ratings`` are absent here. No shares: see
@@ -143,12 +151,16 @@ def tally(ratings: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     position = _rating_positions(ratings)
     for category in COUNT_COLUMNS:
         frame[category] = (position == _POSITION[category]).astype("int64")
-    case = pd.factorize(ratings["case_ref"])[0].astype("float64")  # missing -> -1
-    on_scale = np.isin(position, [_POSITION[c] for c in SCALE]) & (case >= 0)
-    frame["_case_on_scale"] = np.where(on_scale, case, np.nan)
     grouped = frame.groupby(keys, dropna=False, observed=True, sort=False)
     counts = grouped[list(COUNT_COLUMNS)].sum()
-    counts["cases"] = grouped["_case_on_scale"].nunique()
+    group = grouped.ngroup().to_numpy()
+    case = pd.factorize(ratings["case_ref"])[0]  # missing -> -1
+    on_scale = np.isin(position, [_POSITION[c] for c in SCALE])
+    success = np.isin(position, [_POSITION[c] for c in MET_OR_BETTER])
+    sums = case_sums(group, case, success, on_scale)
+    size = len(counts)
+    counts["cases"] = sums["cases"][:size] if len(sums["cases"]) else np.zeros(size, "int64")
+    counts["case_ss"] = sums["case_ss"][:size] if len(sums["case_ss"]) else np.zeros(size)
     counts = counts.reset_index()
     counts["n"] = counts[list(SCALE)].sum(axis=1)
     counts["met_or_better"] = counts[list(MET_OR_BETTER)].sum(axis=1)
@@ -156,15 +168,27 @@ def tally(ratings: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
 
 
 def add_shares(table: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
-    """Add ``share = met_or_better / n`` and its Wilson interval ``low``, ``high``
-    (``nan`` where ``n`` is 0 or missing)."""
+    """Add ``share = met_or_better / n`` and its 95% interval ``low``, ``high``.
+
+    With the ``cases`` and ``case_ss`` columns of :func:`tally`, the interval is by case
+    (:func:`audit_analysis.inference.share_limits`): ``nan`` where ``n`` is 0 or fewer
+    than :data:`~audit_analysis.inference.MIN_CASES` cases are behind the share.
+    Without them, each row of ``n`` is taken as its own unit (Wilson's interval), which
+    is right only where every rating comes from a different case.
+    """
     out = table.copy()
     x = np.trunc(out["met_or_better"].to_numpy(dtype="float64", na_value=np.nan))
     n = np.trunc(out["n"].to_numpy(dtype="float64", na_value=np.nan))
     rated = ~(np.isnan(x) | np.isnan(n)) & (n != 0)
-    low, high = wilson_intervals(np.where(rated, x, 0), np.where(rated, n, 0), confidence)
     with np.errstate(divide="ignore", invalid="ignore"):
         out["share"] = np.where(rated, x / np.where(rated, n, 1), np.nan)
+    if "case_ss" in out.columns and "cases" in out.columns:
+        ss = out["case_ss"].to_numpy(dtype="float64", na_value=np.nan)
+        cases = out["cases"].to_numpy(dtype="float64", na_value=np.nan)
+        p, n_eff, df = effective_sizes(np.where(rated, x, 0), np.where(rated, n, 0), ss, cases)
+        low, high = share_limits(p, n_eff, df, confidence)
+    else:
+        low, high = wilson_intervals(np.where(rated, x, 0), np.where(rated, n, 0), confidence)
     out["low"] = low
     out["high"] = high
     return out
@@ -185,8 +209,9 @@ def _grid(base: pd.DataFrame, ratings: pd.DataFrame, by: list[str]) -> pd.DataFr
 def _fill(grid: pd.DataFrame, counts: pd.DataFrame, on: list[str]) -> pd.DataFrame:
     """Counts joined to the grid; groups with no ratings get zeros."""
     counted = [*COUNT_COLUMNS, "n", "met_or_better", "cases"]
-    out = grid.merge(counts[[*on, *counted]], on=on, how="left", sort=False)
+    out = grid.merge(counts[[*on, *counted, "case_ss"]], on=on, how="left", sort=False)
     out[counted] = out[counted].fillna(0).astype("int64")
+    out["case_ss"] = out["case_ss"].fillna(0.0)
     out = add_shares(out)
     return out[[*grid.columns, *STAT_COLUMNS]]
 
@@ -316,16 +341,26 @@ def with_case_characteristics(ratings: pd.DataFrame, cases: pd.DataFrame) -> pd.
 
 def overall_summary(ratings: pd.DataFrame, confidence: float = 0.95) -> pd.DataFrame:
     """A one-row overview: ``ratings`` (rows), each category's count, ``n`` (on the
-    scale), ``met_or_better``, ``share``, ``low``, ``high`` (Wilson), ``cases`` (distinct
-    cases with any rating), ``agencies``, ``standards`` (distinct standard keys rated)."""
+    scale), ``met_or_better``, ``share``, ``low``, ``high`` (by case, as
+    :func:`add_shares`), ``cases`` (distinct cases with any rating), ``agencies``,
+    ``standards`` (distinct standard keys rated)."""
     _check_ratings(ratings, ["agency", "case_ref", "standard_key", "rating"])
-    counts = np.bincount(_rating_positions(ratings), minlength=len(CATEGORIES))
+    position = _rating_positions(ratings)
+    counts = np.bincount(position, minlength=len(CATEGORIES))
     row: dict[str, object] = {"ratings": len(ratings)}
     for category in COUNT_COLUMNS:
         row[category] = int(counts[_POSITION[category]])
     row["n"] = int(sum(counts[_POSITION[c]] for c in SCALE))
     row["met_or_better"] = int(sum(counts[_POSITION[c]] for c in MET_OR_BETTER))
-    table = add_shares(pd.DataFrame([row]), confidence)
+    sums = case_sums(
+        np.zeros(len(ratings), dtype=np.int64),
+        pd.factorize(ratings["case_ref"])[0],
+        np.isin(position, [_POSITION[c] for c in MET_OR_BETTER]),
+        np.isin(position, [_POSITION[c] for c in SCALE]),
+    )
+    row["cases"] = int(sums["cases"][0]) if len(ratings) else 0
+    row["case_ss"] = float(sums["case_ss"][0]) if len(ratings) else 0.0
+    table = add_shares(pd.DataFrame([row]), confidence).drop(columns="case_ss")
     table["cases"] = int(ratings["case_ref"].nunique())
     table["agencies"] = int(ratings["agency"].nunique())
     table["standards"] = int(ratings["standard_key"].nunique())

@@ -7,11 +7,26 @@ standard 14 has no earlier counterpart.
 
 For each cycle a row shows the standard's number in that cycle (missing where it was
 not in that year's framework), ``n`` ratings on the scale, ``met_or_better``, ``share``
-and its Wilson 95% interval; against each earlier cycle, the change (current minus
-earlier) with Newcombe's hybrid score interval (his method 10) and a verdict from
-:func:`audit_analysis.stats.classify_change`. Counting rules are those of
+and its 95% interval by case; against each earlier cycle, the change (current minus
+earlier) with its 95% interval by case, its p-value, the p-value adjusted for the
+table's other rows and a verdict. Counting rules are those of
 :mod:`audit_analysis.summaries` (``not_recorded`` and ``not_applicable`` in no
 denominator).
+
+The inference (:mod:`audit_analysis.inference`, where the sources are cited): cycles
+are independent samples of cases; each share's interval is Korn and Graubard's (1998)
+effective-sample-size Wilson interval with Student's t on its cases minus one degrees
+of freedom; the change's interval is the MOVER interval of Zou and Donner (2008) from
+the two shares' intervals (Newcombe's method 10 when no case holds more than one
+rating); its p-value is the one consistent with that interval. The standards compared
+against one earlier cycle are a family of two dozen tests, in which one or two would
+pass by chance in a year when nothing changed: their verdicts control the false
+discovery rate at 5% (Benjamini and Hochberg 1995), ``improved`` or ``declined`` only
+where the adjusted p-value is below 0.05. A KLOE (one of the report's six lines of
+enquiry, each read as a finding of its own) and the overall share are single
+comparisons: their ``p_adjusted`` equals ``p`` and their verdict is the interval's.
+``not estimable`` where either cycle has fewer than
+:data:`~audit_analysis.inference.MIN_CASES` cases behind the share.
 
 Column names carry the cycle: ``share_2017-18``, ``diff_vs_2017-18`` and so on.
 Cycles appear oldest first.
@@ -27,7 +42,8 @@ import pandas as pd
 
 from .dataset import CycleData
 from .frameworks import Framework
-from .stats import classify_change, newcombe_difference_interval
+from .inference import bh_adjust, difference_limits, difference_p_values, effective_sizes
+from .stats import NOT_ESTIMABLE
 from .summaries import add_shares, tally
 
 __all__ = [
@@ -36,6 +52,7 @@ __all__ = [
     "RATED",
     "kloe_trend_long",
     "kloe_trend_table",
+    "overall_trend",
     "trend_long",
     "trend_table",
 ]
@@ -44,7 +61,7 @@ NOT_IN_FRAMEWORK = "not in framework"
 NO_RATINGS = "no ratings"
 RATED = "rated"
 
-_PER_CYCLE = ("status", "n", "met_or_better", "share", "low", "high")
+_PER_CYCLE = ("status", "n", "cases", "met_or_better", "share", "low", "high")
 
 
 @dataclass(frozen=True)
@@ -57,6 +74,8 @@ class _Level:
 
 _STANDARD = _Level("standard", "standard_key")
 _KLOE = _Level("kloe", "kloe_key")
+_OVERALL = _Level("overall", "overall")
+OVERALL_KEY = "all standards"
 
 
 def _cycles(current: CycleData, earlier: Sequence[CycleData]) -> list[CycleData]:
@@ -96,6 +115,9 @@ def _items(frameworks: list[Framework], level: _Level) -> pd.DataFrame:
                             "text": s.text,
                         }
                     )
+        elif level is _OVERALL:
+            if not rows:
+                rows.append({"overall": OVERALL_KEY})
         else:
             for k in fw.kloes:
                 if k.key not in seen:
@@ -112,8 +134,9 @@ def _common_keys(frameworks: list[Framework]) -> set[str]:
 def _per_cycle(
     data: CycleData, level: _Level, keep: set[str] | None
 ) -> tuple[pd.DataFrame, dict[str, int]]:
-    """One row per key of this cycle's framework: its number(s), status, counts and
-    share. Also (for KLOEs) how many standards each KLOE counts."""
+    """One row per key of this cycle's framework: its number(s), status, counts,
+    share and the case-level terms of its interval. Also (for KLOEs and overall) how
+    many standards each row counts."""
     fw = data.framework
     ratings = data.ratings
     if level is _STANDARD:
@@ -127,20 +150,47 @@ def _per_cycle(
         keyed = ratings.assign(key=ratings["standard_key"])
         sizes: dict[str, int] = {}
     else:
-        frame = pd.DataFrame(
-            {"key": [k.key for k in fw.kloes], "kloe": [k.number for k in fw.kloes]}
-        )
-        kloe_of = {s.key: s.kloe_key for s in fw.standards}
+        if level is _KLOE:
+            frame = pd.DataFrame(
+                {"key": [k.key for k in fw.kloes], "kloe": [k.number for k in fw.kloes]}
+            )
+            kloe_of = {s.key: s.kloe_key for s in fw.standards}
+        else:
+            frame = pd.DataFrame({"key": [OVERALL_KEY], "kloe": [0]})
+            kloe_of = {s.key: OVERALL_KEY for s in fw.standards}
         if keep is not None:
             kloe_of = {k: v for k, v in kloe_of.items() if k in keep}
-        sizes = {k.key: sum(s.key in kloe_of for s in k.standards) for k in fw.kloes}
+        if level is _KLOE:
+            sizes = {k.key: sum(s.key in kloe_of for s in k.standards) for k in fw.kloes}
+        else:
+            sizes = {OVERALL_KEY: len(kloe_of)}
         keyed = ratings.assign(key=ratings["standard_key"].map(kloe_of))
         keyed = keyed[keyed["key"].notna()]
-    counts = tally(keyed, ["key"])[["key", "n", "met_or_better"]]
+    counted = ["n", "met_or_better", "cases"]
+    counts = tally(keyed, ["key"])[["key", *counted, "case_ss"]]
     frame = frame.merge(counts, on="key", how="left")
-    frame[["n", "met_or_better"]] = frame[["n", "met_or_better"]].fillna(0).astype("int64")
+    frame[counted] = frame[counted].fillna(0).astype("int64")
+    frame["case_ss"] = frame["case_ss"].fillna(0.0)
     frame["status"] = np.where(frame["n"] > 0, RATED, NO_RATINGS)
     return add_shares(frame), sizes
+
+
+def _verdicts(diff: np.ndarray, adjusted: np.ndarray, confidence: float) -> list[str]:
+    """``improved`` or ``declined`` where the adjusted p-value is below ``1 -
+    confidence``, ``no clear change`` elsewhere, ``not estimable`` where there is no
+    p-value."""
+    alpha = 1.0 - confidence
+    out = []
+    for d, p in zip(diff, adjusted, strict=True):
+        if np.isnan(p) or np.isnan(d):
+            out.append(NOT_ESTIMABLE)
+        elif p < alpha and d > 0:
+            out.append("improved")
+        elif p < alpha and d < 0:
+            out.append("declined")
+        else:
+            out.append("no clear change")
+    return out
 
 
 def _note(key: str, frameworks: list[Framework], common_only: bool) -> str:
@@ -149,7 +199,7 @@ def _note(key: str, frameworks: list[Framework], common_only: bool) -> str:
     numbers: dict[str, int] = {}
     for fw in frameworks:
         for s in fw.standards:
-            if s.kloe_key == key:
+            if key == OVERALL_KEY or s.kloe_key == key:
                 present.setdefault(s.key, []).append(fw.cycle)
                 numbers[s.key] = s.number
     cycles = [fw.cycle for fw in frameworks]
@@ -185,6 +235,12 @@ def _wide(
         table[f"kloe_{c}"] = pd.array(per["kloe"].to_numpy(), dtype="Int64")
         if level is _STANDARD:
             table[f"standard_{c}"] = pd.array(per["standard"].to_numpy(), dtype="Int64")
+        elif level is _OVERALL:
+            del table[f"kloe_{c}"]
+            table[f"standards_{c}"] = pd.array(
+                [sizes.get(k) if ok else None for k, ok in zip(keys, in_fw, strict=True)],
+                dtype="Int64",
+            )
         else:
             table[f"standards_{c}"] = pd.array(
                 [sizes.get(k) if ok else None for k, ok in zip(keys, in_fw, strict=True)],
@@ -192,30 +248,31 @@ def _wide(
             )
         table[f"status_{c}"] = np.where(in_fw, per["status"].to_numpy(), NOT_IN_FRAMEWORK)
         table[f"n_{c}"] = pd.array(per["n"].to_numpy(), dtype="Int64")
+        table[f"cases_{c}"] = pd.array(per["cases"].to_numpy(), dtype="Int64")
         table[f"met_or_better_{c}"] = pd.array(per["met_or_better"].to_numpy(), dtype="Int64")
         for column in ("share", "low", "high"):
             table[f"{column}_{c}"] = per[column].to_numpy(dtype="float64")
         counts[c] = per
     now = counts[current.cycle]
+    p1, n1, df1 = effective_sizes(now["met_or_better"], now["n"], now["case_ss"], now["cases"])
     for data in cycles:
         if data.cycle == current.cycle:
             continue
         e = data.cycle
         then = counts[e]
-        results = [
-            newcombe_difference_interval(int(x1), int(n1), int(x2), int(n2), confidence)
-            if not any(pd.isna(v) for v in (x1, n1, x2, n2))
-            else (np.nan, np.nan, np.nan)
-            for x1, n1, x2, n2 in zip(
-                now["met_or_better"], now["n"], then["met_or_better"], then["n"], strict=True
-            )
-        ]
-        diff = np.array(results, dtype="float64").reshape(-1, 3)
-        table[f"diff_vs_{e}"] = diff[:, 0]
-        table[f"diff_low_vs_{e}"] = diff[:, 1]
-        table[f"diff_high_vs_{e}"] = diff[:, 2]
-        table[f"verdict_vs_{e}"] = [classify_change(lo, hi) for lo, hi in diff[:, 1:]]
-    if level is _KLOE:
+        p2, n2, df2 = effective_sizes(
+            then["met_or_better"], then["n"], then["case_ss"], then["cases"]
+        )
+        diff, low, high = difference_limits(p1, n1, df1, p2, n2, df2, confidence)
+        p_value = difference_p_values(p1, n1, df1, p2, n2, df2)
+        adjusted = bh_adjust(p_value) if level is _STANDARD else p_value
+        table[f"diff_vs_{e}"] = diff
+        table[f"diff_low_vs_{e}"] = low
+        table[f"diff_high_vs_{e}"] = high
+        table[f"p_vs_{e}"] = p_value
+        table[f"p_adjusted_vs_{e}"] = adjusted
+        table[f"verdict_vs_{e}"] = _verdicts(diff, adjusted, confidence)
+    if level is not _STANDARD:
         table["note"] = [_note(k, frameworks, common_standards_only) for k in keys]
     return table
 
@@ -313,3 +370,23 @@ def kloe_trend_long(
     :func:`trend_long`, with ``standards`` for ``standard`` and ``question`` for
     ``text``)."""
     return _long(current, earlier, _KLOE, common_standards_only, confidence)
+
+
+def overall_trend(
+    current: CycleData,
+    earlier: Sequence[CycleData],
+    common_standards_only: bool = False,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """All standards together: one row, with the per-cycle and change columns of
+    :func:`kloe_trend_table` (``standards_c``, ``status_c``, ``n_c``, ``cases_c``,
+    ``met_or_better_c``, ``share_c``, ``low_c``, ``high_c``; ``diff_vs_e``,
+    ``diff_low_vs_e``, ``diff_high_vs_e``, ``p_vs_e``, ``p_adjusted_vs_e`` (equal to
+    ``p_vs_e``: one comparison), ``verdict_vs_e``) and ``note``. Its first column,
+    ``overall``, holds ``"all standards"``.
+
+    Args:
+        common_standards_only: count only standards whose key is in every compared
+            cycle's framework (like with like); ``note`` names those left out.
+    """
+    return _wide(current, earlier, _OVERALL, common_standards_only, confidence)

@@ -16,11 +16,12 @@ import yaml
 from conftest import write_bulk_csv, write_cases
 
 from audit_analysis import load_cycle
-from audit_analysis.stats import classify_change, newcombe_difference_interval
+from audit_analysis.stats import classify_change
 from audit_analysis.trends import (
     NOT_IN_FRAMEWORK,
     kloe_trend_long,
     kloe_trend_table,
+    overall_trend,
     trend_long,
     trend_table,
 )
@@ -85,29 +86,101 @@ def test_2017_18_standard_1_is_matched_to_2018_19_standard_5(cycles):
     assert (partners["n_2017-18"], partners["met_or_better_2017-18"]) == (12, 0)
     assert (partners["n_2018-19"], partners["met_or_better_2018-19"]) == (12, 12)
     assert partners["share_2017-18"] == 0.0 and partners["share_2018-19"] == 1.0
-    expected = newcombe_difference_interval(12, 12, 0, 12)
-    got = (
-        partners["diff_vs_2017-18"],
-        partners["diff_low_vs_2017-18"],
-        partners["diff_high_vs_2017-18"],
-    )
-    assert got == pytest.approx(expected)
-    assert partners["verdict_vs_2017-18"] == "improved"
+    assert partners["diff_vs_2017-18"] == 1.0
+    # four cases a cycle: too few for a case-level interval
+    assert pd.isna(partners["diff_low_vs_2017-18"]) and pd.isna(partners["p_vs_2017-18"])
+    assert partners["verdict_vs_2017-18"] == "not estimable"
 
 
-def test_verdicts(cycles):
-    table = trend_table(cycles[0], [cycles[1]])
+WIDE_CASES = [[f"W{i:02d}", "neglect", "10", "", "", ""] for i in range(10)]
+
+
+def rate_cases(standard: int, ratings: list[str]) -> list[list[str]]:
+    """Case i rated ``ratings[i]`` by all three agencies."""
+    return [[a, f"W{i:02d}", str(standard), r, ""] for i, r in enumerate(ratings) for a in AGENCIES]
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory):
+    """Ten cases a cycle: enough for case-level intervals."""
+    root = tmp_path_factory.mktemp("wide")
+    loaded = []
+    for cycle, records in (
+        (
+            "2017-18",
+            rate_cases(5, ["met"] * 5 + ["unmet"] * 5)  # threshold-guidance 5 of 10 cases
+            + rate_cases(13, ["met"] * 10)  # smart-plans: all met
+            + rate_cases(9, ["met"] * 6 + ["unmet"] * 4),  # life-of-the-child
+        ),
+        (
+            "2018-19",
+            rate_cases(1, ["unmet"] * 5 + ["met"] * 5)  # the same share, other cases
+            + rate_cases(13, ["unmet"] * 10)  # smart-plans: none met
+            + rate_cases(9, ["met"] * 7 + ["unmet"] * 3),
+        ),
+    ):
+        folder = root / cycle
+        write_cases(folder, WIDE_CASES)
+        write_bulk_csv(folder / "returns" / "all.csv", HEADER, records)
+        loaded.append(load_cycle(root, cycle))
+    return loaded[1], loaded[0]
+
+
+def test_verdicts(wide):
+    table = trend_table(wide[0], [wide[1]])
     threshold = row(table, "threshold-guidance")
     assert (threshold["standard_2017-18"], threshold["standard_2018-19"]) == (5, 1)
     assert threshold["share_2017-18"] == threshold["share_2018-19"] == 0.5
+    assert threshold["cases_2018-19"] == 10
     assert threshold["diff_vs_2017-18"] == pytest.approx(0.0)
+    assert threshold["p_vs_2017-18"] == 1.0
     assert threshold["verdict_vs_2017-18"] == "no clear change"
     smart = row(table, "smart-plans")
+    assert smart["diff_vs_2017-18"] == -1.0 and smart["diff_high_vs_2017-18"] < 0
+    assert smart["p_adjusted_vs_2017-18"] < 0.05
     assert smart["verdict_vs_2017-18"] == "declined"
+    voice = row(table, "life-of-the-child")
+    assert voice["verdict_vs_2017-18"] == "no clear change"
+    # three agencies echoing each other on ten cases: the interval is that of ten
+    # cases, one rating each (the three are one piece of evidence per case)
+    assert voice["low_2018-19"] < 0.4
+    # rated standards get a p-value; the others none
+    rated = table["status_2018-19"] == "rated"
+    assert table.loc[rated, "p_vs_2017-18"].notna().all()
+    assert table.loc[~rated, "verdict_vs_2017-18"].eq("not estimable").all()
+
+
+def test_standard_verdicts_are_adjusted_for_the_number_of_standards(wide):
+    table = trend_table(wide[0], [wide[1]])
+    p = table["p_vs_2017-18"].dropna()
+    adjusted = table["p_adjusted_vs_2017-18"].dropna()
+    assert len(p) == 3
+    assert (adjusted >= p - 1e-15).all()
     for _, r in table.iterrows():
-        assert r["verdict_vs_2017-18"] == classify_change(
-            r["diff_low_vs_2017-18"], r["diff_high_vs_2017-18"]
-        )
+        if r["verdict_vs_2017-18"] in ("improved", "declined"):
+            assert r["p_adjusted_vs_2017-18"] < 0.05
+            assert (
+                classify_change(r["diff_low_vs_2017-18"], r["diff_high_vs_2017-18"])
+                == r["verdict_vs_2017-18"]
+            )
+
+
+def test_kloe_and_overall_verdicts_read_their_interval(wide):
+    kloes = kloe_trend_table(wide[0], [wide[1]])
+    overall = overall_trend(wide[0], [wide[1]])
+    assert len(overall) == 1 and overall["overall"].iloc[0] == "all standards"
+    for table in (kloes, overall):
+        assert (table["p_vs_2017-18"].fillna(-1) == table["p_adjusted_vs_2017-18"].fillna(-1)).all()
+        for _, r in table.iterrows():
+            assert r["verdict_vs_2017-18"] == classify_change(
+                r["diff_low_vs_2017-18"], r["diff_high_vs_2017-18"]
+            )
+    o = overall.iloc[0]
+    assert (o["n_2018-19"], o["met_or_better_2018-19"]) == (90, 36)
+    assert o["standards_2018-19"] == 24 and o["standards_2017-18"] == 23
+    assert "standard 14" in o["note"]
+    like = overall_trend(wide[0], [wide[1]], common_standards_only=True).iloc[0]
+    assert like["standards_2018-19"] == 23
 
 
 def test_a_standard_absent_earlier_is_not_in_framework(cycles):

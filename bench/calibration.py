@@ -1,0 +1,332 @@
+"""Calibration: do the suite's intervals and verdicts mean what they say?
+
+Simulates pairs of cycles from a known model with case effects, runs the suite's own
+summaries and trend tables on them, and counts how often a verdict is declared where
+nothing changed, how often a share's interval covers the true share, and how often a
+real improvement is detected. ``python -m bench.calibration [pairs]`` prints the
+figures; ``make bench`` records them as ``calibration.*``; ``tests/test_calibration.py``
+runs a few dozen pairs through ``load_cycle`` as a quick check.
+
+The model (one simulated partnership per pair of cycles)
+--------------------------------------------------------
+* The 2018-19 framework's 24 standards in 6 KLOEs. Each standard has its own
+  difficulty, drawn once per partnership: ``b_s ~ N(0, 0.6)`` on the logit scale
+  around a share met or exceeded of about 72% (``mu = logit(0.72)``).
+* Each cycle audits 24 new cases (cycles are independent samples of cases), each with
+  a case effect ``u_i ~ N(0, 1)`` on the logit scale: a case handled well is rated
+  well by every agency at once.
+* 10 agencies, each with a leniency ``a_j ~ N(0, 0.4)``; 6 to 8 of them, at random,
+  rate each case, on every standard. With **no drift** the agencies' leniencies stay
+  the same in both cycles; with **drift** they are drawn afresh each cycle (an
+  auditor grows more lenient or stricter, with no change in practice).
+* A rating is met or exceeded with probability ``expit(mu + b_s + u_i + a_j + d)``,
+  ``d`` being 0 in the earlier cycle and the true change in the later one; 5% of
+  ratings are "not applicable"; a tenth of met-or-better ratings are "exceeded" and
+  15% of the others "partially met".
+
+The true share of a standard in a cycle is the expected share of ratings met or
+exceeded, ``mean_j E_u[expit(mu + b_s + a_j + u + d)]`` (each agency equally likely to
+rate a case), computed by Gauss-Hermite quadrature; a KLOE's and the overall share
+average their standards'.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from audit_analysis import summaries, trends
+from audit_analysis.dataset import CycleData
+from audit_analysis.frameworks import Framework, load_framework
+from audit_analysis.ratings import CATEGORIES
+from audit_analysis.stats import newcombe_difference_interval
+
+AGENCIES = ("CCG", "BSMHF", "CRC", "EDU", "CSC-EH", "CSC-SW", "SWFT", "NPS", "UHB", "WMP")
+PRIORITIES = ("early_help", "neglect", "exploitation")
+EARLIER, LATER = "2018-19", "2019-20"
+MU = float(np.log(0.72 / 0.28))
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    change: float = 0.0  # true change on the logit scale, every standard
+    drift: bool = False  # agencies' leniency redrawn each cycle
+    case_sd: float = 1.0
+    agency_sd: float = 0.4
+    standard_sd: float = 0.6
+    cases: int = 24
+
+
+NULL = Scenario("no change")
+DRIFT = Scenario("no change, agency drift", drift=True)
+IMPROVED = Scenario("improvement of 1 logit", change=1.0)
+
+
+def framework(cycle: str) -> Framework:
+    """The 2018-19 framework under ``cycle``'s name (a partnership's own, unchanged)."""
+    return dataclasses.replace(load_framework("2018-19"), cycle=cycle)
+
+
+def framework_yaml(cycle: str) -> str:
+    data = yaml.safe_load(Path(load_framework("2018-19").source).read_text(encoding="utf-8"))
+    data["cycle"] = cycle
+    data["reconstructed"] = False
+    data["note"] = "Calibration simulation: the 2018-19 framework, unchanged."
+    return yaml.safe_dump(data, sort_keys=False)
+
+
+_NODES, _WEIGHTS = np.polynomial.hermite_e.hermegauss(40)
+_WEIGHTS = _WEIGHTS / _WEIGHTS.sum()
+
+
+def _expected(eta: np.ndarray, sd: float) -> np.ndarray:
+    """E[expit(eta + u)], u ~ N(0, sd), for each value of ``eta``."""
+    return (1 / (1 + np.exp(-(eta[..., None] + sd * _NODES)))) @ _WEIGHTS
+
+
+def simulate_cycle(
+    rng: np.random.Generator,
+    scenario: Scenario,
+    cycle: str,
+    fw: Framework,
+    difficulty: np.ndarray,
+    leniency: np.ndarray,
+    change: float,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """One cycle's ratings (``load_cycle``'s columns) and cases, and its true shares
+    (keyed by standard key, KLOE key and ``"overall"``)."""
+    standards = fw.standards
+    refs = [f"S{cycle[2:4]}{i:02d}" for i in range(scenario.cases)]
+    case_effect = rng.normal(0.0, scenario.case_sd, scenario.cases)
+    rows: dict[str, list] = {k: [] for k in ("agency", "case_ref", "s", "rating")}
+    for i, ref in enumerate(refs):
+        chosen = rng.choice(len(AGENCIES), size=rng.integers(6, 9), replace=False)
+        eta = MU + difficulty[None, :] + case_effect[i] + leniency[chosen][:, None] + change
+        met = rng.random(eta.shape) < 1 / (1 + np.exp(-eta))
+        draw = rng.random(eta.shape)
+        rating = np.where(
+            met,
+            np.where(draw < 0.10, "exceeded", "met"),
+            np.where(draw < 0.15, "partially_met", "unmet"),
+        )
+        rating = np.where(rng.random(eta.shape) < 0.05, "not_applicable", rating)
+        for a, agency in enumerate(chosen):
+            rows["agency"] += [AGENCIES[agency]] * len(standards)
+            rows["case_ref"] += [ref] * len(standards)
+            rows["s"] += list(range(len(standards)))
+            rows["rating"] += list(rating[a])
+    s = np.array(rows["s"])
+    ratings = pd.DataFrame(
+        {
+            "cycle": cycle,
+            "agency": rows["agency"],
+            "case_ref": rows["case_ref"],
+            "kloe": np.array([x.kloe for x in standards])[s],
+            "standard": np.array([x.number for x in standards])[s],
+            "standard_key": np.array([x.key for x in standards], dtype=object)[s],
+            "rating": pd.Categorical(rows["rating"], categories=list(CATEGORIES), ordered=True),
+            "evidence": pd.Series([None] * len(s), dtype="object"),
+            "source_file": "returns/all.csv",
+            "source_row": np.arange(2, len(s) + 2),
+        }
+    )
+    cases = pd.DataFrame(
+        {
+            "case_ref": refs,
+            "priority": [PRIORITIES[i % 3] for i in range(scenario.cases)],
+            "age": [(3 * i) % 18 for i in range(scenario.cases)],
+        }
+    )
+    eta = MU + difficulty[:, None] + leniency[None, :] + change
+    per_standard = _expected(eta, scenario.case_sd).mean(axis=1)
+    truth = {x.key: float(p) for x, p in zip(standards, per_standard, strict=True)}
+    for kloe in fw.kloes:
+        truth[kloe.key] = float(np.mean([truth[x.key] for x in kloe.standards]))
+    truth["overall"] = float(per_standard.mean())
+    return ratings, cases, truth
+
+
+def simulate_pair(rng: np.random.Generator, scenario: Scenario):
+    """Two cycles of one simulated partnership: ``(earlier, later)``, each
+    ``(ratings, cases, truth)``."""
+    fws = framework(EARLIER), framework(LATER)
+    difficulty = rng.normal(0.0, scenario.standard_sd, len(fws[0].standards))
+    leniency = rng.normal(0.0, scenario.agency_sd, len(AGENCIES))
+    first = simulate_cycle(rng, scenario, EARLIER, fws[0], difficulty, leniency, 0.0)
+    if scenario.drift:
+        leniency = rng.normal(0.0, scenario.agency_sd, len(AGENCIES))
+    second = simulate_cycle(rng, scenario, LATER, fws[1], difficulty, leniency, scenario.change)
+    return first, second
+
+
+def as_cycle(cycle: str, ratings: pd.DataFrame, cases: pd.DataFrame) -> CycleData:
+    """A simulated cycle as :func:`load_cycle` would give it (no files involved)."""
+    return CycleData(
+        cycle=cycle,
+        framework=framework(cycle),
+        ratings=ratings,
+        cases=cases,
+        returns=pd.DataFrame(),
+        rejections=pd.DataFrame(),
+        folder=Path("."),
+    )
+
+
+def write_cycle(root: Path, cycle: str, ratings: pd.DataFrame, cases: pd.DataFrame) -> None:
+    """A simulated cycle as a cycle folder: its framework, ``cases.csv`` and one bulk
+    table, for :func:`load_cycle`."""
+    folder = root / cycle
+    (folder / "returns").mkdir(parents=True, exist_ok=True)
+    (folder / "framework.yaml").write_text(framework_yaml(cycle), encoding="utf-8")
+    cases.to_csv(folder / "cases.csv", index=False)
+    words = {"not_applicable": "n/a", "partially_met": "partially met"}
+    with (folder / "returns" / "all.csv").open("w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["agency", "case_id", "standard", "rating"])
+        for agency, ref, number, rating in zip(
+            ratings["agency"],
+            ratings["case_ref"],
+            ratings["standard"],
+            ratings["rating"].astype(str),
+            strict=True,
+        ):
+            out.writerow([agency, ref, number, words.get(rating, rating)])
+
+
+# ----------------------------------------------------------------- evaluation
+
+
+def evaluate(earlier: CycleData, later: CycleData, truths: tuple[dict, dict]) -> dict:
+    """One pair's verdicts and coverage, per level (standard, KLOE, overall)."""
+    e = earlier.cycle
+    tables = {
+        "standard": trends.trend_table(later, [earlier]).rename(columns={"standard_key": "key"}),
+        "kloe": trends.kloe_trend_table(later, [earlier]).rename(columns={"kloe_key": "key"}),
+        "overall": trends.overall_trend(later, [earlier]).assign(key="overall"),
+    }
+    out: dict[str, dict] = {}
+    for level, table in tables.items():
+        verdict = table[f"verdict_vs_{e}"]
+        covered, intervals = 0, 0
+        for cycle, truth in zip((e, later.cycle), truths, strict=True):
+            low, high = table[f"low_{cycle}"], table[f"high_{cycle}"]
+            true = table["key"].map(truth)
+            ok = low.notna() & high.notna()
+            covered += int(((low <= true) & (true <= high))[ok].sum())
+            intervals += int(ok.sum())
+        # What the suite did before case-level inference: every rating independent,
+        # Newcombe's interval on rating counts, no adjustment for many standards.
+        naive = 0
+        columns = [f"{k}_{c}" for c in (later.cycle, e) for k in ("met_or_better", "n")]
+        for counts in table[columns].itertuples(index=False):
+            if all(pd.notna(v) for v in counts) and counts[1] > 0 and counts[3] > 0:
+                _, low, high = newcombe_difference_interval(*(int(v) for v in counts))
+                naive += int(low > 0 or high < 0)
+        out[level] = {
+            "rows": len(table),
+            "naive_verdicts": naive,
+            "unadjusted": int((table[f"p_vs_{e}"] < 0.05).sum()),
+            "verdicts": int(verdict.isin(["improved", "declined"]).sum()),
+            "any_verdict": int(verdict.isin(["improved", "declined"]).any()),
+            "improved": int((verdict == "improved").sum()),
+            "estimable": int((verdict != "not estimable").sum()),
+            "covered": covered,
+            "intervals": intervals,
+        }
+    return out
+
+
+def run(scenario: Scenario, pairs: int, seed: int = 2018) -> dict[str, float]:
+    """Rates over ``pairs`` simulated pairs of cycles: ``false_<level>`` (or
+    ``detect_<level>`` when the scenario has a change) and ``coverage_<level>``."""
+    rng = np.random.default_rng(seed)
+    totals: dict[str, dict[str, int]] = {}
+    for _ in range(pairs):
+        (r1, c1, t1), (r2, c2, t2) = simulate_pair(rng, scenario)
+        result = evaluate(as_cycle(EARLIER, r1, c1), as_cycle(LATER, r2, c2), (t1, t2))
+        for level, counts in result.items():
+            into = totals.setdefault(level, dict.fromkeys(counts, 0))
+            for k, v in counts.items():
+                into[k] += v
+    out: dict[str, float] = {"pairs": pairs}
+    for level, t in totals.items():
+        if scenario.change:
+            out[f"detect_{level}"] = t["improved"] / t["estimable"]
+        else:
+            out[f"false_{level}"] = t["verdicts"] / t["estimable"]
+            out[f"false_{level}_ratings_as_units"] = t["naive_verdicts"] / t["estimable"]
+            if level == "standard":
+                out["false_standard_unadjusted"] = t["unadjusted"] / t["estimable"]
+        out[f"coverage_{level}"] = t["covered"] / t["intervals"]
+    return out
+
+
+def inference_seconds(data_dir: Path, cycle: str, earlier: list[str]) -> dict[str, float]:
+    """Seconds the case-level inference costs the analyses of one annual run on
+    ``data_dir`` (summaries, breakdowns and trend tables), measured with cProfile as
+    the cumulative time inside :mod:`audit_analysis.inference`, against the whole."""
+    import cProfile
+    import pstats
+
+    from audit_analysis import load_cycle
+
+    current = load_cycle(data_dir, cycle)
+    before = [load_cycle(data_dir, c) for c in earlier]
+
+    def analyses() -> None:
+        themed = summaries.with_case_characteristics(current.ratings, current.cases)
+        summaries.standard_summary(current.ratings, current.framework)
+        summaries.overall_summary(current.ratings)
+        for by in ("priority", "age_band"):
+            summaries.kloe_summary(themed, current.framework, by=by)
+            summaries.standard_summary(themed, current.framework, by=by)
+        summaries.kloe_summary(current.ratings, current.framework, by="agency")
+        trends.trend_table(current, before)
+        trends.kloe_trend_table(current, before)
+        trends.kloe_trend_long(current, before, common_standards_only=True)
+        trends.overall_trend(current, before, common_standards_only=True)
+
+    analyses()  # warm-up
+    profile = cProfile.Profile()
+    start = time.perf_counter()
+    profile.enable()
+    analyses()
+    profile.disable()
+    total = time.perf_counter() - start
+    stats = pstats.Stats(profile)
+    inside = 0.0
+    for (filename, _, _name), (_, _, _, cumulative, callers) in stats.stats.items():
+        if filename.endswith("inference.py"):
+            from_outside = any(not c[0].endswith("inference.py") for c in callers)
+            if from_outside:
+                inside += cumulative
+    return {"inference_seconds": inside, "analyses_seconds": total}
+
+
+def main(argv: list[str] | None = None) -> dict[str, float]:
+    parser = argparse.ArgumentParser(prog="python -m bench.calibration")
+    parser.add_argument("pairs", nargs="?", type=int, default=400)
+    args = parser.parse_args(argv)
+    out: dict[str, float] = {}
+    for key, scenario in (("null", NULL), ("drift", DRIFT), ("improved", IMPROVED)):
+        start = time.perf_counter()
+        rates = run(scenario, args.pairs)
+        print(f"{scenario.name}: {rates} ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
+        out.update({f"{key}.{k}": v for k, v in rates.items()})
+    print(json.dumps(out, indent=2))
+    return out
+
+
+if __name__ == "__main__":
+    main()

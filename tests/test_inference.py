@@ -1,0 +1,188 @@
+"""audit_analysis.inference: shares and changes with the case as the unit.
+
+Checked against published worked examples where the method reduces to a published
+one (Wilson, Newcombe's method 10, Benjamini and Hochberg's own example), against an
+independent implementation of the cluster-robust variance (statsmodels), and against
+properties that only a case-level method has. Calibration by simulation is in
+``test_calibration.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as scipy_stats
+
+from audit_analysis import inference
+from audit_analysis.frameworks import load_framework
+from audit_analysis.summaries import overall_summary, standard_summary
+
+# Newcombe (1998a) method 3 and (1998b) Table II method 10: the published values, as in
+# test_stats.py. With every case holding one rating (no clustering) and infinitely many
+# degrees of freedom, the case-level intervals must give exactly these.
+NEWCOMBE_1998A = [
+    (81, 263, 0.2553, 0.3662),
+    (15, 148, 0.0624, 0.1605),
+    (0, 20, 0.0000, 0.1611),
+    (1, 29, 0.0061, 0.1718),
+    (29, 29, 0.8830, 1.0000),
+]
+NEWCOMBE_1998B = [
+    ((56, 70, 48, 80), (0.0524, 0.3339)),
+    ((9, 10, 3, 10), (0.1705, 0.8090)),
+    ((6, 7, 2, 7), (0.0582, 0.8062)),
+    ((5, 56, 0, 29), (-0.0381, 0.1926)),
+    ((0, 10, 0, 20), (-0.1611, 0.2775)),
+    ((10, 10, 0, 20), (0.6791, 1.0000)),
+]
+
+
+@pytest.mark.parametrize(("x", "n", "low", "high"), NEWCOMBE_1998A)
+def test_share_limits_reduce_to_wilson(x, n, low, high):
+    got = inference.share_limits(x / n, n, np.inf)
+    assert got[0] == pytest.approx(low, abs=5e-5)
+    assert got[1] == pytest.approx(high, abs=5e-5)
+
+
+@pytest.mark.parametrize(("counts", "interval"), NEWCOMBE_1998B)
+def test_difference_limits_reduce_to_newcombe_method_10(counts, interval):
+    x1, n1, x2, n2 = counts
+    diff, low, high = inference.difference_limits(x1 / n1, n1, np.inf, x2 / n2, n2, np.inf)
+    assert diff == pytest.approx(x1 / n1 - x2 / n2)
+    assert low == pytest.approx(interval[0], abs=5e-5)
+    assert high == pytest.approx(interval[1], abs=5e-5)
+
+
+def test_benjamini_hochberg_1995_worked_example():
+    """Benjamini and Hochberg (1995), section 4.2: 15 p-values from a trial; at a
+    false discovery rate of 0.05 the procedure rejects the four smallest."""
+    p = [0.0001, 0.0004, 0.0019, 0.0095, 0.0201, 0.0278, 0.0298, 0.0344, 0.0459,
+         0.3240, 0.4262, 0.5719, 0.6528, 0.7590, 1.0000]  # fmt: skip
+    adjusted = inference.bh_adjust(p)
+    assert (adjusted < 0.05).tolist() == [True] * 4 + [False] * 11
+    assert np.isnan(inference.bh_adjust([0.01, np.nan])[1])
+
+
+def _clustered(seed: int, cases: int = 24) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for i in range(cases):
+        effect = rng.normal()
+        for _ in range(rng.integers(3, 9)):
+            rows.append((i, float(rng.random() < 1 / (1 + np.exp(-(0.8 + effect))))))
+    return pd.DataFrame(rows, columns=["case", "y"])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_case_variance_is_statsmodels_cluster_robust_variance(seed):
+    """The share's variance equals the CR1 sandwich variance of the mean rating with
+    errors clustered by case (statsmodels, ``cov_type="cluster"``)."""
+    df = _clustered(seed)
+    fit = sm.OLS(df["y"].to_numpy(), np.ones(len(df))).fit(
+        cov_type="cluster", cov_kwds={"groups": df["case"].to_numpy()}
+    )
+    sums = inference.case_sums(np.zeros(len(df), int), df["case"], df["y"], np.ones(len(df)))
+    c, big_n = sums["cases"][0], sums["N"][0]
+    variance = c / (c - 1) * sums["case_ss"][0] / big_n**2
+    assert variance == pytest.approx(fit.bse[0] ** 2, rel=1e-10)
+    p, n_eff, df_ = inference.effective_sizes(sums["Y"], sums["N"], sums["case_ss"], sums["cases"])
+    assert n_eff[0] == pytest.approx(min(p[0] * (1 - p[0]) / variance, big_n))
+    assert df_[0] == c - 1
+
+
+def test_within_difference_is_statsmodels_cluster_robust_difference():
+    """Two groups of ratings on the same cases: the linearised difference's variance is
+    the cluster-robust variance of a regression on a group indicator (statsmodels applies
+    one more small-sample factor, (N - 1) / (N - 2), which this method does not)."""
+    rng = np.random.default_rng(8)
+    rows = []
+    for i in range(20):
+        effect = rng.normal()
+        for group in ("a", "b"):
+            for _ in range(rng.integers(2, 6)):
+                shift = 0.5 if group == "a" else 0.0
+                met = rng.random() < 1 / (1 + np.exp(-(effect + shift)))
+                rows.append((f"C{i}", group, "met" if met else "unmet"))
+    ratings = pd.DataFrame(rows, columns=["case_ref", "group", "rating"])
+    result = inference.within_difference(ratings, ratings["group"] == "a", ratings["group"] == "b")
+    y = (ratings["rating"] == "met").to_numpy(float)
+    x = sm.add_constant((ratings["group"] == "a").to_numpy(float))
+    fit = sm.OLS(y, x).fit(cov_type="cluster", cov_kwds={"groups": ratings["case_ref"]})
+    assert result["diff"] == pytest.approx(fit.params[1])
+    n = len(ratings)
+    se = (result["high"] - result["diff"]) / scipy_stats.t.isf(0.025, 19)
+    assert se**2 * (n - 1) / (n - 2) == pytest.approx(fit.bse[1] ** 2, rel=1e-9)
+
+
+def _ratings_from(cases: dict[str, list[str]], copies: int = 1) -> pd.DataFrame:
+    fw = load_framework("2018-19")
+    s = fw.standards[0]
+    rows = [
+        {
+            "agency": f"A{a}",
+            "case_ref": ref,
+            "kloe": s.kloe,
+            "standard": s.number,
+            "standard_key": s.key,
+            "rating": rating,
+        }
+        for ref, ratings in cases.items()
+        for _ in range(copies)
+        for a, rating in enumerate(ratings)
+    ]
+    return pd.DataFrame(rows)
+
+
+def test_agencies_repeating_one_another_add_no_information():
+    """A case rated the same by every agency is one piece of evidence, not several:
+    twelve agencies echoing each other give the interval that three do (the rating-level
+    interval would shrink by half)."""
+    cases = {f"C{i:02d}": ["met"] * 3 if i % 3 else ["unmet"] * 3 for i in range(12)}
+    three = overall_summary(_ratings_from(cases)).iloc[0]
+    twelve = overall_summary(_ratings_from(cases, copies=4)).iloc[0]
+    assert twelve["n"] == 4 * three["n"]
+    assert (twelve["low"], twelve["high"]) == pytest.approx((three["low"], three["high"]))
+    # perfectly clustered: the effective sample size is the cases (less the CR1 factor)
+    p, n_eff, df = inference.effective_sizes([24], [36], [24.0], [12])
+    assert n_eff[0] == pytest.approx(11.0)
+
+
+def test_fewer_cases_than_the_minimum_is_not_estimable():
+    few = {f"C{i}": ["met", "unmet", "met"] for i in range(inference.MIN_CASES - 1)}
+    row = standard_summary(_ratings_from(few), load_framework("2018-19")).iloc[0]
+    assert row["share"] == pytest.approx(2 / 3)
+    assert np.isnan(row["low"]) and np.isnan(row["high"])
+    enough = {f"C{i}": ["met", "unmet", "met"] for i in range(inference.MIN_CASES)}
+    row = standard_summary(_ratings_from(enough), load_framework("2018-19")).iloc[0]
+    assert 0 < row["low"] < 2 / 3 < row["high"] < 1
+
+
+shares = st.floats(0.0, 1.0)
+sizes = st.floats(2.0, 500.0)
+dfs = st.integers(4, 60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(shares, sizes, dfs, shares, sizes, dfs, st.sampled_from([0.9, 0.95, 0.99]))
+def test_p_value_agrees_with_the_interval(p1, n1, d1, p2, n2, d2, confidence):
+    """p < 1 - confidence exactly when the interval at that confidence excludes zero."""
+    p = inference.difference_p_values(p1, n1, d1, p2, n2, d2)[0]
+    _, low, high = inference.difference_limits(p1, n1, d1, p2, n2, d2, confidence)
+    excludes = low > 0 or high < 0
+    alpha = 1 - confidence
+    if abs(p - alpha) > 1e-6:  # away from the knife edge
+        assert (p < alpha) == excludes
+    assert 0 <= p <= 1
+
+
+@settings(max_examples=100, deadline=None)
+@given(shares, sizes, dfs)
+def test_share_interval_contains_the_share_and_narrows_with_more_cases(p, n, df):
+    low, high = inference.share_limits(p, n, df)
+    assert 0 <= low <= p <= high <= 1
+    wide = inference.share_limits(p, n, 4)
+    assert wide[0] <= low + 1e-12 and high <= wide[1] + 1e-12
