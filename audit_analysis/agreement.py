@@ -39,6 +39,7 @@ __all__ = [
     "CODES",
     "agreement_by_kloe",
     "agreement_by_standard",
+    "agreement_overall",
     "disagreement_register",
     "pairwise_agreement",
     "pairwise_matrix",
@@ -333,6 +334,33 @@ def agreement_by_kloe(
     ``clusters`` in :func:`~audit_analysis.stats.krippendorff_alpha_bootstrap`).
     """
     return _agreement(ratings, framework, "kloe", n_boot, seed, confidence)
+
+
+def agreement_overall(
+    ratings: pd.DataFrame,
+    framework: Framework,
+    n_boot: int = 1000,
+    seed: int | None = 0,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Agreement between agencies over every standard at once: one row, units are
+    (case, standard) pairs, the bootstrap draws whole cases (as :func:`agreement_by_kloe`,
+    whose columns it has but for the KLOE's own: ``standards`` (standards of the
+    framework), then the agreement columns)."""
+    if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 0:
+        raise ValueError(f"n_boot must be a whole number, 0 or more; got {n_boot!r}")
+    scale = _coded(ratings)
+    _check_framework(scale, framework)
+    scale = scale.assign(_all="all")
+    positions, units, cases = _units_by_group(scale, "_all")
+    where = positions.get("all")
+    data = units[where].T if where is not None else np.empty((0, 0))
+    clusters = cases[where] if where is not None else np.empty(0, dtype=object)
+    row = {"standards": len(framework.standards)}
+    row.update(_statistics(data, clusters, "case-standards", n_boot, seed, confidence))
+    table = pd.DataFrame([row])
+    table["estimable"] = table["estimable"].astype(bool)
+    return table
 
 
 def pairwise_agreement(ratings: pd.DataFrame, min_shared: int = 5) -> pd.DataFrame:

@@ -22,72 +22,77 @@ class ExecutiveSummary:
     trend: pd.DataFrame | None = None
     kloe_long: pd.DataFrame | None = None
     standards: pd.DataFrame | None = None
+    compared: pd.DataFrame | None = None
+    kloe_note: str = ""
 
 
 def build(session: Session) -> ExecutiveSummary:
+    """The page's words and tables. Every statement of a difference, a change, a best
+    or a worst rests on a 95% interval that treats the case as the unit
+    (:mod:`audit_analysis.inference`); where the interval cannot tell, the words say so."""
     data = session.data
     overall = summaries.overall_summary(data.ratings)
     row = overall.iloc[0]
     lead = (
         f"In {data.cycle}, {int(row['agencies'])} agencies audited {len(data.cases)} "
         f"children's cases against {len(data.framework.standards)} standards. "
-        f"{interval(row)} of their {int(row['n'])} ratings met or exceeded the standard"
+        f"{pct(row['share'])} of their {int(row['n'])} ratings met or exceeded the standard"
     )
+    if pd.notna(row["low"]):
+        lead += f" (95% interval by case: {pct(row['low'])} to {pct(row['high'])})"
     summary = ExecutiveSummary(lead="")
     summary.standards = summaries.standard_summary(data.ratings, data.framework)
     if session.earlier:
         previous = session.earlier[-1]
-        change = findings.overall_change(overall, summaries.overall_summary(previous.ratings))
-        direction = {
-            "improved": "an improvement",
-            "declined": "a decline",
-            "no clear change": "no clear change",
-        }.get(change["verdict"], "not estimable")
-        lead += (
-            f", against {pct(change['before'])} in {previous.cycle}: {direction} "
-            f"({change['diff'] * 100:+.0f} points, 95% interval {change['low'] * 100:+.0f} "
-            f"to {change['high'] * 100:+.0f})"
+        like = trends.overall_trend(data, [previous], common_standards_only=True).iloc[0]
+        common = int(like[f"standards_{data.cycle}"])
+        same = common == len(data.framework.standards) == len(previous.framework.standards)
+        scope = "" if same else f" on the {common} standards in both years' frameworks"
+        lead += f". Compared like with like{scope}: " + findings.change_sentence(
+            like, data.cycle, previous.cycle
         )
         summary.trend = trends.trend_table(data, session.earlier)
-        summary.kloe_long = trends.kloe_trend_long(data, session.earlier)
+        summary.kloe_long = trends.kloe_trend_long(
+            data, session.earlier, common_standards_only=True
+        )
+        summary.kloe_note = _added_standards(data, session.earlier)
         summary.headlines.append(findings.trend_sentence(summary.trend, data.cycle, previous.cycle))
         if len(session.earlier) > 1:
             first = session.earlier[0].cycle
             c = findings.trend_counts(summary.trend, first)
             summary.headlines.append(
                 f"Over the longer run, against {first}: {c['improved']} standards improved and "
-                f"{c['declined']} declined."
+                f"{c['declined']} declined (counted the same way)."
             )
     summary.lead = lead + "."
-    rated = summary.standards[summary.standards["n"] > 0].sort_values(["share", "standard"])
-    if len(rated) >= 3:
-        weakest = rated.head(3)
-        summary.headlines.append(
-            "Weakest standards: "
-            + "; ".join(
-                f"{findings.standard_label(r, 60)} ({pct(r['share'])})"
-                for _, r in weakest.iterrows()
-            )
-            + "."
-        )
-        strongest = rated.tail(2).iloc[::-1]
-        summary.headlines.append(
-            "Strongest: "
-            + "; ".join(
-                f"{findings.standard_label(r, 60)} ({pct(r['share'])})"
-                for _, r in strongest.iterrows()
-            )
-            + "."
-        )
-    pairwise = agreement.pairwise_agreement(data.ratings, min_shared=session.min_cell_count)
-    by_standard = agreement.agreement_by_standard(data.ratings, data.framework, n_boot=0)
-    summary.headlines.append(findings.agreement_sentence(pairwise, by_standard))
+    summary.compared = summaries.compare_to_overall(data.ratings, data.framework)
+    summary.headlines += findings.standout_sentences(summary.compared, summary.standards)
+    pooled = agreement.agreement_overall(data.ratings, data.framework)
+    by_standard = agreement.agreement_by_standard(data.ratings, data.framework)
+    summary.headlines.append(
+        findings.agreement_sentence(pooled, by_standard, session.min_cell_count)
+    )
     returns = quality.returns_by_agency(data)
     evidence = quality.evidence_rate(data)
     rejections = quality.rejections_summary(data)
     summary.headlines += findings.quality_sentences(returns, evidence, rejections, data.cycle)[1:4]
     summary.headlines += findings.records_sentences(data)
     return summary
+
+
+def _added_standards(data, earlier) -> str:
+    """Standards of this year's framework missing from an earlier one: left out of the
+    KLOE trend so that it compares like with like."""
+    keys = set.intersection(*({s.key for s in d.framework.standards} for d in earlier))
+    added = [s for s in data.framework.standards if s.key not in keys]
+    if not added:
+        return ""
+    names = ", ".join(f"{s.number} ({s.key})" for s in added)
+    word = "standard" if len(added) == 1 else "standards"
+    return (
+        f"Like with like: {word} {names}, not in every earlier framework, "
+        "{verb} left out of these shares."
+    ).replace("{verb}", "is" if len(added) == 1 else "are")
 
 
 def show_headlines(summary: ExecutiveSummary) -> None:
@@ -110,12 +115,18 @@ def show_kloe_trend(session: Session, summary: ExecutiveSummary) -> None:
     order = dict(zip(current["kloe_key"], current["label"], strict=True))
     long["label"] = long["kloe_key"].map(order).fillna(long["label"])
     cycles = list(dict.fromkeys(long["cycle"]))
-    best = current.loc[current["share"].idxmax()]
-    worst = current.loc[current["share"].idxmin()]
-    title = (
-        f"In {data.cycle}, {best['kloe_title']} is the strongest line of enquiry "
-        f"({pct(best['share'])} met or exceeded) and {worst['kloe_title']} the weakest "
-        f"({pct(worst['share'])})"
+    counted = {key for key, n in zip(current["kloe_key"], current["standards"], strict=True) if n}
+    kloe_of = {s.key: s.kloe_key for s in data.framework.standards}
+    if summary.kloe_note:
+        common = set.intersection(
+            *({s.key for s in d.framework.standards} for d in session.earlier)
+        )
+        kloe_of = {k: v for k, v in kloe_of.items() if k in common}
+    keyed = data.ratings.assign(kloe_key=data.ratings["standard_key"].map(kloe_of))
+    found = summaries.extremes(keyed, "kloe_key", [k for k in order if k in counted])
+    titles = dict(zip(current["kloe_key"], current["kloe_title"], strict=True))
+    title = f"In {data.cycle}: " + findings.extremes_text(
+        found, "the key lines of enquiry", name=lambda k: titles.get(k, k)
     )
     parts = [
         f"{lab}: " + ", ".join(f"{r.cycle} {interval(r)}" for r in g.itertuples())
@@ -123,14 +134,19 @@ def show_kloe_trend(session: Session, summary: ExecutiveSummary) -> None:
     ]
     alt = (
         f"Dot chart of each key line of enquiry's share met or exceeded per cycle "
-        f"({', '.join(cycles)}) with 95% intervals. " + "; ".join(parts) + "."
+        f"({', '.join(cycles)}) with 95% intervals by case. " + "; ".join(parts) + "."
     )
-    table = long[["label", "cycle", "standards", "n", "met_or_better", "share", "low", "high"]]
+    table = long[
+        ["label", "cycle", "standards", "n", "cases", "met_or_better", "share", "low", "high"]
+    ]
+    subtitle = "Share of ratings met or exceeded, all agencies, per cycle, with 95% intervals"
+    if summary.kloe_note:
+        subtitle += ". " + summary.kloe_note
     report.chart(
         plots.trend_dots(long, "label", cycles),
         "exec-kloe-trend",
         title=title,
-        subtitle="Share of ratings met or exceeded, all agencies, per cycle",
+        subtitle=subtitle,
         alt=alt,
         table=table.reset_index(drop=True),
     )
@@ -140,13 +156,24 @@ def show_standards(session: Session, summary: ExecutiveSummary, count: int = 6) 
     data, report = session.data, session.report
     rated = summary.standards[summary.standards["n"] > 0].sort_values(["share", "standard"])
     weakest = rated.head(count).assign(label=lambda t: t.apply(findings.standard_label, axis=1))
+    below = 0
+    if summary.compared is not None:
+        verdicts = dict(
+            zip(summary.compared["standard_key"], summary.compared["verdict"], strict=True)
+        )
+        below = sum(verdicts.get(k) == "below" for k in weakest["standard_key"])
+    clear = (
+        f"{below} of them clearly below the overall share"
+        if below
+        else "none of them clearly below the overall share once chance is allowed for"
+    )
     title = (
-        f"{count} standards fall furthest short: from {pct(weakest['share'].min())} to "
-        f"{pct(weakest['share'].max())} met or exceeded"
+        f"The {len(weakest)} standards rated lowest, from {pct(weakest['share'].min())} to "
+        f"{pct(weakest['share'].max())} met or exceeded: {clear}"
     )
     alt = (
         "Dot chart of the standards with the lowest share met or exceeded, "
-        f"{data.cycle}, with 95% intervals: "
+        f"{data.cycle}, with 95% intervals by case: "
         + "; ".join(f"{r['label']} {interval(r)}" for _, r in weakest.iterrows())
         + "."
     )
@@ -154,7 +181,10 @@ def show_standards(session: Session, summary: ExecutiveSummary, count: int = 6) 
         plots.share_dots(weakest, "label"),
         "exec-weakest-standards",
         title=title,
-        subtitle=f"Share of ratings met or exceeded, all agencies, {data.cycle}",
+        subtitle=(
+            f"Share of ratings met or exceeded, all agencies, {data.cycle}, with 95% "
+            "intervals by case"
+        ),
         alt=alt,
         table=findings.summary_table(weakest),
     )
@@ -165,7 +195,7 @@ def show_priority(session: Session, summary: ExecutiveSummary) -> None:
     themed = summaries.with_case_characteristics(data.ratings, data.cases)
     by_theme = summaries.kloe_summary(themed, data.framework, by="priority")
     by_theme = disclosure.suppress_breakdown(by_theme, "priority", session.min_cell_count)
-    title, alt = findings.breakdown_text(by_theme, "priority", data.cycle)
+    title, alt = findings.breakdown_text(by_theme, "priority", data.cycle, themed)
     report.chart(
         plots.share_dots(by_theme, "kloe_title", group="priority"),
         "exec-by-priority",

@@ -32,7 +32,19 @@ def interval(row: object, est: str = "share", low: str = "low", high: str = "hig
         return MARKER
     if pd.isna(e):
         return "no ratings"
+    if pd.isna(lo) or pd.isna(hi):
+        return f"{pct(e)} (too few cases for an interval)"
     return f"{pct(e)} ({pct(lo)} to {pct(hi)})"
+
+
+def points(value: float) -> str:
+    """``0.087`` -> ``+9``: a change in percentage points."""
+    return f"{value * 100:+.0f}"
+
+
+def label(value: object) -> str:
+    """A code as words: ``early_help`` -> ``early help``."""
+    return str(value).replace("_", " ")
 
 
 def standard_label(row: pd.Series, width: int = 48) -> str:
@@ -93,16 +105,46 @@ def trend_counts(trend: pd.DataFrame, earlier: str) -> dict[str, int]:
 
 
 def trend_sentence(trend: pd.DataFrame, current: str, earlier: str) -> str:
+    """How many standards improved or declined against ``earlier``, in plain words, with
+    the rule behind the count (case-level intervals, adjusted for many standards)."""
     c = trend_counts(trend, earlier)
-    parts = [
-        f"{c['improved']} improved",
-        f"{c['declined']} declined",
-        f"{c['no clear change']} show no clear change",
-    ]
-    text = f"Against {earlier}, of the standards rated in both years, " + ", ".join(parts)
+    compared = c["improved"] + c["declined"] + c["no clear change"]
+    text = (
+        f"Against {earlier}, of the {compared} standards that can be compared, "
+        f"{c['improved']} improved and {c['declined']} declined; {c['no clear change']} "
+        "show no clear change"
+    )
     if c["not comparable"]:
-        text += f"; {c['not comparable']} cannot be compared (not in both frameworks or no ratings)"
-    return text + ". A change counts only when its 95% interval excludes no change."
+        text += (
+            f". {c['not comparable']} cannot be compared (not in both frameworks, or too "
+            "few cases rated)"
+        )
+    return text + (
+        ". A change is counted only where it stands out once chance variation between "
+        "the cases audited, and the number of standards compared at once, are allowed for "
+        "(95% intervals by case; false discovery rate 5%)."
+    )
+
+
+def change_sentence(overall: pd.Series, current: str, earlier: str) -> str:
+    """The overall change against ``earlier`` from an
+    :func:`~audit_analysis.trends.overall_trend` row: ``77% against 68% in 2017-18: no
+    clear change (+9 points; 95% interval by case -1 to +18)``."""
+    now, before = overall[f"share_{current}"], overall[f"share_{earlier}"]
+    verdict = overall[f"verdict_vs_{earlier}"]
+    if pd.isna(now) or pd.isna(before):
+        return f"no comparison with {earlier} is possible (no ratings in one of the years)"
+    words = {
+        "improved": "an improvement",
+        "declined": "a decline",
+        "no clear change": "no clear change",
+    }.get(verdict, "too few cases to tell")
+    text = f"{pct(now)} against {pct(before)} in {earlier}: {words}"
+    low, high = overall[f"diff_low_vs_{earlier}"], overall[f"diff_high_vs_{earlier}"]
+    diff = overall[f"diff_vs_{earlier}"]
+    if pd.notna(low):
+        text += f" ({points(diff)} points; 95% interval by case {points(low)} to {points(high)})"
+    return text
 
 
 def verdict_column(trend: pd.DataFrame, earlier: str) -> pd.Series:
@@ -114,46 +156,104 @@ def verdict_column(trend: pd.DataFrame, earlier: str) -> pd.Series:
     return verdict
 
 
-def agreement_sentence(pairwise: pd.DataFrame, by_standard: pd.DataFrame) -> str:
-    shared = pairwise[pairwise["a"] < pairwise["b"]]
-    total = int(shared["shared"].sum())
-    if total == 0:
+def agreement_sentence(pooled: pd.DataFrame, by_standard: pd.DataFrame, min_cases: int = 5) -> str:
+    """Agreement between agencies, chance-corrected: the pooled alpha and AC1 with their
+    case-resampling intervals (``agreement_overall``), and the standards with the lowest
+    and highest alpha, each with its interval and cases, among standards resting on at
+    least ``min_cases`` cases rated by two or more agencies."""
+    row = pooled.iloc[0]
+    if not bool(row["estimable"]):
         return (
-            "No case and standard was rated by more than one agency, "
-            "so agreement cannot be measured."
+            "Agreement between agencies cannot be measured this year: too few cases and "
+            "standards were rated by more than one agency."
         )
-    agree = shared["agree_met"].sum() / total
-    estimable = by_standard[by_standard["estimable"]]
     text = (
-        f"Where two agencies rated the same case and standard ({total} pairs of ratings), "
-        f"they agreed on whether it was met in {pct(agree)} of pairs"
+        f"Where two or more agencies rated the same case and standard ({int(row['units'])} "
+        f"case-standards), they gave the same rating in {pct(row['pct_agree'])} of pairs; "
+        f"their agreement beyond chance is {_coefficient(row, 'alpha')} on "
+        f"Krippendorff's alpha and {_coefficient(row, 'ac1')} on Gwet's AC1 (1 is perfect "
+        "agreement, 0 no better than chance; 95% intervals resampling cases)"
     )
-    if len(estimable):
-        weakest = estimable.loc[estimable["alpha"].idxmin()]
+    usable = by_standard[by_standard["estimable"] & (by_standard["units"] >= min_cases)]
+    usable = usable[usable["alpha_low"].notna()]
+    if len(usable) >= 2:
+        weakest = usable.loc[usable["alpha"].idxmin()]
+        strongest = usable.loc[usable["alpha"].idxmax()]
         text += (
-            f"; agreement beyond chance (Krippendorff's alpha) ranges from "
-            f"{estimable['alpha'].min():.2f} (standard {int(weakest['standard'])}) to "
-            f"{estimable['alpha'].max():.2f}"
+            f". By standard, alpha is lowest for standard {int(weakest['standard'])} "
+            f"({_coefficient(weakest, 'alpha', ', interval ')}, on {int(weakest['units'])} "
+            f"cases) and highest for standard {int(strongest['standard'])} "
+            f"({_coefficient(strongest, 'alpha', ', interval ')}, on "
+            f"{int(strongest['units'])} cases)"
         )
+        if weakest["alpha_high"] >= strongest["alpha_low"]:
+            text += "; their intervals overlap, so even these two may not truly differ"
     return text + "."
 
 
-def overall_change(current: pd.DataFrame, previous: pd.DataFrame) -> dict[str, float]:
-    """Overall share met or exceeded now and before (``overall_summary`` rows), with
-    Newcombe's interval for the change."""
-    from .stats import classify_change, newcombe_difference_interval
+def _coefficient(row: pd.Series, name: str, between: str = "") -> str:
+    """``0.22 (0.12 to 0.30)``, or with ``between`` ``0.22, interval 0.12 to 0.30``."""
+    value, low, high = row[name], row.get(f"{name}_low"), row.get(f"{name}_high")
+    if pd.isna(low) or pd.isna(high):
+        return f"{value:.2f}"
+    if between:
+        return f"{value:.2f}{between}{low:.2f} to {high:.2f}"
+    return f"{value:.2f} ({low:.2f} to {high:.2f})"
 
-    x1, n1 = int(current["met_or_better"].iloc[0]), int(current["n"].iloc[0])
-    x2, n2 = int(previous["met_or_better"].iloc[0]), int(previous["n"].iloc[0])
-    diff, low, high = newcombe_difference_interval(x1, n1, x2, n2)
-    return {
-        "now": x1 / n1 if n1 else float("nan"),
-        "before": x2 / n2 if n2 else float("nan"),
-        "diff": diff,
-        "low": low,
-        "high": high,
-        "verdict": classify_change(low, high),
-    }
+
+def standout_sentences(compared: pd.DataFrame, standards: pd.DataFrame) -> list[str]:
+    """Standards clearly below and clearly above the cycle's overall share
+    (:func:`~audit_analysis.summaries.compare_to_overall`), in words; a plain statement
+    when none stands out."""
+    merged = compared.merge(standards[["standard_key", "text"]], on="standard_key", how="left")
+    sentences = []
+    for verdict in ("below", "above"):
+        rows = merged[merged["verdict"] == verdict].sort_values(
+            "share", ascending=verdict == "below"
+        )
+        if rows.empty:
+            continue
+        shown = "; ".join(
+            f"{standard_label(r, 60)} ({pct(r['share'])})" for _, r in rows.head(4).iterrows()
+        )
+        more = f"; and {len(rows) - 4} more" if len(rows) > 4 else ""
+        sentences.append(
+            f"Clearly {verdict} this year's overall share of {pct(rows['overall'].iloc[0])}: "
+            f"{shown}{more}."
+        )
+    if not sentences:
+        return [
+            "No standard stands clearly above or below the overall share once chance "
+            "variation between cases is allowed for."
+        ]
+    note = (
+        "A standard is named here only where its gap from the overall share stands out "
+        f"once chance variation between cases, and the {len(compared)} standards compared "
+        "at once, are allowed for."
+    )
+    return [*sentences, note]
+
+
+def extremes_text(found: dict | None, what: str, name=label) -> str:
+    """A title naming the highest and lowest group only where their gap is clear
+    (:func:`~audit_analysis.summaries.extremes`); otherwise saying there is no clear
+    difference."""
+    if found is None:
+        return f"Too few {what} with ratings to compare"
+    top, bottom = name(found["top"]), name(found["bottom"])
+    if found["clear"]:
+        return (
+            f"{top} has the highest share met or exceeded ({pct(found['share_top'])}) and "
+            f"{bottom} the lowest ({pct(found['share_bottom'])}): a clear gap of "
+            f"{points(found['diff']).lstrip('+')} points (95% interval by case, allowing for "
+            f"{found['comparisons']} comparisons: {points(found['low']).lstrip('+')} to "
+            f"{points(found['high']).lstrip('+')})"
+        )
+    return (
+        f"No clear difference between {what}: from {pct(found['share_bottom'])} met or "
+        f"exceeded ({bottom}) to {pct(found['share_top'])} ({top}), a gap that chance "
+        "variation between cases could explain"
+    )
 
 
 def quality_sentences(
@@ -248,27 +348,38 @@ def evidence_alt(shares: pd.DataFrame, cycle: str) -> str:
     )
 
 
-def breakdown_text(table: pd.DataFrame, by: str, cycle: str) -> tuple[str, str]:
-    """Title and alt text for a share-by-category chart (suppressed cells say ``c``)."""
+def breakdown_text(
+    table: pd.DataFrame, by: str, cycle: str, ratings: pd.DataFrame | None = None
+) -> tuple[str, str]:
+    """Title and alt text for a share-by-category chart (suppressed cells say ``c``).
+
+    With ``ratings`` (holding the ``by`` column), the title names the best and worst
+    category only where their gap is clear with the case as the unit
+    (:func:`~audit_analysis.summaries.extremes`, over the categories shown);
+    otherwise it says there is no clear difference. Without them it names none.
+    """
+    from .summaries import extremes
+
     shown = table[table["share"].map(lambda v: not isinstance(v, str) and pd.notna(v))]
+    words = by.replace("_", " ")
     if shown.empty:
         return (
-            f"Shares by {by} are suppressed or empty in {cycle}",
-            f"Chart of shares by {by}: every figure is suppressed or empty.",
+            f"Shares by {words} are suppressed or empty in {cycle}",
+            f"Chart of shares by {words}: every figure is suppressed or empty.",
         )
-    means = shown.groupby(by, observed=True).apply(
-        lambda g: g["met_or_better"].astype(float).sum() / g["n"].astype(float).sum()
-    )
-    top, bottom = means.idxmax(), means.idxmin()
-    title = (
-        f"By {by.replace('_', ' ')}, {str(bottom).replace('_', ' ')} cases fare worst "
-        f"({pct(means[bottom])} met or exceeded) and {str(top).replace('_', ' ')} best "
-        f"({pct(means[top])})"
-    )
+    if ratings is not None:
+        levels = [v for v in dict.fromkeys(shown[by]) if pd.notna(v)]
+        found = extremes(ratings, by, levels)
+        plural = {"priority": "priority themes", "age_band": "age bands"}.get(by, f"{words}s")
+        title = extremes_text(found, plural)
+        if found is not None and found["clear"]:
+            title = f"By {words}, {title[:1].lower()}{title[1:]}"
+    else:
+        title = f"Share met or exceeded by {words}, {cycle}"
     parts = [f"{r.kloe_title}, {getattr(r, by)}: {interval(r)}" for r in table.itertuples()]
     alt = (
-        f"Dot chart of the share met or exceeded per KLOE and {by}, {cycle}, with 95% "
-        "intervals (c: suppressed, too few cases): " + "; ".join(parts) + "."
+        f"Dot chart of the share met or exceeded per KLOE and {words}, {cycle}, with 95% "
+        "intervals by case (c: suppressed, too few cases): " + "; ".join(parts) + "."
     )
     return title, alt
 

@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from .frameworks import Framework
-from .inference import case_sums, effective_sizes, share_limits
+from .inference import bh_adjust, case_sums, effective_sizes, share_limits, within_difference
 from .ratings import CATEGORIES, MET_OR_BETTER, NOT_APPLICABLE, NOT_RECORDED, SCALE
 from .schemas import PRIORITIES
 from .stats import wilson_intervals
@@ -42,6 +42,8 @@ __all__ = [
     "STAT_COLUMNS",
     "add_shares",
     "age_band",
+    "compare_to_overall",
+    "extremes",
     "kloe_summary",
     "overall_summary",
     "standard_summary",
@@ -365,3 +367,112 @@ def overall_summary(ratings: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
     table["agencies"] = int(ratings["agency"].nunique())
     table["standards"] = int(ratings["standard_key"].nunique())
     return table
+
+
+# --------------------------------------------------------------- within one cycle
+
+
+def compare_to_overall(
+    ratings: pd.DataFrame, framework: Framework, confidence: float = 0.95
+) -> pd.DataFrame:
+    """Each standard's share against the cycle's overall share (every standard, every
+    agency), with the case as the unit.
+
+    One row per standard of ``framework``: ``standard``, ``standard_key``, ``share``,
+    ``overall``, ``diff`` (standard minus overall), ``low``, ``high`` (its 95% interval
+    by case, :func:`audit_analysis.inference.within_difference`), ``p``, ``p_adjusted``
+    (Benjamini-Hochberg over the standards) and ``verdict``: ``above`` or ``below``
+    where ``p_adjusted`` is under ``1 - confidence``, else ``no clear difference``, or
+    ``not estimable`` (fewer than :data:`~audit_analysis.inference.MIN_CASES` cases).
+    """
+    _check_ratings(ratings, ["standard_key", "case_ref", "rating"])
+    everything = np.ones(len(ratings), dtype=bool)
+    keys = ratings["standard_key"].to_numpy()
+    rows = []
+    for s in framework.standards:
+        result = within_difference(ratings, keys == s.key, everything, confidence)
+        rows.append(
+            {
+                "standard": s.number,
+                "standard_key": s.key,
+                "share": result["share_a"],
+                "overall": result["share_b"],
+                "diff": result["diff"],
+                "low": result["low"],
+                "high": result["high"],
+                "p": result["p"],
+            }
+        )
+    table = pd.DataFrame(rows)
+    table["p_adjusted"] = bh_adjust(table["p"].to_numpy(dtype="float64"))
+    alpha = 1.0 - confidence
+    table["verdict"] = np.select(
+        [
+            table["p_adjusted"].isna(),
+            (table["p_adjusted"] < alpha) & (table["diff"] > 0),
+            (table["p_adjusted"] < alpha) & (table["diff"] < 0),
+        ],
+        ["not estimable", "above", "below"],
+        "no clear difference",
+    )
+    return table
+
+
+def extremes(
+    ratings: pd.DataFrame,
+    column: str,
+    levels: Sequence[object] | None = None,
+    confidence: float = 0.95,
+) -> dict[str, object] | None:
+    """The groups of ``column`` with the highest and lowest share met or exceeded, and
+    whether the gap between them is clear, with the case as the unit.
+
+    The interval for the gap (highest minus lowest) is
+    :func:`audit_analysis.inference.within_difference` with a Bonferroni adjustment for
+    every pair of the ``levels`` (by default every value of ``column`` with a rating on
+    the scale), since which two are highest and lowest is only known after looking.
+
+    Returns ``None`` with fewer than two groups; else ``top``, ``bottom``, their
+    ``share_top``, ``share_bottom``, ``cases_top``, ``cases_bottom``, ``diff``, ``low``,
+    ``high``, ``p`` (adjusted), ``comparisons`` and ``clear`` (True only where the
+    adjusted interval excludes zero).
+    """
+    _check_ratings(ratings, [column, "case_ref", "rating"])
+    position = _rating_positions(ratings)
+    on_scale = np.isin(position, [_POSITION[c] for c in SCALE])
+    success = np.isin(position, [_POSITION[c] for c in MET_OR_BETTER])
+    values = ratings[column]
+    if levels is None:
+        levels = [v for v in pd.unique(values[on_scale]) if pd.notna(v)]
+    shares = {}
+    for level in levels:
+        mask = (values == level).to_numpy(dtype=bool) & on_scale
+        if mask.any():
+            shares[level] = success[mask].mean()
+    if len(shares) < 2:
+        return None
+    order = sorted(shares, key=lambda k: (-shares[k], str(k)))
+    top, bottom = order[0], order[-1]
+    comparisons = len(shares) * (len(shares) - 1) // 2
+    result = within_difference(
+        ratings,
+        (values == top).to_numpy(dtype=bool),
+        (values == bottom).to_numpy(dtype=bool),
+        confidence,
+        comparisons=comparisons,
+    )
+    low, high = result["low"], result["high"]
+    return {
+        "top": top,
+        "bottom": bottom,
+        "share_top": result["share_a"],
+        "share_bottom": result["share_b"],
+        "cases_top": result["cases_a"],
+        "cases_bottom": result["cases_b"],
+        "diff": result["diff"],
+        "low": low,
+        "high": high,
+        "p": result["p"],
+        "comparisons": comparisons,
+        "clear": bool(pd.notna(low) and (low > 0 or high < 0)),
+    }

@@ -20,7 +20,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from . import annual, measure
+from . import annual, calibration, measure
 from .inputs import write_cycle
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +35,14 @@ TARGETS = {
     "run.speedup_vs_naive": (">=", 1.5),
     "scale.seconds": ("<", 60.0),
     "scale.peak_rss_mb": ("<", 3072.0),
+    # calibration (bench/calibration.py): nominal 5% false verdicts, 95% coverage
+    "calibration.false_standard": ("<=", 0.07),
+    "calibration.false_kloe": ("<=", 0.07),
+    "calibration.false_overall": ("<=", 0.07),
+    "calibration.coverage_standard": (">=", 0.93),
+    "calibration.coverage_kloe": (">=", 0.93),
+    "calibration.coverage_overall": (">=", 0.93),
+    "calibration.detect_kloe": (">=", 0.60),
 }
 UNITS = {
     "seconds": "s",
@@ -44,6 +52,8 @@ UNITS = {
     "floor_seconds": "s",
     "naive_seconds": "s",
     "peak_rss_mb": "MiB",
+    "inference_seconds": "s",
+    "analyses_seconds": "s",
 }
 
 
@@ -83,9 +93,37 @@ def _say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
+def measure_calibration(args: argparse.Namespace, out: dict) -> None:
+    """False verdicts, coverage and detection on simulated pairs of cycles, and what
+    the case-level inference costs the annual run's analyses."""
+    pairs = args.calibration_pairs
+    _say(f"calibration: {pairs} simulated pairs of cycles x 3 scenarios ...")
+    null = calibration.run(calibration.NULL, pairs)
+    drift = calibration.run(calibration.DRIFT, pairs)
+    better = calibration.run(calibration.IMPROVED, pairs)
+    out["calibration.pairs"] = pairs
+    for level in ("standard", "kloe", "overall"):
+        out[f"calibration.false_{level}"] = null[f"false_{level}"]
+    out["calibration.false_standard_unadjusted"] = null["false_standard_unadjusted"]
+    for level in ("standard", "kloe", "overall"):
+        out[f"calibration.false_{level}_ratings_as_units"] = null[f"false_{level}_ratings_as_units"]
+    for level in ("standard", "kloe", "overall"):
+        out[f"calibration.drift_false_{level}"] = drift[f"false_{level}"]
+    for level in ("standard", "kloe", "overall"):
+        out[f"calibration.coverage_{level}"] = null[f"coverage_{level}"]
+    for level in ("standard", "kloe", "overall"):
+        out[f"calibration.detect_{level}"] = better[f"detect_{level}"]
+    cost = calibration.inference_seconds(ROOT / "data" / "demo", "2018-19", ["2016-17", "2017-18"])
+    out["calibration.inference_seconds"] = cost["inference_seconds"]
+    out["calibration.analyses_seconds"] = cost["analyses_seconds"]
+
+
 def run(args: argparse.Namespace) -> dict:
     out: dict[str, object] = {}
     samples: dict[str, list[float]] = {}
+    if args.only_calibration:
+        measure_calibration(args, out)
+        return {"metrics": out, "samples": samples}
     with tempfile.TemporaryDirectory(prefix="audit-bench-") as tmp:
         tmp_path = Path(tmp)
         _say("writing 288 toolkit workbooks and a bulk table of the same size ...")
@@ -173,6 +211,7 @@ def run(args: argparse.Namespace) -> dict:
             "scale.peak_rss_mb": scale["peak_rss_mb"],
         }
     )
+    measure_calibration(args, out)
     return {"metrics": out, "samples": samples}
 
 
@@ -186,6 +225,8 @@ def _shown(key: str, value: object) -> str:
         text = f"{value:,.3f}" if value < 10 else f"{value:,.1f}"
         if key.endswith(("ratio_to_floor", "speedup_vs_naive")):
             text = f"{value:.2f}x"
+        elif key.startswith("calibration.") and not key.endswith("seconds"):
+            text = f"{value:.1%}"
         return f"{text} {unit}".strip()
     return f"{value:,}" if isinstance(value, int) else str(value)
 
@@ -213,6 +254,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--run-repeats", type=int, default=3, help="annual run rounds (3)")
     parser.add_argument("--partnerships", type=int, default=150)
     parser.add_argument("--cycles", type=int, default=5)
+    parser.add_argument("--calibration-pairs", type=int, default=400)
+    parser.add_argument(
+        "--only-calibration", action="store_true", help="run the calibration section alone"
+    )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     started = time.perf_counter()

@@ -13,8 +13,10 @@ references unique nationally):
   agency types, units every partnership's cases), ``pairwise_agreement`` and
   ``disagreement_register``;
 
-then, across the cycles, ``trend_table``, ``trend_long``, ``kloe_trend_table`` and
-``kloe_trend_long`` of the national tables (the latest cycle against every earlier one).
+then, across the cycles, ``trend_table``, ``trend_long``, ``kloe_trend_table``,
+``kloe_trend_long`` and ``overall_trend`` of the national tables (the latest cycle against
+every earlier one). Every interval treats the case as the unit: case references are
+unique nationally, so cases are the clusters within each partnership.
 """
 
 from __future__ import annotations
@@ -58,6 +60,7 @@ def compute(ratings, cases, cycles) -> int:
         trends.trend_long(current, earlier),
         trends.kloe_trend_table(current, earlier),
         trends.kloe_trend_long(current, earlier),
+        trends.overall_trend(current, earlier),
     ):
         produced += len(table)
     return produced

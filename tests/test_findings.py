@@ -15,6 +15,8 @@ def test_pct_and_interval():
     row = pd.Series({"share": 0.5, "low": 0.25, "high": 0.75})
     assert findings.interval(row) == "50% (25% to 75%)"
     assert findings.interval({"share": "c", "low": "c", "high": "c"}) == "c"
+    few = {"share": 0.5, "low": float("nan"), "high": float("nan")}
+    assert findings.interval(few) == "50% (too few cases for an interval)"
 
 
 def test_trend_sentence_counts_verdicts_and_leaves_new_standards_out():
@@ -31,8 +33,10 @@ def test_trend_sentence_counts_verdicts_and_leaves_new_standards_out():
         }
     )
     text = findings.trend_sentence(trend, "2018-19", "2017-18")
-    assert "2 improved, 1 declined, 1 show no clear change" in text
+    assert "of the 4 standards that can be compared, 2 improved and 1 declined" in text
+    assert "1 show no clear change" in text
     assert "1 cannot be compared" in text
+    assert "false discovery rate 5%" in text
     verdict = findings.verdict_column(trend, "2017-18")
     assert verdict.iloc[-1] == "not in 2017-18 framework"
 
@@ -87,3 +91,128 @@ def test_quality_sentences_name_old_templates_bulk_tables_and_bare_ratings():
     assert text[2] == "Not using the toolkit (a bulk table instead): WMP."
     assert text[3] == "67% of met or exceeded ratings give evidence; CRC gave none at all."
     assert text[4].startswith("24 rows and 1 whole files were rejected")
+
+
+# ----------------------------------------------- claims that rest on case-level intervals
+
+
+def _two_groups(shares: tuple[float, float], cases: int = 10, agencies: int = 6):
+    """Ratings of ``cases`` cases per group, every agency rating every case: within a
+    case all agencies agree (a case is one piece of evidence), and a share ``s`` of the
+    group's cases are met."""
+    rows = []
+    for group, share in zip(("early_help", "neglect"), shares, strict=True):
+        for i in range(cases):
+            rating = "met" if i < round(share * cases) else "unmet"
+            for a in range(agencies):
+                rows.append({"case_ref": f"{group}{i}", "priority": group, "agency": f"A{a}",
+                             "rating": rating})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def _table(ratings: pd.DataFrame) -> pd.DataFrame:
+    grouped = ratings.groupby("priority")["rating"]
+    return pd.DataFrame(
+        {
+            "kloe_title": "All",
+            "priority": grouped.size().index,
+            "share": (grouped.apply(lambda r: (r == "met").mean())).to_numpy(),
+            "low": 0.0,
+            "high": 1.0,
+        }
+    )
+
+
+def test_breakdown_names_best_and_worst_only_when_the_gap_is_clear():
+    # 60% against 40% of 10 cases each: 360 ratings would make that "significant";
+    # 20 cases cannot
+    close = _two_groups((0.6, 0.4))
+    title, _ = findings.breakdown_text(_table(close), "priority", "2018-19", close)
+    assert title.startswith("No clear difference between priority themes")
+    assert "40% met or exceeded (neglect) to 60% (early help)" in title
+    apart = _two_groups((1.0, 0.1))
+    title, _ = findings.breakdown_text(_table(apart), "priority", "2018-19", apart)
+    assert title.startswith("By priority, early help has the highest share")
+    assert "a clear gap of 90 points" in title and "allowing for 1 comparisons" in title
+
+
+def test_extremes_text_without_two_groups():
+    assert findings.extremes_text(None, "age bands") == "Too few age bands with ratings to compare"
+
+
+def test_change_sentence_reads_the_overall_trend_row():
+    row = pd.Series(
+        {
+            "share_2018-19": 0.77,
+            "share_2017-18": 0.68,
+            "diff_vs_2017-18": 0.09,
+            "diff_low_vs_2017-18": -0.01,
+            "diff_high_vs_2017-18": 0.18,
+            "verdict_vs_2017-18": "no clear change",
+        }
+    )
+    text = findings.change_sentence(row, "2018-19", "2017-18")
+    assert text == (
+        "77% against 68% in 2017-18: no clear change (+9 points; 95% interval by case -1 to +18)"
+    )
+    row["verdict_vs_2017-18"] = "not estimable"
+    row["diff_low_vs_2017-18"] = float("nan")
+    assert findings.change_sentence(row, "2018-19", "2017-18") == (
+        "77% against 68% in 2017-18: too few cases to tell"
+    )
+
+
+def test_standouts_name_only_standards_clearly_apart():
+    fw = load_framework("2018-19")
+    standards = fw.to_frame()
+    compared = pd.DataFrame(
+        {
+            "standard": standards["standard"],
+            "standard_key": standards["standard_key"],
+            "share": 0.7,
+            "overall": 0.7,
+            "verdict": "no clear difference",
+        }
+    )
+    assert findings.standout_sentences(compared, standards) == [
+        "No standard stands clearly above or below the overall share once chance "
+        "variation between cases is allowed for."
+    ]
+    compared.loc[23, ["share", "verdict"]] = (0.3, "below")
+    text = findings.standout_sentences(compared, standards)
+    assert text[0].startswith("Clearly below this year's overall share of 70%: 24.")
+    assert "24 standards compared at once" in text[1]
+
+
+def test_agreement_sentence_is_chance_corrected_and_leaves_out_small_standards():
+    pooled = pd.DataFrame(
+        [
+            {
+                "units": 200,
+                "pct_agree": 0.6,
+                "alpha": 0.2,
+                "alpha_low": 0.1,
+                "alpha_high": 0.3,
+                "ac1": 0.5,
+                "ac1_low": 0.4,
+                "ac1_high": 0.6,
+                "estimable": True,
+            }
+        ]
+    )
+    by_standard = pd.DataFrame(
+        {
+            "standard": [1, 2, 3],
+            "units": [20, 3, 18],
+            "alpha": [0.1, -0.5, 0.6],
+            "alpha_low": [-0.1, -0.9, 0.4],
+            "alpha_high": [0.3, 0.2, 0.8],
+            "estimable": [True, True, True],
+        }
+    )
+    text = findings.agreement_sentence(pooled, by_standard, min_cases=5)
+    assert "0.20 (0.10 to 0.30) on Krippendorff's alpha" in text
+    assert "0.50 (0.40 to 0.60) on Gwet's AC1" in text
+    assert "standard 2" not in text  # 3 cases: below the threshold
+    assert "lowest for standard 1 (0.10, interval -0.10 to 0.30, on 20 cases)" in text
+    assert "overlap" not in text
