@@ -428,19 +428,39 @@ def coverage(data: CycleData, recorded_only: bool = False) -> pd.DataFrame:
 def evidence_shares(data: CycleData) -> pd.DataFrame:
     """Per agency: met-or-better ratings (``n``), how many give evidence
     (``met_or_better``, named so :func:`summaries.add_shares` applies), the ``share``
-    with evidence and its Wilson interval."""
+    with evidence and its 95% interval with the case as the unit (an agency's ratings of
+    one case are written by one auditor at one sitting, so they are not independent:
+    :mod:`audit_analysis.inference`), and ``cases``."""
+    from .inference import case_sums
     from .summaries import add_shares
 
     rates = evidence_rate(data)
-    rates = rates[rates["met_or_better"] > 0]
+    rates = rates[rates["met_or_better"] > 0].reset_index(drop=True)
+    ratings = data.ratings
+    met = ratings["rating"].astype("object").isin(MET_OR_BETTER).to_numpy()
+    evidence = ratings["evidence"].astype("object")
+    has = evidence.map(lambda t: not pd.isna(t) and bool(str(t).strip())).to_numpy(bool)
+    position = {agency: i for i, agency in enumerate(rates["agency"])}
+    group = ratings["agency"].map(position).fillna(-1).to_numpy(dtype="int64")
+    known = group >= 0
+    sums = case_sums(
+        group[known],
+        pd.factorize(ratings["case_ref"])[0][known],
+        has[known],
+        met[known],
+    )
+    size = len(rates)
     table = pd.DataFrame(
         {
             "agency": rates["agency"].to_numpy(),
             "n": rates["met_or_better"].to_numpy(),
             "met_or_better": rates["met_or_better_evidenced"].to_numpy(),
+            "cases": sums["cases"][:size] if size else [],
+            "case_ss": sums["case_ss"][:size] if size else [],
         }
     )
-    return add_shares(table).rename(columns={"met_or_better": "with_evidence"})
+    table = add_shares(table).drop(columns="case_ss")
+    return table.rename(columns={"met_or_better": "with_evidence"})
 
 
 # --------------------------------------------------------------------------- compliance

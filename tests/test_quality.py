@@ -255,3 +255,36 @@ def test_a_cycle_without_returns_gives_empty_tables(cycle_dir):
     for build in (returns_by_agency, completeness, evidence_rate, rejections_summary):
         assert build(empty).empty
     assert coverage(empty)["case_ref"].tolist() == ["C01", "C02", "C03", "C04"]
+
+
+def test_evidence_share_interval_treats_the_case_as_the_unit():
+    """One auditor writes (or skips) the evidence for all of a case's ratings: ten cases
+    of five ratings each, evidence all-or-nothing by case, are ten pieces of evidence,
+    so five times the ratings must not narrow the interval."""
+    from pathlib import Path
+
+    from audit_analysis import quality
+    from audit_analysis.dataset import CycleData
+    from audit_analysis.frameworks import load_framework
+
+    def data(copies: int) -> CycleData:
+        rows = [
+            {
+                "agency": "WMP",
+                "case_ref": f"C{i:02d}",
+                "standard_key": "smart-plans",
+                "rating": "met",
+                "evidence": "seen in the plan" if i < 7 else None,
+            }
+            for i in range(10)
+            for _ in range(copies)
+        ]
+        return CycleData(
+            "2018-19", load_framework("2018-19"), pd.DataFrame(rows), None, None, None, Path()
+        )
+
+    one, five = quality.evidence_shares(data(1)).iloc[0], quality.evidence_shares(data(5)).iloc[0]
+    assert (one["n"], five["n"], one["cases"]) == (10, 50, 10)
+    assert one["share"] == five["share"] == 0.7
+    assert (five["low"], five["high"]) == pytest.approx((one["low"], one["high"]), abs=0.03)
+    assert five["low"] < 0.45  # 50 independent ratings would give about 0.56
