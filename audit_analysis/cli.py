@@ -57,6 +57,13 @@ def _new_cycle(args: argparse.Namespace) -> int:
     else:
         print(f"  {made.cases_file}  empty: add the cohort ({', '.join(made.id_columns)})")
     print(f"  {made.returns_dir}/  empty: returns go here")
+    if made.progress_file is not None:
+        print(
+            f"  {made.progress_file}  {made.carried} open areas for development and "
+            "recommendations: fill in progress and status"
+        )
+    elif made.carried:
+        print(f"  progress.csv  kept as it was ({made.carried} open items to carry forward)")
     print(f"Then: audit-analysis templates --data {args.data} --cycle {made.cycle} --out <folder>")
     return 0
 

@@ -21,6 +21,7 @@ import pandas as pd
 from . import schemas
 from .agencies import resolve_agency
 from .cycles import normalise_cycle, parse_cycle
+from .development import Development, earlier_items, later_ids, read_development
 from .exceptions import AuditDataError, CycleNotFoundError
 from .frameworks import Framework, load_framework
 from .ratings import CATEGORIES, NOT_RECORDED, RATING_DTYPE, parse_rating
@@ -56,6 +57,8 @@ class CycleData:
     deep_dive: pd.DataFrame | None = None
     learning_event: pd.DataFrame | None = None
     family_feedback: pd.DataFrame | None = None
+    # Areas for development, progress and recommendations (development.py).
+    development: Development | None = None
 
 
 def parse_standard_number(value: object) -> int | None:
@@ -637,6 +640,13 @@ def load_cycle(data_dir: str | Path, cycle: str) -> CycleData:
     for path in _returns_files(folder):
         loader.load_file(path)
     records = read_records(folder, set(cases["case_ref"]), framework, loader.rejections)
+    development = read_development(
+        folder,
+        framework,
+        loader.rejections,
+        known=earlier_items(data_dir, cycle, lambda c: load_framework(c, data_dir)),
+        later=later_ids(data_dir, cycle),
+    )
 
     ratings = _ratings_frame(loader.ratings)
     returns = _frame(loader.returns, list(schemas.RETURNS.columns)).astype({"rows": "int64"})
@@ -658,4 +668,5 @@ def load_cycle(data_dir: str | Path, cycle: str) -> CycleData:
         deep_dive=records.deep_dive,
         learning_event=records.learning_event,
         family_feedback=records.family_feedback,
+        development=development,
     )

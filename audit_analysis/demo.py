@@ -895,6 +895,8 @@ def generate(out_dir: Path, seed: int = 2019) -> dict:
     for cycle, rng in zip(CYCLES, root.spawn(len(CYCLES)), strict=True):
         summary[cycle] = _generate_cycle(out_dir / cycle, cycle, rng)
     _write_records(out_dir / CYCLES[-1])
+    for cycle in CYCLES:
+        _write_development(out_dir / cycle, cycle)
     (out_dir / "README.md").write_bytes(_readme(seed, summary).encode("utf-8"))
     return {"seed": seed, "cycles": summary}
 
@@ -1007,6 +1009,384 @@ def _write_records(folder: Path) -> None:
     write("family_feedback.csv", ["case_ref", "invited", "responded"], FAMILY_FEEDBACK)
 
 
+# Areas for development, progress and recommendations (issue 11), paraphrased from the
+# report's Appendix II and section 4.3.3 (synthetic: reworded, owners are roles). Each
+# cycle's standards are numbered as that cycle's framework numbers them (2016-17 and
+# 2017-18: KLOE 1 information sharing, KLOE 2 thresholds).
+DEVELOPMENT_AREAS = {
+    "2016-17": [
+        (
+            "A16-1",
+            1,
+            "3; 4",
+            "Make sure the right agencies are at multi-agency meetings and "
+            "that records and minutes of meetings are consistent.",
+            "LSCB Business Unit",
+            "2017-03",
+        ),
+        (
+            "A16-2",
+            2,
+            "8",
+            "Keep improving the feedback agencies receive on their referrals.",
+            "Children's Services front door",
+            "2017-03",
+        ),
+        (
+            "A16-3",
+            2,
+            "5",
+            "Use the threshold guidance in day-to-day practice.",
+            "LSCB Training Group",
+            "2017-03",
+        ),
+        (
+            "A16-4",
+            2,
+            "6; 7",
+            "Be clear across agencies about when consent must be obtained.",
+            "LSCB Policy and Procedures Group",
+            "2017-03",
+        ),
+        (
+            "A16-5",
+            3,
+            "10",
+            "Gather the child's wishes and feelings and make sure every agency "
+            "takes account of them.",
+            "All agencies' safeguarding leads",
+            "2017-03",
+        ),
+        (
+            "A16-6",
+            4,
+            "13; 14",
+            "Continue work on SMART plans, contingency planning and the "
+            "re-assessment of interventions.",
+            "All agencies' safeguarding leads",
+            "2017-03",
+        ),
+        (
+            "A16-7",
+            5,
+            "19",
+            "Hold supervision as often as planned.",
+            "All agencies' safeguarding leads",
+            "2017-03",
+        ),
+        (
+            "A16-8",
+            6,
+            "22",
+            "Promote the dispute resolution procedure further to embed it in practice.",
+            "LSCB Business Unit",
+            "2017-03",
+        ),
+    ],
+    "2017-18": [
+        (
+            "A17-1",
+            1,
+            "3; 4",
+            "Free practitioners to attend the meetings they are invited to; "
+            "minutes with the right detail, sent promptly.",
+            "LSCB Business Unit",
+            "2018-03",
+        ),
+        (
+            "A17-2",
+            2,
+            "8",
+            "Every organisation receives feedback on its referrals; review the "
+            "revised online referral process with professionals.",
+            "Children's Services front door",
+            "2018-03",
+        ),
+        (
+            "A17-3",
+            2,
+            "5",
+            "New staff know the threshold guidance, where to find it and how it applies.",
+            "LSCB Training Group",
+            "2018-03",
+        ),
+        (
+            "A17-4",
+            2,
+            "6; 7",
+            "Record the rationale whenever a referral is made without first seeking consent.",
+            "LSCB Policy and Procedures Group",
+            "2018-03",
+        ),
+        (
+            "A17-5",
+            3,
+            "9; 10",
+            "Agencies without direct contact with the child keep the child in mind.",
+            "Adult services' safeguarding leads",
+            "2018-03",
+        ),
+        (
+            "A17-6",
+            4,
+            "13; 16",
+            "A contingency plan for when progress stalls or the family's engagement falls away.",
+            "All agencies' safeguarding leads",
+            "2018-03",
+        ),
+        (
+            "A17-7",
+            5,
+            "19; 20",
+            "Keep supervision regular through absence and sickness; make it "
+            "reflective and respectfully challenging.",
+            "All agencies' safeguarding leads",
+            "2018-03",
+        ),
+        (
+            "A17-8",
+            6,
+            "22; 23",
+            "Raise awareness and understanding of the dispute resolution "
+            "procedure; make it easier to find on the LSCB website.",
+            "LSCB Business Unit",
+            "2018-03",
+        ),
+    ],
+    "2018-19": [
+        (
+            "A18-1",
+            2,
+            "5; 7",
+            "Clear multi-agency procedures for assessment, intervention and "
+            "planning in early help and non-social-care work, so every professional is engaged "
+            "from the start.",
+            "LSCB Policy and Procedures Group",
+            "2020-03",
+        ),
+        (
+            "A18-2",
+            1,
+            "4",
+            "Check that referral feedback is still valued as children's services "
+            "restructure in 2019-20; review the out-of-hours response.",
+            "Children's Services front door",
+            "2020-03",
+        ),
+        (
+            "A18-3",
+            1,
+            "1",
+            "Add guidance on wider exploitation and contextual safeguarding to the "
+            "threshold document.",
+            "LSCB Policy and Procedures Group",
+            "2019-09",
+        ),
+        (
+            "A18-4",
+            1,
+            "2; 3",
+            "Review procedures against GDPR so that consent is sought only when "
+            "the law requires it.",
+            "LSCB Policy and Procedures Group",
+            "2019-09",
+        ),
+        (
+            "A18-5",
+            3,
+            "10; 12",
+            "Record the child's voice accurately in assessments; share "
+            "innovative practice such as joint reflective learning between child and adult "
+            "services.",
+            "All agencies' safeguarding leads",
+            "2020-03",
+        ),
+        (
+            "A18-6",
+            4,
+            "13; 14; 16",
+            "Embed the graded care profile early; agree a definition of "
+            "wider exploitation with a screening tool.",
+            "Exploitation sub-group",
+            "2020-03",
+        ),
+        (
+            "A18-7",
+            5,
+            "21",
+            "Promote and audit case learning meetings; share supervision models between agencies.",
+            "LSCB Case Audit Group",
+            "2020-03",
+        ),
+        (
+            "A18-8",
+            6,
+            "23; 24",
+            "Find out whether disputes are resolved early without the "
+            "procedure, or whether people are wary of using it.",
+            "LSCB Case Audit Group",
+            "2020-03",
+        ),
+    ],
+}
+PROGRESS = {
+    "2017-18": [
+        (f"A16-{i}", "Work continues under the 2017-18 area for development.", "carried forward")
+        for i in range(1, 9)
+    ],
+    "2018-19": [
+        (
+            "A16-1",
+            "Most practitioners are invited to the right meetings; less consistency in "
+            "child in need and early help.",
+            "carried forward",
+        ),
+        (
+            "A16-2",
+            "Feedback on referrals is helping people understand and apply thresholds.",
+            "met",
+        ),
+        ("A16-3", "Most practitioners know the threshold guidance and where to find it.", "met"),
+        (
+            "A16-4",
+            "Better recording of consent, with some confusion about when it is needed.",
+            "carried forward",
+        ),
+        (
+            "A16-5",
+            "Signs of Safety and specific tools have strengthened the child's voice.",
+            "carried forward",
+        ),
+        (
+            "A16-6",
+            "More use of tools, not yet consistent; not all plans are SMART.",
+            "carried forward",
+        ),
+        ("A16-7", "Supervision processes are in place and valued.", "met"),
+        (
+            "A16-8",
+            "Practitioners can say where the procedure is; no use of it seen in the cases.",
+            "carried forward",
+        ),
+        (
+            "A17-1",
+            "A summary and outline plan are shared at the end of conferences; minutes of "
+            "other meetings vary.",
+            "open",
+        ),
+        (
+            "A17-2",
+            "Feedback on referrals is positively received; no reference to out of hours.",
+            "met",
+        ),
+        ("A17-3", "New staff generally know the guidance; no gaps raised.", "met"),
+        ("A17-4", "Some confusion remains about when consent is needed.", "carried forward"),
+        (
+            "A17-5",
+            "Hard for adult-focused services to evidence; some creative engagement seen.",
+            "open",
+        ),
+        ("A17-6", "Contingency plans still missing from some plans.", "carried forward"),
+        ("A17-7", "Supervision valued, but not always recorded in case notes.", "open"),
+        ("A17-8", "Awareness of the procedure has grown; no evidence of it being used.", "open"),
+        ("R17-1", "Findings were shared at the Executive Group, which agreed the leads.", "met"),
+        ("R17-2", "Shared with the Troubled Families lead.", "met"),
+        ("R17-3", "Feedback from managers received from most teams.", "open"),
+        ("R17-4", "Audit tool amended; learning shared with neighbouring partnerships.", "met"),
+    ],
+}
+RECOMMENDATIONS = {
+    "2017-18": [
+        (
+            "R17-1",
+            "Share the audit's findings at the Executive Group to decide who leads the learning.",
+            "LSCB Business Unit",
+            "2018-06",
+        ),
+        (
+            "R17-2",
+            "Share the report with the Troubled Families lead for a whole-family approach.",
+            "LSCB Business Unit",
+            "2018-06",
+        ),
+        (
+            "R17-3",
+            "Secure managers' feedback on the assurance questions exercise.",
+            "LSCB Case Audit Group",
+            "2018-09",
+        ),
+        (
+            "R17-4",
+            "Amend the audit tool and share learning on the process with other partnerships.",
+            "LSCB Business Unit",
+            "2018-12",
+        ),
+    ],
+    "2018-19": [
+        (
+            "R18-1",
+            "A briefing for every agency representative so that audits are carried out "
+            "and rated consistently.",
+            "LSCB Business Unit",
+            "2019-09",
+        ),
+        (
+            "R18-2",
+            "A quality assurance step in the next cycle: compare agencies' findings on the "
+            "same cases, or audit jointly across agencies.",
+            "LSCB Case Audit Group",
+            "2020-03",
+        ),
+        (
+            "R18-3",
+            "Refine family feedback by contacting the lead worker early.",
+            "LSCB Case Audit Group",
+            "2019-09",
+        ),
+        (
+            "R18-4",
+            "Share the findings at the next Executive Group to shape the partnership's priorities.",
+            "LSCB Business Unit",
+            "2019-06",
+        ),
+        (
+            "R18-5",
+            "The next audit to look at practitioners' understanding of childhood trauma "
+            "and of complex needs.",
+            "LSCB Case Audit Group",
+            "2020-03",
+        ),
+    ],
+}
+
+
+def _write_development(folder: Path, cycle: str) -> None:
+    """Write the cycle's areas for development, progress and recommendations."""
+    import csv
+    import io
+
+    def write(name: str, header: list[str], rows: list[tuple]) -> None:
+        if not rows:
+            return
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        (folder / name).write_bytes(buffer.getvalue().encode("utf-8"))
+
+    write(
+        "development_areas.csv",
+        ["area_id", "kloe", "standards", "area", "owner", "due"],
+        DEVELOPMENT_AREAS.get(cycle, []),
+    )
+    write("progress.csv", ["area_id", "progress", "status"], PROGRESS.get(cycle, []))
+    write(
+        "recommendations.csv",
+        ["id", "recommendation", "owner", "due"],
+        RECOMMENDATIONS.get(cycle, []),
+    )
+
+
 def _readme(seed: int, summary: dict) -> str:
     no_type = [a for a in AGENCY_ORDER if SCHEMES[a][1] is None]
     lines = [
@@ -1045,6 +1425,11 @@ def _readme(seed: int, summary: dict) -> str:
         "  report's Appendix I), `learning_event.csv` (invented feedback in the three",
         "  columns of Appendix III) and `family_feedback.csv` (nine families invited, three",
         "  responded).",
+        "- Every cycle: `development_areas.csv` (the areas for development it raised, eight a",
+        "  year, one per KLOE or more), `recommendations.csv` (2017-18 and 2018-19) and, in",
+        "  2017-18 and 2018-19, `progress.csv` against the earlier areas and",
+        "  recommendations: paraphrased from the report's Appendix II and section 4.3.3;",
+        "  owners are teams or roles.",
         "- Returns: each agency of the register audits the cases it would plausibly work",
         "  with (about six agencies per case), one toolkit workbook per case in",
         "  `returns/<AGENCY>/`, named by the case's ID in that agency's own scheme.",

@@ -207,3 +207,23 @@ def show_priority(session: Session, summary: ExecutiveSummary) -> None:
         alt=alt,
         table=findings.summary_table(by_theme, "priority"),
     )
+
+
+def show_development(session: Session, summary: ExecutiveSummary) -> None:
+    """The partnership's earlier areas for development: status and measured change."""
+    from .findings import progress_sentence, progress_summary
+
+    data, report = session.data, session.report
+    areas = trends.area_progress(data, session.earlier)
+    table = progress_summary(areas)
+    if table.empty:
+        report.say("No areas for development from earlier cycles are recorded.")
+        return
+    report.say(progress_sentence(areas, data.cycle))
+    report.table(
+        table,
+        "exec-development-progress",
+        "Progress on earlier areas for development: status as the QA group recorded it; "
+        "measured change of each area's standards since the cycle that raised it (95% "
+        "intervals by case, allowing for the number of areas measured)",
+    )

@@ -599,3 +599,116 @@ def records_detail(data) -> list[str]:
         else:
             sentences.append("Family feedback: no family was invited.")
     return sentences
+
+
+# ----------------------------------------------------------------- areas for development
+
+
+def measured_words(row: pd.Series | dict) -> str:
+    """An area's measured change in words: ``improved: 49% to 88% (+38 points; 95%
+    interval by case +20 to +53)``, ``not measured: ...`` or ``raised this cycle``."""
+    measured = row["measured"]
+    if measured == "raised this cycle":
+        now = row.get("share_now")
+        return "raised this cycle" + (f" (now {pct(now)})" if pd.notna(now) else "")
+    if measured == "not measured":
+        note = row.get("measured_note") or ""
+        return "not measured" + (f": {note}" if note else "")
+    text = f"{measured}: {pct(row['share_then'])} to {pct(row['share_now'])}"
+    low, high = row.get("diff_low"), row.get("diff_high")
+    if pd.notna(low):
+        text += (
+            f" ({points(row['diff'])} points; 95% interval by case {points(low)} to {points(high)})"
+        )
+        if measured == "no clear change" and (low > 0 or high < 0):
+            text += ", not clear once the number of areas measured is allowed for"
+    return text
+
+
+def appendix_display(areas: pd.DataFrame, kloe: int | None = None) -> pd.DataFrame:
+    """The report's Appendix II for one KLOE (or all): each area with the cycle that
+    raised it, its owner, the progress this year's audit noted, its status and the
+    measured change of its standards, for the QA group's trends page."""
+    part = areas if kloe is None else areas[areas["kloe"] == kloe]
+    return pd.DataFrame(
+        {
+            "area": part["area"].to_numpy(),
+            "raised in": part["raised_in"].to_numpy(),
+            "standards": part["standards"].to_numpy(),
+            "owner": part["owner"].fillna("").to_numpy(),
+            "progress noted this year": part["progress"].fillna("").to_numpy(),
+            "status": part["status"].to_numpy(),
+            "measured change of its standards": [measured_words(r) for _, r in part.iterrows()],
+        }
+    )
+
+
+def progress_summary(areas: pd.DataFrame) -> pd.DataFrame:
+    """The executive page's "Progress on earlier areas for development": area, raised
+    in, status and the measured change in one word or phrase (improved, no clear change,
+    declined, not measured). The texts are the partnership's own (no case, no
+    evidence); they are escaped wherever they are shown."""
+    earlier = areas[areas["measured"] != "raised this cycle"]
+    return pd.DataFrame(
+        {
+            "area": earlier["area"].to_numpy(),
+            "raised in": earlier["raised_in"].to_numpy(),
+            "status": earlier["status"].to_numpy(),
+            "measured change": earlier["measured"].to_numpy(),
+        }
+    )
+
+
+def progress_sentence(areas: pd.DataFrame, cycle: str) -> str:
+    """One headline on the earlier areas for development."""
+    earlier = areas[areas["measured"] != "raised this cycle"]
+    if earlier.empty:
+        return f"No areas for development from earlier cycles are recorded for {cycle}."
+    counts = earlier["measured"].value_counts()
+    closed = int(earlier["status"].isin(["met", "dropped"]).sum())
+    return (
+        f"Of {len(earlier)} areas for development raised in earlier cycles, {closed} are "
+        f"recorded as met or dropped; measured by their standards, "
+        f"{int(counts.get('improved', 0))} improved, "
+        f"{int(counts.get('declined', 0))} declined and "
+        f"{int(counts.get('no clear change', 0))} show no clear change since they were raised"
+        + (
+            f" ({int(counts.get('not measured', 0))} cannot be measured)"
+            if counts.get("not measured", 0)
+            else ""
+        )
+        + "."
+    )
+
+
+def recommendations_display(current, earlier) -> pd.DataFrame:
+    """The recommendations raised in the compared cycles (the report's section 4.3.3),
+    oldest first, with the latest status recorded and this cycle's progress."""
+    cycles = sorted([*earlier, current], key=lambda d: d.cycle)
+    status: dict[str, str] = {}
+    progress: dict[str, str | None] = {}
+    rows = []
+    for data in cycles:
+        record = getattr(data, "development", None)
+        if record is None:
+            continue
+        for r in record.progress.itertuples():
+            if r.kind == "recommendation":
+                status[r.area_id.casefold()] = r.status
+                if data.cycle == current.cycle:
+                    progress[r.area_id.casefold()] = r.progress
+        for r in record.recommendations.itertuples():
+            rows.append((data.cycle, r))
+    return pd.DataFrame(
+        {
+            "recommendation": [r.recommendation for _, r in rows],
+            "raised in": [c for c, _ in rows],
+            "owner": [r.owner or "" for _, r in rows],
+            "due": [r.due or "" for _, r in rows],
+            "status": [
+                "new" if c == current.cycle else status.get(r.id.casefold(), "open")
+                for c, r in rows
+            ],
+            "progress noted this year": [progress.get(r.id.casefold()) or "" for _, r in rows],
+        }
+    )

@@ -16,6 +16,7 @@ import yaml
 
 from .cycles import next_cycle, normalise_cycle
 from .dataset import CASES_FILE, RETURNS_DIR, find_cycle_folder
+from .development import carry_forward
 from .exceptions import AuditDataError, CycleNotFoundError
 from .frameworks import FRAMEWORK_FILE, framework_path, load_framework, parse_framework
 from .returns import ReturnFileError, read_table_csv
@@ -52,6 +53,8 @@ class NewCycle:
     returns_dir: Path
     id_columns: tuple[str, ...]
     kept_cases: bool = False
+    progress_file: Path | None = None  # the open areas and recommendations carried forward
+    carried: int = 0
 
 
 def _id_columns(data_dir: Path, cycle: str) -> tuple[str, ...]:
@@ -111,7 +114,10 @@ def start_cycle(
     own or the built-in one, renamed, ``reconstructed: false`` and a note saying it was
     copied), an empty ``cases.csv`` whose header is ``case_ref,priority,age`` and the
     identifier columns of ``from_cycle``'s cases.csv (else ``carefirst_id,tribal_id,
-    initials``), and an empty ``returns/`` folder. Refuses (:class:`AuditDataError`) when
+    initials``), an empty ``returns/`` folder, and a ``progress.csv`` listing every area
+    for development and recommendation still open up to ``from_cycle``, with its text,
+    for the QA group to fill in (:func:`audit_analysis.development.carry_forward`; an
+    existing ``progress.csv`` is kept unless ``force``). Refuses (:class:`AuditDataError`) when
     the folder already holds a ``cases.csv`` or ``framework.yaml``, unless ``force``;
     even then a ``cases.csv`` that lists cases is kept, never emptied.
     """
@@ -144,6 +150,9 @@ def start_cycle(
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerow([*_COHORT_COLUMNS, *columns])
         cases_file.write_text(buf.getvalue(), encoding="utf-8")
+    progress_file, carried = carry_forward(
+        data_dir, source, folder, lambda c: load_framework(c, data_dir), force=force
+    )
     return NewCycle(
         cycle=cycle,
         copied_from=source,
@@ -153,4 +162,6 @@ def start_cycle(
         returns_dir=folder / RETURNS_DIR,
         id_columns=columns,
         kept_cases=kept,
+        progress_file=progress_file,
+        carried=carried,
     )

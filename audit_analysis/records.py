@@ -292,3 +292,8 @@ def write_blank_records(folder: Path, force: bool = False) -> list[Path]:
         path.write_text(",".join(header) + "\n", encoding="utf-8")
         written.append(path)
     return written
+
+
+read_optional_table = _table
+"""Rows of an optional CSV of a cycle folder as ``(row number, {header key: text})``;
+nothing when the file is absent; a file-level problem is one call of ``reject``."""

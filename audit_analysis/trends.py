@@ -34,7 +34,7 @@ Cycles appear oldest first.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -51,6 +51,7 @@ __all__ = [
     "NOT_IN_FRAMEWORK",
     "RATED",
     "kloe_trend_long",
+    "area_progress",
     "kloe_trend_table",
     "overall_trend",
     "trend_long",
@@ -220,12 +221,15 @@ def _wide(
     level: _Level,
     common_standards_only: bool = False,
     confidence: float = 0.95,
+    standards: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     cycles = _cycles(current, earlier)
     frameworks = [d.framework for d in cycles]
     table = _items(frameworks, level)
     keys = table[level.key]
     keep = _common_keys(frameworks) if common_standards_only else None
+    if standards is not None:
+        keep = set(standards) if keep is None else keep & set(standards)
     counts: dict[str, pd.DataFrame] = {}
     for data in cycles:
         c = data.cycle
@@ -377,6 +381,7 @@ def overall_trend(
     earlier: Sequence[CycleData],
     common_standards_only: bool = False,
     confidence: float = 0.95,
+    standards: Iterable[str] | None = None,
 ) -> pd.DataFrame:
     """All standards together: one row, with the per-cycle and change columns of
     :func:`kloe_trend_table` (``standards_c``, ``status_c``, ``n_c``, ``cases_c``,
@@ -388,5 +393,160 @@ def overall_trend(
     Args:
         common_standards_only: count only standards whose key is in every compared
             cycle's framework (like with like); ``note`` names those left out.
+        standards: count only these standard keys (for example the standards an area
+            for development concerns).
     """
-    return _wide(current, earlier, _OVERALL, common_standards_only, confidence)
+    return _wide(current, earlier, _OVERALL, common_standards_only, confidence, standards)
+
+
+MEASURED = ("improved", "no clear change", "declined", "not measured", "raised this cycle")
+"""How :func:`area_progress` describes the measured change of an area's standards."""
+
+
+def area_progress(
+    current: CycleData, earlier: Sequence[CycleData], confidence: float = 0.95
+) -> pd.DataFrame:
+    """The report's Appendix II from data: every area for development raised in the
+    compared cycles, with its progress and the measured change of its standards.
+
+    One row per area, earlier cycles' areas first (oldest first, in file order), then
+    this cycle's. Columns: ``kloe`` and ``kloe_title`` (in this cycle's framework where
+    the KLOE still exists), ``area_id``, ``raised_in``, ``area``, ``owner``, ``due``,
+    ``standards`` (their numbers this cycle, ``"13, 15"``), ``status`` (the latest
+    recorded: this cycle's progress, else an earlier one, else ``open``; ``new`` for
+    this cycle's own areas), ``progress`` (what this cycle's audit noted), then the
+    measured change of the area's standards taken together, from the cycle that raised
+    it to this one, computed as :func:`overall_trend` with ``standards``: ``share_then``,
+    ``share_now``, ``diff``, ``diff_low``, ``diff_high`` (95% interval by case), ``p``,
+    ``p_adjusted`` (Benjamini-Hochberg over the earlier areas measured: like the
+    standards, they are many tests at once), ``measured`` (one of :data:`MEASURED`;
+    ``improved`` or ``declined`` only where ``p_adjusted`` is below 0.05) and
+    ``measured_note`` saying why an area is
+    not measured (no standards named, no ratings in one of the cycles, or the cycle that
+    raised it not among those compared).
+    """
+    cycles = _cycles(current, earlier)
+    by_cycle = {d.cycle: d for d in cycles}
+    kloes = {k.key: k for k in current.framework.kloes}
+    numbers = {s.key: s.number for s in current.framework.standards}
+    status: dict[str, str] = {}
+    progress_now: dict[str, str | None] = {}
+    for data in cycles:
+        record = getattr(data, "development", None)
+        if record is None:
+            continue
+        for r in record.progress.itertuples():
+            if r.kind != "area":
+                continue
+            status[r.area_id.casefold()] = r.status
+            if data.cycle == current.cycle:
+                progress_now[r.area_id.casefold()] = r.progress
+    rows = []
+    for data in cycles:
+        record = getattr(data, "development", None)
+        if record is None:
+            continue
+        for area in record.areas.itertuples():
+            key = area.area_id.casefold()
+            kloe = kloes.get(area.kloe_key)
+            own = data.cycle == current.cycle
+            row = {
+                "kloe": kloe.number if kloe else area.kloe,
+                "kloe_title": kloe.title if kloe else area.kloe_key,
+                "area_id": area.area_id,
+                "raised_in": data.cycle,
+                "area": area.area,
+                "owner": area.owner,
+                "due": area.due,
+                "standards": ", ".join(
+                    str(numbers[k]) if k in numbers else f"{k} (retired)" for k in area.standards
+                ),
+                "status": "new" if own else status.get(key, "open"),
+                "progress": progress_now.get(key),
+            }
+            row.update(_measure(current, by_cycle.get(data.cycle), area.standards, own, confidence))
+            rows.append(row)
+    columns = [
+        "kloe",
+        "kloe_title",
+        "area_id",
+        "raised_in",
+        "area",
+        "owner",
+        "due",
+        "standards",
+        "status",
+        "progress",
+        "share_then",
+        "share_now",
+        "diff",
+        "diff_low",
+        "diff_high",
+        "p",
+        "measured",
+        "measured_note",
+    ]
+    table = pd.DataFrame(rows, columns=columns)
+    # the earlier areas measured here are a family of tests, like the standards: a
+    # change is called only where it stands out after allowing for how many were tested
+    table.insert(table.columns.get_loc("p") + 1, "p_adjusted", bh_adjust(table["p"].to_numpy()))
+    unclear = table["measured"].isin(["improved", "declined"]) & ~(
+        table["p_adjusted"] < 1.0 - confidence
+    )
+    table.loc[unclear, "measured"] = "no clear change"
+    return table.astype({"kloe": "Int64"})
+
+
+def _measure(
+    current: CycleData,
+    then: CycleData | None,
+    keys: Sequence[str],
+    own: bool,
+    confidence: float,
+) -> dict[str, object]:
+    nan = float("nan")
+    out: dict[str, object] = dict.fromkeys(
+        ("share_then", "share_now", "diff", "diff_low", "diff_high", "p"), nan
+    )
+    now_keys = {s.key for s in current.framework.standards}
+    if own:
+        if keys:
+            row = overall_trend(current, [], confidence=confidence, standards=keys).iloc[0]
+            out["share_now"] = row[f"share_{current.cycle}"]
+        out.update(measured="raised this cycle", measured_note="")
+        return out
+    if not keys:
+        out.update(measured="not measured", measured_note="no standards named for this area")
+        return out
+    if then is None:
+        out.update(
+            measured="not measured", measured_note="the cycle that raised it is not compared"
+        )
+        return out
+    common = [k for k in keys if k in now_keys and k in {s.key for s in then.framework.standards}]
+    if not common:
+        out.update(
+            measured="not measured",
+            measured_note=f"its standards are not in the {current.cycle} framework",
+        )
+        return out
+    row = overall_trend(current, [then], confidence=confidence, standards=common).iloc[0]
+    out["share_then"] = row[f"share_{then.cycle}"]
+    out["share_now"] = row[f"share_{current.cycle}"]
+    missing = [c for c in (then.cycle, current.cycle) if row[f"n_{c}"] == 0]
+    if missing:
+        out.update(
+            measured="not measured",
+            measured_note="its standards have no ratings in " + " or ".join(missing),
+        )
+        return out
+    out["diff"] = row[f"diff_vs_{then.cycle}"]
+    out["diff_low"] = row[f"diff_low_vs_{then.cycle}"]
+    out["diff_high"] = row[f"diff_high_vs_{then.cycle}"]
+    out["p"] = row[f"p_vs_{then.cycle}"]
+    verdict = row[f"verdict_vs_{then.cycle}"]
+    if verdict in ("improved", "declined", "no clear change"):
+        out.update(measured=verdict, measured_note="")
+    else:
+        out.update(measured="not measured", measured_note="too few cases rated to tell")
+    return out

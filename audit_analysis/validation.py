@@ -148,4 +148,13 @@ def _records_lines(data: CycleData) -> list[str]:
         lines.append(
             f"Family feedback: {f['invited']} families invited, {f['responded']} responded"
         )
+    record = data.development
+    if record is not None and not record.empty:
+        updates = record.progress
+        areas = int((updates["kind"] == "area").sum())
+        lines.append(
+            f"Development record: {len(record.areas)} areas for development raised, "
+            f"{len(record.recommendations)} recommendations; progress on {areas} earlier "
+            f"areas and {len(updates) - areas} earlier recommendations"
+        )
     return lines

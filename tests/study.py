@@ -17,6 +17,10 @@ from audit_analysis.frameworks import load_framework
 
 AGENCIES = ["CCG", "WMP", "EDU", "CSC-SW", "SCH"]
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
+# The partnership's own texts (areas for development, recommendations, progress) may
+# reach the executive page; hostile ones must arrive there escaped.
+DEV_HOSTILE = '<img src=x onerror="dev()"> & <i>plans</i>'
+DEV_FORMULA = "=cmd|' /c calc'!A1"
 FORMULA = '=HYPERLINK("http://evil.invalid")'
 WORDS = ["unmet", "Not met", "partially met", "Met", "met", "Exceeded", "N/A"]
 
@@ -106,7 +110,39 @@ def build_study(root: Path, seed: int = 7) -> dict[str, list[str]]:
         "kloe,column,text\n4,worried,Plans <b>not</b> SMART\n4,next,Review plans\n",
         encoding="utf-8",
     )
+    previous = root / "2018-19"
+    _write_rows(
+        previous / "development_areas.csv",
+        ["area_id", "kloe", "standards", "area", "owner", "due"],
+        [
+            ["D1", "4", "13", f"{DEV_HOSTILE} SMART plans", DEV_FORMULA, "2019-03"],
+            ["D2", "6", "23; 24", "Dispute resolution known", "LSCB Business Unit", "2019-03"],
+        ],
+    )
+    _write_rows(
+        previous / "recommendations.csv",
+        ["id", "recommendation", "owner", "due"],
+        [["R1", f"{DEV_HOSTILE} brief the auditors", "=1+1", "2019-06"]],
+    )
+    _write_rows(
+        current / "progress.csv",
+        ["area_id", "progress", "status"],
+        [
+            ["D1", f"{DEV_FORMULA} progress {DEV_HOSTILE}", "open"],
+            ["D2", "Procedure now on the website", "met"],
+            ["R1", "Briefing held", "met"],
+        ],
+    )
     (current / "family_feedback.csv").write_text(
         "case_ref,invited,responded\nQ201,yes,yes\nQ203,yes,no\n", encoding="utf-8"
     )
     return refs
+
+
+def _write_rows(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    import csv
+
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)

@@ -10,7 +10,7 @@ import shutil
 import nbformat
 import pandas as pd
 import pytest
-from study import FORMULA, HOSTILE
+from study import DEV_FORMULA, DEV_HOSTILE, FORMULA, HOSTILE
 
 from audit_analysis.runner import NOTEBOOK_DIR, NOTEBOOKS, NotebookFailedError, run_annual
 
@@ -108,6 +108,34 @@ def test_evidence_is_escaped_in_html_and_defused_in_csv(run):
     assert not any(str(c).startswith(("=", "+", "-", "@")) for c in cells)
     assert any(HOSTILE in str(c) for c in cells)
     assert any("'" + FORMULA in str(c) or FORMULA in str(c) for c in cells)
+
+
+def test_areas_for_development_reach_the_pages_escaped_and_the_csvs_defused(run):
+    """The partnership's own texts (areas, owners, progress, recommendations) are shown
+    on the trends page and, for areas, on the executive page: always escaped."""
+    out, _ = run
+    for name in ("03-trends.html", "executive-summary.html"):
+        page = (out / name).read_text(encoding="utf-8")
+        assert "<img src=x" not in page and "<i>plans</i>" not in page
+        # quotes inside a text node need no escaping; the tags must be
+        assert "&lt;img src=x onerror=" in page, name
+        assert "&amp; &lt;i&gt;plans&lt;/i&gt; SMART plans" in page, name
+    trends_page = (out / "03-trends.html").read_text(encoding="utf-8")
+    assert "brief the auditors" in trends_page  # the recommendation, with its progress
+    assert "Briefing held" in trends_page
+    # D2 was measured on standard 23 alone: 24 is not in the 2019-20 framework
+    areas = pd.read_csv(out / "tables" / "development-areas.csv", dtype=str, keep_default_na=False)
+    d2 = areas.set_index("area_id").loc["D2"]
+    assert d2["status"] == "met" and d2["raised_in"] == "2018-19"
+    assert d2["measured"] in {"improved", "no clear change", "declined", "not measured"}
+    for table in ("development-areas.csv", "recommendations.csv", "exec-development-progress.csv"):
+        frame = pd.read_csv(out / "tables" / table, dtype=str, keep_default_na=False)
+        cells = [str(c) for c in frame.to_numpy().ravel()]
+        texts = [c for c in cells if not re.fullmatch(r"-?\d+(\.\d+)?(e-?\d+)?", c)]
+        assert not any(c.startswith(("=", "+", "-", "@")) for c in texts), table
+        assert any(DEV_HOSTILE in c for c in cells), table
+    areas_cells = [str(c) for c in areas.to_numpy().ravel()]
+    assert "'" + DEV_FORMULA in areas_cells  # the owner, defused
 
 
 def test_same_inputs_give_identical_tables_and_keep_the_case_packs(study, run, packs):
