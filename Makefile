@@ -8,9 +8,9 @@ DEMO   := data/demo
 CYCLES := 2016-17 2017-18 2018-19
 CYCLE  := 2018-19
 
-.PHONY: report validate test lint lab demo-data bench clean
+.PHONY: report validate test lint lab demo-data bench lock clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	@$(PYTHON) -m venv $(VENV) 2>/dev/null || { \
 	  echo "python3 -m venv is unavailable (Debian's python3-venv is not installed); using virtualenv"; \
 	  rm -rf $(VENV); \
@@ -18,7 +18,8 @@ $(STAMP): pyproject.toml
 	    $(PYTHON) -m pip install --user --quiet --break-system-packages virtualenv; \
 	  $(PYTHON) -m virtualenv --quiet $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e '.[dev,lab]'
 	@touch $(STAMP)
 
 report: $(STAMP)
@@ -40,8 +41,14 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 
 lab: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,lab]'
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+
+# requirements.lock: every package, pinned, that pyproject.toml resolves to (dev and lab
+# extras included), for any platform; make report, make test and CI install from it.
+lock: $(STAMP)
+	$(BIN)/python -m pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --extra lab --universal \
+	  --python-version 3.11 --quiet -o requirements.lock
 
 demo-data: $(STAMP)
 	$(BIN)/audit-analysis demo-data --out $(DEMO)

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from .cycles import normalise_cycle
 from .exceptions import AuditDataError
 
 
@@ -85,7 +86,7 @@ def _run(args: argparse.Namespace) -> int:
         print(f"audit-analysis: {exc}", file=sys.stderr)
         print(
             "audit-analysis: previous outputs were left as they were; the failed run is "
-            f"in {Path(args.out) / (args.cycle + '.failed')}",
+            f"in {Path(args.out) / (normalise_cycle(args.cycle) + '.failed')}",
             file=sys.stderr,
         )
         return 1
@@ -114,6 +115,20 @@ def _case_packs(args: argparse.Namespace) -> int:
     print(f"OFFICIAL-SENSITIVE case packs written to {folder}")
     for page in sorted(folder.glob("*.html")):
         print(f"  {page}")
+    return 0
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from .runner import copy_notebooks
+
+    written = copy_notebooks(Path(args.out), force=args.force)
+    print(
+        f"Notebooks copied to {args.out} ({len(written)} written; existing ones kept "
+        "unless --force)"
+    )
+    for path in written:
+        print(f"  {path}")
+    print("Open them in JupyterLab and set data_dir in each one's parameters cell.")
     return 0
 
 
@@ -253,6 +268,16 @@ def build_parser() -> argparse.ArgumentParser:
     packs.add_argument("--workers", type=int, default=None, help="packs built at once")
     packs.add_argument("--quiet", action="store_true", help="no progress bar")
     packs.set_defaults(func=_case_packs)
+
+    notebooks = sub.add_parser(
+        "notebooks",
+        help="copy the notebooks (the annual ones, the case pack, the explorer) to a folder",
+        description="Copy the notebooks shipped with the package to OUT, to open in "
+        "JupyterLab. Existing files are kept unless --force.",
+    )
+    notebooks.add_argument("--out", required=True, help="folder to copy them into")
+    notebooks.add_argument("--force", action="store_true", help="replace existing files")
+    notebooks.set_defaults(func=_notebooks)
 
     demo = sub.add_parser(
         "demo-data",

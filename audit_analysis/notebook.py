@@ -15,12 +15,18 @@ from .dataset import CycleData
 from .present import Report
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The clone's root, where ``data/demo`` and ``outputs`` are (in a clone)."""
 
 
 def project_path(path: str | Path) -> Path:
-    """``path`` itself if absolute, else relative to the project root."""
+    """``path`` itself if absolute; else relative to the project root in a clone (so a
+    notebook opened anywhere in it runs on the demo data as is), or to the current
+    folder where the package is installed from a wheel."""
     path = Path(path).expanduser()
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    if path.is_absolute():
+        return path
+    root = PROJECT_ROOT if (PROJECT_ROOT / "pyproject.toml").is_file() else Path.cwd()
+    return root / path
 
 
 @dataclass

@@ -16,16 +16,17 @@ import sys
 import tempfile
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from importlib import metadata
+from importlib import metadata, resources
 from pathlib import Path
+
+import yaml
 
 from .cycles import normalise_cycle, parse_cycle
 from .dataset import CASES_FILE, find_cycle_folder
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOK_DIR = PROJECT_ROOT / "notebooks"
-EXECUTIVE_NOTEBOOK = "05-executive-summary"
-CASE_PACK_NOTEBOOK = "06-case-pack"
+NOTEBOOK_DIR = Path(str(resources.files("audit_analysis.notebooks")))
+"""Where the notebooks are: the project's ``notebooks/`` folder in a clone (an editable
+install maps the package there), the package's own copy in an installed wheel."""
 CASE_PACKS = "case-packs"
 BANNER_QA = "OFFICIAL: for the case audit QA group. Aggregates and case-level detail."
 BANNER_EXEC = "OFFICIAL: Executive Group summary. Aggregate figures only; small numbers suppressed."
@@ -58,47 +59,44 @@ class NotebookSpec:
     title: str
     description: str
     executive: bool = False
+    start: int = 0
 
 
-NOTEBOOKS = (
-    NotebookSpec(
-        "01-data-quality",
-        "Data quality and process",
-        "Who returned what, on which template, with how much evidence; rejections.",
-    ),
-    NotebookSpec(
-        "02-findings-by-kloe",
-        "Findings by key line of enquiry",
-        "Each standard's ratings, by priority theme and by agency.",
-    ),
-    NotebookSpec(
-        "03-trends",
-        "Trends against earlier years",
-        "Every standard against earlier cycles, matched across the renumbering.",
-    ),
-    NotebookSpec(
-        "04-agency-consistency",
-        "Agency consistency",
-        "How far agencies agree on the same cases; the disagreement register (QA only).",
-    ),
-    NotebookSpec(
-        EXECUTIVE_NOTEBOOK,
-        "Executive summary",
-        "The headlines in plain words, aggregate only.",
-        executive=True,
-    ),
-)
-# The order notebooks start in (any not listed start last). On two cores, one worker takes
-# the longest notebook then a long one while the other runs the two shortest then the
-# third: both finish together, where starting longest first left one notebook running
-# alone at the end (measured on the demo: README, "Performance").
-START_ORDER = (
-    "02-findings-by-kloe",
-    "01-data-quality",
-    "05-executive-summary",
-    "04-agency-consistency",
-    "03-trends",
-)
+def _notebook_list() -> tuple[tuple[NotebookSpec, ...], str]:
+    """The annual notebooks and the case-pack notebook, from ``data/notebooks.yaml``."""
+    text = resources.files("audit_analysis").joinpath("data/notebooks.yaml").read_text("utf-8")
+    raw = yaml.safe_load(text)
+    specs = tuple(
+        NotebookSpec(
+            stem=str(n["stem"]),
+            title=str(n["title"]),
+            description=str(n["description"]),
+            executive=bool(n.get("executive", False)),
+            start=int(n.get("start", 0)),
+        )
+        for n in raw["annual"]
+    )
+    return specs, str(raw["case_pack"])
+
+
+NOTEBOOKS, CASE_PACK_NOTEBOOK = _notebook_list()
+EXECUTIVE_NOTEBOOK = next(s.stem for s in NOTEBOOKS if s.executive)
+START_ORDER = tuple(s.stem for s in sorted(NOTEBOOKS, key=lambda s: (s.start == 0, s.start)))
+"""The order notebooks start in (``start`` in ``data/notebooks.yaml``)."""
+
+
+def copy_notebooks(out: Path, force: bool = False) -> list[Path]:
+    """Copy every notebook shipped with the package into ``out`` (kept if present,
+    unless ``force``); returns the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source in sorted(NOTEBOOK_DIR.glob("*.ipynb")):
+        target = out / source.name
+        if target.exists() and not force:
+            continue
+        shutil.copyfile(source, target)
+        written.append(target)
+    return written
 
 
 def _start_order(spec: NotebookSpec) -> int:
@@ -146,6 +144,42 @@ def _versions() -> dict[str, str]:
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+LOCK_FILE = Path(__file__).resolve().parent.parent / "requirements.lock"
+
+
+def _lock_record(lock: Path = LOCK_FILE) -> dict[str, object]:
+    """What the run's environment was pinned by: the clone's ``requirements.lock`` (its
+    SHA-256) and any installed package whose version differs from its pin."""
+    if not lock.is_file():
+        return {"file": None, "note": "no requirements.lock beside the package (a wheel)"}
+    try:
+        from packaging.markers import Marker
+        from packaging.utils import canonicalize_name
+    except ImportError:  # pragma: no cover - packaging comes with matplotlib
+        return {"file": lock.name, "sha256": _sha256(lock)}
+    differs = []
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "==" not in line:
+            continue
+        pin, _, marker = line.partition(";")
+        name, _, version = pin.strip().partition("==")
+        if marker.strip() and not Marker(marker.strip()).evaluate():
+            continue
+        try:
+            installed = metadata.version(canonicalize_name(name))
+        except metadata.PackageNotFoundError:
+            installed = None
+        if installed != version.strip():
+            differs.append(f"{name}=={version.strip()} (installed: {installed or 'none'})")
+    return {
+        "file": lock.name,
+        "sha256": _sha256(lock),
+        "matches_installed": not differs,
+        "differs": differs,
+    }
 
 
 def _execute(
@@ -311,6 +345,7 @@ def run_annual(
                 spec.stem: _sha256(notebook_dir / f"{spec.stem}.ipynb") for spec in NOTEBOOKS
             },
             "versions": _versions(),
+            "lock": _lock_record(),
         }
         (staging / "manifest.json").write_text(
             json.dumps(manifest, indent=2) + "\n", encoding="utf-8"

@@ -8,11 +8,14 @@ import shutil
 import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no chromium on PATH: install Debian's chromium package (.ci/run does) to run "
-    "the browser test",
-)
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="no chromium on PATH: install Debian's chromium package (.ci/run does) to run "
+        "the browser test",
+    ),
+]
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",

@@ -18,6 +18,8 @@ import pytest
 from audit_analysis import load_cycle
 from bench import calibration as sim
 
+pytestmark = pytest.mark.slow
+
 PAIRS = 30
 
 

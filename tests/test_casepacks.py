@@ -12,6 +12,8 @@ from audit_analysis.cli import main
 from audit_analysis.exceptions import AuditDataError
 from audit_analysis.runner import run_case_packs
 
+pytestmark = pytest.mark.e2e  # papermill kernels: `pytest -m 'not e2e'` skips them
+
 
 def test_a_pack_per_flagged_case_marked_and_escaped(packs):
     assert sorted(p.name for p in packs.glob("*.html")) == ["Q200.html", "Q202.html"]

@@ -14,6 +14,8 @@ from study import DEV_FORMULA, DEV_HOSTILE, FORMULA, HOSTILE
 
 from audit_analysis.runner import NOTEBOOK_DIR, NOTEBOOKS, NotebookFailedError, run_annual
 
+pytestmark = pytest.mark.e2e  # papermill kernels: `pytest -m 'not e2e'` skips them
+
 REQUIRED_PARAMETERS = {"data_dir", "cycle", "output_dir", "compare_cycles", "min_cell_count"}
 
 

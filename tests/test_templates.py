@@ -466,6 +466,7 @@ def _office(tmp_path: Path, target: str, outdir: Path, source: Path) -> Path:
     return outdir / source.with_suffix("." + target.split(":")[0]).name
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(OFFICE is None, reason="LibreOffice is not installed (libreoffice-calc)")
 def test_libreoffice_opens_prints_and_saves_a_template(made, tmp_path):
     pdf = _office(tmp_path, "pdf", tmp_path, made.files[0])
