@@ -32,7 +32,14 @@ import pandas as pd
 
 from .summaries import STAT_COLUMNS
 
-__all__ = ["MARKER", "suppress", "suppress_breakdown", "suppression_mask"]
+__all__ = [
+    "MARKER",
+    "exposed_totals",
+    "suppress",
+    "suppress_breakdown",
+    "suppress_counts",
+    "suppression_mask",
+]
 
 MARKER = "c"
 """What a suppressed cell shows (as in DfE's statistics: "c" for confidential)."""
@@ -355,3 +362,58 @@ def suppress_breakdown(
         )
         out[flag_column] = flags
     return out
+
+
+def suppress_counts(
+    parts: Mapping[str, int], total: int | None = None, min_count: int = 5
+) -> dict[str, int | str]:
+    """Counts of children quoted in words (``7 of the 8 cases ...``), made safe.
+
+    ``parts`` add up to ``total`` (``discussed`` and ``not_discussed`` of the cases
+    flagged): quoting a part beside the total reveals its complement, so the set is
+    treated like a table row with its total (:func:`suppression_mask`): a part or total
+    of 1 to ``min_count - 1`` is hidden, and when exactly one is hidden the next
+    smallest is hidden too. Returns every part and ``"total"``, each its count or
+    :data:`MARKER`.
+    """
+    names = list(parts)
+    row = {name: int(parts[name]) for name in names}
+    total_column = None
+    if total is not None:
+        if sum(row.values()) != int(total):
+            raise ValueError("the parts must add up to the total")
+        total_column = "total"
+        row["total"] = int(total)
+    mask = suppression_mask(pd.DataFrame([row]), names, min_count, total_column)
+    return {name: (MARKER if mask[name].iloc[0] else row[name]) for name in mask.columns}
+
+
+def exposed_totals(
+    summary: pd.DataFrame,
+    by: str | Sequence[str],
+    min_count: int = 5,
+    cases_column: str = "cases",
+    within: str | None = None,
+) -> set:
+    """The ``within`` groups (KLOEs or standards) of a breakdown whose published total
+    would give a suppressed cell away.
+
+    :func:`suppress_breakdown` hides a second category beside a small one so that the
+    small one cannot be had by subtraction from the group's total. Where no second
+    category is left to hide (every other category of the group has no cases), the
+    group's total *is* the hidden cell: that total must not be published either. The
+    caller hides it wherever it is shown (for example the KLOE's figures for this
+    cycle in a trend chart on the same page).
+    """
+    within_column = within or next(c for c in ("standard_key", "kloe_key") if c in summary.columns)
+    flagged = suppress_breakdown(
+        summary, by, min_count, cases_column, within=within_column, flag_column="_why"
+    )
+    hidden = flagged["_why"].ne("").to_numpy()
+    keys = summary[within_column].to_numpy()
+    exposed = set()
+    for key in pd.unique(keys):
+        rows = keys == key
+        if hidden[rows].sum() == 1:
+            exposed.add(key)
+    return exposed
