@@ -196,8 +196,8 @@ def load_yaml(path: str | Path) -> object:
     except yaml.YAMLError as exc:
         detail = " ".join(str(exc).split())[:300]
         raise AuditDataError(f"cannot read framework: {detail}", file=where) from None
-    except (RecursionError, ValueError) as exc:
-        reason = f"cannot read framework: {exc or 'nested too deep'}"
+    except (RecursionError, ValueError):
+        reason = "cannot read framework: its lists or mappings are nested too deep"
         raise AuditDataError(reason, file=where) from None
     if longest > MAX_YAML_TEXT:
         raise AuditDataError(

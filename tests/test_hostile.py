@@ -4,8 +4,10 @@ in the test (tests/bombs.py), never committed."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+import random
 import re
 import subprocess
 import sys
@@ -17,7 +19,7 @@ from bombs import far_cells, rows_bomb, sheet_xml, strings_bomb, write_book
 from conftest import write_bulk_csv, write_cases, write_toolkit
 
 from audit_analysis import load_cycle
-from audit_analysis.exceptions import CycleNotFoundError
+from audit_analysis.exceptions import AuditDataError, CycleNotFoundError
 from audit_analysis.workbooks import Budgets, WorkbookRefused, check_package, read_isolated
 
 TESTS = Path(__file__).resolve().parent
@@ -293,3 +295,434 @@ def test_rejections_quote_a_short_clean_excerpt(cycle_dir):
     (value,) = data.rejections["raw_value"]
     assert len(value) <= 200 and value.endswith("…")
     assert "\x1b" not in value and value.startswith("\\x1b[31mRED")
+
+
+# ================================================================ shared: a hostile run
+
+LEAKS = ("CFLEAK77310", "TRLEAK88120")  # identifiers on a cases.csv row with no case_ref
+ESCAPING_REF = "../../../../x{y}"  # a case_ref that is a path, with papermill's braces
+FORMULA_EVIDENCE = 'first line\r=HYPERLINK("http://evil.invalid")\n+1+1'
+AGENCIES = ("WMP", "CRC", "CCG", "EDU")
+RATINGS = ("met", "unmet", "Exceeded", "partially met")
+
+
+def build_hostile_cycle(root: Path) -> Path:
+    """A one-cycle study with a hostile case_ref, identifiers on a row with no case_ref,
+    formulas behind line breaks, and a link to a secret outside the folder."""
+    folder = root / "data" / "2018-19"
+    cases = [[f"C{i:02d}", "neglect", str(3 + i), f"90010{i}", f"TR-10{i}", "AB"] for i in range(6)]
+    cases.append([ESCAPING_REF, "early_help", "12", "900199", "TR-199", "ZZ"])
+    cases.append(["", "neglect", "7", LEAKS[0], LEAKS[1], "QQ"])
+    write_cases(folder, rows=cases)
+    refs = [c[0] for c in cases[:-1]]
+    rng = random.Random(13)
+    for agency in AGENCIES:
+        for i, ref in enumerate(refs):
+            rows = []
+            for s in range(1, 25):
+                rating = rng.choice(RATINGS)
+                evidence = FORMULA_EVIDENCE if s == 13 else f"Seen in record {s}."
+                rows.append((s, rating, evidence))
+            # Agencies name files by their own case IDs: the manifest must not repeat them.
+            write_toolkit(
+                folder / "returns" / agency / f"{cases[i][3]}.xlsx",
+                rows,
+                agency=agency,
+                case_id=ref,
+                case_id_type="case_ref",
+            )
+    write_bulk_csv(
+        folder / "returns" / "EDU" / "late.csv",
+        ["agency", "case_id", "standard", "rating"],
+        [["EDU", "C01", 1, "pending\r=1+1"], ["EDU", "C01", 2, "@SUM(A1)"]],
+    )
+    outside = root / "outside"
+    outside.mkdir()
+    (outside / "environ.csv").write_text(
+        f"agency,case_id,standard,rating\nWMP,C01,1,{SECRET}\n", encoding="utf-8"
+    )
+    os.symlink(outside / "environ.csv", folder / "returns" / "WMP" / "environ.csv")
+    (folder / "deep_dive.csv").write_text(
+        f"case_ref,discussed\n{ESCAPING_REF},yes\nC01,yes\n", encoding="utf-8"
+    )
+    return folder
+
+
+def tree(root: Path, skip: Path) -> dict[str, tuple[int, int]]:
+    """Every entry under ``root`` except ``skip``'s: path -> (size, mtime)."""
+    found = {}
+    for path in root.rglob("*"):
+        if skip == path or skip in path.parents:
+            continue
+        info = path.lstat()
+        found[str(path)] = (info.st_size, info.st_mtime_ns)
+    return found
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """The annual run and the case packs on the hostile cycle, with a --out holding
+    braces: (root, out folder, the run's folder, the packs' folder, the tree before)."""
+    from audit_analysis.runner import run_annual, run_case_packs
+
+    root = tmp_path_factory.mktemp("hostile")
+    build_hostile_cycle(root)
+    out = root / "out{cycle}{0}"
+    before = tree(root, out)
+    final = run_annual(root / "data", "2018-19", out=out, compare=[], progress=False)
+    packs = run_case_packs(root / "data", "2018-19", out=out, progress=False)
+    return root, out, final, packs, before
+
+
+def _runs(cell: str) -> bool:
+    """Would a spreadsheet run this cell? Text starting like a formula; numbers (-0.5)
+    are numbers."""
+    cell = cell.strip()
+    if not cell.startswith(("=", "+", "-", "@", "＝", "＋", "－", "＠")):
+        return False
+    try:
+        float(cell)
+    except ValueError:
+        return True
+    return False
+
+
+def formula_cells(paths: list[Path]) -> list[tuple[str, str]]:
+    """Cells of these CSVs that a spreadsheet would run: read with the csv module, and
+    read as a careless importer would (splitting lines on any line break, then commas)."""
+    found = []
+    for path in paths:
+        with path.open(newline="", encoding="utf-8-sig") as fh:
+            for row in csv.reader(fh):
+                found += [(path.name, c) for c in row if _runs(c)]
+        text = path.read_text(encoding="utf-8-sig")
+        for line in re.split(r"\r\n|\r|\n", text):
+            found += [(path.name, line) for c in line.split(",") if _runs(c.strip('"'))]
+    return found
+
+
+def libreoffice_formulas(paths: list[Path], tmp: Path) -> list[tuple[str, str]]:
+    """Cells LibreOffice Calc makes formulas of, importing these CSVs with formulas
+    evaluated (its default); skips the test when LibreOffice is not installed."""
+    import shutil
+
+    import openpyxl
+
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if soffice is None:
+        pytest.skip("LibreOffice (soffice) is not installed")
+    converted = tmp / "converted"
+    done = subprocess.run(
+        [
+            soffice,
+            f"-env:UserInstallation=file://{tmp / 'lo-profile'}",
+            "--headless",
+            "--norestore",
+            "--convert-to",
+            "xlsx",
+            "--infilter=CSV:44,34,76,1,,0,false,true,false,false,false,-1",
+            "--outdir",
+            str(converted),
+            *map(str, paths),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    found = []
+    for path in paths:
+        book = openpyxl.load_workbook(converted / (path.stem + ".xlsx"))
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                found += [(path.name, str(c.value)) for c in row if c.data_type == "f"]
+    return found
+
+
+# ================================================================ 2. hostile names
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["../../../../x", "a/b\\c", "{x}", ".", "..", "", "CON", "nul.txt", "é" * 300, "C07", "\x00"],
+)
+def test_safe_name_is_one_plain_name(text):
+    from audit_analysis.paths import safe_name
+
+    name = safe_name(text)
+    assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,79}", name), name
+    assert name.split(".")[0].casefold() not in {"con", "nul"}
+    reserved = text.split(".")[0].casefold() in {"con", "nul"}
+    if re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", text) and not reserved:
+        assert name == text  # ordinary references keep their names
+
+
+def test_safe_names_of_different_texts_differ():
+    from audit_analysis.paths import safe_name
+
+    texts = ["C 01", "C_01", "C/01", "C?01", "C01", "../C01", "C01."]
+    assert len({safe_name(t) for t in texts}) == len(texts)
+
+
+def test_a_resolved_path_must_stay_inside_its_folder(tmp_path):
+    from audit_analysis.paths import inside
+
+    assert inside(tmp_path, "a.html") == (tmp_path / "a.html").resolve()
+    for parts in (("..", "x"), ("/etc/passwd",), ("",)):
+        with pytest.raises(AuditDataError, match="outside the output folder"):
+            inside(tmp_path, *parts)
+    os.symlink(tmp_path.parent, tmp_path / "up")
+    with pytest.raises(AuditDataError, match="outside the output folder"):
+        inside(tmp_path, "up", "x.html")
+
+
+def test_a_case_ref_that_is_a_path_writes_only_inside_out(hostile):
+    root, out, final, packs, before = hostile
+    assert tree(root, out) == before  # nothing written, or changed, outside --out
+    assert packs == out.resolve() / "2018-19" / "case-packs"
+    pages = sorted(p.name for p in packs.glob("*.html"))
+    assert len(pages) == 2 and "C01.html" in pages
+    (odd,) = [p for p in pages if p != "C01.html"]
+    assert re.fullmatch(r"x_y-[0-9a-f]{8}\.html", odd)
+    assert "Case pack: ../../../../x{y}" in (packs / odd).read_text(encoding="utf-8")
+    assert (final / "index.html").is_file()  # papermill took the braces of --out as text
+
+
+# ================================================================ 3. CSV formulas
+
+
+HOSTILE_CELLS = [
+    "pending\r=1+1",
+    "note\n+SUM(A1)",
+    "a\r\n@cmd",
+    '=HYPERLINK("http://x")',
+    "-2+3",
+    "\tx",
+    "＝1+1",
+    "fine, = not a formula",
+]
+
+
+def test_csv_cells_never_become_formulas_whatever_line_breaks_they_hold(tmp_path):
+    import pandas as pd
+
+    from audit_analysis.outputs import write_csv
+
+    frame = pd.DataFrame({"text": HOSTILE_CELLS, "n": range(len(HOSTILE_CELLS))})
+    path = write_csv(frame, tmp_path / "t.csv")
+    assert formula_cells([path]) == []
+    back = pd.read_csv(path, dtype={"text": str})
+    assert back["n"].tolist() == list(range(len(HOSTILE_CELLS)))  # numbers stay numbers
+    assert back["text"][0] == "'pending\r'=1+1".replace("'p", "p")
+    # The check itself can fail: the same cells written plainly hold formulas.
+    naive = tmp_path / "naive.csv"
+    frame.to_csv(naive, index=False, lineterminator="\n")
+    assert formula_cells([naive])
+
+
+def test_libreoffice_finds_no_formula_in_our_csv(tmp_path):
+    import pandas as pd
+
+    from audit_analysis.outputs import write_csv
+
+    frame = pd.DataFrame({"text": HOSTILE_CELLS, "n": range(len(HOSTILE_CELLS))})
+    ours = write_csv(frame, tmp_path / "ours.csv")
+    naive = tmp_path / "naive.csv"
+    frame.to_csv(naive, index=False, lineterminator="\n")
+    assert libreoffice_formulas([naive], tmp_path)  # LibreOffice does run the plain ones
+    assert libreoffice_formulas([ours], tmp_path) == []
+
+
+def test_no_csv_of_a_run_or_of_validate_holds_a_formula(hostile, tmp_path, capsys):
+    from audit_analysis.cli import main
+
+    root, out, final, packs, _ = hostile
+    log, grid = tmp_path / "rejections.csv", tmp_path / "compliance.csv"
+    args = ["validate", str(root / "data"), "--cycle", "2018-19"]
+    assert main([*args, "--rejections-csv", str(log), "--compliance-csv", str(grid)]) == 0
+    capsys.readouterr()
+    tables = sorted((final / "tables").glob("*.csv"))
+    assert {"rejections.csv", "disagreement-register.csv"} <= {p.name for p in tables}
+    register = (final / "tables" / "disagreement-register.csv").read_text(encoding="utf-8-sig")
+    assert "HYPERLINK" in register  # the hostile evidence is there, defused
+    assert "pending" in log.read_text(encoding="utf-8-sig")
+    csvs = [*tables, log, grid]
+    assert formula_cells(csvs) == []
+    assert libreoffice_formulas(csvs, tmp_path) == []
+
+
+# ================================================================ 4. templates
+
+
+def _framework_with_text(folder: Path, text: str) -> None:
+    import yaml
+
+    from audit_analysis.frameworks import load_framework
+
+    raw = yaml.safe_load(Path(load_framework("2018-19").source).read_text(encoding="utf-8"))
+    raw["kloes"][0]["standards"][0]["text"] = text
+    (folder / "framework.yaml").write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
+
+
+def test_template_cells_from_data_are_always_text(tmp_path):
+    import openpyxl
+
+    from audit_analysis.templates import write_templates
+
+    folder = tmp_path / "data" / "2018-19"
+    ref = '=HYPERLINK("http://evil.invalid","C09")'
+    rows = [["C01", "neglect", "5", "1", "T1", "AB"], [ref, "neglect", "6", "2", "T2", "CD"]]
+    write_cases(folder, rows=rows)
+    _framework_with_text(folder, "=1+1 and the plan is SMART")
+    made = write_templates(tmp_path / "data", "2018-19", tmp_path / "t", agencies=["WMP"])
+    assert len(made.files) == 2
+    texts = []
+    for path in made.files:
+        book = openpyxl.load_workbook(path)
+        for sheet in book.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    assert cell.data_type != "f", (path.name, cell.coordinate, cell.value)
+                    texts.append(str(cell.value))
+    assert ref in texts and "=1+1 and the plan is SMART" in texts
+    assert any(f.name.startswith("WMP-2018-19-HYPERLINK") for f in made.files)
+
+
+def test_a_control_character_is_caught_before_any_template_is_written(tmp_path, capsys):
+    from audit_analysis.cli import main
+
+    folder = tmp_path / "data" / "2018-19"
+    write_cases(
+        folder, rows=[["C01", "neglect", "5", "1", "T1", "AB"], ["C\x0702", "", "", "", "", ""]]
+    )
+    out = tmp_path / "t"
+    args = ["templates", "--data", str(tmp_path / "data"), "--cycle", "2018-19", "--out", str(out)]
+    assert main([*args, "--agency", "WMP"]) == 0
+    captured = capsys.readouterr()
+    assert "row 3: case_ref holds a control or invisible character" in captured.err
+    assert "\x07" not in captured.err + captured.out
+    assert [p.name for p in (out / "WMP").iterdir()] == ["WMP-2018-19-C01.xlsx"]
+    _framework_with_text(folder, "Plans are SMART\x07")
+    out2 = tmp_path / "t2"
+    args[-1] = str(out2)
+    assert main([*args, "--agency", "WMP"]) == 1
+    err = capsys.readouterr().err
+    assert "standard 1 holds a control character" in err and "no template was written" in err
+    assert "Traceback" not in err
+    assert not list(out2.rglob("*.xlsx"))
+
+
+# ================================================================ 6. identifiers
+
+
+def test_a_rejected_cases_row_names_its_number_never_its_identifiers(tmp_path):
+    import pandas as pd
+
+    folder = tmp_path / "data" / "2018-19"
+    write_cases(
+        folder, rows=[["C01", "neglect", "5", "1", "T1", "AB"], ["", "neglect", "7", *LEAKS, "QQ"]]
+    )
+    data = load_cycle(folder.parent, "2018-19")
+    row = data.rejections.iloc[0]
+    assert (row["source_file"], row["source_row"]) == ("cases.csv", 3)
+    assert "no case_ref" in row["reason"] and pd.isna(row["raw_value"])
+    assert not any(leak in data.rejections.to_csv() for leak in LEAKS)
+
+
+def test_no_identifier_or_environment_value_in_any_output(hostile):
+    _, out, final, packs, _ = hostile
+    texts = every_file_text(out)
+    assert len(texts) > 30
+    for path, text in texts.items():
+        for value in (*LEAKS, SECRET):
+            assert value not in text, (path, value)
+    quality = (final / "01-data-quality.html").read_text(encoding="utf-8")
+    assert "cases.csv" in quality and "row has no case_ref" in quality
+
+
+def test_the_manifest_shows_safe_paths_and_hashes_and_says_who_may_read_it(hostile):
+    root, _, final, _, _ = hostile
+    manifest = json.loads((final / "manifest.json").read_text(encoding="utf-8"))
+    assert "QA group" in manifest["readers"]
+    paths = {i["path"] for i in manifest["inputs"]}
+    assert {"cases.csv", "deep_dive.csv"} <= paths
+    returns = paths - {"cases.csv", "deep_dive.csv"}
+    assert len(returns) == 4 * 7 + 1  # every toolkit and the bulk table; not the link
+    assert all(
+        re.fullmatch(r"returns/(WMP|CRC|CCG|EDU)/file-\d{4}\.(xlsx|csv)", p) for p in returns
+    )
+    text = json.dumps(manifest)
+    for case in range(6):  # the returns are named by the agencies' CareFirst IDs
+        assert f"90010{case}" not in text
+    assert "environ" not in text  # a link is no input
+    by_path = {i["path"]: i for i in manifest["inputs"]}
+    cases = root / "data" / "2018-19" / "cases.csv"
+    import hashlib
+
+    assert by_path["cases.csv"]["sha256"] == hashlib.sha256(cases.read_bytes()).hexdigest()
+
+
+def test_outputs_that_can_name_cases_are_owner_only(hostile, tmp_path, capsys):
+    from audit_analysis.cli import main
+
+    root, out, final, packs, _ = hostile
+    for path in [final, *final.rglob("*")]:
+        mode = path.stat().st_mode & 0o777
+        assert mode == (0o700 if path.is_dir() else 0o600), (path, oct(mode))
+    log = tmp_path / "new" / "rejections.csv"
+    args = ["validate", str(root / "data"), "--cycle", "2018-19", "--rejections-csv", str(log)]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert log.stat().st_mode & 0o777 == 0o600
+    assert log.parent.stat().st_mode & 0o777 == 0o700
+
+
+# ================================================================ 7. YAML
+
+
+BILLION_LAUGHS = """\
+cycle: 2018-19
+note: &a9 [*a8, *a8, *a8, *a8, *a8, *a8, *a8, *a8, *a8, *a8]
+"""
+
+
+def test_a_framework_with_aliases_is_refused_at_once(tmp_path):
+    folder = tmp_path / "data" / "2018-19"
+    write_cases(folder)
+    levels = ["a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+    for i in range(1, 10):
+        refs = ", ".join([f"*a{i - 1}"] * 10)
+        levels.append(f"a{i}: &a{i} [{refs}]")
+    (folder / "framework.yaml").write_text(
+        "cycle: 2018-19\n" + "\n".join(levels) + "\nnote: *a9\nkloes: []\n", encoding="utf-8"
+    )
+    script = (
+        "import resource, sys\n"
+        "from audit_analysis.cli import main\n"
+        f"status = main(['validate', {str(folder.parent)!r}, '--cycle', '2018-19'])\n"
+        "print(status, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    status, peak_kb = done.stdout.split()
+    assert status == "1"
+    assert "anchors and aliases" in done.stderr and "framework.yaml" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    assert int(peak_kb) * 1024 < 1e9
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("note: " + "x" * 20_000 + "\n", "20,000 characters long"),
+        ("note: " + "[" * 5000 + "]" * 5000 + "\n", "nested"),
+        ("note: x\n" + "#" * (1 << 20) + "\n", "over the 1,048,576"),
+    ],
+    ids=["long-text", "deep", "large-file"],
+)
+def test_a_framework_too_long_or_deep_is_one_line(tmp_path, text, words):
+    folder = tmp_path / "data" / "2018-19"
+    write_cases(folder)
+    (folder / "framework.yaml").write_text("cycle: 2018-19\n" + text, encoding="utf-8")
+    with pytest.raises(AuditDataError, match=words):
+        load_cycle(folder.parent, "2018-19")
