@@ -102,7 +102,8 @@ def format_report(data: CycleData) -> str:
         for (source, reason, value), group in _grouped(rejections):
             rows = [int(r) for r in group if not pd.isna(r)]
             where = printable(source, False) + (f", {_rows_text(rows)}" if rows else "")
-            shown = "" if value == "" else f" [value: {value!r}]"
+            # raw values are clean excerpts already (text.excerpt): quoted as they are
+            shown = "" if value == "" else f" [value: '{value}']"
             lines.append(f"  {where}: {printable(reason, False)}{shown}")
     # Whatever a line holds (case references, file names), it reaches the terminal with
     # its control characters escaped.

@@ -4,6 +4,7 @@ in the test (tests/bombs.py), never committed."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import json
 import os
@@ -389,7 +390,7 @@ def _runs(cell: str) -> bool:
 
 def formula_cells(paths: list[Path]) -> list[tuple[str, str]]:
     """Cells of these CSVs that a spreadsheet would run: read with the csv module, and
-    read as a careless importer would (splitting lines on any line break, then commas)."""
+    read as a careless importer would (a new record at any line break)."""
     found = []
     for path in paths:
         with path.open(newline="", encoding="utf-8-sig") as fh:
@@ -397,7 +398,8 @@ def formula_cells(paths: list[Path]) -> list[tuple[str, str]]:
                 found += [(path.name, c) for c in row if _runs(c)]
         text = path.read_text(encoding="utf-8-sig")
         for line in re.split(r"\r\n|\r|\n", text):
-            found += [(path.name, line) for c in line.split(",") if _runs(c.strip('"'))]
+            for row in csv.reader([line]):
+                found += [(path.name, line) for c in row if _runs(c)]
     return found
 
 
@@ -726,3 +728,292 @@ def test_a_framework_too_long_or_deep_is_one_line(tmp_path, text, words):
     (folder / "framework.yaml").write_text("cycle: 2018-19\n" + text, encoding="utf-8")
     with pytest.raises(AuditDataError, match=words):
         load_cycle(folder.parent, "2018-19")
+
+
+# ================================================================ 8. hard stops
+
+
+def _marked(mark: str) -> list[int]:
+    """Live processes whose environment holds ``mark`` (zombies have none to read)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if mark.encode() in (entry / "environ").read_bytes():
+                found.append(int(entry.name))
+        except OSError:
+            continue
+    return found
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_after_sigkill_of_run_no_worker_or_kernel_stays_and_the_next_run_cleans_up(tmp_path):
+    import signal
+    import time
+    import uuid
+
+    build_hostile_cycle(tmp_path)
+    out = tmp_path / "out"
+    mark = f"AUDIT_TEST_MARK={uuid.uuid4().hex}"
+    env = {**os.environ, mark.split("=")[0]: mark.split("=")[1]}
+    command = [sys.executable, "-m", "audit_analysis", "run", "--data", str(tmp_path / "data")]
+    run = subprocess.Popen(
+        [*command, "--cycle", "2018-19", "--out", str(out), "--compare", "--quiet"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        kernels: list[int] = []
+        while time.monotonic() < deadline and run.poll() is None:
+            kernels = [p for p in _marked(mark) if "ipykernel" in _cmdline(p)]
+            if kernels and list(out.glob(".2018-19-*/.cache")):
+                break
+            time.sleep(0.1)
+        assert run.poll() is None and kernels, "the run ended before its kernels started"
+        assert len(_marked(mark)) >= 3  # the run, its workers, their kernels
+        os.kill(run.pid, signal.SIGKILL)
+        run.wait()
+        deadline = time.monotonic() + 60
+        while _marked(mark) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        left = {p: _cmdline(p) for p in _marked(mark)}
+        assert not left, f"still running after the run was killed: {left}"
+    finally:
+        for pid in _marked(mark):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+    stale = list(out.glob(".2018-19-*"))
+    assert stale and (stale[0] / ".cache").exists()  # what a killed run leaves
+    # The next run cleans it up at its start, under the lock, even when it then refuses.
+    (tmp_path / "data" / "2018-19" / "returns").rename(tmp_path / "returns-away")
+    done = subprocess.run(
+        [*command, "--cycle", "2018-19", "--out", str(out), "--compare"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1 and "no notebook was run" in done.stderr
+    assert not list(out.glob(".2018-19-*"))
+
+
+def test_two_runs_on_one_out_take_turns(tmp_path):
+    import threading
+
+    from audit_analysis.runner import output_lock
+
+    out = tmp_path / "out"
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys\nfrom pathlib import Path\nfrom audit_analysis.runner import output_lock\n"
+            "with output_lock(Path(sys.argv[1])):\n"
+            "    print('held', flush=True)\n    sys.stdin.readline()\n",
+            str(out),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert holder.stdout.readline().strip() == "held"
+    (out / ".2018-19-abcd1234").mkdir()  # left by a run killed before the holder started
+    taken = threading.Event()
+
+    def second() -> None:
+        with output_lock(out):
+            taken.set()
+
+    thread = threading.Thread(target=second, daemon=True)
+    thread.start()
+    assert not taken.wait(1.0)  # waits while the other run holds the lock
+    assert (out / ".2018-19-abcd1234").exists()  # and touches nothing meanwhile
+    holder.stdin.write("\n")
+    holder.stdin.flush()
+    assert holder.wait(30) == 0
+    assert taken.wait(30)
+    assert not (out / ".2018-19-abcd1234").exists()
+
+
+def test_pool_workers_are_set_to_die_with_the_run():
+    """The initializer every pool worker of a run gets: the worker ends when the process
+    that started it is gone."""
+    script = textwrap.dedent(
+        """
+        import os, sys, time
+        from audit_analysis.runner import _worker_start
+        pid = os.fork()
+        if pid == 0:                 # the would-be run
+            worker = os.fork()
+            if worker == 0:          # its worker
+                _worker_start(os.getppid())
+                time.sleep(60)
+                os._exit(0)
+            print(worker, flush=True)
+            os._exit(0)              # the run dies at once, without waiting
+        os.waitpid(pid, 0)
+        """
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    worker = int(done.stdout.strip())
+    import time
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        stat = Path(f"/proc/{worker}/stat")
+        if not stat.exists() or stat.read_text().split(") ")[1].startswith("Z"):
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(worker, 9)
+        pytest.fail("the worker outlived its parent")
+
+
+# ================================================================ 9. errors a user can cause
+
+
+@pytest.fixture
+def readonly(tmp_path) -> Path:
+    """A folder nothing can be written in (root writes anywhere chmod allows: /sys/fs)."""
+    if os.geteuid() != 0:
+        folder = tmp_path / "ro"
+        folder.mkdir()
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    if not Path("/sys/fs").is_dir():
+        pytest.skip("no read-only folder for root to write in")
+    yield Path("/sys/fs")
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "audit_analysis", *args], capture_output=True, text=True
+    )
+
+
+def _one_line(done: subprocess.CompletedProcess, *words: str) -> None:
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    for word in words:
+        assert word in lines[0], lines[0]
+
+
+def test_a_readonly_or_full_output_is_one_line_naming_the_file(cycle_dir, readonly, tmp_path):
+    write_toolkit(cycle_dir / "returns" / "a.xlsx", GOOD_ROWS)
+    data = str(cycle_dir.parent)
+    log = readonly / "audit-rejections.csv"
+    _one_line(_cli("validate", data, "--cycle", "2018-19", "--rejections-csv", str(log)), str(log))
+    _one_line(
+        _cli("validate", data, "--cycle", "2018-19", "--compliance-csv", "/dev/full"),
+        "/dev/full",
+        "No space left on device",
+    )
+    out = str(readonly / "audit-out")
+    _one_line(_cli("run", "--data", data, "--cycle", "2018-19", "--out", out), out)
+    _one_line(
+        _cli(
+            "case-packs", "--data", data, "--cycle", "2018-19", "--cases", "C01", "--out", str(out)
+        ),
+        str(out),
+    )
+    _one_line(_cli("templates", "--data", data, "--cycle", "2018-19", "--out", str(out)), str(out))
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    _one_line(
+        _cli("validate", data, "--cycle", "2018-19", "--rejections-csv", str(blocked / "r.csv")),
+        str(blocked),
+    )
+
+
+def test_a_field_over_the_csv_limit_is_a_rejected_row_not_a_traceback(cycle_dir, capsys):
+    from audit_analysis.cli import main
+
+    huge = "x" * 200_000
+    write_cases(
+        cycle_dir, rows=[["C01", "neglect", "4", "1", "T1", "AB"], ["C02", huge, "5", "2", "", ""]]
+    )
+    (cycle_dir / "deep_dive.csv").write_text(
+        f"case_ref,discussed,themes\nC01,yes,{huge}\nC01,no,\n", encoding="utf-8"
+    )
+    write_bulk_csv(
+        cycle_dir / "returns" / "bulk.csv",
+        ["agency", "case_id", "standard", "rating", "evidence"],
+        [["WMP", "C01", 1, "met", huge], ["WMP", "C01", 2, "met", "fine"]],
+    )
+    assert main(["validate", str(cycle_dir.parent), "--cycle", "2018-19"]) == 0
+    out = capsys.readouterr().out
+    assert "Ratings: 1 accepted" in out
+    for where in ("cases.csv, row 3", "deep_dive.csv, row 2", "returns/bulk.csv, row 2"):
+        assert f"{where}: a cell is longer than 131,072 characters" in out
+    data = load_cycle(cycle_dir.parent, "2018-19")
+    assert_accounted(data)
+    assert list(data.cases["case_ref"]) == ["C01"]
+
+
+def test_validate_into_a_closed_pipe_ends_quietly(cycle_dir):
+    rows = [["WMP", "C01", 1, f"word{i}"] for i in range(4000)]  # a report of 300 KB
+    write_bulk_csv(
+        cycle_dir / "returns" / "a.csv", ["agency", "case_id", "standard", "rating"], rows
+    )
+    command = f"{sys.executable} -m audit_analysis validate {cycle_dir.parent} --cycle 2018-19"
+    done = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {command} | head -n 1"], capture_output=True, text=True
+    )
+    assert done.stdout.startswith("Audit cycle 2018-19")
+    assert done.stderr == ""
+    assert done.returncode == 141
+
+
+# ================================================================ 10. terminal escapes
+
+
+def test_control_characters_are_escaped_before_printing(cycle_dir, capsys):
+    from audit_analysis.cli import main
+
+    write_cases(
+        cycle_dir,
+        rows=[["C01", "neglect", "4", "1", "T1", "AB"], ["C\x1b[2J02", "neglect", "5", "", "", ""]],
+    )
+    write_toolkit(cycle_dir / "returns" / "evil\x1b]0;title\x07\u202e.xlsx", GOOD_ROWS, agency="?")
+    header = ["agency", "case_id", "standard", "rating"]
+    write_bulk_csv(cycle_dir / "returns" / "b.csv", header, [["WMP", "C01", 1, "\x1b[31mmet"]])
+    (cycle_dir / "returns" / "note\x1b[1A.txt").write_text("x")
+    assert main(["validate", str(cycle_dir.parent), "--cycle", "2018-19"]) == 0
+    captured = capsys.readouterr()
+    printed = captured.out + captured.err
+    assert "\x1b" not in printed and "\x07" not in printed and "\u202e" not in printed
+    assert "returns/evil\\x1b]0;title\\x07\\u202e.xlsx" in printed
+    assert "returns/note\\x1b[1A.txt" in printed
+    assert "C\\x1b[2J02" in printed and "\\x1b[31mmet" in printed
+
+
+# ================================================================ 11. nothing to analyse
+
+
+@pytest.mark.parametrize("returns", ["none", "all-rejected", "all-n/a"])
+def test_a_cycle_with_nothing_to_analyse_is_refused_before_any_notebook(cycle_dir, returns):
+    r = cycle_dir / "returns"
+    if returns == "all-rejected":
+        write_toolkit(r / "a.xlsx", [(1, "TBC", None), (2, "pending", None)])
+        strings_bomb(r / "b.xlsx")
+    elif returns == "all-n/a":
+        write_toolkit(r / "a.xlsx", [(1, "N/A", None), (2, None, None)])
+    out = cycle_dir.parent.parent / "out"
+    (out / "2018-19").mkdir(parents=True)
+    (out / "2018-19" / "keep.txt").write_text("last year's run")
+    done = _cli("run", "--data", str(cycle_dir.parent), "--cycle", "2018-19", "--out", str(out))
+    _one_line(done, "no rating (exceeded, met, partially met or unmet) was accepted for 2018-19")
+    assert "no notebook was run" in done.stderr
+    assert sorted(p.name for p in out.rglob("*")) == ["2018-19", "keep.txt"]
