@@ -87,9 +87,13 @@ def output_lock(out: Path) -> Iterator[None]:
     behind): two runs on one output folder take turns, the second waiting for the first.
     On entry, what a run killed part-way left behind (its staging folder, with the cached
     cycles) is removed: whoever holds the lock is the only run writing here."""
-    import fcntl
-
     private_folder(out)
+    try:
+        import fcntl
+    except ImportError:  # no flock here (Windows): runs are not serialised
+        clean_stale(out)
+        yield
+        return
     fd = os.open(out, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
         try:

@@ -28,6 +28,7 @@ the child can run it as a script without importing pandas or the rest of the pac
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import re
@@ -637,25 +638,38 @@ def _reader(
         return
     child: _Child | None = None
     try:
-        started = False
+        started = worked = False
         while pending:
-            child = _Child(pending, budgets, site)
+            try:
+                child = _Child(pending, budgets, site)
+            except OSError:  # no process could be started (out of processes, memory)
+                child = None
             if not started:
                 started = True
                 yield None
-            try:
-                hello = child.read(len(_HELLO), max(budgets.seconds_per_file, 30))
-            except _ChildGone:
-                hello = b""
-            if hello != _HELLO:  # the child cannot start here: read in this process
-                child.stop()
-                child = None
+            hello = b""
+            if child is not None:
+                with contextlib.suppress(_ChildGone):
+                    hello = child.read(len(_HELLO), max(budgets.seconds_per_file, 30))
+            if hello != _HELLO:
+                if child is not None:
+                    child.stop()
+                    child = None
                 for path in pending:
-                    try:
+                    if worked:  # it ran before: a file is what stops it, read none here
+                        yield (
+                            path,
+                            WorkbookRefused(
+                                "the workbook reader could not be started again; not read"
+                            ),
+                        )
+                        continue
+                    try:  # it cannot run here at all: read in this process, checked
                         yield path, read_sheets(path, budgets)
                     except WorkbookRefused as exc:
                         yield path, exc
                 return
+            worked = True
             while pending:
                 path = pending[0]
                 try:

@@ -73,7 +73,9 @@ def test_a_bomb_is_refused_before_any_parser_sees_it(tmp_path, build, words):
 
 
 def test_size_and_ratio_budgets_use_the_unpacked_size(tmp_path):
-    path = rows_bomb(tmp_path / "rows.xlsx", rows=40_000)  # about 4 MB of XML, 70 KB zipped
+    path = rows_bomb(
+        tmp_path / "rows.xlsx", rows=40_000, cells_per_row=4
+    )  # about 4 MB of XML, 70 KB zipped
     check_package(path)  # within the default budgets
     with pytest.raises(WorkbookRefused, match="unpacks to .* over the budget of 1 MB"):
         check_package(path, Budgets(max_uncompressed_mb=1))
@@ -104,7 +106,7 @@ def test_a_reader_crash_is_one_rejection_and_the_next_file_still_loads(tmp_path)
 
 
 def test_rows_beyond_excels_limit_are_refused_after_reading(tmp_path):
-    path = rows_bomb(tmp_path / "long.xlsx", rows=1_048_577)  # no <dimension>
+    path = rows_bomb(tmp_path / "long.xlsx", rows=1_048_577, cells_per_row=1)  # no <dimension>
     ((_, refused),) = list(read_isolated([path]))
     assert isinstance(refused, WorkbookRefused)
     assert "1,048,577 rows" in refused.reason and "beyond Excel's limits" in refused.reason
@@ -148,7 +150,7 @@ def _bomb_cycle(root: Path) -> Path:
     far_cells(r / "bombs" / "xfd-undeclared.xlsx", "XFD1048576", declare=False)
     far_cells(r / "bombs" / "cv-undeclared.xlsx", "CV1048576", declare=False)
     far_cells(r / "bombs" / "z-undeclared.xlsx", "Z1000000", declare=False)
-    rows_bomb(r / "bombs" / "rows.xlsx", rows=1_100_000)
+    rows_bomb(r / "bombs" / "rows.xlsx", rows=1_100_000, cells_per_row=1)
     write_toolkit(r / "zz" / "good-3.xlsx", GOOD_ROWS, agency="SCH", case_id="C04")
     return folder
 
