@@ -187,7 +187,7 @@ def _directory(fh, size: int, budgets: Budgets) -> list[tuple] | None:
     data = fh.read(tail)
     at = data.rfind(b"PK\x05\x06")
     if at < 0 or at + _EOCD.size > len(data):
-        raise _Corrupt("no zip directory")
+        raise _Corrupt("no zip directory: the file is cut short or damaged")
     _, disk, cd_disk, _, count, cd_size, cd_offset, _ = _EOCD.unpack_from(data, at)
     if disk or cd_disk or 0xFFFF in (count,) or 0xFFFFFFFF in (cd_size, cd_offset):
         return None
