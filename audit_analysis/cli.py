@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from .cycles import normalise_cycle
-from .exceptions import AuditDataError
+from .exceptions import AuditDataError, AuditError, RunFailedError
 from .text import printable
 
 
@@ -96,7 +96,7 @@ def _new_cycle(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .runner import NotebookFailedError, run_annual
+    from .runner import run_annual
 
     try:
         final = run_annual(
@@ -108,12 +108,10 @@ def _run(args: argparse.Namespace) -> int:
             workers=args.workers,
             progress=not args.quiet,
         )
-    except NotebookFailedError as exc:
+    except RunFailedError as exc:
+        folder = exc.folder or Path(args.out) / f"{normalise_cycle(args.cycle)}.failed"
         _fail(exc)
-        _fail(
-            "previous outputs were left as they were; the failed run is "
-            f"in {Path(args.out) / (normalise_cycle(args.cycle) + '.failed')}"
-        )
+        _fail(f"previous outputs were left as they were; the failed run is in {folder}")
         return 1
     _say(f"Outputs for {args.cycle} written to {final}")
     _say(f"  {final / 'index.html'}")
@@ -122,7 +120,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _case_packs(args: argparse.Namespace) -> int:
-    from .runner import NotebookFailedError, run_case_packs
+    from .runner import run_case_packs
 
     try:
         folder = run_case_packs(
@@ -133,7 +131,7 @@ def _case_packs(args: argparse.Namespace) -> int:
             workers=args.workers,
             progress=not args.quiet,
         )
-    except NotebookFailedError as exc:
+    except RunFailedError as exc:
         _fail(exc)
         _fail("previous case packs were left as they were")
         return 1
@@ -324,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         status = args.func(args)
         sys.stdout.flush()  # a reader that went away (`validate | head`) shows here
         return status
-    except AuditDataError as exc:
+    except AuditError as exc:  # every error a user can cause: one line
         _fail(exc)
         return 1
     except BrokenPipeError:

@@ -24,7 +24,7 @@ from . import schemas
 from .agencies import resolve_agency
 from .cycles import normalise_cycle, parse_cycle
 from .development import Development, earlier_items, later_ids, read_development
-from .exceptions import AuditDataError, CycleNotFoundError
+from .exceptions import AuditDataError, CycleNotFoundError, RejectionCode
 from .frameworks import Framework, load_framework
 from .ratings import CATEGORIES, NOT_RECORDED, RATING_DTYPE, parse_rating
 from .records import read_records
@@ -161,7 +161,7 @@ class _Crosswalk:
         return next(iter(matches)), None
 
 
-def _read_cases(folder: Path, rejections: list[dict]) -> tuple[pd.DataFrame, _Crosswalk]:
+def read_cases(folder: Path, rejections: list[dict]) -> tuple[pd.DataFrame, _Crosswalk]:
     path = folder / CASES_FILE
     special = special_file_reason(path) if os.path.lexists(path) else None
     if special is not None:
@@ -199,11 +199,14 @@ def _read_cases(folder: Path, rejections: list[dict]) -> tuple[pd.DataFrame, _Cr
         j = index.get(name)
         return cells[j].strip() if j is not None and j < len(cells) else ""
 
-    def reject(number: int, reason: str, value: object) -> None:
+    LEFT_OUT = RejectionCode.CASE_LEFT_OUT
+
+    def reject(number: int, reason: str, value: object, code: RejectionCode) -> None:
         rejections.append(
             {
                 "source_file": CASES_FILE,
                 "source_row": number,
+                "code": code.value,
                 "reason": reason,
                 "raw_value": None if value is None else excerpt(cell_text(value)),
             }
@@ -212,19 +215,20 @@ def _read_cases(folder: Path, rejections: list[dict]) -> tuple[pd.DataFrame, _Cr
     for item in table:
         if item.__class__ is CsvRowError:
             # Never the line's text: cases.csv holds the children's identifiers.
-            reject(item.row, f"{item.reason}; the row is left out", None)
+            reject(item.row, f"{item.reason}; the row is left out", None, LEFT_OUT)
             continue
         number, cells = item
         ref = cell(cells, "caseref")
         if not ref:
             # Only the row number: the rest of the row is the child's identifiers.
-            reject(number, "row has no case_ref; the case is left out", None)
+            reject(number, "row has no case_ref; the case is left out", None, LEFT_OUT)
             continue
         if any(unicodedata.category(ch)[0] == "C" for ch in ref):
             reject(
                 number,
                 "case_ref holds a control or invisible character; the case is left out",
                 ref,
+                LEFT_OUT,
             )
             continue
         if ref.casefold() in seen:
@@ -233,6 +237,7 @@ def _read_cases(folder: Path, rejections: list[dict]) -> tuple[pd.DataFrame, _Cr
                 f"duplicate case_ref {ref!r} (first on row {seen[ref.casefold()]}); "
                 "this row is left out",
                 ref,
+                LEFT_OUT,
             )
             continue
         seen[ref.casefold()] = number
@@ -243,6 +248,7 @@ def _read_cases(folder: Path, rejections: list[dict]) -> tuple[pd.DataFrame, _Cr
                 f"case {ref}: priority is not one of "
                 f"{', '.join(schemas.PRIORITIES)}; the case is kept with no priority",
                 cell(cells, "priority"),
+                RejectionCode.CASE_FIELD,
             )
             priority = ""
         age_text = cell(cells, "age")
@@ -259,6 +265,7 @@ def _read_cases(folder: Path, rejections: list[dict]) -> tuple[pd.DataFrame, _Cr
                     f"case {ref}: age is not a whole number of years from 0 to 30; "
                     "the case is kept with no age",
                     age_text,
+                    RejectionCode.CASE_FIELD,
                 )
         records.append({"case_ref": ref, "priority": priority or None, "age": age})
         crosswalk.add("caseref", ref, ref)
@@ -289,11 +296,14 @@ class _Loader:
         self._rating_of: dict[object, str] = {None: NOT_RECORDED}
 
     # -- helpers
-    def reject(self, source: str, row: int | None, reason: str, value: object) -> None:
+    def reject(
+        self, source: str, row: int | None, reason: str, value: object, code: RejectionCode
+    ) -> None:
         self.rejections.append(
             {
                 "source_file": source,
                 "source_row": row,
+                "code": code.value,
                 "reason": reason,
                 "raw_value": None if value is None else excerpt(cell_text(value)),
             }
@@ -355,12 +365,14 @@ class _Loader:
             record["form"] = "bulk" if path.suffix.lower() == ".csv" else "toolkit"
             record["status"] = "rejected"
             where = f"sheet {exc.sheet!r}: " if exc.sheet else ""
-            self.reject(rel, None, where + exc.reason, exc.value)
+            self.reject(rel, None, where + exc.reason, exc.value, RejectionCode.FILE)
             return
         except OSError as exc:
             record["status"] = "rejected"
             record["form"] = "bulk" if path.suffix.lower() == ".csv" else "toolkit"
-            self.reject(rel, None, f"cannot open the file ({exc.strerror or exc})", None)
+            self.reject(
+                rel, None, f"cannot open the file ({exc.strerror or exc})", None, RejectionCode.FILE
+            )
             return
         record["form"] = parsed.form
         if parsed.form == "toolkit":
@@ -372,9 +384,9 @@ class _Loader:
         where = f"sheet {parsed.sheet!r}: "
         head = parsed.header
 
-        def whole(reason: str, value: object) -> None:
+        def whole(reason: str, value: object, code: RejectionCode) -> None:
             record["status"] = "rejected"
-            self.reject(rel, None, where + reason, value)
+            self.reject(rel, None, where + reason, value, code)
 
         agency = resolve_agency(head["agency"])
         if agency is None:
@@ -382,6 +394,7 @@ class _Loader:
                 f"unknown agency {cell_text(head['agency'])!r}; name it by a code, full name "
                 "or abbreviation from the agency register",
                 head["agency"],
+                RejectionCode.AGENCY,
             )
         record["agency"] = agency
         version = head.get("template_version")
@@ -393,6 +406,7 @@ class _Loader:
                 "unknown template version; expected a cycle with a framework, "
                 "such as " + self.framework.cycle,
                 version,
+                RejectionCode.TEMPLATE,
             )
         record["template_version"] = template.cycle
         # A template carries its own year in 'Audit cycle': last year's form reused
@@ -403,6 +417,7 @@ class _Loader:
                 f"the return is for audit cycle {stated} but sits in the "
                 f"{self.framework.cycle} folder",
                 head.get("audit_cycle"),
+                RejectionCode.TEMPLATE,
             )
         accepted = self._rows(
             rel,
@@ -430,7 +445,7 @@ class _Loader:
                 else f"no agency column, and the folder name {folder_name!r} is no agency "
                 "in the register"
             )
-            self.reject(rel, None, where + reason, folder_name)
+            self.reject(rel, None, where + reason, folder_name, RejectionCode.AGENCY)
             return
         record["template_version"] = self.framework.cycle
         accepted = self._rows(
@@ -454,7 +469,9 @@ class _Loader:
     def _status(self, record: dict, accepted: int, rel: str, where: str) -> None:
         if record["rows"] == 0:
             record["status"] = "rejected"
-            self.reject(rel, None, where + "the standards table has no rows", None)
+            self.reject(
+                rel, None, where + "the standards table has no rows", None, RejectionCode.FILE
+            )
         elif accepted == record["rows"]:
             record["status"] = "loaded"
         elif accepted == 0:
@@ -487,7 +504,7 @@ class _Loader:
         for raw in rows:
             if raw.__class__ is CsvRowError:
                 record["rows"] += 1
-                self.reject(rel, raw.row, raw.reason, None)
+                self.reject(rel, raw.row, raw.reason, None, RejectionCode.ROW)
                 continue
             row, standard_cell, rating_cell, evidence, agency_cell, case_cell, type_cell = raw
             number = parse_standard_number(standard_cell)
@@ -504,7 +521,9 @@ class _Loader:
                 if agency_cell is None:
                     row_agency = folder_agency
                     if row_agency is None:
-                        self.reject(rel, row, where + "no agency on this row", None)
+                        self.reject(
+                            rel, row, where + "no agency on this row", None, RejectionCode.AGENCY
+                        )
                         continue
                 else:
                     row_agency = agency_of(agency_cell)
@@ -515,12 +534,13 @@ class _Loader:
                             where + f"unknown agency {cell_text(agency_cell)!r}; name it by a "
                             "code, full name or abbreviation from the agency register",
                             agency_cell,
+                            RejectionCode.AGENCY,
                         )
                         continue
                 row_case, problem = case_of(case_cell, type_cell)
                 problem_value = case_cell
             if problem is not None:
-                self.reject(rel, row, where + problem, problem_value)
+                self.reject(rel, row, where + problem, problem_value, RejectionCode.CASE_ID)
                 continue
             # Which standard, in this cycle's numbering.
             if number is None:
@@ -530,6 +550,7 @@ class _Loader:
                         row,
                         where + "no standard number on a row with a rating or evidence",
                         rating_cell if rating_cell is not None else evidence,
+                        RejectionCode.STANDARD,
                     )
                 else:
                     self.reject(
@@ -537,6 +558,7 @@ class _Loader:
                         row,
                         where + "unreadable standard number (expected 14, S14 or Standard 14)",
                         standard_cell,
+                        RejectionCode.STANDARD,
                     )
                 continue
             standard = template.by_number(number)
@@ -546,6 +568,7 @@ class _Loader:
                     row,
                     where + f"standard {number} is not in the {template.cycle} framework",
                     standard_cell,
+                    RejectionCode.STANDARD,
                 )
                 continue
             target = standard if same else cycle_fw.by_key(standard.key)
@@ -556,6 +579,7 @@ class _Loader:
                     where + f"standard {number} of the {template.cycle} template "
                     f"({standard.key}) has no counterpart in the {cycle_fw.cycle} framework",
                     standard_cell,
+                    RejectionCode.TEMPLATE,
                 )
                 continue
             rating = rating_of.get(rating_cell)
@@ -569,6 +593,7 @@ class _Loader:
                     row,
                     where + "unknown rating; expected exceeded, met, partially met, not met or n/a",
                     rating_cell,
+                    RejectionCode.UNKNOWN_RATING,
                 )
                 continue
             key = (row_agency, row_case, target.number)
@@ -580,6 +605,7 @@ class _Loader:
                     where + f"duplicate: {row_agency} already rated case {row_case} standard "
                     f"{target.number} in {kept_file} row {kept_row}, which is kept",
                     rating_cell,
+                    RejectionCode.DUPLICATE,
                 )
                 continue
             kept[key] = (rel, row)
@@ -686,7 +712,7 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
     with contextlib.closing(read_isolated(workbooks, budgets)) as read:
         framework = load_framework(cycle, data_dir)
         rejections: list[dict] = []
-        cases, crosswalk = _read_cases(folder, rejections)
+        cases, crosswalk = read_cases(folder, rejections)
         loader = _Loader(data_dir, folder, framework, crosswalk)
         loader.rejections = rejections
         for rel, path, why in files:
@@ -709,7 +735,7 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
         returns[column] = returns[column].astype("str").where(returns[column].notna())
     rejected = _frame(loader.rejections, list(schemas.REJECTIONS.columns))
     rejected["source_row"] = rejected["source_row"].astype("Int64")
-    for column in ("source_file", "reason", "raw_value"):
+    for column in ("source_file", "code", "reason", "raw_value"):
         rejected[column] = rejected[column].astype("str").where(rejected[column].notna())
 
     return CycleData(

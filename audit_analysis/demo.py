@@ -77,7 +77,7 @@ from pathlib import Path
 import numpy as np
 
 from .frameworks import Framework, load_framework
-from .toolkit import _normalise_zip, write_bulk_csv, write_toolkit
+from .toolkit import normalise_zip, write_bulk_csv, write_toolkit
 
 CYCLES = ("2016-17", "2017-18", "2018-19")
 PRIORITIES = ("early_help", "neglect", "exploitation")
@@ -843,7 +843,7 @@ def _write_broken_files(
     # A corrupt workbook: one BSMHF return whose zip was cut short.
     victim = who["BSMHF"][0]
     path = returns / "BSMHF" / _file_name("BSMHF", case_id_for("BSMHF", victim)[0])
-    _normalise_zip(path, compression=zipfile.ZIP_STORED)  # its bytes then need no zlib
+    normalise_zip(path, compression=zipfile.ZIP_STORED)  # its bytes then need no zlib
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2])
     w.quirk("corrupt workbook (zip truncated to half its bytes): one whole-file rejection", path)

@@ -33,6 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from .cycles import parse_cycle
+from .exceptions import RejectionCode
 from .frameworks import Framework
 from .records import read_optional_table
 from .text import cell_text
@@ -238,6 +239,7 @@ def read_development(
                 {
                     "source_file": name,
                     "source_row": row,
+                    "code": RejectionCode.DEVELOPMENT.value,
                     "reason": reason,
                     "raw_value": None if value is None else cell_text(value)[:200],
                 }

@@ -10,15 +10,14 @@ shown under :data:`UNATTRIBUTED`, last.
 
 from __future__ import annotations
 
-import re
 import textwrap
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 
-from .dataset import CASES_FILE, CycleData
-from .exceptions import AuditDataError
+from .dataset import CycleData
+from .exceptions import AuditDataError, RejectionCode
 from .frameworks import load_framework
 from .ratings import MET_OR_BETTER, NOT_RECORDED
 from .validation import agency_summary
@@ -55,22 +54,6 @@ REJECTION_KINDS: tuple[str, ...] = (
     "other",
 )
 """What a rejection is about, in the order tables list them."""
-
-_SHEET_PREFIX = re.compile(r"""^sheet (?P<q>['"]).*?(?P=q): """)
-_KIND_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("duplicate", re.compile(r"^duplicate\b")),
-    ("unknown rating", re.compile(r"^unknown rating\b")),
-    (
-        "template",
-        re.compile(
-            r"^(unknown template version|standard \d+ of the .* template\b|"
-            r"the return is for audit cycle)"
-        ),
-    ),
-    ("agency", re.compile(r"^(unknown agency|no agency)\b")),
-    ("case ID", re.compile(r"^(no )?case id\b")),
-    ("standard", re.compile(r"^(no standard number|unreadable standard|standard \d+ is not in)")),
-)
 
 
 def _agency_order(agencies: pd.Series | Sequence[str]) -> list[str]:
@@ -324,22 +307,12 @@ def evidence_rate(
 # --------------------------------------------------------------------------- rejections
 
 
-def classify_rejection(
-    reason: str, source_file: str | None = None, whole_file: bool = False
-) -> str:
-    """The kind (:data:`REJECTION_KINDS`) of a rejection, from its reason's wording.
-
-    Rejections of ``cases.csv`` rows are ``cases file``; otherwise the reason's opening
-    words decide (a ``sheet '...':`` prefix ignored); an unrecognised whole-file reason
-    (an unreadable file, no standards table) is ``whole file``, anything else ``other``.
-    """
-    if source_file == CASES_FILE:
-        return "cases file"
-    text = _SHEET_PREFIX.sub("", str(reason).strip()).casefold()
-    for kind, pattern in _KIND_PATTERNS:
-        if pattern.match(text):
-            return kind
-    return "whole file" if whole_file else "other"
+def classify_rejection(code: str | RejectionCode, whole_file: bool = False) -> str:
+    """The kind (:data:`REJECTION_KINDS`) of a rejection, from its typed ``code``
+    (:class:`~audit_analysis.exceptions.RejectionCode`): ``cases file`` for a row of
+    ``cases.csv``; a whole-file rejection with no more specific code is ``whole file``,
+    any other ``other``."""
+    return RejectionCode(code).kind(whole_file)
 
 
 def classified_rejections(data: CycleData) -> pd.DataFrame:
@@ -352,10 +325,8 @@ def classified_rejections(data: CycleData) -> pd.DataFrame:
     ]
     out["whole_file"] = out["source_row"].isna().to_numpy()
     out["kind"] = [
-        classify_rejection(reason, source, whole)
-        for reason, source, whole in zip(
-            out["reason"], out["source_file"], out["whole_file"], strict=True
-        )
+        classify_rejection(code, whole)
+        for code, whole in zip(out["code"], out["whole_file"], strict=True)
     ]
     return out
 

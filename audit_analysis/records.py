@@ -24,6 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .exceptions import RejectionCode
 from .frameworks import Framework
 from .returns import CsvRowError, ReturnFileError, read_table_csv, special_file_reason
 from .text import cell_text, excerpt, header_key
@@ -121,6 +122,7 @@ def read_records(
                 {
                     "source_file": name,
                     "source_row": row,
+                    "code": RejectionCode.RECORD.value,
                     "reason": reason,
                     "raw_value": None if value is None else excerpt(cell_text(value)),
                 }

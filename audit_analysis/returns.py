@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from .exceptions import AuditDataError
 from .text import cell_text, header_key, is_blank, label_key
 from .workbooks import Budgets, WorkbookRefused, read_sheets
 
@@ -51,14 +52,11 @@ EXCEL_SUFFIXES = {".xlsx", ".xlsm"}
 CSV_SUFFIXES = {".csv"}
 
 
-class ReturnFileError(Exception):
+class ReturnFileError(AuditDataError):
     """A whole file cannot be used. ``reason`` is one line; ``sheet``/``value`` locate it."""
 
     def __init__(self, reason: str, *, sheet: str | None = None, value: object = None):
-        super().__init__(reason)
-        self.reason = reason
-        self.sheet = sheet
-        self.value = value
+        super().__init__(reason, sheet=sheet, value=value)
 
 
 class RawRow(NamedTuple):
@@ -440,11 +438,11 @@ def read_csv(path: Path) -> ReturnFile:
     )
 
 
-class CsvRowError(Exception):
+class CsvRowError(AuditDataError):
+    """A line of a CSV table that cannot be read as a row (yielded in its place)."""
+
     def __init__(self, row: int, reason: str):
-        super().__init__(reason)
-        self.row = row
-        self.reason = reason
+        super().__init__(reason, row=row)
 
 
 def _csv_rows(

@@ -28,7 +28,7 @@ import yaml
 from .agencies import resolve_agency
 from .cycles import normalise_cycle, parse_cycle
 from .dataset import CASES_FILE, RETURNS_DIR, find_cycle_folder
-from .exceptions import AuditDataError
+from .exceptions import AuditDataError, RunFailedError
 from .paths import inside, owner_only, papermill_path, private_folder, safe_name
 from .workbooks import die_with_parent
 
@@ -57,8 +57,8 @@ VERSIONED = (
 )
 
 
-class NotebookFailedError(Exception):
-    """A notebook raised: the message names the notebook, the cell and the error."""
+NotebookFailedError = RunFailedError
+"""The name this error had before :class:`~audit_analysis.exceptions.RunFailedError`."""
 
 
 class NothingToAnalyseError(AuditDataError):
@@ -332,7 +332,8 @@ def _execute(
 
     The kernel's own chatter (ipykernel warns at every start that its loopback link is
     unencrypted) goes to ``log``, not the console; a failing cell's error comes back as
-    :class:`NotebookFailedError`. With ``html`` (``notebook_to_html``'s ``target``,
+    :class:`~audit_analysis.exceptions.RunFailedError`. With ``html`` (``notebook_to_html``'s
+    ``target``,
     ``title``, ``banner``) the worker exports the page too, while other notebooks still
     run; with ``cache`` the kernel reads the run's loaded cycles from there
     (:mod:`audit_analysis.cache`).
@@ -361,10 +362,7 @@ def _execute(
             shutdown_kernel="immediate",  # every output is in: no need to wait for it
         )
     except PapermillExecutionError as exc:
-        raise NotebookFailedError(
-            f"notebook {Path(source).name} failed in cell {exc.exec_count}: "
-            f"{exc.ename}: {exc.evalue}"
-        ) from None
+        raise RunFailedError(Path(source).name, exc.exec_count, exc.ename, exc.evalue) from None
     if html:
         from .export import notebook_to_html
 
@@ -500,7 +498,7 @@ def _run_locked(
                     lambda: [current, *(load_cycle(data_dir, other) for other in compare)],
                 )
                 for future in as_completed(futures):
-                    future.result()  # raises NotebookFailedError
+                    future.result()  # raises RunFailedError
                     bar.set_postfix_str(futures[future].stem)
                     bar.update(1)
             except BaseException:
@@ -529,11 +527,13 @@ def _run_locked(
         (staging / "manifest.json").write_text(
             json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
         )
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(staging / ".cache", ignore_errors=True)
         failed = out / f"{cycle}.failed"
         shutil.rmtree(failed, ignore_errors=True)
         staging.rename(failed)
+        if isinstance(exc, RunFailedError):
+            exc.folder, exc.logs = failed, failed / "logs"
         raise
     previous = out / f".{cycle}.previous"
     shutil.rmtree(previous, ignore_errors=True)

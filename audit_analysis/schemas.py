@@ -8,6 +8,7 @@ import re
 import pandas as pd
 import pandera.pandas as pa
 
+from .exceptions import RejectionCode
 from .ratings import CATEGORIES, RATING_DTYPE
 
 PRIORITIES = ("early_help", "neglect", "exploitation")
@@ -74,6 +75,7 @@ REJECTIONS = pa.DataFrameSchema(
     {
         "source_file": pa.Column(str),
         "source_row": pa.Column("Int64", pa.Check.ge(1), nullable=True),
+        "code": pa.Column(str, pa.Check.isin([c.value for c in RejectionCode])),
         "reason": pa.Column(str),
         "raw_value": pa.Column(str, nullable=True),
     },

@@ -21,8 +21,8 @@ from pathlib import Path
 from .agencies import agencies as agency_register
 from .agencies import agency_codes, resolve_agency
 from .cycles import normalise_cycle
-from .dataset import RETURNS_DIR, _read_cases, find_cycle_folder
-from .exceptions import AuditDataError
+from .dataset import RETURNS_DIR, find_cycle_folder, read_cases
+from .exceptions import AuditDataError, RejectionCode
 from .frameworks import Framework, load_framework
 from .paths import inside, owner_only, safe_name
 from .records import RECORDS_FOLDER, write_blank_records
@@ -216,11 +216,11 @@ def write_templates(
     folder = find_cycle_folder(data_dir, cycle)
     framework = load_framework(cycle, data_dir)
     problems: list[dict] = []
-    cohort, _ = _read_cases(folder, problems)
+    cohort, _ = read_cases(folder, problems)
     warnings = [
         f"cases.csv row {p['source_row']}: {p['reason']}"
         for p in problems
-        if "left out" in p["reason"]
+        if p["code"] == RejectionCode.CASE_LEFT_OUT
     ]
     refs = _select_cases(list(cohort["case_ref"]), cases)
     if not refs:

@@ -7,7 +7,7 @@ templates a partnership sends to its auditors.
 
 Output is byte-for-byte deterministic: the same arguments give the same bytes, so
 generated files can be committed and checked against a fresh generation. Workbooks get
-fixed document properties and fixed zip entry timestamps (:func:`_normalise_zip`); CSVs
+fixed document properties and fixed zip entry timestamps (:func:`normalise_zip`); CSVs
 are written with a fixed line ending.
 """
 
@@ -405,7 +405,7 @@ def _save_workbook(wb: Workbook, path: Path) -> None:
     path.write_bytes(_normalised(buf.getvalue()))
 
 
-def _normalise_zip(path: str | Path, *, compression: int = zipfile.ZIP_DEFLATED) -> None:
+def normalise_zip(path: str | Path, *, compression: int = zipfile.ZIP_DEFLATED) -> None:
     """Rewrite the zip at ``path`` with fixed entry timestamps and attributes, entries in
     their original order, so the same content always gives the same bytes."""
     path = Path(path)

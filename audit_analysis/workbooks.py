@@ -127,8 +127,10 @@ class Budgets:
         return cls(**values)
 
 
-class WorkbookRefused(Exception):
-    """The workbook is not read: ``reason`` is one line saying why."""
+class WorkbookRefused(Exception):  # noqa: N818 - a verdict, not an error of ours
+    """The workbook is not read: ``reason`` is one line saying why. Internal: the loader
+    turns it into a whole-file rejection (this module imports nothing of the package, so
+    that the reader's child process starts in milliseconds)."""
 
     def __init__(self, reason: str):
         super().__init__(reason)

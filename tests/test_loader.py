@@ -517,7 +517,13 @@ def test_tables_have_the_contracts_columns_and_types(cycle_dir):
         "status",
         "rows",
     ]
-    assert list(data.rejections.columns) == ["source_file", "source_row", "reason", "raw_value"]
+    assert list(data.rejections.columns) == [
+        "source_file",
+        "source_row",
+        "code",
+        "reason",
+        "raw_value",
+    ]
     rating = data.ratings["rating"].dtype
     assert rating.ordered and list(rating.categories) == list(CATEGORIES)
     row = data.ratings.iloc[0]

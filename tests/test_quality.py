@@ -212,24 +212,29 @@ def test_rejections_summary(data):
 
 
 @pytest.mark.parametrize(
-    ("reason", "whole", "kind"),
+    ("code", "whole", "kind"),
     [
-        ("sheet 'Standards': unknown rating; expected exceeded", False, "unknown rating"),
-        ("unknown agency 'duplicate standard'; name it by a code", True, "agency"),
-        ("no agency on this row", False, "agency"),
-        ("standard 3 of the 2017-18 template (x) has no counterpart in 2018-19", False, "template"),
-        ('sheet "O\'Neil": unknown template version; expected a cycle', True, "template"),
-        ("the return is for audit cycle 2017-18 but sits in the 2018-19 folder", True, "template"),
-        ("case ID '7' is ambiguous: it matches cases C02, C03", False, "case ID"),
-        ("standard 99 is not in the 2018-19 framework", False, "standard"),
-        ("unreadable standard number (expected 14, S14 or Standard 14)", False, "standard"),
-        ("duplicate: WMP already rated case C01 standard 1", False, "duplicate"),
-        ("workbook is corrupt or unreadable (bad zip)", True, "whole file"),
-        ("unreadable CSV line (NUL byte)", False, "other"),
+        ("unknown-rating", False, "unknown rating"),
+        ("agency", True, "agency"),
+        ("agency", False, "agency"),
+        ("template", False, "template"),
+        ("template", True, "template"),
+        ("case-id", False, "case ID"),
+        ("standard", False, "standard"),
+        ("duplicate", False, "duplicate"),
+        ("file", True, "whole file"),
+        ("row", False, "other"),
+        ("case-left-out", False, "cases file"),
+        ("case-field", False, "cases file"),
+        ("record", False, "other"),
+        ("record", True, "whole file"),
+        ("development", False, "other"),
     ],
 )
-def test_classify_rejection(reason, whole, kind):
-    assert classify_rejection(reason, "returns/a.xlsx", whole_file=whole) == kind
+def test_classify_rejection_reads_the_code(code, whole, kind):
+    assert classify_rejection(code, whole_file=whole) == kind
+    with pytest.raises(ValueError):
+        classify_rejection("not a code")
 
 
 def test_coverage(data):
