@@ -85,6 +85,8 @@ def _run(args: argparse.Namespace) -> int:
     print(f"Outputs for {args.cycle} written to {final}")
     print(f"  {final / 'index.html'}")
     print(f"  {final / 'executive-summary.html'}  (for the Executive Group)")
+    if (final / "executive-summary.pdf").is_file():
+        print(f"  {final / 'executive-summary.pdf'}  (the same, for the meeting pack)")
     return 0
 
 
