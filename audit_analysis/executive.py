@@ -137,7 +137,8 @@ def about_these_figures(session: Session, today=None) -> list[str]:
         )
     paragraphs.append(
         "Within the year, a standard is called above or below the overall share only "
-        f"where it stands out at a 5% false discovery rate over all {standards} standards; "
+        "where it stands out at a 5% false discovery rate (Benjamini-Hochberg) over all "
+        f"{standards} standards; "
         "the highest and lowest key line of enquiry or priority theme are named only "
         "where a 95% interval by case, allowing for every pair that could have been "
         "picked, shows the gap. Agreement between agencies is Krippendorff's alpha and "
