@@ -89,6 +89,7 @@ PRINT_STYLE = """
   h2 { font-size: 15pt; margin: 7mm 0 3mm; padding-top: 3mm; break-after: avoid; }
   h3 { font-size: 12pt; break-after: avoid; }
   h1, h2, h3, .chart-title, .chart-subtitle { break-after: avoid; page-break-after: avoid; }
+  .text_cell { break-after: avoid; page-break-after: avoid; }  /* a heading with its chart */
   p, li { orphans: 3; widows: 3; }
   .chart-block, .table-block { break-inside: avoid; page-break-inside: avoid; }
   figure.chart { break-inside: avoid; page-break-inside: avoid; margin: 0 0 3mm; }

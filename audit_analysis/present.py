@@ -27,6 +27,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .disclosure import MARKER  # noqa: E402
 from .labels import display_table  # noqa: E402
 from .outputs import write_csv  # noqa: E402
 
@@ -46,28 +47,60 @@ def display_html(markup: str) -> None:
     display(HTML(markup))
 
 
+def _is_number(value: object) -> bool:
+    """A number, or a percentage as :func:`~audit_analysis.labels.display_table` writes it."""
+    if isinstance(value, str):
+        return _PERCENT.fullmatch(value) is not None
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _cell(value: object) -> tuple[str, str]:
+    """A cell's text and its class: numbers right-aligned, short codes and cycles never
+    broken across lines, long wording given room to be read."""
+    if _blank(value):
+        return "", ""
+    if _is_number(value) or value == MARKER:  # a suppressed count stands with the numbers
+        return str(value), "num"
+    text = str(value)
+    if text and len(text) <= 12 and " " not in text:
+        return text, "nw"
+    return text, "long" if len(text) > 40 else ""
+
+
+def _blank(value: object) -> bool:
+    """None, NaN, pandas' NA or NaT: shown as an empty cell."""
+    if isinstance(value, str):
+        return False
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # not a scalar
+        return False
+
+
+def _attr(cls: str) -> str:
+    return f' class="{cls}"' if cls else ""
+
+
 def table_html(frame: pd.DataFrame, caption: str | None = None) -> str:
-    """An accessible HTML table; every cell escaped (evidence text may hold anything)."""
-    head = "".join(f'<th scope="col">{html.escape(str(c))}</th>' for c in frame.columns)
+    """An accessible HTML table; every cell escaped (evidence text may hold anything).
+    A column of numbers (suppressed ``c`` among them) has its heading right-aligned
+    over them."""
+    numeric = []
+    for i in range(frame.shape[1]):
+        values = [v for v in frame.iloc[:, i] if not _blank(v)]
+        numeric.append(bool(values) and all(_is_number(v) or v == MARKER for v in values))
+    head = "".join(
+        f'<th scope="col"{_attr("num" if num else "")}>{html.escape(str(c))}</th>'
+        for c, num in zip(frame.columns, numeric, strict=True)
+    )
     body = []
     for row in frame.itertuples(index=False):
         cells = []
         for value in row:
-            numeric = (isinstance(value, numbers.Real) and not isinstance(value, bool)) or (
-                isinstance(value, str) and _PERCENT.fullmatch(value) is not None
-            )
-            text = "" if value is None or (isinstance(value, float) and pd.isna(value)) else value
-            words = text if isinstance(text, str) else ""
-            cls = (
-                ' class="num"'
-                if numeric
-                else ' class="nw"'  # a cycle, a code: never broken
-                if words and len(words) <= 12 and " " not in words
-                else ' class="long"'  # wording: room to read it
-                if len(words) > 40
-                else ""
-            )
-            cells.append(f"<td{cls}>{html.escape(str(text))}</td>")
+            text, cls = _cell(value)
+            cells.append(f"<td{_attr(cls)}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>" + "".join(body) + "</tbody></table>"

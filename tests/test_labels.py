@@ -3,12 +3,15 @@ what a chart shows, tables in words while the CSV keeps the codes."""
 
 from __future__ import annotations
 
+import re
+
 import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
 from audit_analysis import labels, plots
 from audit_analysis.agencies import agencies
+from audit_analysis.present import table_html
 from audit_analysis.ratings import CATEGORIES
 from audit_analysis.schemas import PRIORITIES
 from audit_analysis.summaries import AGE_BANDS
@@ -147,3 +150,22 @@ def test_chart_tables_on_the_executive_page_have_no_codes(run, name):
     assert "_" not in headings and "met_or_better" not in block
     if name == "exec-by-priority":
         assert "early_help" not in block and "Early help" in block
+
+
+def test_table_cells_are_escaped_aligned_and_blank_where_missing():
+    frame = pd.DataFrame(
+        {
+            "standard": pd.array([3, None], dtype="Int64"),
+            "n": [12, "c"],
+            "share": ["73.4%", None],
+            "text": ["<b>a</b> & wording long enough to need room to be read", "x"],
+        }
+    )
+    markup = table_html(frame, "Caption <i>")
+    assert "<b>" not in markup and "&lt;b&gt;a&lt;/b&gt; &amp;" in markup
+    assert "Caption &lt;i&gt;" in markup
+    assert "<NA>" not in markup and "nan" not in markup
+    heads = re.findall(r"<th [^>]*>", markup)
+    assert heads[:3] == ['<th scope="col" class="num">'] * 3  # numbers, with c among them
+    assert heads[3] == '<th scope="col">'
+    assert '<td class="num">c</td>' in markup and '<td class="long">' in markup
