@@ -353,7 +353,7 @@ def run_annual(
     shutil.rmtree(previous, ignore_errors=True)
     shutil.rmtree(out / f"{cycle}.failed", ignore_errors=True)
     for note in notes:  # no browser to print the PDF: the run succeeds, and says so
-        log.warning("audit-analysis: %s not written: %s; the HTML pages were", EXECUTIVE_PDF, note)
+        log.warning("audit-analysis: %s not written: %s; the HTML is written", EXECUTIVE_PDF, note)
     return final
 
 
