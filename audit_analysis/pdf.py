@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from dataclasses import dataclass
@@ -111,25 +112,18 @@ def print_to_pdf(
     partial.unlink(missing_ok=True)
     with tempfile.TemporaryDirectory(prefix="audit-analysis-chromium-") as profile:
         try:
-            done = subprocess.run(
-                _command(browser, page, partial, Path(profile)),
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                timeout=timeout,
-                check=False,
-            )
+            returncode, stderr = _run(_command(browser, page, partial, Path(profile)), timeout)
         except subprocess.TimeoutExpired:
             partial.unlink(missing_ok=True)
             return PdfResult(None, f"{browser} took over {timeout:.0f} s to print", browser)
         except OSError as exc:
             return PdfResult(None, f"{browser} could not be started ({exc})", browser)
-    if done.returncode != 0 or not partial.is_file() or partial.stat().st_size == 0:
+    if returncode != 0 or not partial.is_file() or partial.stat().st_size == 0:
         partial.unlink(missing_ok=True)
-        lines = done.stderr.decode("utf-8", "replace").strip().splitlines()
+        lines = stderr.decode("utf-8", "replace").strip().splitlines()
         last = f": {lines[-1][:200]}" if lines else ""
         return PdfResult(
-            None, f"{browser} failed to print (exit status {done.returncode}){last}", browser
+            None, f"{browser} failed to print (exit status {returncode}){last}", browser
         )
     try:
         _write_metadata(partial, title, subject, marking, keywords or [])
@@ -138,6 +132,29 @@ def print_to_pdf(
         return PdfResult(None, f"the printed PDF could not be read back ({exc})", browser)
     partial.replace(target)
     return PdfResult(target, browser=browser)
+
+
+def _run(command: list[str], timeout: float) -> tuple[int, bytes]:
+    """Run the browser in its own process group, so that on a timeout its helper
+    processes (renderer, GPU, zygote) are stopped with it, not left behind."""
+    posix = hasattr(os, "killpg")
+    process = subprocess.Popen(
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=posix,
+    )
+    try:
+        _, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        if posix:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:  # pragma: no cover - Windows
+            process.kill()
+        process.communicate()
+        raise
+    return process.returncode, stderr
 
 
 def _write_metadata(

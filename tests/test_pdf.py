@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import logging
 import stat
+import time
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -67,17 +69,28 @@ def test_a_browser_writing_no_real_pdf_leaves_none(html, tmp_path):
     assert list(tmp_path.glob("*.pdf*")) == []
 
 
-def test_a_browser_that_hangs_is_stopped(html, tmp_path):
+def running(pid: int) -> bool:
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "State:\tZ" not in status.read_text()
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc")
+def test_a_browser_that_hangs_is_stopped_with_its_helpers(html, tmp_path):
+    helper = tmp_path / "helper.pid"
+    script = f"sleep 30 & echo $! > {helper}; exec sleep 30"
+    started = time.monotonic()
     result = pdf.print_to_pdf(
         html,
         tmp_path / "a.pdf",
         title="t",
         subject="s",
         marking="M",
-        browser=fake_browser(tmp_path, "exec sleep 30"),
+        browser=fake_browser(tmp_path, script),
         timeout=1,
     )
     assert result.path is None and "took over 1 s" in result.note
+    assert time.monotonic() - started < 15  # not waiting for the helper to finish
+    assert not running(int(helper.read_text()))
 
 
 def test_the_marking_cannot_break_out_of_the_stylesheet():
