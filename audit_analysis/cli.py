@@ -116,6 +116,8 @@ def _run(args: argparse.Namespace) -> int:
     _say(f"Outputs for {args.cycle} written to {final}")
     _say(f"  {final / 'index.html'}")
     _say(f"  {final / 'executive-summary.html'}  (for the Executive Group)")
+    if (final / "executive-summary.pdf").is_file():
+        _say(f"  {final / 'executive-summary.pdf'}  (the same, for the meeting pack)")
     return 0
 
 

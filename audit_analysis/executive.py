@@ -106,6 +106,122 @@ def _added_standards(data, earlier) -> str:
     ).replace("{verb}", "is" if len(added) == 1 else "are")
 
 
+def about_these_figures(session: Session, today=None) -> list[str]:
+    """ "About these figures", built from what this run did: the scale and what is left
+    out, the interval methods actually used (a change between years only when an earlier
+    cycle was compared), the suppression threshold, the cycles compared and where each
+    one's framework came from, the run date and the package version. One paragraph per
+    item; plain text (the caller escapes it).
+
+    A framework is called "reconstructed" only when it is one of the suite's built-in
+    reconstructions; a partnership's own framework is named by its file. ``today`` (a
+    ``datetime.date``) defaults to the date of the run."""
+    from datetime import date
+
+    from .labels import rating_label
+    from .ratings import NOT_APPLICABLE, NOT_RECORDED, SCALE
+
+    data = session.data
+    scale = [rating_label(c).lower() for c in reversed(SCALE)]
+    outside = f"{rating_label(NOT_APPLICABLE)} and {rating_label(NOT_RECORDED).lower()}"
+    cases = len(data.cases)
+    standards = len(data.framework.standards)
+    paragraphs = [
+        "Each agency audited the cases it works with against the partnership's "
+        f"standards, rating each {', '.join(scale[:-1])} or {scale[-1]}. Shares are of "
+        f"ratings on that scale ({outside} are left out).",
+        f"Every agency rates the same {cases} cases, so the case, not the rating, is the "
+        "unit of every 95% interval: it says how far a share could be from the one a "
+        "different sample of cases would give. A share's interval is Wilson's score "
+        "interval on the effective number of ratings once ratings of the same case are "
+        "allowed to go together, with Student's t on the number of cases less one "
+        "(Korn and Graubard's method). The intervals do not cover changes in how an "
+        "agency's auditors rate from one year to the next.",
+    ]
+    if session.earlier:
+        paragraphs.append(
+            "A change between years has the MOVER interval (Zou and Donner) built from "
+            "the two years' intervals, and is stated only where that interval excludes "
+            f"no change. Among the up to {standards} standards compared at once, a "
+            "standard counts as improved or declined only where it stands out at a 5% "
+            "false discovery rate (Benjamini-Hochberg)."
+        )
+    paragraphs.append(
+        "Within the year, a standard is called above or below the overall share only "
+        "where it stands out at a 5% false discovery rate (Benjamini-Hochberg) over all "
+        f"{standards} standards; "
+        "the highest and lowest key line of enquiry or priority theme are named only "
+        "where a 95% interval by case, allowing for every pair that could have been "
+        "picked, shows the gap. Agreement between agencies is Krippendorff's alpha and "
+        "Gwet's AC1, with 95% intervals from resampling cases."
+    )
+    paragraphs.append(
+        f"Figures by priority theme resting on fewer than {session.min_cell_count} cases "
+        "are suppressed (shown c), with a second figure hidden wherever a total would "
+        "give the first away."
+    )
+    cycles = [d.cycle for d in session.earlier]
+    compared = (
+        f"compared with {_and(cycles)}. Standards are matched across years by a stable "
+        "key, and trends compare like with like"
+        if cycles
+        else "with no earlier cycle to compare"
+    )
+    origins = "; ".join(
+        f"{d.cycle}, {_framework_origin(d.framework, session.data_dir)}"
+        for d in [data, *reversed(session.earlier)]
+    )
+    word = "framework" if not cycles else "frameworks"
+    paragraphs.append(f"This page covers {data.cycle}, {compared}. The {word}: {origins}.")
+    today = today or date.today()
+    paragraphs.append(
+        f"Produced on {today.day} {today:%B %Y} by audit-analysis {_version()} from the "
+        "agencies' returns."
+    )
+    return paragraphs
+
+
+def show_about(session: Session) -> None:
+    """ "About these figures" (:func:`about_these_figures`), one paragraph each."""
+    for paragraph in about_these_figures(session):
+        session.report.say(paragraph)
+
+
+def _framework_origin(framework, data_dir) -> str:
+    """Where a cycle's framework came from, in words; the partnership's own by its file
+    (relative to the data folder, never a full path: the page travels)."""
+    from pathlib import Path
+
+    from .frameworks import is_builtin
+
+    if not is_builtin(framework):
+        source = Path(framework.source)
+        try:
+            name = source.resolve().relative_to(Path(data_dir).resolve()).as_posix()
+        except ValueError:
+            name = source.name
+        return f"the partnership's own ({name})"
+    if framework.reconstructed:
+        return (
+            "built into the suite and reconstructed: that year's framework was not "
+            "published, so it is rebuilt from what a later report says changed"
+        )
+    return "built into the suite, as the partnership's report prints it"
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("audit-analysis")
+    except metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree
+        return "(version unknown)"
+
+
 def show_headlines(summary: ExecutiveSummary) -> None:
     items = "".join(f"<li>{html.escape(h)}</li>" for h in summary.headlines)
     display_html(f'<ul class="headlines">{items}</ul>')

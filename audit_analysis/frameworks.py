@@ -104,6 +104,14 @@ def framework_path(cycle: str, data_dir: str | Path | None = None) -> Path | Non
     return builtin if builtin.is_file() else None
 
 
+def is_builtin(framework: Framework) -> bool:
+    """Whether ``framework`` was read from the suite's own files in
+    ``audit_analysis/data/frameworks/``, not from a partnership's ``framework.yaml``."""
+    if not framework.source:
+        return False
+    return Path(framework.source).resolve().parent == _builtin_dir().resolve()
+
+
 def available_cycles(data_dir: str | Path | None = None) -> list[str]:
     """Cycles with a framework: the built-in ones plus any under ``data_dir``."""
     found = {p.stem for p in _builtin_dir().glob("*.yaml") if parse_cycle(p.stem)}

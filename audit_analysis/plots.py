@@ -1,7 +1,11 @@
 """Charts, following the UK Government Analysis Function's guidance: colour-blind-safe
 palettes, an ordered palette for ordered ratings, direct labels so colour never carries
 meaning alone. Each function returns a matplotlib Figure; ``present.Report.chart`` gives
-it a title, subtitle, alt text and its table."""
+it a title, subtitle, alt text and its table.
+
+Legends use the words of :mod:`audit_analysis.labels` (``Early help``, not ``early_help``)
+and list only what the chart shows: a group whose every figure is suppressed or empty
+has no entry."""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+from .labels import rating_label, value_label  # noqa: E402
+
 # Analysis Function categorical palette (in order), 3:1 contrast between neighbours.
 CATEGORICAL = ["#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1"]
 # Ordered ratings, worst to best: dark pink, orange, turquoise, dark blue.
@@ -21,18 +27,15 @@ RATING_COLOURS = {
     "met": "#28A197",
     "exceeded": "#12436D",
 }
-RATING_LABELS = {
-    "unmet": "Unmet",
-    "partially_met": "Partially met",
-    "met": "Met",
-    "exceeded": "Exceeded",
-}
+RATING_LABELS = {category: rating_label(category) for category in RATING_COLOURS}
 MARKERS = ["o", "s", "D", "^", "v", "P"]
 GREY = "#BFC1C3"
 
 plt.rcParams.update(
     {
-        "font.family": "DejaVu Sans",
+        # DejaVu Sans (matplotlib's own), then the generic family: an SVG chart names
+        # both, so a browser without DejaVu still draws its text in a sans-serif font
+        "font.family": ["DejaVu Sans", "sans-serif"],
         "font.size": 9,
         "axes.spines.top": False,
         "axes.spines.right": False,
@@ -58,12 +61,13 @@ def rating_bars(summary: pd.DataFrame, label: str = "label") -> plt.Figure:
     y = np.arange(len(rows))[::-1]
     for category, colour in RATING_COLOURS.items():
         share = (rows[category] / totals).fillna(0).to_numpy()
+        shown = bool((share > 0).any())
         ax.barh(
             y,
             share,
             left=left,
             color=colour,
-            label=RATING_LABELS[category],
+            label=RATING_LABELS[category] if shown else None,
             edgecolor="white",
             linewidth=0.6,
             height=0.72,
@@ -106,6 +110,8 @@ def share_dots(
     rows = frame.reset_index(drop=True)
     labels = list(dict.fromkeys(rows[label]))
     groups = list(dict.fromkeys(rows[group])) if group else [None]
+    if group:  # a group with no figure to show (all suppressed or empty) has no entry
+        groups = [g for g in groups if _has_figures(rows[rows[group] == g])] or groups
     fig, ax = plt.subplots(figsize=(8, 0.6 + 0.38 * len(labels) * max(1, len(groups) ** 0.5)))
     step = 0.6 / max(1, len(groups))
     for g_index, g in enumerate(groups):
@@ -126,14 +132,14 @@ def share_dots(
             elinewidth=1.2,
             capsize=2,
             markersize=5,
-            label=None if g is None else str(g),
+            label=None if g is None else value_label(group, g),
         )
     ax.set_yticks(range(len(labels)), labels[::-1])
     ax.set_xlim(-0.02, 1.02)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel(xlabel or "Share met or exceeded, with 95% interval")
     ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
-    if group:
+    if group and any(_has_figures(rows[rows[group] == g]) for g in groups):
         ax.legend(
             ncols=min(len(groups), 4),
             loc="lower left",
@@ -143,6 +149,11 @@ def share_dots(
         )
     fig.tight_layout()
     return fig
+
+
+def _has_figures(part: pd.DataFrame, column: str = "share") -> bool:
+    """Whether ``part`` holds at least one number to plot in ``column`` (not ``c``)."""
+    return bool(pd.to_numeric(part[column], errors="coerce").notna().any())
 
 
 def agreement_heatmap(
@@ -222,7 +233,7 @@ def interval_plot(
             color=colour,
             capsize=2,
             markersize=4.5,
-            label=name,
+            label=name if ok.any() else None,
         )
     for yi, (_, row) in zip(y, rows.iterrows(), strict=True):
         if all(pd.isna(row[est]) for _, est, _, _ in estimates):
@@ -232,7 +243,8 @@ def interval_plot(
     ax.set_xlim(*xlim)
     ax.set_xlabel(xlabel)
     ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=len(estimates), frameon=False)
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=len(estimates), frameon=False)
     fig.tight_layout()
     return fig
 
@@ -262,13 +274,14 @@ def trend_dots(long: pd.DataFrame, label: str, cycles: list[str]) -> plt.Figure:
             ecolor=colour,
             capsize=2,
             markersize=4.5,
-            label=cycle,
+            label=cycle if len(part) else None,
         )
     ax.set_yticks(range(len(labels)), labels[::-1])
     ax.set_xlim(-0.02, 1.02)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel("Share met or exceeded, with 95% interval")
     ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
-    ax.legend(ncols=len(cycles), loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend(ncols=len(cycles), loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
     fig.tight_layout()
     return fig

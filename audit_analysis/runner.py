@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import os
 import platform
 import re
@@ -38,6 +39,8 @@ install maps the package there), the package's own copy in an installed wheel.""
 CASE_PACKS = "case-packs"
 BANNER_QA = "OFFICIAL: for the case audit QA group. Aggregates and case-level detail."
 BANNER_EXEC = "OFFICIAL: Executive Group summary. Aggregate figures only; small numbers suppressed."
+EXECUTIVE_PDF = "executive-summary.pdf"
+log = logging.getLogger("audit_analysis")
 VERSIONED = (
     "audit-analysis",
     "pandas",
@@ -327,8 +330,10 @@ def _execute(
     log: str,
     html: dict | None = None,
     cache: str | None = None,
-) -> str:
-    """Run one notebook (in a worker process). Returns its stem.
+    pdf: dict | None = None,
+) -> tuple[str, str]:
+    """Run one notebook (in a worker process). Returns its stem and a note ("" when
+    there is nothing to say).
 
     The kernel's own chatter (ipykernel warns at every start that its loopback link is
     unencrypted) goes to ``log``, not the console; a failing cell's error comes back as
@@ -336,7 +341,9 @@ def _execute(
     ``target``,
     ``title``, ``banner``) the worker exports the page too, while other notebooks still
     run; with ``cache`` the kernel reads the run's loaded cycles from there
-    (:mod:`audit_analysis.cache`).
+    (:mod:`audit_analysis.cache`); with ``pdf`` (:func:`~audit_analysis.pdf.print_to_pdf`'s
+    ``target`` and metadata) it prints that page to PDF too, and the note says why not
+    when it could not.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -367,7 +374,12 @@ def _execute(
         from .export import notebook_to_html
 
         notebook_to_html(target, **html)
-    return Path(source).stem
+    if html and pdf:
+        from .pdf import print_to_pdf
+
+        printed = print_to_pdf(html["target"], **pdf)
+        return Path(source).stem, printed.note
+    return Path(source).stem, ""
 
 
 def run_annual(
@@ -462,6 +474,7 @@ def _run_locked(
         for spec in NOTEBOOKS
     }
     cycles_file = staging / ".cache" / "cycles.pickle"
+    notes: list[str] = []
     try:
         bar = tqdm(
             total=len(NOTEBOOKS),
@@ -487,6 +500,7 @@ def _run_locked(
                         "banner": BANNER_EXEC if spec.executive else BANNER_QA,
                     },
                     cache=str(cycles_file),
+                    pdf=_executive_pdf(staging, cycle) if spec.executive else None,
                 ): spec
                 for spec in sorted(NOTEBOOKS, key=_start_order)
             }
@@ -498,7 +512,8 @@ def _run_locked(
                     lambda: [current, *(load_cycle(data_dir, other) for other in compare)],
                 )
                 for future in as_completed(futures):
-                    future.result()  # raises RunFailedError
+                    _, note = future.result()  # raises RunFailedError
+                    notes += [note] if note else []
                     bar.set_postfix_str(futures[future].stem)
                     bar.update(1)
             except BaseException:
@@ -508,6 +523,11 @@ def _run_locked(
         bar.close()
         shutil.rmtree(staging / ".cache")
         entries = [(pages[spec.stem], spec.title, spec.description) for spec in NOTEBOOKS]
+        if (staging / EXECUTIVE_PDF).is_file():
+            entries.insert(
+                next(i for i, s in enumerate(NOTEBOOKS) if s.executive) + 1,
+                (EXECUTIVE_PDF, "Executive summary (PDF)", "The same page, to print or send."),
+            )
         entries += [
             ("tables/", "Tables", "The CSV behind every chart."),
             ("figures/", "Figures", "Every chart as PNG and SVG."),
@@ -523,6 +543,8 @@ def _run_locked(
             },
             "versions": _versions(),
             "lock": _lock_record(),
+            "pdf": EXECUTIVE_PDF if (staging / EXECUTIVE_PDF).is_file() else None,
+            "notes": notes,
         }
         (staging / "manifest.json").write_text(
             json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
@@ -544,7 +566,23 @@ def _run_locked(
     staging.rename(final)
     shutil.rmtree(previous, ignore_errors=True)
     shutil.rmtree(out / f"{cycle}.failed", ignore_errors=True)
+    for note in notes:  # no browser to print the PDF: the run succeeds, and says so
+        log.warning("audit-analysis: %s not written: %s; the HTML is written", EXECUTIVE_PDF, note)
     return final
+
+
+def _executive_pdf(staging: Path, cycle: str) -> dict:
+    """What :func:`~audit_analysis.pdf.print_to_pdf` needs for the Executive Group's PDF,
+    written beside its page."""
+    from .export import marking_of
+
+    return {
+        "target": staging / EXECUTIVE_PDF,
+        "title": f"Executive summary: case audit {cycle}",
+        "subject": f"Multi-agency case audit {cycle}: the Executive Group's summary",
+        "marking": marking_of(BANNER_EXEC),
+        "keywords": [f"case audit {cycle}", "Executive Group", "aggregate figures only"],
+    }
 
 
 def run_case_packs(

@@ -78,17 +78,22 @@ def test_trends_match_by_key_and_show_standards_absent_in_a_year(run):
 def test_executive_page_is_aggregate_offline_and_scriptless(run):
     out, refs = run
     page = (out / "executive-summary.html").read_text(encoding="utf-8")
-    text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)  # base64 is noise
+    text = re.sub(r"data:image/(png|svg\+xml);base64,[A-Za-z0-9+/=]+", "", page)  # noise
     for ref in (r for cycle_refs in refs.values() for r in cycle_refs):
         assert ref not in text
     assert "Seen in record" not in text and "HYPERLINK" not in text and "alert" not in text
     assert "<script" not in page.lower()
     assert not re.search(r"(src|href)=\"https?:", page)
     assert "Content-Security-Policy" in page
-    for tag in re.findall(r"<img[^>]*>", page):
-        assert 'src="data:image/png;base64,' in tag
+    images = re.findall(r"<img[^>]*>", page)
+    for tag in images:
+        # the PNG on screen, the SVG (vector) in print: both embedded, both described
+        assert re.search(r'src="data:image/(png|svg\+xml);base64,', tag)
         alt = re.search(r'alt="([^"]*)"', tag).group(1)
         assert len(alt) > 40
+    shown = [t for t in images if "image/png" in t]
+    printed = [t for t in images if "image/svg+xml" in t]
+    assert shown and len(shown) == len(printed)
 
 
 def test_breakdowns_on_few_cases_are_suppressed(run):

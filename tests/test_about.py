@@ -1,0 +1,78 @@
+""" "About these figures" says what this run did: checked on the study of tests/study.py,
+which has a partnership's own 2019-20 framework and compares cycles whose frameworks are
+built in (2018-19, as the report prints it; 2017-18, a reconstruction)."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import date
+from importlib import metadata
+
+import pytest
+
+from audit_analysis.executive import about_these_figures
+from audit_analysis.frameworks import framework_path
+from audit_analysis.notebook import open_session
+
+
+def about(root, compare, tmp_path, min_cell_count=5) -> str:
+    session = open_session(root, "2019-20", tmp_path / "out", compare, min_cell_count)
+    return " ".join(about_these_figures(session, today=date(2026, 3, 4)))
+
+
+@pytest.fixture(scope="module")
+def data(study):
+    root, _ = study
+    return root / "data"
+
+
+def test_a_built_in_reconstruction_is_called_reconstructed(data, tmp_path):
+    text = about(data, ["2017-18", "2018-19"], tmp_path)
+    assert "2017-18, built into the suite and reconstructed" in text
+    assert "2018-19, built into the suite, as the partnership's report prints it" in text
+    assert "2019-20, the partnership's own (2019-20/framework.yaml)" in text
+    assert text.count("reconstructed") == 1
+    assert "compared with 2017-18 and 2018-19" in text
+
+
+def test_without_a_reconstruction_nothing_is_called_reconstructed(data, tmp_path):
+    text = about(data, ["2018-19"], tmp_path)
+    assert "reconstructed" not in text and "rebuilt" not in text
+    assert "the partnership's own (2019-20/framework.yaml)" in text
+    assert str(data) not in text  # the file by its place in the data folder, no full path
+
+
+def test_a_partnerships_own_earlier_framework_is_named_not_called_reconstructed(data, tmp_path):
+    own = tmp_path / "data"
+    shutil.copytree(data, own)
+    # the partnership keeps its own copy of 2017-18's framework, even one that was
+    # first copied from the built-in reconstruction and still says so inside
+    builtin = framework_path("2017-18")
+    shutil.copy(builtin, own / "2017-18" / "framework.yaml")
+    text = about(own, ["2017-18"], tmp_path)
+    assert "2017-18, the partnership's own (2017-18/framework.yaml)" in text
+    assert "reconstructed" not in text
+    assert "built into the suite" not in text
+
+
+def test_methods_threshold_cycles_date_and_version_are_those_of_the_run(data, tmp_path):
+    text = about(data, [], tmp_path, min_cell_count=7)
+    assert "fewer than 7 cases" in text
+    assert "with no earlier cycle to compare" in text
+    assert "MOVER" not in text  # no change between years was computed
+    assert "Korn and Graubard" in text and "Benjamini-Hochberg" in text
+    assert "same 9 cases" in text  # the study's cohort
+    assert "Produced on 4 March 2026" in text
+    assert f"audit-analysis {metadata.version('audit-analysis')}" in text
+    compared = about(data, ["2018-19"], tmp_path)
+    assert "MOVER interval (Zou and Donner)" in compared
+    assert "fewer than 5 cases" in compared
+
+
+def test_the_executive_page_carries_it(run):
+    out, _ = run
+    page = (out / "executive-summary.html").read_text(encoding="utf-8")
+    assert "About these figures" in page
+    assert "own (2019-20/framework.yaml)" in page
+    assert "reconstructed" in page  # the run compares 2017-18, a built-in reconstruction
+    assert "are reconstructed from the report" not in page  # the old fixed text
