@@ -76,7 +76,7 @@ def build(session: Session) -> ExecutiveSummary:
     evidence = quality.evidence_rate(data)
     rejections = quality.rejections_summary(data)
     summary.headlines += findings.quality_sentences(returns, evidence, rejections, data.cycle)[1:4]
-    summary.headlines += findings.records_sentences(data)
+    summary.headlines += findings.records_sentences(data, session.min_cell_count)
     return summary
 
 

@@ -216,3 +216,72 @@ def test_agreement_sentence_is_chance_corrected_and_leaves_out_small_standards()
     assert "standard 2" not in text  # 3 cases: below the threshold
     assert "lowest for standard 1 (0.10, interval -0.10 to 0.30, on 20 cases)" in text
     assert "overlap" not in text
+
+
+def _records(discussed: int, flagged: int, action: int, responded: int, invited: int):
+    from types import SimpleNamespace
+
+    deep = pd.DataFrame(
+        {
+            "case_ref": [f"C{i:02d}" for i in range(flagged)],
+            "discussed": [i < discussed for i in range(flagged)],
+            "reason_not_discussed": [None if i < discussed else "moved" for i in range(flagged)],
+            "themes": None,
+            "action_required": [i < action for i in range(flagged)],
+        }
+    )
+    feedback = pd.DataFrame(
+        {
+            "case_ref": [f"C{i:02d}" for i in range(invited + 2)],
+            "invited": [i < invited for i in range(invited + 2)],  # 2 not invited
+            "responded": [i < responded for i in range(invited + 2)],
+        }
+    )
+    return SimpleNamespace(deep_dive=deep, family_feedback=feedback)
+
+
+def test_records_sentences_hide_a_count_whose_complement_is_small():
+    """Issue 9, item 5: "7 of the 8 cases flagged were discussed" reveals that 1 was
+    not; "3 of 9 families" is a small count, and 33% gives it away too."""
+    data = _records(discussed=7, flagged=8, action=2, responded=3, invited=9)
+    deep, families = findings.records_sentences(data)  # the default threshold is 5
+    assert deep.startswith("c of the 8 cases flagged for the deep dive were discussed")
+    assert "; c needed immediate action (c: too few to show" in deep
+    assert families.startswith("c of 9 families invited responded")
+    assert "%" not in families
+    text = deep + families
+    for figure in ("7", "1", "2", "3", "6"):
+        assert figure not in text.replace("8 cases", "").replace("9 families", "")
+    # the threshold is the partnership's: at 2, only the 1 not discussed is small
+    deep, families = findings.records_sentences(data, min_count=2)
+    assert deep.startswith("c of the 8 cases") and "; 2 needed immediate action" in deep
+    assert families.startswith("3 of 9 families invited responded to the request for feedback")
+    assert "(33%)" in families
+    deep, families = findings.records_sentences(data, min_count=1)
+    assert deep == (
+        "7 of the 8 cases flagged for the deep dive were discussed at the round table; "
+        "2 needed immediate action."
+    )
+
+
+def test_records_sentences_show_large_counts_and_zeros_and_no_small_total():
+    data = _records(discussed=12, flagged=20, action=0, responded=12, invited=20)
+    deep, families = findings.records_sentences(data, min_count=5)
+    assert deep == (
+        "12 of the 20 cases flagged for the deep dive were discussed at the round table; "
+        "0 needed immediate action."
+    )
+    assert families == ("12 of 20 families invited responded to the request for feedback (60%).")
+    data = _records(discussed=20, flagged=20, action=17, responded=18, invited=20)
+    deep, families = findings.records_sentences(data, min_count=5)
+    assert deep.startswith("20 of the 20 cases") and "; c needed" in deep  # 3 had none
+    assert families.startswith("c of 20 families")  # 2 did not respond
+    data = _records(discussed=1, flagged=2, action=1, responded=1, invited=2)
+    deep, families = findings.records_sentences(data, min_count=5)
+    assert deep == (
+        "Fewer than 5 cases were flagged for the deep dive: too few to say how many were "
+        "discussed or needed immediate action."
+    )
+    assert families == (
+        "Fewer than 5 families were invited to give feedback: too few to say how many responded."
+    )
