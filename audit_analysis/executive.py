@@ -111,11 +111,16 @@ def show_kloe_trend(session: Session, summary: ExecutiveSummary) -> None:
             for k, t in zip(long["kloe"], long["kloe_title"], strict=True)
         ]
     )
+    long, hidden = _hide_exposed_kloes(session, long)
     current = long[long["current"]]
     order = dict(zip(current["kloe_key"], current["label"], strict=True))
     long["label"] = long["kloe_key"].map(order).fillna(long["label"])
     cycles = list(dict.fromkeys(long["cycle"]))
-    counted = {key for key, n in zip(current["kloe_key"], current["standards"], strict=True) if n}
+    counted = {
+        key
+        for key, n in zip(current["kloe_key"], current["standards"], strict=True)
+        if n and key not in hidden
+    }
     kloe_of = {s.key: s.kloe_key for s in data.framework.standards}
     if summary.kloe_note:
         common = set.intersection(
@@ -227,3 +232,17 @@ def show_development(session: Session, summary: ExecutiveSummary) -> None:
         "measured change of each area's standards since the cycle that raised it (95% "
         "intervals by case, allowing for the number of areas measured)",
     )
+
+
+def _hide_exposed_kloes(session: Session, long: pd.DataFrame) -> tuple[pd.DataFrame, set]:
+    """Disclosure: the KLOE trend's figures for this cycle with ``c`` for each KLOE
+    whose total would give away a cell that :func:`show_priority` suppresses (only
+    three early-help cases rate it, say, and no other theme's case does); and those
+    KLOE keys, which no title may name. The chart draws nothing where ``c`` is."""
+    data = session.data
+    themed = summaries.with_case_characteristics(data.ratings, data.cases)
+    by_theme = summaries.kloe_summary(themed, data.framework, by="priority")
+    hidden = disclosure.totals_to_suppress(
+        by_theme, "priority", session.min_cell_count, within="kloe_key"
+    )
+    return disclosure.suppress_totals(long, hidden, "kloe_key", where="current"), hidden

@@ -3,6 +3,7 @@ pins down a hidden cell."""
 
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -472,3 +473,53 @@ def test_suppress_totals_marks_the_given_keys_where_asked():
         suppress_totals(long, {"k6"}, "kloe")
     with pytest.raises(ValueError, match="within"):
         totals_to_suppress(long.drop(columns="kloe_key"), "cycle")
+
+
+def test_the_executive_kloe_trend_hides_a_kloe_only_one_small_theme_rates():
+    """Issue 9, item 5, on the page: three early-help cases alone rate KLOE 6. The
+    by-priority chart hides them; the KLOE trend must not show them as KLOE 6's total."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    from audit_analysis import executive
+    from audit_analysis.dataset import CycleData
+
+    fw = load_framework("2018-19")
+    cases = pd.DataFrame(
+        {
+            "case_ref": [f"{p[:2]}{i}" for p in PRIORITIES for i in range(8)],
+            "priority": [p for p in PRIORITIES for _ in range(8)],
+            "age": 9.0,
+        }
+    )
+    rows = []
+    for k, case in enumerate(cases["case_ref"]):
+        for s in fw.standards:
+            if s.kloe_key == "dispute-resolution" and case not in ("ea0", "ea1", "ea2"):
+                continue
+            for agency in ("WMP", "CCG"):
+                rating = ["met", "unmet", "exceeded", "partially_met"][(k + s.number) % 4]
+                rows.append((agency, case, s.key, rating))
+    ratings = pd.DataFrame(rows, columns=["agency", "case_ref", "standard_key", "rating"])
+    ratings["rating"] = ratings["rating"].astype(RATING_DTYPE)
+    data = CycleData("2018-19", fw, ratings, cases, pd.DataFrame(), pd.DataFrame(), Path("."))
+    charts = {}
+    report = SimpleNamespace(chart=lambda fig, name, **kw: charts.update({name: kw}))
+    session = SimpleNamespace(data=data, report=report, earlier=[], min_cell_count=5)
+    summary = executive.ExecutiveSummary(lead="")
+
+    executive.show_priority(session, summary)
+    by_theme = charts["exec-by-priority"]["table"]
+    kloe6 = by_theme[by_theme["kloe_title"] == "Dispute resolution"]
+    assert kloe6["n"].tolist() == [C, 0, 0]  # hidden in the breakdown
+
+    executive.show_kloe_trend(session, summary)
+    chart = charts["exec-kloe-trend"]
+    table = chart["table"]
+    row = table[table["label"].str.startswith("KLOE 6")].iloc[0]
+    assert row[["n", "cases", "met_or_better", "share", "low", "high"]].tolist() == [C] * 6
+    others = table[~table["label"].str.startswith("KLOE 6")]
+    assert (others["n"] != C).all() and (others["cases"] == 24).all()
+    assert "KLOE 6 Dispute resolution: 2018-19 c" in chart["alt"]
+    assert "Dispute resolution" not in chart["title"]
+    plt.close("all")
