@@ -3,11 +3,25 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import csv
+import os
 import sys
 from pathlib import Path
 
 from .cycles import normalise_cycle
 from .exceptions import AuditDataError
+from .text import printable
+
+
+def _say(text: object = "", file=None) -> None:
+    """Print, every control character escaped: file names and case references are data,
+    and data must not drive the terminal."""
+    print(printable(str(text)), file=file or sys.stdout)
+
+
+def _fail(text: object) -> None:
+    _say(f"audit-analysis: {printable(str(text), False)}", file=sys.stderr)
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -16,16 +30,28 @@ def _validate(args: argparse.Namespace) -> int:
     from .validation import format_report
 
     data = load_cycle(args.data, args.cycle)
-    print(format_report(data))
+    _say(format_report(data))
     if args.rejections_csv:
-        path = write_csv(data.rejections, args.rejections_csv)
-        print(f"\nRejection log written to {path}")
+        path = _written(write_csv, data.rejections, args.rejections_csv)
+        _say(f"\nRejection log written to {path}")
     if args.compliance_csv:
         from .quality import compliance
 
-        path = write_csv(compliance(data), args.compliance_csv)
-        print(f"\nCompliance table written to {path}")
+        path = _written(write_csv, compliance(data), args.compliance_csv)
+        _say(f"\nCompliance table written to {path}")
     return 0
+
+
+def _written(write, frame, path: str) -> Path:
+    """``write(frame, path)``; an OSError (a read-only folder, a full disk) names ``path``."""
+    try:
+        return write(frame, path)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise AuditDataError(
+            f"cannot write the file: {exc.strerror or exc}", file=exc.filename or path
+        ) from None
 
 
 def _templates(args: argparse.Namespace) -> int:
@@ -35,14 +61,14 @@ def _templates(args: argparse.Namespace) -> int:
         args.data, args.cycle, args.out, agencies=args.agency, cases=args.cases, force=args.force
     )
     for warning in made.warnings:
-        print(f"audit-analysis: warning: {warning}", file=sys.stderr)
-    print(
+        _say(f"audit-analysis: warning: {warning}", file=sys.stderr)
+    _say(
         f"{len(made.files)} templates for {made.cycle} (template version "
         f"{made.template_version}): {len(made.agencies)} agencies x {len(made.cases)} cases, "
         f"in {made.folder}/<agency>/"
     )
     for path in made.records:
-        print(f"  blank {path.name} in {path.parent}/: fill in and copy to the cycle folder")
+        _say(f"  blank {path.name} in {path.parent}/: fill in and copy to the cycle folder")
     return 0
 
 
@@ -50,22 +76,22 @@ def _new_cycle(args: argparse.Namespace) -> int:
     from .newcycle import start_cycle
 
     made = start_cycle(args.data, args.from_cycle, args.to_cycle, force=args.force)
-    print(f"Cycle {made.cycle} started in {made.folder}")
-    print(f"  {made.framework_file}  copied from {made.copied_from}: edit it (README,")
-    print("      'Editing a framework'), keeping each standard's key")
+    _say(f"Cycle {made.cycle} started in {made.folder}")
+    _say(f"  {made.framework_file}  copied from {made.copied_from}: edit it (README,")
+    _say("      'Editing a framework'), keeping each standard's key")
     if made.kept_cases:
-        print(f"  {made.cases_file}  kept: it already lists cases")
+        _say(f"  {made.cases_file}  kept: it already lists cases")
     else:
-        print(f"  {made.cases_file}  empty: add the cohort ({', '.join(made.id_columns)})")
-    print(f"  {made.returns_dir}/  empty: returns go here")
+        _say(f"  {made.cases_file}  empty: add the cohort ({', '.join(made.id_columns)})")
+    _say(f"  {made.returns_dir}/  empty: returns go here")
     if made.progress_file is not None:
-        print(
+        _say(
             f"  {made.progress_file}  {made.carried} open areas for development and "
             "recommendations: fill in progress and status"
         )
     elif made.carried:
-        print(f"  progress.csv  kept as it was ({made.carried} open items to carry forward)")
-    print(f"Then: audit-analysis templates --data {args.data} --cycle {made.cycle} --out <folder>")
+        _say(f"  progress.csv  kept as it was ({made.carried} open items to carry forward)")
+    _say(f"Then: audit-analysis templates --data {args.data} --cycle {made.cycle} --out <folder>")
     return 0
 
 
@@ -83,16 +109,15 @@ def _run(args: argparse.Namespace) -> int:
             progress=not args.quiet,
         )
     except NotebookFailedError as exc:
-        print(f"audit-analysis: {exc}", file=sys.stderr)
-        print(
-            "audit-analysis: previous outputs were left as they were; the failed run is "
-            f"in {Path(args.out) / (normalise_cycle(args.cycle) + '.failed')}",
-            file=sys.stderr,
+        _fail(exc)
+        _fail(
+            "previous outputs were left as they were; the failed run is "
+            f"in {Path(args.out) / (normalise_cycle(args.cycle) + '.failed')}"
         )
         return 1
-    print(f"Outputs for {args.cycle} written to {final}")
-    print(f"  {final / 'index.html'}")
-    print(f"  {final / 'executive-summary.html'}  (for the Executive Group)")
+    _say(f"Outputs for {args.cycle} written to {final}")
+    _say(f"  {final / 'index.html'}")
+    _say(f"  {final / 'executive-summary.html'}  (for the Executive Group)")
     return 0
 
 
@@ -109,12 +134,12 @@ def _case_packs(args: argparse.Namespace) -> int:
             progress=not args.quiet,
         )
     except NotebookFailedError as exc:
-        print(f"audit-analysis: {exc}", file=sys.stderr)
-        print("audit-analysis: previous case packs were left as they were", file=sys.stderr)
+        _fail(exc)
+        _fail("previous case packs were left as they were")
         return 1
-    print(f"OFFICIAL-SENSITIVE case packs written to {folder}")
+    _say(f"OFFICIAL-SENSITIVE case packs written to {folder}")
     for page in sorted(folder.glob("*.html")):
-        print(f"  {page}")
+        _say(f"  {page}")
     return 0
 
 
@@ -122,13 +147,13 @@ def _notebooks(args: argparse.Namespace) -> int:
     from .runner import copy_notebooks
 
     written = copy_notebooks(Path(args.out), force=args.force)
-    print(
+    _say(
         f"Notebooks copied to {args.out} ({len(written)} written; existing ones kept "
         "unless --force)"
     )
     for path in written:
-        print(f"  {path}")
-    print("Open them in JupyterLab and set data_dir in each one's parameters cell.")
+        _say(f"  {path}")
+    _say("Open them in JupyterLab and set data_dir in each one's parameters cell.")
     return 0
 
 
@@ -136,9 +161,9 @@ def _demo_data(args: argparse.Namespace) -> int:
     from .demo import generate
 
     summary = generate(Path(args.out), seed=args.seed)
-    print(f"Synthetic demo data written to {args.out}")
+    _say(f"Synthetic demo data written to {args.out}")
     for key, value in summary.items():
-        print(f"  {key}: {value}")
+        _say(f"  {key}: {value}")
     return 0
 
 
@@ -292,11 +317,29 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """The command line. Every error a user can cause (their data, a read-only or full
+    output folder, a closed pipe) ends it with one line on stderr, never a traceback."""
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        status = args.func(args)
+        sys.stdout.flush()  # a reader that went away (`validate | head`) shows here
+        return status
     except AuditDataError as exc:
-        print(f"audit-analysis: {exc}", file=sys.stderr)
+        _fail(exc)
+        return 1
+    except BrokenPipeError:
+        # The reader of our output has gone: say nothing more (Python would complain
+        # again when it flushes stdout at exit, so stdout now goes nowhere).
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 141  # as a shell reports a command ended by SIGPIPE
+    except OSError as exc:
+        what = exc.filename or "a file"
+        _fail(f"{what}: {exc.strerror or exc}")
+        return 1
+    except csv.Error as exc:
+        _fail(f"a CSV file cannot be read or written: {exc}")
         return 1
     except KeyboardInterrupt:
         return 130

@@ -8,8 +8,10 @@ to resolve case IDs and never leaves this module.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -32,10 +34,13 @@ from .returns import (
     ReturnFile,
     ReturnFileError,
     classify,
+    parse_sheets,
     read_return,
     read_table_csv,
+    special_file_reason,
 )
-from .text import cell_text, header_key, identifier_key, is_blank
+from .text import cell_text, excerpt, header_key, identifier_key, is_blank
+from .workbooks import Budgets, WorkbookRefused, read_isolated
 
 CASES_FILE = "cases.csv"
 RETURNS_DIR = "returns"
@@ -158,6 +163,9 @@ class _Crosswalk:
 
 def _read_cases(folder: Path, rejections: list[dict]) -> tuple[pd.DataFrame, _Crosswalk]:
     path = folder / CASES_FILE
+    special = special_file_reason(path) if os.path.lexists(path) else None
+    if special is not None:
+        raise CycleNotFoundError(f"{CASES_FILE} is not read: {special}", file=str(path))
     if not path.is_file():
         raise CycleNotFoundError(f"no {CASES_FILE}: the cohort is needed", file=str(folder))
     try:
@@ -197,14 +205,27 @@ def _read_cases(folder: Path, rejections: list[dict]) -> tuple[pd.DataFrame, _Cr
                 "source_file": CASES_FILE,
                 "source_row": number,
                 "reason": reason,
-                "raw_value": cell_text(value),
+                "raw_value": None if value is None else excerpt(cell_text(value)),
             }
         )
 
-    for number, cells in table:
+    for item in table:
+        if item.__class__ is CsvRowError:
+            # Never the line's text: cases.csv holds the children's identifiers.
+            reject(item.row, f"{item.reason}; the row is left out", None)
+            continue
+        number, cells = item
         ref = cell(cells, "caseref")
         if not ref:
-            reject(number, "row has no case_ref; the case is left out", ",".join(cells)[:200])
+            # Only the row number: the rest of the row is the child's identifiers.
+            reject(number, "row has no case_ref; the case is left out", None)
+            continue
+        if any(unicodedata.category(ch)[0] == "C" for ch in ref):
+            reject(
+                number,
+                "case_ref holds a control or invisible character; the case is left out",
+                ref,
+            )
             continue
         if ref.casefold() in seen:
             reject(
@@ -274,7 +295,7 @@ class _Loader:
                 "source_file": source,
                 "source_row": row,
                 "reason": reason,
-                "raw_value": None if value is None else cell_text(value),
+                "raw_value": None if value is None else excerpt(cell_text(value)),
             }
         )
 
@@ -304,8 +325,16 @@ class _Loader:
         return self.frameworks[cycle]
 
     # -- one file
-    def load_file(self, path: Path) -> None:
-        rel = path.relative_to(self.folder).as_posix()
+    def load_file(
+        self,
+        path: Path,
+        sheets: list | WorkbookRefused | None = None,
+        rel: str | None = None,
+        special: str | None = None,
+    ) -> None:
+        """Load the file at ``path``; ``sheets`` is a workbook's cells already read (or
+        why it was refused), ``special`` why the entry is no file to read at all."""
+        rel = rel or path.relative_to(self.folder).as_posix()
         record = {
             "source_file": rel,
             "agency": None,
@@ -316,10 +345,12 @@ class _Loader:
             "rows": 0,
         }
         self.returns.append(record)
-        if classify(path) == "skipped":
+        if special is not None or classify(path) == "skipped":
             return
         try:
-            parsed = read_return(path)
+            if isinstance(sheets, WorkbookRefused):
+                raise ReturnFileError(sheets.reason)
+            parsed = read_return(path) if sheets is None else parse_sheets(sheets)
         except ReturnFileError as exc:
             record["form"] = "bulk" if path.suffix.lower() == ".csv" else "toolkit"
             record["status"] = "rejected"
@@ -572,24 +603,38 @@ class _Loader:
         return accepted
 
 
-def _returns_files(folder: Path) -> list[Path]:
-    """Every file under ``returns/``, in code-point order of its path from ``folder``."""
+def _returns_files(folder: Path) -> list[tuple[str, Path, str | None]]:
+    """Every entry under ``returns/`` that is a file or is no folder, in code-point order
+    of its path from ``folder``: ``(relative path, path, why it is not read)``, the last
+    None for a plain file. Symbolic links (to files, folders or nothing), pipes and
+    devices are listed with their reason and never followed or opened."""
     root = folder / RETURNS_DIR
+    special = special_file_reason(root) if os.path.lexists(root) else None
+    if special is not None:
+        return [(RETURNS_DIR, root, special)]
     if not root.is_dir():
         return []
-    found: list[tuple[str, Path]] = []
+    found: list[tuple[str, Path, str | None]] = []
     pending = [(root, RETURNS_DIR)]
     while pending:  # os.scandir: what rglob does, without a Path object per step
         directory, rel = pending.pop()
-        with os.scandir(directory) as entries:
-            for entry in entries:
-                name = f"{rel}/{entry.name}"
-                if entry.is_dir() and not entry.is_symlink():  # as rglob: no link loops
-                    pending.append((Path(entry.path), name))
-                elif entry.is_file():
-                    found.append((name, Path(entry.path)))
+        try:
+            entries = list(os.scandir(directory))
+        except OSError as exc:
+            found.append((rel, Path(directory), f"folder cannot be read ({exc.strerror})"))
+            continue
+        for entry in entries:
+            name = f"{rel}/{entry.name}"
+            if entry.is_symlink():
+                found.append((name, Path(entry.path), special_file_reason(entry.path)))
+            elif entry.is_dir(follow_symlinks=False):
+                pending.append((Path(entry.path), name))
+            elif entry.is_file(follow_symlinks=False):
+                found.append((name, Path(entry.path), None))
+            else:
+                found.append((name, Path(entry.path), special_file_reason(entry.path)))
     found.sort(key=lambda item: item[0])
-    return [path for _, path in found]
+    return found
 
 
 def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
@@ -623,22 +668,32 @@ def _ratings_frame(rows: list[tuple]) -> pd.DataFrame:
     )
 
 
-def load_cycle(data_dir: str | Path, cycle: str) -> CycleData:
+def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = None) -> CycleData:
     """Load one cycle's audit returns from ``data_dir/<cycle>/`` (CONTRACT.md).
 
     Raises :class:`CycleNotFoundError` only when nothing usable can be read (no folder,
-    no ``cases.csv``). Every other problem is a row of ``rejections``.
+    no ``cases.csv``). Every other problem is a row of ``rejections``. Workbooks are
+    checked and read in a child process within ``budgets`` (default
+    :meth:`Budgets.from_env`): a workbook bomb is one rejection (:mod:`.workbooks`).
     """
     cycle = normalise_cycle(cycle)
     data_dir = Path(data_dir)
     folder = find_cycle_folder(data_dir, cycle)
-    framework = load_framework(cycle, data_dir)
-    rejections: list[dict] = []
-    cases, crosswalk = _read_cases(folder, rejections)
-    loader = _Loader(data_dir, folder, framework, crosswalk)
-    loader.rejections = rejections
-    for path in _returns_files(folder):
-        loader.load_file(path)
+    budgets = budgets or Budgets.from_env()
+    files = _returns_files(folder)
+    workbooks = [p for _, p, why in files if why is None and classify(p) == "excel"]
+    # The child starts reading while the framework and the cohort are read here.
+    with contextlib.closing(read_isolated(workbooks, budgets)) as read:
+        framework = load_framework(cycle, data_dir)
+        rejections: list[dict] = []
+        cases, crosswalk = _read_cases(folder, rejections)
+        loader = _Loader(data_dir, folder, framework, crosswalk)
+        loader.rejections = rejections
+        for rel, path, why in files:
+            sheets = None
+            if why is None and classify(path) == "excel":
+                _, sheets = next(read)
+            loader.load_file(path, sheets, rel=rel, special=why)
     records = read_records(folder, set(cases["case_ref"]), framework, loader.rejections)
     development = read_development(
         folder,

@@ -24,6 +24,9 @@ class ExecutiveSummary:
     standards: pd.DataFrame | None = None
     compared: pd.DataFrame | None = None
     kloe_note: str = ""
+    themed: pd.DataFrame | None = None
+    by_theme: pd.DataFrame | None = None
+    exposed_kloes: set = field(default_factory=set)
 
 
 def build(session: Session) -> ExecutiveSummary:
@@ -77,6 +80,14 @@ def build(session: Session) -> ExecutiveSummary:
     rejections = quality.rejections_summary(data)
     summary.headlines += findings.quality_sentences(returns, evidence, rejections, data.cycle)[1:4]
     summary.headlines += findings.records_sentences(data, session.min_cell_count)
+    themed = summaries.with_case_characteristics(data.ratings, data.cases)
+    by_theme = summaries.kloe_summary(themed, data.framework, by="priority")
+    summary.themed = themed
+    summary.by_theme = disclosure.suppress_breakdown(by_theme, "priority", session.min_cell_count)
+    # a KLOE whose only rated theme is suppressed: its total is that cell, so hide it too
+    summary.exposed_kloes = disclosure.exposed_totals(
+        by_theme, "priority", session.min_cell_count, within="kloe_key"
+    )
     return summary
 
 
@@ -110,16 +121,22 @@ def show_kloe_trend(session: Session, summary: ExecutiveSummary) -> None:
             f"KLOE {int(k)} {t}" if pd.notna(k) else t
             for k, t in zip(long["kloe"], long["kloe_title"], strict=True)
         ]
-    )
-    long, hidden = _hide_exposed_kloes(session, long)
+    ).reset_index(drop=True)
+    # small numbers: a KLOE resting on too few cases, or whose total would reveal a
+    # suppressed priority theme (summary.exposed_kloes), shows c, is not drawn and is
+    # named in no sentence
+    cases = pd.to_numeric(long["cases"], errors="coerce").fillna(0)
+    hide = ((cases >= 1) & (cases < session.min_cell_count)).to_numpy()
+    hide |= (long["current"] & long["kloe_key"].isin(summary.exposed_kloes)).to_numpy()
     current = long[long["current"]]
     order = dict(zip(current["kloe_key"], current["label"], strict=True))
     long["label"] = long["kloe_key"].map(order).fillna(long["label"])
     cycles = list(dict.fromkeys(long["cycle"]))
+    hidden_now = set(long.loc[hide & long["current"].to_numpy(), "kloe_key"])
     counted = {
         key
         for key, n in zip(current["kloe_key"], current["standards"], strict=True)
-        if n and key not in hidden
+        if n and key not in hidden_now
     }
     kloe_of = {s.key: s.kloe_key for s in data.framework.standards}
     if summary.kloe_note:
@@ -133,17 +150,23 @@ def show_kloe_trend(session: Session, summary: ExecutiveSummary) -> None:
     title = f"In {data.cycle}: " + findings.extremes_text(
         found, "the key lines of enquiry", name=lambda k: titles.get(k, k)
     )
-    parts = [
-        f"{lab}: " + ", ".join(f"{r.cycle} {interval(r)}" for r in g.itertuples())
-        for lab, g in long.groupby("label", sort=False)
-    ]
-    alt = (
-        f"Dot chart of each key line of enquiry's share met or exceeded per cycle "
-        f"({', '.join(cycles)}) with 95% intervals by case. " + "; ".join(parts) + "."
-    )
     table = long[
         ["label", "cycle", "standards", "n", "cases", "met_or_better", "share", "low", "high"]
     ]
+    if hide.any():
+        table = table.astype("object")
+        stats = ["n", "cases", "met_or_better", "share", "low", "high"]
+        table.loc[hide, stats] = disclosure.MARKER
+        long.loc[hide, ["share", "low", "high"]] = float("nan")
+    parts = [
+        f"{lab}: " + ", ".join(f"{r.cycle} {interval(r)}" for r in g.itertuples())
+        for lab, g in table.groupby("label", sort=False)
+    ]
+    alt = (
+        f"Dot chart of each key line of enquiry's share met or exceeded per cycle "
+        f"({', '.join(cycles)}) with 95% intervals by case (c: suppressed, too few "
+        "cases). " + "; ".join(parts) + "."
+    )
     subtitle = "Share of ratings met or exceeded, all agencies, per cycle, with 95% intervals"
     if summary.kloe_note:
         subtitle += ". " + summary.kloe_note
@@ -197,9 +220,7 @@ def show_standards(session: Session, summary: ExecutiveSummary, count: int = 6) 
 
 def show_priority(session: Session, summary: ExecutiveSummary) -> None:
     data, report = session.data, session.report
-    themed = summaries.with_case_characteristics(data.ratings, data.cases)
-    by_theme = summaries.kloe_summary(themed, data.framework, by="priority")
-    by_theme = disclosure.suppress_breakdown(by_theme, "priority", session.min_cell_count)
+    themed, by_theme = summary.themed, summary.by_theme
     title, alt = findings.breakdown_text(by_theme, "priority", data.cycle, themed)
     report.chart(
         plots.share_dots(by_theme, "kloe_title", group="priority"),
@@ -232,17 +253,3 @@ def show_development(session: Session, summary: ExecutiveSummary) -> None:
         "measured change of each area's standards since the cycle that raised it (95% "
         "intervals by case, allowing for the number of areas measured)",
     )
-
-
-def _hide_exposed_kloes(session: Session, long: pd.DataFrame) -> tuple[pd.DataFrame, set]:
-    """Disclosure: the KLOE trend's figures for this cycle with ``c`` for each KLOE
-    whose total would give away a cell that :func:`show_priority` suppresses (only
-    three early-help cases rate it, say, and no other theme's case does); and those
-    KLOE keys, which no title may name. The chart draws nothing where ``c`` is."""
-    data = session.data
-    themed = summaries.with_case_characteristics(data.ratings, data.cases)
-    by_theme = summaries.kloe_summary(themed, data.framework, by="priority")
-    hidden = disclosure.totals_to_suppress(
-        by_theme, "priority", session.min_cell_count, within="kloe_key"
-    )
-    return disclosure.suppress_totals(long, hidden, "kloe_key", where="current"), hidden

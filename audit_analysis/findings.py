@@ -548,55 +548,63 @@ def agreement_alt(table: pd.DataFrame, level: str, cycle: str) -> str:
 
 
 def records_sentences(data, min_count: int = 5) -> list[str]:
-    """The deep dive and family feedback in counts only: no case, no free text, so they
-    are safe for the Executive Group.
-
-    Counts of children pass the small-number rule of every other figure on the page
-    (:func:`~audit_analysis.disclosure.suppress_counts` with ``min_count``): a count of
-    1 to ``min_count - 1`` shows ``c``, and so does a count whose complement is that
-    small (``7 of the 8`` would reveal that 1 was not discussed); a share of a hidden
-    count is left out. Where the total itself is that small, the sentence gives no
-    figure.
-    """
+    """The deep dive and family feedback in counts only: no case, no free text. Counts
+    of children pass the small-number rule, complements included (``7 of the 8``
+    reveals 1): :func:`~audit_analysis.disclosure.suppress_counts`."""
     from .disclosure import MARKER, suppress_counts
     from .records import deep_dive_summary, feedback_summary
 
     sentences = []
     if data.deep_dive is not None and len(data.deep_dive):
         d = deep_dive_summary(data.deep_dive)
-        talk = suppress_counts({"discussed": d["discussed"]}, d["flagged"], min_count)
-        act = suppress_counts({"action": d["action_required"]}, d["flagged"], min_count)
-        if MARKER in (talk["total"], act["total"]):
+        talk = suppress_counts(
+            {"discussed": d["discussed"], "not": d["not_discussed"]}, d["flagged"], min_count
+        )
+        act = suppress_counts(
+            {"action": d["action_required"], "none": d["flagged"] - d["action_required"]},
+            d["flagged"],
+            min_count,
+        )
+        if talk["total"] == MARKER:
             sentences.append(
-                f"Fewer than {min_count} cases were flagged for the deep dive: too few to "
-                "say how many were discussed or needed immediate action."
+                f"Fewer than {min_count} cases were flagged for the deep dive, too few to "
+                "report here."
             )
         else:
-            text = (
-                f"{talk['discussed']} of the {talk['total']} cases flagged for the deep dive "
-                f"were discussed at the round table; {act['action']} needed immediate action"
+            text = f"{talk['total']} cases were flagged for the deep dive"
+            text += (
+                f"; {talk['discussed']} were discussed at the round table"
+                if talk["discussed"] != MARKER
+                else "; how many were discussed at the round table is too small a number to show"
             )
-            if MARKER in (talk["discussed"], act["action"]):
-                text += f" ({MARKER}: too few to show, or too close to the total)"
+            text += (
+                f", and {act['action']} needed immediate action"
+                if act["action"] != MARKER
+                else ", and how many needed immediate action is too small a number to show"
+            )
             sentences.append(text + ".")
     if data.family_feedback is not None and len(data.family_feedback):
         f = feedback_summary(data.family_feedback)
         if f["invited"]:
-            shown = suppress_counts({"responded": f["responded"]}, f["invited"], min_count)
+            shown = suppress_counts(
+                {"responded": f["responded"], "not": f["invited"] - f["responded"]},
+                f["invited"],
+                min_count,
+            )
             if shown["total"] == MARKER:
                 sentences.append(
-                    f"Fewer than {min_count} families were invited to give feedback: too few "
-                    "to say how many responded."
+                    f"Fewer than {min_count} families were invited to give feedback, too "
+                    "few to report here."
                 )
             elif shown["responded"] == MARKER:
                 sentences.append(
-                    f"{MARKER} of {shown['total']} families invited responded to the request "
-                    f"for feedback ({MARKER}: too few to show, or too close to the total)."
+                    f"{shown['total']} families were invited to give feedback; how many "
+                    "responded is too small a number to show."
                 )
             else:
                 sentences.append(
-                    f"{shown['responded']} of {shown['total']} families invited responded to "
-                    f"the request for feedback ({pct(f['rate'])})."
+                    f"{shown['responded']} of {shown['total']} families invited responded "
+                    f"to the request for feedback ({pct(f['rate'])})."
                 )
     return sentences
 

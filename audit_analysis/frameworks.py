@@ -98,7 +98,7 @@ def framework_path(cycle: str, data_dir: str | Path | None = None) -> Path | Non
     cycle = normalise_cycle(cycle)
     if data_dir is not None:
         own = Path(data_dir) / cycle / FRAMEWORK_FILE
-        if own.is_file():
+        if own.is_file() or own.is_symlink():  # a link is refused when read, not ignored
             return own
     builtin = _builtin_dir() / f"{cycle}.yaml"
     return builtin if builtin.is_file() else None
@@ -123,16 +123,94 @@ def load_framework(cycle: str, data_dir: str | Path | None = None) -> Framework:
             + ", ".join(available_cycles(data_dir)),
             value=cycle,
         )
-    return _load_file(str(path), path.stat().st_mtime_ns)
+    try:
+        stamp = path.lstat().st_mtime_ns
+    except OSError as exc:
+        raise AuditDataError(f"cannot read framework: {exc.strerror}", file=str(path)) from None
+    return _load_file(str(path), stamp)
+
+
+#: A framework file larger than this is refused unread (the built-in ones are 10 KB).
+MAX_YAML_BYTES = 1024 * 1024
+#: The longest text a framework may hold (a standard's wording, a note).
+MAX_YAML_TEXT = 10_000
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """PyYAML's safe loader refusing anchors and aliases: a framework has no use for
+    them, and nested aliases ("billion laughs") expand a small file into gigabytes."""
+
+    def compose_node(self, parent, index):  # noqa: D102
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                "anchors and aliases (& and *) are not allowed in a framework; "
+                "write each value out in full",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
+def _longest_text(value: object, depth: int = 0) -> int:
+    if depth > 50:
+        raise ValueError("nested more than 50 levels deep")
+    if isinstance(value, str):
+        return len(value)
+    if isinstance(value, dict):
+        items = [*value.keys(), *value.values()]
+    elif isinstance(value, list):
+        items = value
+    else:
+        return 0
+    return max((_longest_text(v, depth + 1) for v in items), default=0)
+
+
+def load_yaml(path: str | Path) -> object:
+    """A YAML file read safely: a plain file (never through a link), at most
+    :data:`MAX_YAML_BYTES`, no anchors or aliases, no text over :data:`MAX_YAML_TEXT`
+    characters. Raises :class:`AuditDataError` naming the file."""
+    import os
+    import stat
+
+    where = str(path)
+    try:
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            raise AuditDataError("a symbolic link: not followed; copy the file itself", file=where)
+        if not stat.S_ISREG(info.st_mode):
+            raise AuditDataError("not a plain file", file=where)
+        if info.st_size > MAX_YAML_BYTES:
+            raise AuditDataError(
+                f"file is {info.st_size:,} bytes, over the {MAX_YAML_BYTES:,} a framework may be",
+                file=where,
+            )
+        text = Path(path).read_text(encoding="utf-8")
+        raw = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader, stricter
+        longest = _longest_text(raw)
+    except AuditDataError:
+        raise
+    except (OSError, UnicodeDecodeError) as exc:
+        raise AuditDataError(f"cannot read framework: {exc}", file=where) from None
+    except yaml.YAMLError as exc:
+        detail = " ".join(str(exc).split())[:300]
+        raise AuditDataError(f"cannot read framework: {detail}", file=where) from None
+    except (RecursionError, ValueError):
+        reason = "cannot read framework: its lists or mappings are nested too deep"
+        raise AuditDataError(reason, file=where) from None
+    if longest > MAX_YAML_TEXT:
+        raise AuditDataError(
+            f"a text in the framework is {longest:,} characters long, over the "
+            f"{MAX_YAML_TEXT:,} allowed",
+            file=where,
+        )
+    return raw
 
 
 @lru_cache(maxsize=32)
 def _load_file(path: str, _mtime: int) -> Framework:
-    try:
-        raw = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise AuditDataError(f"cannot read framework: {exc}", file=path) from None
-    return parse_framework(raw, source=path)
+    return parse_framework(load_yaml(path), source=path)
 
 
 def parse_framework(raw: object, source: str = "") -> Framework:

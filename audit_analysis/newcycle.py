@@ -18,7 +18,13 @@ from .cycles import next_cycle, normalise_cycle
 from .dataset import CASES_FILE, RETURNS_DIR, find_cycle_folder
 from .development import carry_forward
 from .exceptions import AuditDataError, CycleNotFoundError
-from .frameworks import FRAMEWORK_FILE, framework_path, load_framework, parse_framework
+from .frameworks import (
+    FRAMEWORK_FILE,
+    framework_path,
+    load_framework,
+    load_yaml,
+    parse_framework,
+)
 from .returns import ReturnFileError, read_table_csv
 from .text import header_key
 
@@ -87,7 +93,7 @@ def framework_text(source_cycle: str, cycle: str, data_dir: str | Path | None = 
     path = framework_path(source_cycle, data_dir)
     if path is None:
         load_framework(source_cycle, data_dir)  # raises UnknownCycleError, naming the known
-    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw = load_yaml(path)
     note = (
         f"Copied from the {source_cycle} framework by audit-analysis new-cycle: the QA group "
         f"edits it for {cycle} (add, remove or reword standards, keeping each standard's key "

@@ -119,7 +119,7 @@ def share_dots(
         ax.errorbar(
             share,
             ys,
-            xerr=[share - low, high - share],
+            xerr=[(share - low).clip(lower=0), (high - share).clip(lower=0)],
             fmt=MARKERS[g_index % 6],
             color=colour,
             ecolor=colour,
@@ -216,7 +216,8 @@ def interval_plot(
         ax.errorbar(
             e[ok],
             y[ok] + offset,
-            xerr=[(e - lo)[ok].fillna(0), (hi - e)[ok].fillna(0)],
+            # a percentile bootstrap interval can lie beside its estimate: never a negative bar
+            xerr=[(e - lo)[ok].fillna(0).clip(lower=0), (hi - e)[ok].fillna(0).clip(lower=0)],
             fmt=MARKERS[k],
             color=colour,
             capsize=2,
@@ -255,7 +256,7 @@ def trend_dots(long: pd.DataFrame, label: str, cycles: list[str]) -> plt.Figure:
         ax.errorbar(
             share,
             ys,
-            xerr=[share - low, high - share],
+            xerr=[(share - low).clip(lower=0), (high - share).clip(lower=0)],
             fmt=MARKERS[k % 6],
             color=colour,
             ecolor=colour,

@@ -615,6 +615,7 @@ def compliance_grid(data: CycleData, agencies: Sequence[str] | None = None) -> p
         "agency", sort=False
     )
     sums = by_agency[["usable", "old", "met_or_better", "evidenced"]].sum()
+    sums = sums.reindex(columns, fill_value=0)  # a cycle with no cases yet: all zero
     footer = [
         {"case_ref": "returned"} | {a: str(int(sums.at[a, "usable"])) for a in columns},
         {"case_ref": "old template"} | {a: str(int(sums.at[a, "old"])) for a in columns},

@@ -17,6 +17,7 @@ rejection log with file, row, reason and value.
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,8 +25,8 @@ from pathlib import Path
 import pandas as pd
 
 from .frameworks import Framework
-from .returns import ReturnFileError, read_table_csv
-from .text import cell_text, header_key
+from .returns import CsvRowError, ReturnFileError, read_table_csv, special_file_reason
+from .text import cell_text, excerpt, header_key
 
 DEEP_DIVE = "deep_dive.csv"
 LEARNING_EVENT = "learning_event.csv"
@@ -72,22 +73,36 @@ def _yes_no(value: str) -> bool | None:
 
 
 def _table(path: Path, required: list[str], reject) -> list[tuple[int, dict[str, str]]]:
-    """Rows of an optional CSV as {column: text}; [] when the file is absent."""
-    if not path.is_file():
+    """Rows of an optional CSV as {column: text}; [] when the file is absent. A link, a
+    pipe or a device in its place is rejected whole, never followed or opened."""
+    if not os.path.lexists(path):
+        return []
+    special = special_file_reason(path)
+    if special is not None:
+        reject(None, special, None)
         return []
     try:
         header, rows = read_table_csv(path)
-    except (ReturnFileError, OSError) as exc:
-        reject(None, getattr(exc, "reason", str(exc)), None)
+    except ReturnFileError as exc:
+        reject(None, exc.reason, None)
+        return []
+    except OSError as exc:
+        reject(None, f"cannot open the file ({exc.strerror or exc})", None)
         return []
     keys = [header_key(h) for h in header]
     missing = [c for c in required if header_key(c) not in keys]
     if missing:
-        reject(None, "header row lacks the column(s) " + ", ".join(missing), ", ".join(header))
+        reject(
+            None, "header row lacks the column(s) " + ", ".join(missing), ", ".join(header)[:200]
+        )
         return []
     index = {k: j for j, k in reversed(list(enumerate(keys)))}
     out = []
-    for number, cells in rows:
+    for item in rows:
+        if item.__class__ is CsvRowError:
+            reject(item.row, item.reason, None)
+            continue
+        number, cells = item
         out.append(
             (number, {k: (cells[j].strip() if j < len(cells) else "") for k, j in index.items()})
         )
@@ -107,7 +122,7 @@ def read_records(
                     "source_file": name,
                     "source_row": row,
                     "reason": reason,
-                    "raw_value": None if value is None else cell_text(value),
+                    "raw_value": None if value is None else excerpt(cell_text(value)),
                 }
             )
 

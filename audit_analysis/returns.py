@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import os
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-import python_calamine
-
 from .text import cell_text, header_key, is_blank, label_key
+from .workbooks import Budgets, WorkbookRefused, read_sheets
 
 # A real audit return is tens of kilobytes. Anything this large is a stray file:
-# it is rejected without being opened, so it can never exhaust memory.
-MAX_WORKBOOK_BYTES = 50 * 1024 * 1024
+# it is rejected without being opened, so it can never exhaust memory
+# (``workbooks.Budgets.max_file_mb``, which can be changed, is what is applied).
+MAX_WORKBOOK_BYTES = Budgets().max_file_mb * 1024 * 1024
 # A CSV's header line longer than this is no audit table.
 MAX_HEADER_LINE_BYTES = 1024 * 1024
 # Blank lines tolerated before a CSV's header row.
@@ -95,7 +97,42 @@ def classify(path: Path) -> str:
     return "skipped"
 
 
-def skip_reason(path: Path) -> str:
+def special_file_reason(path: str | os.PathLike) -> str | None:
+    """Why an entry of a cycle folder is no file to read (a symbolic link, a named pipe,
+    a device...), or None for a plain file or folder. Links are never followed: nothing
+    outside the cycle folder is read."""
+    try:
+        info = os.lstat(path)
+    except OSError as exc:
+        return f"cannot be examined ({exc.strerror or exc})"
+    mode = info.st_mode
+    if stat.S_ISLNK(mode):
+        try:
+            target = os.stat(path)
+        except OSError:
+            return "symbolic link to nothing (dangling); links are not followed"
+        kind = "a folder" if stat.S_ISDIR(target.st_mode) else "a file"
+        return (
+            f"symbolic link (to {kind}): not followed, so that nothing outside the cycle "
+            "folder is read; copy the file itself into the folder"
+        )
+    if stat.S_ISREG(mode) or stat.S_ISDIR(mode):
+        return None
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO), not a file: not read"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device, not a file: not read"
+    if stat.S_ISSOCK(mode):
+        return "a socket, not a file: not read"
+    return "not a plain file: not read"
+
+
+def skip_reason(path: Path, folder: Path | None = None) -> str:
+    """Why a file found under ``returns/`` is not read; with ``folder`` (the cycle's
+    folder, ``path`` being relative to it) links and special files are recognised."""
+    special = special_file_reason(folder / path) if folder is not None else None
+    if special is not None:
+        return special
     if path.name.startswith("~$"):
         return "Excel lock file (the workbook was open when copied)"
     if path.name.startswith("."):
@@ -106,33 +143,19 @@ def skip_reason(path: Path) -> str:
 # --------------------------------------------------------------------------- Excel
 
 
-def read_excel(path: Path) -> ReturnFile:
-    name = os.fspath(path)
-    size = os.stat(name).st_size
-    if size > MAX_WORKBOOK_BYTES:
-        raise ReturnFileError(
-            f"file is {size / 1024**2:,.0f} MB, far larger than an audit return; not read"
-        )
-    if size == 0:
-        raise ReturnFileError("file is empty (0 bytes)")
-    with open(name, "rb") as fh:
-        magic = fh.read(8)
-    if magic.startswith(b"\xd0\xcf\x11\xe0"):
-        raise ReturnFileError(
-            "workbook is password-protected (encrypted) or in the old .xls format; "
-            "save it as an unprotected .xlsx"
-        )
-    if not magic.startswith(b"PK"):
-        raise ReturnFileError("not an Excel workbook (the file is not an .xlsx zip package)")
+def read_excel(path: Path, budgets: Budgets | None = None) -> ReturnFile:
+    """Read a workbook in this process, after :func:`~audit_analysis.workbooks.
+    check_package`. ``load_cycle`` reads workbooks in a child process instead
+    (:func:`~audit_analysis.workbooks.read_isolated`), so that a crash is one rejection."""
     try:
-        workbook = python_calamine.CalamineWorkbook.from_path(name)
-        sheets = []
-        for name in workbook.sheet_names:
-            rows = workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            sheets.append((name, rows))
-    except Exception as exc:  # calamine raises several types for damaged packages
-        detail = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
-        raise ReturnFileError(f"workbook is corrupt or unreadable ({detail})") from None
+        sheets = read_sheets(path, budgets)
+    except WorkbookRefused as exc:
+        raise ReturnFileError(exc.reason) from None
+    return parse_sheets(sheets)
+
+
+def parse_sheets(sheets: list[tuple[str, list[list[object]]]]) -> ReturnFile:
+    """A workbook's sheets, as read, into its toolkit or bulk table."""
     if not sheets or all(_first_nonblank(rows) is None for _, rows in sheets):
         raise ReturnFileError("workbook has no data on any sheet")
     return parse_workbook(sheets)
@@ -320,6 +343,46 @@ def _check_bulk_columns(columns: dict[str, int], sheet: str | None, cells: list)
 # --------------------------------------------------------------------------- CSV
 
 
+def open_plain(path: str | os.PathLike, mode: str = "rb", **kwargs):
+    """Open a plain file for reading, never through a symbolic link and never a pipe or
+    device (which could block or never end). Raises :class:`ReturnFileError` for those;
+    OSError when the file cannot be opened."""
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            reason = special_file_reason(path) or "symbolic link: not followed"
+            raise ReturnFileError(reason) from None
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ReturnFileError(special_file_reason(path) or "not a plain file: not read")
+        if hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return open(fd, mode, **kwargs)  # noqa: SIM115 - the caller closes it
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def _csv_error(exc: csv.Error) -> str:
+    text = str(exc)
+    if "field larger than field limit" in text:
+        return (
+            f"a cell is longer than {csv.field_size_limit():,} characters, more than any "
+            "audit return holds; the line is not read"
+        )
+    return f"unreadable CSV line ({text[:120]})"
+
+
+def _header_cells(line: str, delimiter: str) -> list[str]:
+    try:
+        return next(csv.reader([line], delimiter=delimiter), [])
+    except csv.Error as exc:
+        raise ReturnFileError("header row: " + _csv_error(exc)) from None
+
+
 def detect_encoding(path: Path) -> str:
     """``utf-8-sig`` when the whole file is UTF-8 (BOM or not), else ``cp1252``.
 
@@ -328,7 +391,7 @@ def detect_encoding(path: Path) -> str:
     for encoding in ("utf-8-sig", "cp1252"):
         decoder = codecs.getincrementaldecoder(encoding)()
         try:
-            with path.open("rb") as fh:
+            with open_plain(path) as fh:
                 while chunk := fh.read(1 << 20):
                     decoder.decode(chunk)
                 decoder.decode(b"", final=True)
@@ -340,7 +403,7 @@ def detect_encoding(path: Path) -> str:
 
 def _sniff_header(path: Path) -> tuple[int, str, str]:
     """Read only the first non-blank line: (row number, decoded line, delimiter)."""
-    with path.open("rb") as fh:
+    with open_plain(path) as fh:
         for number in range(1, MAX_LEADING_BLANK_LINES + 1):
             raw = fh.readline(MAX_HEADER_LINE_BYTES + 1)
             if not raw:
@@ -365,7 +428,7 @@ def _sniff_header(path: Path) -> tuple[int, str, str]:
 
 def read_csv(path: Path) -> ReturnFile:
     header_number, line, delimiter = _sniff_header(path)
-    header = next(csv.reader([line], delimiter=delimiter), [])
+    header = _header_cells(line, delimiter)
     columns = _columns(header)
     _check_bulk_columns(columns, None, header)
     encoding = detect_encoding(path)
@@ -388,7 +451,7 @@ def _csv_rows(
     path: Path, encoding: str, delimiter: str, header_number: int, columns: dict[str, int]
 ) -> Iterator[RawRow | CsvRowError]:
     def numbered() -> Iterator[tuple[int, list[str]] | CsvRowError]:
-        with path.open("r", encoding=encoding, newline="") as fh:
+        with open_plain(path, "r", encoding=encoding, newline="") as fh:
             reader = csv.reader(fh, delimiter=delimiter)
             number = 0
             while True:
@@ -399,7 +462,7 @@ def _csv_rows(
                     return
                 except csv.Error as exc:
                     if number > header_number:
-                        yield CsvRowError(number, f"unreadable CSV line ({exc})")
+                        yield CsvRowError(number, _csv_error(exc))
                     continue
                 if number > header_number:
                     yield number, cells
@@ -407,15 +470,29 @@ def _csv_rows(
     yield from _raw_rows(numbered(), columns)
 
 
-def read_table_csv(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """A plain CSV table (``cases.csv``): its header cells and numbered data rows."""
+def read_table_csv(
+    path: Path,
+) -> tuple[list[str], Iterator[tuple[int, list[str]] | CsvRowError]]:
+    """A plain CSV table (``cases.csv``): its header cells and numbered data rows; a
+    line the csv module cannot read comes as a :class:`CsvRowError` with its number."""
     header_number, line, delimiter = _sniff_header(path)
-    header = next(csv.reader([line], delimiter=delimiter), [])
+    header = _header_cells(line, delimiter)
     encoding = detect_encoding(path)
 
-    def rows() -> Iterator[tuple[int, list[str]]]:
-        with path.open("r", encoding=encoding, newline="") as fh:
-            for number, cells in enumerate(csv.reader(fh, delimiter=delimiter), start=1):
+    def rows() -> Iterator[tuple[int, list[str]] | CsvRowError]:
+        with open_plain(path, "r", encoding=encoding, newline="") as fh:
+            reader = csv.reader(fh, delimiter=delimiter)
+            number = 0
+            while True:
+                number += 1
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    return
+                except csv.Error as exc:
+                    if number > header_number:
+                        yield CsvRowError(number, _csv_error(exc))
+                    continue
                 if number > header_number and not all(is_blank(c) for c in cells):
                     yield number, cells
 

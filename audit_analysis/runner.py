@@ -7,13 +7,17 @@ notebook succeeded: a failing run leaves the previous outputs exactly as they we
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import platform
+import re
 import shutil
+import stat
 import sys
 import tempfile
+from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from importlib import metadata, resources
@@ -21,8 +25,12 @@ from pathlib import Path
 
 import yaml
 
+from .agencies import resolve_agency
 from .cycles import normalise_cycle, parse_cycle
-from .dataset import CASES_FILE, find_cycle_folder
+from .dataset import CASES_FILE, RETURNS_DIR, find_cycle_folder
+from .exceptions import AuditDataError
+from .paths import inside, owner_only, papermill_path, private_folder, safe_name
+from .workbooks import die_with_parent
 
 NOTEBOOK_DIR = Path(str(resources.files("audit_analysis.notebooks")))
 """Where the notebooks are: the project's ``notebooks/`` folder in a clone (an editable
@@ -51,6 +59,103 @@ VERSIONED = (
 
 class NotebookFailedError(Exception):
     """A notebook raised: the message names the notebook, the cell and the error."""
+
+
+class NothingToAnalyseError(AuditDataError):
+    """The cycle has no rating on the scale: the run stops before any notebook."""
+
+
+class OutputError(AuditDataError):
+    """An output could not be written (a read-only folder, a full disk...)."""
+
+
+MANIFEST_READERS = (
+    "The case audit QA group. The manifest names no case and no file as an agency named "
+    "it: each input is its folder's kind, a number and its SHA-256, so it can be matched "
+    "to the file in the cycle folder."
+)
+_KNOWN_INPUTS = {CASES_FILE, "framework.yaml", "deep_dive.csv", "learning_event.csv"}
+_KNOWN_INPUTS |= {"family_feedback.csv"}
+# What a run leaves while it works: a staging folder (tempfile.mkdtemp's eight characters
+# after the prefix), the outputs it is replacing, and the same for case packs.
+_STAGING = re.compile(r"^\.(\d{4}-\d{2})(?:-[a-z0-9_]{8}|\.previous)$")
+_PACK_STAGING = re.compile(r"^\.case-packs(?:-[a-z0-9_]{8}|\.previous)$")
+
+
+@contextlib.contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """Hold ``out``'s lock (``fcntl.flock`` on the folder itself, so no lock file is left
+    behind): two runs on one output folder take turns, the second waiting for the first.
+    On entry, what a run killed part-way left behind (its staging folder, with the cached
+    cycles) is removed: whoever holds the lock is the only run writing here."""
+    private_folder(out)
+    try:
+        import fcntl
+    except ImportError:  # no flock here (Windows): runs are not serialised
+        clean_stale(out)
+        yield
+        return
+    fd = os.open(out, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(
+                f"audit-analysis: another run is writing to {out}; waiting for it to finish",
+                file=sys.stderr,
+            )
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        clean_stale(out)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def clean_stale(out: Path) -> list[Path]:
+    """Remove staging folders under ``out`` (and under its cycles' folders, for case
+    packs) that a run stopped by force left behind. Call it holding :func:`output_lock`.
+    Returns what was removed."""
+    removed = []
+
+    def remove(path: Path) -> None:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+
+    for child in out.iterdir():
+        if _STAGING.match(child.name):
+            remove(child)
+        elif parse_cycle(child.name) and child.is_dir() and not child.is_symlink():
+            for inner in child.iterdir():
+                if _PACK_STAGING.match(inner.name):
+                    remove(inner)
+    return removed
+
+
+def _worker_start(parent: int) -> None:
+    """In each pool worker: end with the run. A worker outliving a killed run would keep
+    its kernel, and the cycles it loaded, alive."""
+    die_with_parent(parent)
+
+
+def refuse_empty(data, what: str = "run") -> None:
+    """Stop with one line, before any notebook, when ``data`` has no rating on the scale:
+    every notebook would have nothing to show."""
+    from .ratings import SCALE
+
+    if data.ratings["rating"].isin(SCALE).any():
+        return
+    returns = data.returns
+    found = len(returns)
+    rejected = int((returns["status"] == "rejected").sum())
+    skipped = int((returns["status"] == "skipped").sum())
+    raise NothingToAnalyseError(
+        f"no rating (exceeded, met, partially met or unmet) was accepted for {data.cycle}: "
+        f"{found} files found, {rejected} rejected, {skipped} skipped, "
+        f"{len(data.ratings)} ratings all blank or N/A; nothing to analyse, so no notebook "
+        f"was {what}. `audit-analysis validate` lists every rejection",
+        file=str(data.folder),
+    )
 
 
 @dataclass(frozen=True)
@@ -121,14 +226,46 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _plain_files(folder: Path) -> list[tuple[str, Path]]:
+    """Plain files under ``folder`` (no link followed, no pipe or device), by path."""
+    found = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
+        for name in names:
+            path = Path(root, name)
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(os.lstat(path).st_mode):
+                    found.append((path.relative_to(folder).as_posix(), path))
+    return sorted(found, key=lambda item: item[0])
+
+
+def _shown_path(rel: str, number: int) -> str:
+    """A path for the manifest that is safe to show: the fixed names of a cycle folder as
+    they are; any other file (agencies name returns by their own case IDs) as its kind,
+    the agency folder it sits in when that names an agency, and a number."""
+    if rel in _KNOWN_INPUTS:
+        return rel
+    parts = rel.split("/")
+    suffix = safe_name(Path(parts[-1]).suffix.lower().lstrip("."), 10) if "." in parts[-1] else ""
+    name = f"file-{number:04d}" + (f".{suffix}" if suffix else "")
+    if parts[0] == RETURNS_DIR and len(parts) > 2 and resolve_agency(parts[1]):
+        return f"{RETURNS_DIR}/{resolve_agency(parts[1])}/{name}"
+    if parts[0] == RETURNS_DIR:
+        return f"{RETURNS_DIR}/{name}"
+    return f"other/{name}"
+
+
 def _inputs(data_dir: Path, cycles: list[str]) -> list[dict]:
+    """Every input of the run: its cycle, a path relative to the cycle folder that is
+    safe to show (:func:`_shown_path`), its size and its SHA-256."""
     files = []
     for cycle in cycles:
         folder = find_cycle_folder(data_dir, cycle)
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        for number, (rel, path) in enumerate(_plain_files(folder), start=1):
             files.append(
                 {
-                    "path": path.relative_to(data_dir).as_posix(),
+                    "cycle": cycle,
+                    "path": _shown_path(rel, number),
                     "bytes": path.stat().st_size,
                     "sha256": _sha256(path),
                 }
@@ -214,8 +351,8 @@ def _execute(
         os.dup2(fh.fileno(), 2)  # this worker's stderr, inherited by its kernels
     try:
         papermill.execute_notebook(
-            source,
-            target,
+            papermill_path(source),  # papermill formats paths with the parameters
+            papermill_path(target),
             parameters=parameters,
             kernel_name="python3",
             progress_bar=False,
@@ -245,17 +382,18 @@ def run_annual(
     progress: bool = True,
     notebook_dir: str | Path = NOTEBOOK_DIR,
 ) -> Path:
-    """Execute every notebook for ``cycle`` and write ``out/<cycle>/``. Returns that path."""
-    from tqdm import tqdm
+    """Execute every notebook for ``cycle`` and write ``out/<cycle>/``. Returns that path.
 
-    from . import cache
+    Refuses (:class:`NothingToAnalyseError`) a cycle with no rating on the scale before
+    any notebook runs. Holds ``out``'s lock (:func:`output_lock`) while it works; what
+    it writes is owner-only; a write that fails is an :class:`OutputError`."""
     from .dataset import load_cycle
 
     # jsonschema, under papermill and nbconvert, builds an IRI grammar with lark at import
     # whenever rfc3987-syntax is installed (JupyterLab brings it): 2 s per process for a
     # format no notebook has (python-jsonschema/jsonschema#1428). Read it as absent.
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
-    from .export import index_page  # with nbconvert, before the workers fork: they export
+    from .export import index_page  # noqa: F401 - nbconvert, before the workers fork
 
     cycle = normalise_cycle(cycle)
     data_dir = Path(data_dir).resolve()
@@ -268,7 +406,45 @@ def run_annual(
     for other in compare:
         find_cycle_folder(data_dir, other)
     out = Path(out).resolve()
-    out.mkdir(parents=True, exist_ok=True)
+    # Everything the run writes can name cases: owner-only, in this process and in the
+    # workers and kernels it starts (they inherit the umask).
+    with owner_only(), _writing(out), output_lock(out):
+        refuse_empty(current)
+        return _run_locked(
+            data_dir, cycle, current, compare, out, min_cell_count, workers, progress, notebook_dir
+        )
+
+
+@contextlib.contextmanager
+def _writing(where: Path) -> Iterator[None]:
+    """An OSError while writing outputs becomes an :class:`OutputError` naming the file
+    (a full disk raises with no file name: then the output folder is named)."""
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        name = exc.filename or where
+        raise OutputError(f"cannot write outputs: {exc.strerror or exc}", file=str(name)) from None
+
+
+def _run_locked(
+    data_dir: Path,
+    cycle: str,
+    current,
+    compare: list[str],
+    out: Path,
+    min_cell_count: int,
+    workers: int | None,
+    progress: bool,
+    notebook_dir: str | Path,
+) -> Path:
+    from tqdm import tqdm
+
+    from . import cache
+    from .dataset import load_cycle
+    from .export import index_page
+
     final = out / cycle
     staging = Path(tempfile.mkdtemp(prefix=f".{cycle}-", dir=out))
     notebook_dir = Path(notebook_dir)
@@ -296,7 +472,9 @@ def run_annual(
             disable=not progress,
             file=sys.stderr,
         )
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),)
+        ) as pool:
             futures = {
                 pool.submit(
                     _execute,
@@ -339,6 +517,7 @@ def run_annual(
         (staging / "index.html").write_text(index_page(cycle, entries, BANNER_QA), encoding="utf-8")
         manifest = {
             "cycle": cycle,
+            "readers": MANIFEST_READERS,
             "parameters": {**parameters, "data_dir": str(data_dir), "output_dir": str(final)},
             "inputs": _inputs(data_dir, [cycle, *compare]),
             "notebooks": {
@@ -380,12 +559,8 @@ def run_case_packs(
     """One OFFICIAL-SENSITIVE case pack per case (default: the deep dive's flagged
     cases), run by papermill and written to ``out/<cycle>/case-packs/``, which is
     replaced only when every pack succeeded. Returns that folder."""
-    from tqdm import tqdm
-
-    from .casepack import BANNER, STYLE, flagged_cases
+    from .casepack import flagged_cases
     from .dataset import load_cycle
-    from .exceptions import AuditDataError
-    from .export import notebook_to_html
 
     cycle = normalise_cycle(cycle)
     data_dir = Path(data_dir).resolve()
@@ -404,7 +579,29 @@ def run_case_packs(
                 "name the cases with --cases"
             )
     out = Path(out).resolve()
-    target = out / cycle / CASE_PACKS
+    # A case_ref is data: each pack's files are named by a safe name of it, kept inside
+    # the staging folder, and no two cases can share one.
+    names = {case: safe_name(case) for case in cases}
+    with owner_only(), _writing(out), output_lock(out):
+        return _packs_locked(data_dir, cycle, cases, names, out, workers, progress, notebook_dir)
+
+
+def _packs_locked(
+    data_dir: Path,
+    cycle: str,
+    cases: list[str],
+    names: dict[str, str],
+    out: Path,
+    workers: int | None,
+    progress: bool,
+    notebook_dir: str | Path,
+) -> Path:
+    from tqdm import tqdm
+
+    from .casepack import BANNER, STYLE
+    from .export import notebook_to_html
+
+    target = out / safe_name(cycle) / CASE_PACKS
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{CASE_PACKS}-", dir=target.parent))
     (staging / "notebooks").mkdir()
@@ -420,12 +617,14 @@ def run_case_packs(
             disable=not progress,
             file=sys.stderr,
         )
-        with ProcessPoolExecutor(max_workers=workers) as pool:
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),)
+        ) as pool:
             futures = {
                 pool.submit(
                     _execute,
                     source,
-                    str(staging / "notebooks" / f"{case}.ipynb"),
+                    str(inside(staging / "notebooks", f"{names[case]}.ipynb")),
                     {
                         "data_dir": str(data_dir),
                         "cycle": cycle,
@@ -433,7 +632,7 @@ def run_case_packs(
                         "case_ref": case,
                     },
                     str(staging),
-                    str(logs / f"{case}.log"),
+                    str(inside(logs, f"{names[case]}.log")),
                 ): case
                 for case in cases
             }
@@ -448,8 +647,8 @@ def run_case_packs(
         bar.close()
         for case in cases:
             notebook_to_html(
-                staging / "notebooks" / f"{case}.ipynb",
-                staging / f"{case}.html",
+                inside(staging / "notebooks", f"{names[case]}.ipynb"),
+                inside(staging, f"{names[case]}.html"),
                 title=f"Case pack {case}: case audit {cycle}",
                 banner=BANNER,
                 extra_style=STYLE,

@@ -13,7 +13,6 @@ changed. No identifier other than ``case_ref`` is ever written: templates travel
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -25,6 +24,7 @@ from .cycles import normalise_cycle
 from .dataset import RETURNS_DIR, _read_cases, find_cycle_folder
 from .exceptions import AuditDataError
 from .frameworks import Framework, load_framework
+from .paths import inside, owner_only, safe_name
 from .records import RECORDS_FOLDER, write_blank_records
 from .text import identifier_key
 from .toolkit import FormOptions, write_toolkit
@@ -113,16 +113,32 @@ def template_form(framework: Framework, agency: str, case_ref: str, cycle: str) 
     )
 
 
-def _safe_name(text: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", text.strip()).strip("._") or "_"
-
-
 def template_path(out: str | Path, agency: str, cycle: str, case_ref: str) -> Path:
     """Where the template for ``agency`` and ``case_ref`` goes:
     ``OUT/<agency>/<agency>-<cycle>-<case_ref>.xlsx``, so it still says whose it is when
-    it travels alone as an email attachment."""
-    agency = _safe_name(agency)
-    return Path(out) / agency / f"{agency}-{cycle}-{_safe_name(case_ref)}.xlsx"
+    it travels alone as an email attachment. Each part is a :func:`~audit_analysis.paths.
+    safe_name`, and the path is refused if it would leave ``out``."""
+    agency = safe_name(agency)
+    name = f"{agency}-{safe_name(cycle)}-{safe_name(case_ref)}.xlsx"
+    inside(out, agency, name)
+    return Path(out) / agency / name
+
+
+def _unwritable(framework: Framework, refs: Sequence[str], codes: Sequence[str]) -> str | None:
+    """The first text a workbook cannot hold (control characters), named; else None.
+    Checked before any template is written, so a bad text never leaves half a set."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+    names = _agency_names()
+    texts = [(f"case_ref {r!r}", r) for r in refs]
+    texts += [(f"agency {c}", names.get(c, c)) for c in codes]
+    for kloe in framework.kloes:
+        texts += [(f"KLOE {kloe.number}", f"{kloe.title} {kloe.question}")]
+        texts += [(f"standard {s.number}", s.text) for s in kloe.standards]
+    for what, text in texts:
+        if ILLEGAL_CHARACTERS_RE.search(str(text)):
+            return what
+    return None
 
 
 def write_template(
@@ -218,6 +234,12 @@ def write_templates(
             "or they will be read as returns",
             file=str(out),
         )
+    bad = _unwritable(framework, refs, codes)
+    if bad is not None:
+        raise AuditDataError(
+            f"{bad} holds a control character that a workbook cannot hold; no template was written",
+            file=framework.source or None,
+        )
     targets = {(code, ref): template_path(out, code, cycle, ref) for code in codes for ref in refs}
     if len(set(targets.values())) < len(targets):
         raise AuditDataError(
@@ -232,11 +254,12 @@ def write_templates(
             "pass --force to overwrite them",
             file=str(out),
         )
-    files = [
-        write_template(path, framework, agency=code, case_ref=ref, cycle=cycle)
-        for (code, ref), path in targets.items()
-    ]
-    records = write_blank_records(out / RECORDS_FOLDER, force=force)
+    with owner_only():  # a template names its case: owner-only on disk (0600, 0700)
+        files = [
+            write_template(path, framework, agency=code, case_ref=ref, cycle=cycle)
+            for (code, ref), path in targets.items()
+        ]
+        records = write_blank_records(out / RECORDS_FOLDER, force=force)
     return TemplateSet(
         cycle=cycle,
         template_version=framework.cycle,

@@ -6,6 +6,11 @@ import math
 import re
 from functools import lru_cache
 
+from .workbooks import clean_excerpt
+
+#: The longest excerpt of a cell a rejection message quotes.
+EXCERPT_CHARS = 200
+
 _SPACES = re.compile(r"\s+")
 _HEADER_GAPS = re.compile(r"[\s_]+")
 
@@ -72,3 +77,22 @@ def identifier_key(value: object) -> str:
 def name_key(value: object) -> str:
     """Agency names match ignoring case and surrounding spaces."""
     return _SPACES.sub(" ", cell_text(value).replace("\xa0", " ").strip()).casefold()
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    """A short, clean excerpt of ``text`` to quote in a rejection: control and other
+    unprintable characters escaped (``\\x1b``, ``\\n``), at most ``limit`` characters."""
+    if len(text) <= limit and text.isprintable():
+        return text
+    return clean_excerpt(text, limit)
+
+
+def printable(text: str, keep_newlines: bool = True) -> str:
+    """``text`` safe to print to a terminal: every control character (escape sequences
+    included), invisible format character and lone surrogate is escaped, so a file name
+    or a cell cannot move the cursor, recolour the screen or reorder the line."""
+    if text.isprintable():
+        return text
+    if keep_newlines:
+        return "\n".join(printable(line, False) for line in text.split("\n"))
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)

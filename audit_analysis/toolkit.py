@@ -379,8 +379,20 @@ def _finish_form(
             sheet.protection.password = form.password
 
 
+def _as_text(wb: Workbook) -> None:
+    """Every cell openpyxl took for a formula (text starting with ``=``) becomes text:
+    nothing written here is ever a formula, and a ``case_ref`` or a standard's wording
+    such as ``=HYPERLINK(...)`` must reach the agencies as the words it is."""
+    for sheet in wb.worksheets:
+        for cell in list(sheet._cells.values()):  # the cells written, creating none
+            if cell.data_type == "f":
+                cell.data_type = "s"
+
+
 def _save_workbook(wb: Workbook, path: Path) -> None:
-    """Save ``wb`` to ``path`` with fixed properties and fixed zip entry times."""
+    """Save ``wb`` to ``path`` with fixed properties and fixed zip entry times; no cell
+    is a formula (:func:`_as_text`)."""
+    _as_text(wb)
     wb.properties.creator = "audit-analysis"
     wb.properties.lastModifiedBy = None
     wb.properties.created = FIXED_TIME

@@ -9,6 +9,7 @@ import pandas as pd
 from .dataset import CycleData
 from .ratings import MET_OR_BETTER
 from .returns import skip_reason
+from .text import printable
 
 
 def agency_summary(data: CycleData) -> pd.DataFrame:
@@ -55,7 +56,7 @@ def format_report(data: CycleData) -> str:
     lines: list[str] = []
     returns, rejections = data.returns, data.rejections
     status = returns["status"].value_counts()
-    lines.append(f"Audit cycle {data.cycle}: {data.folder}")
+    lines.append(f"Audit cycle {data.cycle}: {printable(str(data.folder), False)}")
     if data.framework.reconstructed:
         lines.append(f"  framework {data.cycle} is a reconstruction (see its file's note)")
     priorities = data.cases["priority"].value_counts()
@@ -94,16 +95,19 @@ def format_report(data: CycleData) -> str:
         lines.append("")
         lines.append(f"Skipped files ({len(skipped)})")
         for name in skipped:
-            lines.append(f"  {name}: {skip_reason(Path(name))}")
+            lines.append(f"  {printable(name, False)}: {skip_reason(Path(name), data.folder)}")
     if len(rejections):
         lines.append("")
         lines.append(f"Rejections ({len(rejections)}; one line per file and reason)")
         for (source, reason, value), group in _grouped(rejections):
             rows = [int(r) for r in group if not pd.isna(r)]
-            where = source + (f", {_rows_text(rows)}" if rows else "")
-            shown = "" if value == "" else f" [value: {value!r}]"
-            lines.append(f"  {where}: {reason}{shown}")
-    return "\n".join(lines)
+            where = printable(source, False) + (f", {_rows_text(rows)}" if rows else "")
+            # raw values are clean excerpts already (text.excerpt): quoted as they are
+            shown = "" if value == "" else f" [value: '{value}']"
+            lines.append(f"  {where}: {printable(reason, False)}{shown}")
+    # Whatever a line holds (case references, file names), it reaches the terminal with
+    # its control characters escaped.
+    return printable("\n".join(lines))
 
 
 def _grouped(rejections: pd.DataFrame) -> list[tuple[tuple[str, str, str], list]]:

@@ -284,3 +284,22 @@ def test_no_ratings_on_the_scale_is_no_crash():
     assert not agreement_by_kloe(nothing, FW, n_boot=0)["estimable"].any()
     assert pairwise_agreement(nothing)["shared"].tolist() == [0, 0]
     assert disagreement_register(nothing).empty
+
+
+def test_an_interval_beside_its_estimate_still_draws():
+    """A percentile bootstrap interval can lie wholly above or below alpha's estimate on
+    small, regular data; the chart must draw it rather than fail the notebook."""
+    from audit_analysis import plots
+
+    frame = pd.DataFrame(
+        {
+            "label": ["a", "b"],
+            "alpha": [0.5, 0.2],
+            "alpha_low": [0.55, 0.1],
+            "alpha_high": [0.9, 0.3],
+        }
+    )
+    fig = plots.interval_plot(
+        frame, "label", [("alpha", "alpha", "alpha_low", "alpha_high")], xlabel="x"
+    )
+    assert fig.axes

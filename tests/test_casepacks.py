@@ -41,14 +41,15 @@ def test_no_case_pack_content_reaches_the_executive_page_or_what_it_links(packs,
     assert "case-packs" not in index
 
 
-def test_executive_page_counts_deep_dive_actions_without_naming_cases(run):
-    """The study flags 2 cases (1 discussed, 1 needing action) and invites 2 families
-    (1 responding): counts of children below --min-cell-count (5) are not quoted."""
+def test_executive_page_quotes_no_small_count_of_children(run):
+    """The study flags 2 cases for the deep dive (1 discussed, 1 needing action) and
+    invites 2 families (1 responding): every one of those counts is small."""
     out, _ = run
     page = (out / "executive-summary.html").read_text(encoding="utf-8").replace("\n", " ")
-    assert "Fewer than 5 cases were flagged for the deep dive" in page
+    assert "Fewer than 5 cases were flagged for the deep dive, too few to report here" in page
     assert "Fewer than 5 families were invited to give feedback" in page
-    assert "1 of the 2 cases" not in page and "1 of 2 families" not in page
+    assert "1 of the 2 cases" not in page and "1 needed immediate action" not in page
+    assert "1 of 2 families" not in page
 
 
 def test_cases_must_be_known_or_flagged(study, tmp_path):

@@ -220,3 +220,17 @@ def test_open_items_follow_the_latest_status(tmp_path):
     frameworks = lambda c: load_framework(c, root)  # noqa: E731
     items = open_items(history(root, "2018-19", frameworks))
     assert sorted(i.id for i, _ in items) == ["A1", "A3", "A4", "R1"]
+
+
+def test_validate_reads_a_freshly_started_cycle(tmp_path, capsys):
+    """new-cycle then validate, before any case is listed: a clear report (the unfilled
+    progress rows listed as rejections), never a traceback."""
+    from audit_analysis.cli import main
+
+    root = three_cycles(tmp_path)
+    (root / "2019-20").rename(root / "later")
+    start_cycle(root, "2018-19")
+    assert main(["validate", str(root), "--cycle", "2019-20"]) == 0
+    out = capsys.readouterr().out
+    assert "Cases: 0" in out
+    assert "progress.csv, rows 2-5: status must be one of" in out

@@ -3,7 +3,6 @@ pins down a hidden cell."""
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -475,51 +474,75 @@ def test_suppress_totals_marks_the_given_keys_where_asked():
         totals_to_suppress(long.drop(columns="kloe_key"), "cycle")
 
 
-def test_the_executive_kloe_trend_hides_a_kloe_only_one_small_theme_rates():
-    """Issue 9, item 5, on the page: three early-help cases alone rate KLOE 6. The
-    by-priority chart hides them; the KLOE trend must not show them as KLOE 6's total."""
-    from pathlib import Path
+def test_a_complement_gives_a_small_count_away_so_both_are_hidden():
+    """7 of the 8 cases discussed reveals that 1 was not."""
+    from audit_analysis.disclosure import suppress_counts
+
+    shown = suppress_counts({"discussed": 7, "not_discussed": 1}, total=8, min_count=5)
+    assert shown == {"discussed": "c", "not_discussed": "c", "total": 8}
+    assert suppress_counts({"a": 10, "b": 6}, 16) == {"a": 10, "b": 6, "total": 16}
+    assert suppress_counts({"a": 0, "b": 12}, 12) == {"a": 0, "b": 12, "total": 12}
+    assert suppress_counts({"a": 3, "b": 1}, 4)["total"] == "c"
+    with pytest.raises(ValueError, match="more than the total"):
+        suppress_counts({"a": 3, "b": 4}, 5)
+
+
+def test_executive_sentences_quote_no_small_count_of_children():
     from types import SimpleNamespace
 
-    from audit_analysis import executive
-    from audit_analysis.dataset import CycleData
+    from audit_analysis.findings import records_sentences
 
-    fw = load_framework("2018-19")
-    cases = pd.DataFrame(
+    deep = pd.DataFrame(
         {
-            "case_ref": [f"{p[:2]}{i}" for p in PRIORITIES for i in range(8)],
-            "priority": [p for p in PRIORITIES for _ in range(8)],
-            "age": 9.0,
+            "case_ref": [f"C{i}" for i in range(8)],
+            "discussed": [True] * 7 + [False],
+            "reason_not_discussed": [None] * 7 + ["moved away"],
+            "themes": None,
+            "action_required": [True, True] + [False] * 6,
         }
     )
+    feedback = pd.DataFrame(
+        {
+            "case_ref": [f"C{i}" for i in range(9)],
+            "invited": True,
+            "responded": [True] * 3 + [False] * 6,
+        }
+    )
+    data = SimpleNamespace(deep_dive=deep, family_feedback=feedback)
+    text = " ".join(records_sentences(data, min_count=5))
+    assert "8 cases were flagged" in text and "9 families were invited" in text
+    for small in ("7", "1 ", "2 ", "3 ", "6 ", "33%"):
+        assert small not in text.replace("8 cases", "").replace("9 families", "")
+    # with the threshold at 1 nothing is small, and every figure is quoted
+    text = " ".join(records_sentences(data, min_count=1))
+    assert "7 were discussed" in text and "2 needed immediate action" in text
+    assert "3 of 9 families" in text
+
+
+def test_a_total_that_equals_a_suppressed_cell_is_exposed():
+    """Only three early-help cases rate KLOE 6 and no neglect or exploitation case does:
+    hiding the early-help row is not enough while the KLOE 6 total is published."""
+    from audit_analysis.disclosure import exposed_totals
+
     rows = []
-    for k, case in enumerate(cases["case_ref"]):
-        for s in fw.standards:
-            if s.kloe_key == "dispute-resolution" and case not in ("ea0", "ea1", "ea2"):
-                continue
-            for agency in ("WMP", "CCG"):
-                rating = ["met", "unmet", "exceeded", "partially_met"][(k + s.number) % 4]
-                rows.append((agency, case, s.key, rating))
-    ratings = pd.DataFrame(rows, columns=["agency", "case_ref", "standard_key", "rating"])
-    ratings["rating"] = ratings["rating"].astype(RATING_DTYPE)
-    data = CycleData("2018-19", fw, ratings, cases, pd.DataFrame(), pd.DataFrame(), Path("."))
-    charts = {}
-    report = SimpleNamespace(chart=lambda fig, name, **kw: charts.update({name: kw}))
-    session = SimpleNamespace(data=data, report=report, earlier=[], min_cell_count=5)
-    summary = executive.ExecutiveSummary(lead="")
-
-    executive.show_priority(session, summary)
-    by_theme = charts["exec-by-priority"]["table"]
-    kloe6 = by_theme[by_theme["kloe_title"] == "Dispute resolution"]
-    assert kloe6["n"].tolist() == [C, 0, 0]  # hidden in the breakdown
-
-    executive.show_kloe_trend(session, summary)
-    chart = charts["exec-kloe-trend"]
-    table = chart["table"]
-    row = table[table["label"].str.startswith("KLOE 6")].iloc[0]
-    assert row[["n", "cases", "met_or_better", "share", "low", "high"]].tolist() == [C] * 6
-    others = table[~table["label"].str.startswith("KLOE 6")]
-    assert (others["n"] != C).all() and (others["cases"] == 24).all()
-    assert "KLOE 6 Dispute resolution: 2018-19 c" in chart["alt"]
-    assert "Dispute resolution" not in chart["title"]
-    plt.close("all")
+    for kloe in load_framework("2018-19").kloes:
+        for priority in ("early_help", "neglect", "exploitation"):
+            cases = (3 if priority == "early_help" else 0) if kloe.number == 6 else 8
+            rows.append(
+                {
+                    "kloe_key": kloe.key,
+                    "priority": priority,
+                    "cases": cases,
+                    "n": cases * 4,
+                    "met_or_better": cases * 3,
+                }  # fmt: skip
+            )
+    table = pd.DataFrame(rows)
+    assert exposed_totals(table, "priority", 5, within="kloe_key") == {"dispute-resolution"}
+    suppressed = suppress_breakdown(table, "priority", 5, within="kloe_key")
+    kloe6 = suppressed[suppressed["kloe_key"] == "dispute-resolution"]
+    assert kloe6["n"].tolist() == ["c", 0, 0]  # what the table alone can do
+    # with two themes rating KLOE 6, the second is hidden instead and the total is safe
+    table.loc[(table["kloe_key"] == "dispute-resolution") & (table["priority"] == "neglect"),
+              ["cases", "n", "met_or_better"]] = [9, 36, 20]  # fmt: skip
+    assert exposed_totals(table, "priority", 5, within="kloe_key") == set()

@@ -240,48 +240,35 @@ def _records(discussed: int, flagged: int, action: int, responded: int, invited:
     return SimpleNamespace(deep_dive=deep, family_feedback=feedback)
 
 
+def _digits(text: str) -> set[str]:
+    import re
+
+    return set(re.findall(r"\d+%?", text))
+
+
 def test_records_sentences_hide_a_count_whose_complement_is_small():
     """Issue 9, item 5: "7 of the 8 cases flagged were discussed" reveals that 1 was
     not; "3 of 9 families" is a small count, and 33% gives it away too."""
     data = _records(discussed=7, flagged=8, action=2, responded=3, invited=9)
     deep, families = findings.records_sentences(data)  # the default threshold is 5
-    assert deep.startswith("c of the 8 cases flagged for the deep dive were discussed")
-    assert "; c needed immediate action (c: too few to show" in deep
-    assert families.startswith("c of 9 families invited responded")
-    assert "%" not in families
-    text = deep + families
-    for figure in ("7", "1", "2", "3", "6"):
-        assert figure not in text.replace("8 cases", "").replace("9 families", "")
-    # the threshold is the partnership's: at 2, only the 1 not discussed is small
-    deep, families = findings.records_sentences(data, min_count=2)
-    assert deep.startswith("c of the 8 cases") and "; 2 needed immediate action" in deep
-    assert families.startswith("3 of 9 families invited responded to the request for feedback")
-    assert "(33%)" in families
+    assert _digits(deep) == {"8"} and _digits(families) == {"9"}
+    deep, families = findings.records_sentences(data, min_count=2)  # only the 1 is small
+    assert _digits(deep) == {"8", "2"}
+    assert _digits(families) == {"3", "9", "33%"}
     deep, families = findings.records_sentences(data, min_count=1)
-    assert deep == (
-        "7 of the 8 cases flagged for the deep dive were discussed at the round table; "
-        "2 needed immediate action."
-    )
+    assert _digits(deep) == {"7", "8", "2"}
 
 
 def test_records_sentences_show_large_counts_and_zeros_and_no_small_total():
     data = _records(discussed=12, flagged=20, action=0, responded=12, invited=20)
     deep, families = findings.records_sentences(data, min_count=5)
-    assert deep == (
-        "12 of the 20 cases flagged for the deep dive were discussed at the round table; "
-        "0 needed immediate action."
-    )
-    assert families == ("12 of 20 families invited responded to the request for feedback (60%).")
+    assert _digits(deep) == {"12", "20", "0"} and "0 needed immediate action" in deep
+    assert _digits(families) == {"12", "20", "60%"}
     data = _records(discussed=20, flagged=20, action=17, responded=18, invited=20)
     deep, families = findings.records_sentences(data, min_count=5)
-    assert deep.startswith("20 of the 20 cases") and "; c needed" in deep  # 3 had none
-    assert families.startswith("c of 20 families")  # 2 did not respond
+    assert "17" not in deep  # 3 needed none
+    assert _digits(families) == {"20"}  # 2 did not respond
     data = _records(discussed=1, flagged=2, action=1, responded=1, invited=2)
     deep, families = findings.records_sentences(data, min_count=5)
-    assert deep == (
-        "Fewer than 5 cases were flagged for the deep dive: too few to say how many were "
-        "discussed or needed immediate action."
-    )
-    assert families == (
-        "Fewer than 5 families were invited to give feedback: too few to say how many responded."
-    )
+    assert _digits(deep) == {"5"} and deep.startswith("Fewer than 5 cases were flagged")
+    assert _digits(families) == {"5"} and families.startswith("Fewer than 5 families")

@@ -58,7 +58,8 @@ def test_run_writes_every_promised_output(run):
     assert manifest["parameters"]["compare_cycles"] == ["2017-18", "2018-19"]
     assert manifest["parameters"]["min_cell_count"] == 5
     assert any(
-        i["path"] == "2019-20/cases.csv" and len(i["sha256"]) == 64 for i in manifest["inputs"]
+        i["cycle"] == "2019-20" and i["path"] == "cases.csv" and len(i["sha256"]) == 64
+        for i in manifest["inputs"]
     )
     assert manifest["versions"]["papermill"] and manifest["versions"]["python"]
 
