@@ -16,16 +16,21 @@ The rules follow the Department for Education's practice in its published statis
    determines a hidden cell exactly (checked by linear algebra).
 3. **Derived figures.** Shares, intervals and the like computed from a hidden count are
    hidden with it.
+4. **Totals published elsewhere.** A breakdown's group total shown in another table
+   (a KLOE's figures in a trend chart beside a KLOE-by-priority chart) is hidden where
+   it would give a hidden cell away (:func:`totals_to_suppress`,
+   :func:`suppress_totals`). A count quoted in words with its total (``7 of the 8``)
+   is a row whose unquoted remainder (the 1 not discussed) is a cell too
+   (:func:`suppress_counts`).
 
 A reader can still bound a hidden cell (it lies between 1 and the threshold, or is the
 difference of two shown numbers); what the rules prevent is recovering it exactly. The
-threshold is the partnership's to set; :func:`suppress` and :func:`suppress_breakdown`
-only apply it.
+threshold is the partnership's to set; the functions here only apply it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -38,7 +43,9 @@ __all__ = [
     "suppress",
     "suppress_breakdown",
     "suppress_counts",
+    "suppress_totals",
     "suppression_mask",
+    "totals_to_suppress",
 ]
 
 MARKER = "c"
@@ -105,12 +112,20 @@ def _determined(
                 equations.append(equation)
     if not equations:
         return []
-    system = np.array(equations)
+    fixed = _fixed(np.array(equations))
+    return [(int(i), int(j)) for (i, j), f in zip(cells, fixed, strict=True) if f]
+
+
+def _fixed(system: np.ndarray) -> np.ndarray:
+    """Which unknowns the linear equations ``system`` (one row per known total, one
+    column per hidden cell) pin down exactly: those that every solution of the
+    homogeneous system leaves at zero (their row of the null space is zero)."""
     _, singular, vt = np.linalg.svd(system)
     rank = int((singular > 1e-9).sum())
     null_space = vt[rank:].T  # columns span the solutions of system @ x = 0
-    free = np.abs(null_space).max(axis=1) > 1e-9 if null_space.size else np.zeros(len(cells), bool)
-    return [(int(i), int(j)) for (i, j), f in zip(cells, free, strict=True) if not f]
+    if not null_space.size:
+        return np.ones(system.shape[1], dtype=bool)
+    return np.abs(null_space).max(axis=1) <= 1e-9
 
 
 def _check_min_count(min_count: int) -> int:
@@ -279,6 +294,49 @@ def suppress(
     return out
 
 
+def _within_columns(summary: pd.DataFrame, within: str | Sequence[str] | None) -> list[str]:
+    if within is None:
+        return next(([c] for c in ("standard_key", "kloe_key") if c in summary.columns), [])
+    columns = _as_list(within)
+    _check_columns(summary, columns, "within")
+    return columns
+
+
+def _breakdown_hidden(
+    summary: pd.DataFrame,
+    by: str | Sequence[str] | None,
+    min_count: int,
+    cases_column: str,
+    within: str | Sequence[str] | None,
+    total_shown: bool,
+) -> tuple[np.ndarray, np.ndarray, list[np.ndarray]]:
+    """The rows :func:`suppress_breakdown` hides: (primary, hidden, the row positions
+    of each ``within`` group in order of first appearance)."""
+    by = _as_list(by)
+    _check_columns(summary, [cases_column, *by], "breakdown")
+    within_columns = _within_columns(summary, within)
+    cases = _counts(summary, [cases_column])[:, 0]
+    primary = (cases >= 1) & (cases < min_count)
+    hidden = primary.copy()
+    if within_columns:
+        keys = summary[within_columns].reset_index(drop=True)
+        groups = [
+            np.asarray(rows)
+            for rows in keys.groupby(within_columns, dropna=False, sort=False).indices.values()
+        ]
+    else:
+        groups = [np.arange(len(summary))]
+    if by and total_shown:
+        for rows in groups:
+            if hidden[rows].sum() != 1:
+                continue
+            candidates = [r for r in rows if not hidden[r] and cases[r] >= 1]
+            if candidates:
+                chosen = min(candidates, key=lambda r: (cases[r], r))
+                hidden[chosen] = True
+    return primary, hidden, groups
+
+
 def suppress_breakdown(
     summary: pd.DataFrame,
     by: str | Sequence[str] | None,
@@ -305,7 +363,8 @@ def suppress_breakdown(
     category of ``by`` is hidden, the visible category with the fewest cases (at least
     one) is hidden too, so the hidden one cannot be had by subtracting the others
     from the overall figure. If no such category is left, the hidden row's figures
-    are those of the overall row; suppress that with the same rule (``by=None``).
+    are those of the overall row: :func:`totals_to_suppress` names such groups, and
+    :func:`suppress_totals` hides their totals wherever else they are published.
 
     With ``by=None`` (an overall table) only the primary rule applies. With several
     ``by`` columns, their combinations are the categories; margins by one of them are
@@ -320,36 +379,13 @@ def suppress_breakdown(
             of 1 or more.
     """
     min_count = _check_min_count(min_count)
-    by = _as_list(by)
-    _check_columns(summary, [cases_column, *by], "breakdown")
-    if within is None:
-        within_columns = next(
-            ([c] for c in ("standard_key", "kloe_key") if c in summary.columns), []
-        )
-    else:
-        within_columns = _as_list(within)
-    _check_columns(summary, within_columns, "within")
     hide_columns = (
         [c for c in STAT_COLUMNS if c in summary.columns] if columns is None else list(columns)
     )
     _check_columns(summary, hide_columns, "columns")
-    cases = _counts(summary, [cases_column])[:, 0]
-    primary = (cases >= 1) & (cases < min_count)
-    hidden = primary.copy()
-    if by and total_shown:
-        keys = summary[within_columns].reset_index(drop=True)
-        if within_columns:
-            groups = keys.groupby(within_columns, dropna=False, sort=False).indices.values()
-        else:
-            groups = [np.arange(len(summary))]
-        for rows in groups:
-            rows = np.asarray(rows)
-            if hidden[rows].sum() != 1:
-                continue
-            candidates = [r for r in rows if not hidden[r] and cases[r] >= 1]
-            if candidates:
-                chosen = min(candidates, key=lambda r: (cases[r], r))
-                hidden[chosen] = True
+    primary, hidden, _ = _breakdown_hidden(
+        summary, by, min_count, cases_column, within, total_shown
+    )
     out = summary.copy()
     for column in hide_columns:
         if hidden.any():
@@ -367,25 +403,187 @@ def suppress_breakdown(
 def suppress_counts(
     parts: Mapping[str, int], total: int | None = None, min_count: int = 5
 ) -> dict[str, int | str]:
-    """Counts of children quoted in words (``7 of the 8 cases ...``), made safe.
+    """Counts of children quoted in words (``7 of the 8 cases flagged were discussed``),
+    made safe to publish.
 
-    ``parts`` add up to ``total`` (``discussed`` and ``not_discussed`` of the cases
-    flagged): quoting a part beside the total reveals its complement, so the set is
-    treated like a table row with its total (:func:`suppression_mask`): a part or total
-    of 1 to ``min_count - 1`` is hidden, and when exactly one is hidden the next
-    smallest is hidden too. Returns every part and ``"total"``, each its count or
-    :data:`MARKER`.
+    ``parts`` and ``total`` form one additive set, as a table row with its total:
+    ``total`` is the sum of the parts plus a remainder that is not quoted but that a
+    reader works out by subtraction (``8 - 7`` cases were not discussed). The remainder
+    (``total - sum(parts)``) is therefore a cell of the row like the others. The rules
+    of :func:`suppress` then apply: a part, remainder or total of 1 to
+    ``min_count - 1`` is hidden, and a row holding exactly one hidden cell has one more
+    hidden: the remainder if it is not zero (it is never quoted, so hiding it costs
+    nothing), else the smallest visible part (the total, if no part is left to hide).
+
+    Returns each part under its name and ``"total"`` (when given), each the count or
+    :data:`MARKER`. A share quoted beside a hidden count must be left out with it.
+
+    Raises:
+        ValueError: a count is negative or not a whole number, the parts add up to
+            more than ``total``, a part is named ``"total"``, or ``min_count`` is not a
+            whole number of 1 or more.
     """
+    min_count = _check_min_count(min_count)
     names = list(parts)
-    row = {name: int(parts[name]) for name in names}
-    total_column = None
+    if "total" in names:
+        raise ValueError('a part must not be named "total"')
+    row: dict[str, int] = {}
+    for name, value in [*parts.items(), *([("total", total)] if total is not None else [])]:
+        if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 0:
+            raise ValueError(f"counts must be whole numbers of 0 or more; got {name}={value!r}")
+        row[name] = int(value)
+    values = [row[name] for name in names]
     if total is not None:
-        if sum(row.values()) != int(total):
-            raise ValueError("the parts must add up to the total")
-        total_column = "total"
-        row["total"] = int(total)
-    mask = suppression_mask(pd.DataFrame([row]), names, min_count, total_column)
-    return {name: (MARKER if mask[name].iloc[0] else row[name]) for name in mask.columns}
+        rest = row["total"] - sum(values)
+        if rest < 0:
+            raise ValueError(f"the parts add up to more than the total ({row['total']})")
+        values += [rest, row["total"]]
+    if not names:
+        raise ValueError("give at least one part")
+    cells = np.array(values, dtype="float64")
+    hidden = (cells >= 1) & (cells < min_count)
+    if hidden.sum() == 1 and len(cells) >= 2:  # the row rule of suppression_mask
+        rest_at = len(names) if total is not None else None
+        if rest_at is not None and not hidden[rest_at] and cells[rest_at] > 0:
+            j = rest_at  # the remainder is never quoted: hiding it costs nothing
+        else:
+            j = _pick(cells, hidden, np.arange(len(names) + (rest_at is not None)))
+            if j is None and total is not None:
+                j = len(cells) - 1
+        if j is not None:
+            hidden[j] = True
+    shown = dict(zip(names, hidden[: len(names)], strict=True))
+    if total is not None:
+        shown["total"] = hidden[-1]
+    return {name: MARKER if secret else row[name] for name, secret in shown.items()}
+
+
+def totals_to_suppress(
+    summary: pd.DataFrame,
+    by: str | Sequence[str],
+    min_count: int = 5,
+    cases_column: str = "cases",
+    within: str | Sequence[str] | None = None,
+) -> set:
+    """The ``within`` groups (KLOEs, standards) of a breakdown whose total, published
+    elsewhere, would give away a cell that :func:`suppress_breakdown` hides.
+
+    ``summary`` is the breakdown as :func:`suppress_breakdown` takes it (for example
+    ``kloe_summary(themed, framework, by="priority")``, ``within="kloe_key"``). Within
+    each group the categories add up to the group's total (the KLOE's ``n``,
+    ``met_or_better`` and, for a characteristic each case has one value of such as the
+    priority theme, ``cases``). After :func:`suppress_breakdown`'s primary and secondary
+    rules, a group's total is to be hidden wherever it is shown when
+
+    * the totals determine a hidden cell exactly (checked by linear algebra, with one
+      equation per published group total): in a single group this is one hidden
+      category beside categories with no cases, as when only three early-help cases
+      rate a KLOE, so that its total *is* the hidden cell; or
+    * its hidden categories hold one case each: every hidden cell holds at least one
+      case (a zero is shown), so a total leaving one case per hidden cell tells the
+      reader each of them (``c``, ``c`` and ``20`` of ``22`` cases: 1 and 1).
+
+    Totals across groups (a category's figure over every KLOE) are not part of the
+    check.
+
+    Returns the set of group keys (a value of ``within``, or a tuple of values with
+    several ``within`` columns), to hide with :func:`suppress_totals`.
+
+    Raises:
+        ValueError: a named column is missing, the table has no ``within`` column
+            (``standard_key`` or ``kloe_key`` are found by themselves), or
+            ``min_count`` is not a whole number of 1 or more.
+    """
+    min_count = _check_min_count(min_count)
+    within_columns = _within_columns(summary, within)
+    if not within_columns:
+        raise ValueError("name the within column(s) whose totals are published")
+    _, hidden, groups = _breakdown_hidden(summary, by, min_count, cases_column, within, True)
+    cases = _counts(summary, [cases_column])[:, 0]
+    keys = summary[within_columns].reset_index(drop=True)
+
+    def key_of(rows: np.ndarray) -> object:
+        first = keys.iloc[int(rows[0])]
+        return first.iloc[0] if len(within_columns) == 1 else tuple(first)
+
+    cells = np.flatnonzero(hidden)
+    column_of = {int(r): k for k, r in enumerate(cells)}
+    published = [rows for rows in groups if hidden[rows].any()]
+    withheld = set()
+    for rows in published:
+        secret = rows[hidden[rows]]
+        if cases[secret].sum() == len(secret):
+            withheld.add(key_of(rows))
+    while True:
+        shown = [rows for rows in published if key_of(rows) not in withheld]
+        if not shown:
+            break
+        system = np.zeros((len(shown), len(cells)))
+        for i, rows in enumerate(shown):
+            system[i, [column_of[int(r)] for r in rows if hidden[r]]] = 1.0
+        pinned = np.flatnonzero(_fixed(system))
+        if not pinned.size:
+            break
+        row = int(cells[pinned[0]])
+        withheld.add(key_of(next(rows for rows in shown if row in rows)))
+    return withheld
+
+
+def suppress_totals(
+    table: pd.DataFrame,
+    keys: Iterable[object],
+    key_column: str | Sequence[str],
+    columns: Sequence[str] | None = None,
+    marker: object = MARKER,
+    where: str | Sequence[bool] | pd.Series | None = None,
+) -> pd.DataFrame:
+    """A copy of ``table`` with the figures of the totals ``keys`` (from
+    :func:`totals_to_suppress`) replaced by ``marker``.
+
+    Rows whose ``key_column`` value (a tuple of values with several columns) is in
+    ``keys`` show ``marker`` in ``columns`` (by default every count and statistic of
+    :data:`audit_analysis.summaries.STAT_COLUMNS` present: counts, ``n``,
+    ``met_or_better``, ``share``, ``low``, ``high``, ``cases``). ``where`` limits this
+    to some rows: a boolean column's name or a boolean mask, such as ``"current"`` in
+    :func:`audit_analysis.trends.kloe_trend_long` (earlier cycles audited other cases).
+
+    A string ``marker`` turns the columns it lands in into ``object`` columns; a
+    ``marker`` of ``nan`` keeps numbers numbers (for a chart, which then draws
+    nothing there).
+
+    Raises:
+        ValueError: a named column is missing, or ``where`` is not one value per row.
+    """
+    key_columns = _as_list(key_column)
+    _check_columns(table, key_columns, "key columns")
+    targets = [c for c in STAT_COLUMNS if c in table.columns] if columns is None else list(columns)
+    _check_columns(table, targets, "columns")
+    keys = set(keys)
+    if len(key_columns) == 1:
+        rows = table[key_columns[0]].isin(keys).to_numpy(dtype=bool, copy=True)
+    else:
+        rows = np.array([tuple(r) in keys for r in table[key_columns].itertuples(index=False)])
+    if where is not None:
+        if isinstance(where, str):
+            _check_columns(table, [where], "where")
+            limit = table[where]
+        else:
+            limit = where
+        limit = np.asarray(limit, dtype=bool)
+        if limit.shape != (len(table),):
+            raise ValueError("where must hold one value per row of the table")
+        rows &= limit
+    out = table.copy()
+    if not rows.any():
+        return out
+    for column in targets:
+        if isinstance(marker, str):
+            values = out[column].astype("object").to_numpy(copy=True)
+            values[rows] = marker
+            out[column] = pd.Series(values, index=out.index, dtype="object")
+        else:
+            out.loc[rows, column] = marker
+    return out
 
 
 def exposed_totals(
@@ -393,27 +591,9 @@ def exposed_totals(
     by: str | Sequence[str],
     min_count: int = 5,
     cases_column: str = "cases",
-    within: str | None = None,
+    within: str | Sequence[str] | None = None,
 ) -> set:
     """The ``within`` groups (KLOEs or standards) of a breakdown whose published total
-    would give a suppressed cell away.
-
-    :func:`suppress_breakdown` hides a second category beside a small one so that the
-    small one cannot be had by subtraction from the group's total. Where no second
-    category is left to hide (every other category of the group has no cases), the
-    group's total *is* the hidden cell: that total must not be published either. The
-    caller hides it wherever it is shown (for example the KLOE's figures for this
-    cycle in a trend chart on the same page).
-    """
-    within_column = within or next(c for c in ("standard_key", "kloe_key") if c in summary.columns)
-    flagged = suppress_breakdown(
-        summary, by, min_count, cases_column, within=within_column, flag_column="_why"
-    )
-    hidden = flagged["_why"].ne("").to_numpy()
-    keys = summary[within_column].to_numpy()
-    exposed = set()
-    for key in pd.unique(keys):
-        rows = keys == key
-        if hidden[rows].sum() == 1:
-            exposed.add(key)
-    return exposed
+    would give a suppressed cell away: :func:`totals_to_suppress` under the name the
+    executive page calls it by."""
+    return totals_to_suppress(summary, by, min_count, cases_column, within)

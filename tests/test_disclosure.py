@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit_analysis.disclosure import suppress, suppress_breakdown, suppression_mask
+from audit_analysis.disclosure import (
+    suppress,
+    suppress_breakdown,
+    suppress_counts,
+    suppress_totals,
+    suppression_mask,
+    totals_to_suppress,
+)
 from audit_analysis.frameworks import load_framework
 from audit_analysis.ratings import RATING_DTYPE
 from audit_analysis.summaries import standard_summary
@@ -293,6 +300,180 @@ def test_breakdown_of_a_real_summary():
 # ------------------------------------------- counts of children quoted in sentences
 
 
+def test_a_count_whose_complement_is_small_is_hidden():
+    """Issue 9, item 5: "7 of the 8 cases flagged were discussed" reveals that 1 was
+    not. The remainder (8 - 7) is a cell of the row, so the 7 is hidden beside it."""
+    assert suppress_counts({"discussed": 7}, 8) == {"discussed": C, "total": 8}
+    assert suppress_counts({"discussed": 7, "not_discussed": 1}, 8) == {
+        "discussed": C,
+        "not_discussed": C,
+        "total": 8,
+    }
+    # small in itself; the remainder (6) is hidden beside it, never a quoted part
+    assert suppress_counts({"action": 2}, 8) == {"action": C, "total": 8}
+    assert suppress_counts({"a": 2, "b": 10}, 24) == {"a": C, "b": 10, "total": 24}
+    # no remainder to hide: the next smallest part goes
+    assert suppress_counts({"a": 2, "b": 10, "d": 12}, 24) == {"a": C, "b": C, "d": 12, "total": 24}
+    # a small total hides everything small; zeros are shown
+    assert suppress_counts({"a": 3}, 3) == {"a": C, "total": C}
+    assert suppress_counts({"a": 0}, 3) == {"a": 0, "total": C}
+    # nothing small: all shown, at any threshold
+    assert suppress_counts({"a": 12}, 12) == {"a": 12, "total": 12}
+    assert suppress_counts({"a": 0}, 12) == {"a": 0, "total": 12}
+    assert suppress_counts({"a": 6}, 12, min_count=6) == {"a": 6, "total": 12}
+    assert suppress_counts({"a": 7}, 8, min_count=1) == {"a": 7, "total": 8}
+    # parts without a total: a row whose total may be published elsewhere
+    assert suppress_counts({"a": 2, "b": 9}) == {"a": C, "b": C}
+
+
+def test_suppress_counts_shows_nothing_small_and_no_small_remainder():
+    for min_count in (2, 5):
+        for total in range(16):
+            for part in range(total + 1):
+                shown = suppress_counts({"a": part}, total, min_count)
+                for value in shown.values():
+                    assert value == C or value == 0 or value >= min_count
+                if C not in shown.values():  # the reader can subtract
+                    assert total - part == 0 or total - part >= min_count
+
+
+def test_suppress_counts_bad_arguments():
+    with pytest.raises(ValueError, match="more than the total"):
+        suppress_counts({"a": 3, "b": 4}, 5)
+    with pytest.raises(ValueError, match="whole numbers"):
+        suppress_counts({"a": -1}, 5)
+    with pytest.raises(ValueError, match="whole numbers"):
+        suppress_counts({"a": 1.5}, 5)
+    with pytest.raises(ValueError, match="total"):
+        suppress_counts({"total": 1}, 5)
+    with pytest.raises(ValueError, match="min_count"):
+        suppress_counts({"a": 1}, 5, min_count=0)
+
+
+# ----------------------------------------- totals published beside a suppressed breakdown
+
+PRIORITIES = ("early_help", "neglect", "exploitation")
+
+
+def by_priority(cases: dict[str, tuple[int, int, int]]) -> pd.DataFrame:
+    """A by-priority KLOE summary's shape from cases per theme (4 ratings per case,
+    3 of them met or better)."""
+    rows = []
+    for key, per_theme in cases.items():
+        for priority, n_cases in zip(PRIORITIES, per_theme, strict=True):
+            rows.append(
+                {
+                    "kloe_key": key,
+                    "priority": priority,
+                    "n": 4 * n_cases,
+                    "met_or_better": 3 * n_cases,
+                    "cases": n_cases,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_a_total_resting_on_one_suppressed_theme_is_to_be_hidden():
+    """Issue 9, item 5: only three early-help cases rate KLOE 6. The early-help row
+    shows c, yet the KLOE's total is the same three cases."""
+    table = by_priority({"k1": (8, 9, 7), "k6": (3, 0, 0), "k2": (8, 0, 7)})
+    shown = suppress_breakdown(table, "priority", within="kloe_key")
+    k6 = shown[shown["kloe_key"] == "k6"]
+    assert k6["cases"].tolist() == [C, 0, 0]  # the table can do no more
+    total = table.groupby("kloe_key")[["n", "met_or_better", "cases"]].sum().loc["k6"]
+    assert (
+        total.tolist()
+        == table.loc[table["kloe_key"] == "k6"].iloc[0][["n", "met_or_better", "cases"]].tolist()
+    )  # the hole: the total is the hidden row
+    assert totals_to_suppress(table, "priority", within="kloe_key") == {"k6"}
+    # found by itself from the column kloe_key; a lower threshold leaves 3 cases shown
+    assert totals_to_suppress(table, "priority") == {"k6"}
+    assert totals_to_suppress(table, "priority", min_count=3) == set()
+
+
+def test_a_total_is_kept_where_two_hidden_cells_share_it():
+    table = by_priority(
+        {
+            "two": (3, 0, 9),  # 3 small, 9 hidden beside it: 12 = c + c
+            "small": (2, 3, 0),  # both small: 5 = c + c, either split possible
+            "none": (0, 0, 0),
+            "big": (8, 9, 7),
+        }
+    )
+    hidden = suppress_breakdown(table, "priority", within="kloe_key")["cases"].eq(C)
+    assert hidden.groupby(table["kloe_key"]).sum().to_dict() == {
+        "two": 2,
+        "small": 2,
+        "none": 0,
+        "big": 0,
+    }
+    assert totals_to_suppress(table, "priority", within="kloe_key") == set()
+
+
+def test_a_total_leaving_one_case_per_hidden_theme_is_to_be_hidden():
+    """c, c and 20 of 22 cases: every hidden theme holds at least one case, so the
+    total says each holds exactly one."""
+    table = by_priority({"ones": (1, 1, 20), "twos": (2, 1, 20)})
+    assert totals_to_suppress(table, "priority", within="kloe_key") == {"ones"}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    cases=st.lists(st.tuples(*[st.integers(0, 9)] * 3), min_size=1, max_size=5),
+    min_count=st.integers(2, 6),
+)
+def test_no_published_total_gives_a_hidden_theme_away(cases, min_count):
+    table = by_priority({f"k{i}": c for i, c in enumerate(cases)})
+    hidden = suppress_breakdown(table, "priority", min_count, within="kloe_key")["cases"].eq(C)
+    withheld = totals_to_suppress(table, "priority", min_count, within="kloe_key")
+    for key, rows in table.groupby("kloe_key").groups.items():
+        secret = hidden[rows]
+        exposed = secret.sum() == 1 or (
+            secret.any() and table.loc[rows, "cases"][secret].sum() == secret.sum()
+        )
+        assert (key in withheld) == exposed, (key, table.loc[rows, "cases"].tolist())
+
+
+def test_suppress_totals_marks_the_given_keys_where_asked():
+    long = pd.DataFrame(
+        {
+            "kloe_key": ["k1", "k1", "k6", "k6"],
+            "cycle": ["2017-18", "2018-19"] * 2,
+            "current": [False, True] * 2,
+            "standards": [3, 3, 2, 2],
+            "n": [40, 44, 10, 12],
+            "cases": [10, 11, 5, 3],
+            "met_or_better": [30, 33, 6, 9],
+            "share": [0.75, 0.75, 0.6, 0.75],
+            "low": [0.6] * 4,
+            "high": [0.9] * 4,
+        }
+    )
+    out = suppress_totals(long, {"k6"}, "kloe_key", where="current")
+    stats = ["n", "cases", "met_or_better", "share", "low", "high"]
+    assert out.loc[3, stats].tolist() == [C] * 6
+    assert out.loc[2, stats].tolist() == long.loc[2, stats].tolist()  # an earlier cycle
+    assert out.loc[:1, stats].equals(long.loc[:1, stats].astype(object))
+    assert out["standards"].tolist() == [3, 3, 2, 2]
+    # every row of the key without `where`; a mask works as a column does
+    assert (suppress_totals(long, ["k6"], "kloe_key")["n"] == C).tolist() == [0, 0, 1, 1]
+    masked = suppress_totals(long, {"k6"}, "kloe_key", where=long["current"].to_numpy())
+    assert masked.equals(out)
+    # a nan marker keeps numbers numbers, for a chart; nothing to hide leaves it as is
+    drawn = suppress_totals(long, {"k6"}, "kloe_key", where="current", marker=np.nan)
+    assert drawn["share"].dtype == "float64" and np.isnan(drawn.loc[3, "share"])
+    assert suppress_totals(long, set(), "kloe_key").equals(long)
+    # several key columns: tuples
+    two = suppress_totals(long, {("k1", "2018-19")}, ["kloe_key", "cycle"], columns=["n"])
+    assert two["n"].tolist() == [40, C, 10, 12] and two["share"].tolist() == long["share"].tolist()
+    with pytest.raises(ValueError, match="one value per row"):
+        suppress_totals(long, {"k6"}, "kloe_key", where=[True])
+    with pytest.raises(ValueError, match="no column"):
+        suppress_totals(long, {"k6"}, "kloe")
+    with pytest.raises(ValueError, match="within"):
+        totals_to_suppress(long.drop(columns="kloe_key"), "cycle")
+
+
 def test_a_complement_gives_a_small_count_away_so_both_are_hidden():
     """7 of the 8 cases discussed reveals that 1 was not."""
     from audit_analysis.disclosure import suppress_counts
@@ -302,8 +483,8 @@ def test_a_complement_gives_a_small_count_away_so_both_are_hidden():
     assert suppress_counts({"a": 10, "b": 6}, 16) == {"a": 10, "b": 6, "total": 16}
     assert suppress_counts({"a": 0, "b": 12}, 12) == {"a": 0, "b": 12, "total": 12}
     assert suppress_counts({"a": 3, "b": 1}, 4)["total"] == "c"
-    with pytest.raises(ValueError, match="add up"):
-        suppress_counts({"a": 3, "b": 1}, 5)
+    with pytest.raises(ValueError, match="more than the total"):
+        suppress_counts({"a": 3, "b": 4}, 5)
 
 
 def test_executive_sentences_quote_no_small_count_of_children():

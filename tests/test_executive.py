@@ -43,3 +43,33 @@ def test_a_kloe_total_that_would_reveal_a_suppressed_theme_is_hidden(tmp_path):
     theme = pd.read_csv(out / "tables" / "exec-by-priority.csv", dtype=str, keep_default_na=False)
     early6 = theme[(theme["kloe"] == "6") & (theme["priority"] == "early_help")].iloc[0]
     assert early6["n"] == "c"
+
+
+def test_a_kloe_total_leaving_one_case_per_hidden_theme_is_hidden(tmp_path):
+    """KLOE 6 rated by one early-help case, one neglect case and five exploitation
+    cases: the priority chart shows c, c and 5, and a KLOE 6 total of 7 cases would say
+    that each c is 1 (every hidden cell holds at least one case)."""
+    cases = [[f"K{i:02d}", PRIORITIES[i % 3], "9", "", "", ""] for i in range(15)]
+    records = []
+    for s in load_framework("2018-19").standards:
+        for i, case in enumerate(cases):
+            if s.kloe == 6 and i not in (0, 1) and case[1] != "exploitation":
+                continue
+            for a, agency in enumerate(("WMP", "CCG")):
+                rating = "met" if (i + a + s.number) % 3 else "unmet"
+                records.append([agency, case[0], str(s.number), rating, ""])
+    folder = tmp_path / "data" / "2018-19"
+    write_cases(folder, cases)
+    write_bulk_csv(folder / "returns" / "all.csv", ["agency", "case_id", "standard", "rating",
+                                                    "evidence"], records)  # fmt: skip
+    data = load_cycle(tmp_path / "data", "2018-19")
+    out = tmp_path / "out"
+    session = Session(data, [], Report(out, "2018-19"), 5, tmp_path / "data", out)
+    summary = executive.build(session)
+    kloe6 = summary.by_theme[summary.by_theme["kloe"] == 6]
+    assert kloe6["cases"].tolist() == ["c", "c", 5]
+    assert summary.exposed_kloes == {"dispute-resolution"}
+    executive.show_kloe_trend(session, summary)
+    trend = pd.read_csv(out / "tables" / "exec-kloe-trend.csv", dtype=str, keep_default_na=False)
+    row = trend[trend["label"].str.startswith("KLOE 6")].iloc[0]
+    assert row[["n", "cases", "met_or_better", "share", "low", "high"]].tolist() == ["c"] * 6

@@ -216,3 +216,59 @@ def test_agreement_sentence_is_chance_corrected_and_leaves_out_small_standards()
     assert "standard 2" not in text  # 3 cases: below the threshold
     assert "lowest for standard 1 (0.10, interval -0.10 to 0.30, on 20 cases)" in text
     assert "overlap" not in text
+
+
+def _records(discussed: int, flagged: int, action: int, responded: int, invited: int):
+    from types import SimpleNamespace
+
+    deep = pd.DataFrame(
+        {
+            "case_ref": [f"C{i:02d}" for i in range(flagged)],
+            "discussed": [i < discussed for i in range(flagged)],
+            "reason_not_discussed": [None if i < discussed else "moved" for i in range(flagged)],
+            "themes": None,
+            "action_required": [i < action for i in range(flagged)],
+        }
+    )
+    feedback = pd.DataFrame(
+        {
+            "case_ref": [f"C{i:02d}" for i in range(invited + 2)],
+            "invited": [i < invited for i in range(invited + 2)],  # 2 not invited
+            "responded": [i < responded for i in range(invited + 2)],
+        }
+    )
+    return SimpleNamespace(deep_dive=deep, family_feedback=feedback)
+
+
+def _digits(text: str) -> set[str]:
+    import re
+
+    return set(re.findall(r"\d+%?", text))
+
+
+def test_records_sentences_hide_a_count_whose_complement_is_small():
+    """Issue 9, item 5: "7 of the 8 cases flagged were discussed" reveals that 1 was
+    not; "3 of 9 families" is a small count, and 33% gives it away too."""
+    data = _records(discussed=7, flagged=8, action=2, responded=3, invited=9)
+    deep, families = findings.records_sentences(data)  # the default threshold is 5
+    assert _digits(deep) == {"8"} and _digits(families) == {"9"}
+    deep, families = findings.records_sentences(data, min_count=2)  # only the 1 is small
+    assert _digits(deep) == {"8", "2"}
+    assert _digits(families) == {"3", "9", "33%"}
+    deep, families = findings.records_sentences(data, min_count=1)
+    assert _digits(deep) == {"7", "8", "2"}
+
+
+def test_records_sentences_show_large_counts_and_zeros_and_no_small_total():
+    data = _records(discussed=12, flagged=20, action=0, responded=12, invited=20)
+    deep, families = findings.records_sentences(data, min_count=5)
+    assert _digits(deep) == {"12", "20", "0"} and "0 needed immediate action" in deep
+    assert _digits(families) == {"12", "20", "60%"}
+    data = _records(discussed=20, flagged=20, action=17, responded=18, invited=20)
+    deep, families = findings.records_sentences(data, min_count=5)
+    assert "17" not in deep  # 3 needed none
+    assert _digits(families) == {"20"}  # 2 did not respond
+    data = _records(discussed=1, flagged=2, action=1, responded=1, invited=2)
+    deep, families = findings.records_sentences(data, min_count=5)
+    assert _digits(deep) == {"5"} and deep.startswith("Fewer than 5 cases were flagged")
+    assert _digits(families) == {"5"} and families.startswith("Fewer than 5 families")
