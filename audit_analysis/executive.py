@@ -69,7 +69,11 @@ def build(session: Session) -> ExecutiveSummary:
             )
     summary.lead = lead + "."
     summary.compared = summaries.compare_to_overall(data.ratings, data.framework)
-    summary.headlines += findings.standout_sentences(summary.compared, summary.standards)
+    few = summary.standards.loc[
+        summary.standards["cases"].between(1, session.min_cell_count - 1), "standard_key"
+    ]
+    shown = summary.compared[~summary.compared["standard_key"].isin(set(few))]
+    summary.headlines += findings.standout_sentences(shown, summary.standards)
     pooled = agreement.agreement_overall(data.ratings, data.framework)
     by_standard = agreement.agreement_by_standard(data.ratings, data.framework)
     summary.headlines.append(
@@ -298,7 +302,10 @@ def show_kloe_trend(session: Session, summary: ExecutiveSummary) -> None:
 
 def show_standards(session: Session, summary: ExecutiveSummary, count: int = 6) -> None:
     data, report = session.data, session.report
-    rated = summary.standards[summary.standards["n"] > 0].sort_values(["share", "standard"])
+    standards = summary.standards
+    # a standard resting on fewer cases than the threshold is not shown at all
+    small = standards["cases"].between(1, session.min_cell_count - 1)
+    rated = standards[(standards["n"] > 0) & ~small].sort_values(["share", "standard"])
     weakest = rated.head(count).assign(label=lambda t: t.apply(findings.standard_label, axis=1))
     below = 0
     if summary.compared is not None:
@@ -328,6 +335,12 @@ def show_standards(session: Session, summary: ExecutiveSummary, count: int = 6) 
         subtitle=(
             f"Share of ratings met or exceeded, all agencies, {data.cycle}, with 95% "
             "intervals by case"
+            + (
+                f"; {int(small.sum())} standards rated on fewer than "
+                f"{session.min_cell_count} cases are not shown"
+                if small.any()
+                else ""
+            )
         ),
         alt=alt,
         table=findings.summary_table(weakest),

@@ -73,3 +73,29 @@ def test_a_kloe_total_leaving_one_case_per_hidden_theme_is_hidden(tmp_path):
     trend = pd.read_csv(out / "tables" / "exec-kloe-trend.csv", dtype=str, keep_default_na=False)
     row = trend[trend["label"].str.startswith("KLOE 6")].iloc[0]
     assert row[["n", "cases", "met_or_better", "share", "low", "high"]].tolist() == ["c"] * 6
+
+
+def test_standards_on_few_cases_are_not_named_or_shown(tmp_path):
+    """The weakest-standards chart and the standout sentences leave out a standard rated
+    on fewer cases than the threshold: its figures are those few children's."""
+    cases = [[f"K{i:02d}", PRIORITIES[i % 3], "9", "", "", ""] for i in range(15)]
+    records = []
+    for s in load_framework("2018-19").standards:
+        for i, case in enumerate(cases):
+            if s.number == 24 and i >= 3:
+                continue  # standard 24: three cases, all unmet: the weakest by far
+            for a, agency in enumerate(("WMP", "CCG")):
+                rating = "unmet" if s.number == 24 else ("met" if (i + a) % 4 else "unmet")
+                records.append([agency, case[0], str(s.number), rating, ""])
+    folder = tmp_path / "data" / "2018-19"
+    write_cases(folder, cases)
+    write_bulk_csv(folder / "returns" / "all.csv", ["agency", "case_id", "standard", "rating",
+                                                    "evidence"], records)  # fmt: skip
+    data = load_cycle(tmp_path / "data", "2018-19")
+    out = tmp_path / "out"
+    session = Session(data, [], Report(out, "2018-19"), 5, tmp_path / "data", out)
+    summary = executive.build(session)
+    executive.show_standards(session, summary)
+    shown = pd.read_csv(out / "tables" / "exec-weakest-standards.csv", dtype=str)
+    assert "24" not in set(shown["standard"])
+    assert not any("24. Where an issue" in h for h in summary.headlines)
