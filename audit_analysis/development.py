@@ -47,7 +47,6 @@ __all__ = [
     "RECOMMENDATION_COLUMNS",
     "STATUSES",
     "Development",
-    "carry_forward",
     "earlier_items",
     "history",
     "later_ids",
@@ -454,53 +453,3 @@ def history(
             known.setdefault(item.id, item)
         out.append((name, record))
     return out
-
-
-CARRY_COLUMNS = [
-    "area_id", "kind", "raised_in", "kloe", "kloe_title", "text", "owner", "due", "last_status",
-    "progress", "status",
-]  # fmt: skip
-
-
-def carry_forward(
-    data_dir: Path,
-    from_cycle: str,
-    folder: Path,
-    frameworks: Callable[[str], Framework],
-    force: bool = False,
-) -> tuple[Path | None, int]:
-    """Write ``folder/progress.csv`` listing every area and recommendation still open up
-    to ``from_cycle`` (latest status not ``met`` or ``dropped``), with its text, for the
-    QA group to fill in ``progress`` and ``status`` (KLOEs numbered as ``from_cycle``'s
-    framework numbers them). An existing ``progress.csv`` is
-    kept unless ``force``. Returns the file written (None if kept or nothing is open)
-    and how many items it lists."""
-    items = open_items(history(data_dir, from_cycle, frameworks))
-    path = folder / PROGRESS_FILE
-    if not items or (path.exists() and not force):
-        return None, len(items)
-    from .outputs import write_csv
-
-    try:
-        kloes = {k.key: k for k in frameworks(from_cycle).kloes}
-    except Exception:  # noqa: BLE001 - numbers as raised, then
-        kloes = {}
-    rows = [
-        (
-            item.id,
-            item.kind,
-            item.raised_in,
-            kloes[item.kloe_key].number if item.kloe_key in kloes else item.kloe,
-            kloes[item.kloe_key].title if item.kloe_key in kloes else None,
-            item.text,
-            item.owner,
-            item.due,
-            status,
-            None,
-            None,
-        )
-        for item, status in items
-    ]
-    frame = pd.DataFrame(rows, columns=CARRY_COLUMNS).astype({"kloe": "Int64"})
-    write_csv(frame, path)
-    return path, len(items)

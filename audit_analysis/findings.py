@@ -552,7 +552,7 @@ def records_sentences(data, min_count: int = 5) -> list[str]:
     of children pass the small-number rule, complements included (``7 of the 8``
     reveals 1): :func:`~audit_analysis.disclosure.suppress_counts`."""
     from .disclosure import MARKER, suppress_counts
-    from .records import deep_dive_summary, feedback_summary
+    from .quality import deep_dive_summary, feedback_summary
 
     sentences = []
     if data.deep_dive is not None and len(data.deep_dive):
@@ -612,7 +612,7 @@ def records_sentences(data, min_count: int = 5) -> list[str]:
 def records_detail(data) -> list[str]:
     """For the QA group: the deep dive with the reasons cases were not discussed, and
     the family feedback response rate with its interval."""
-    from .records import deep_dive_summary, feedback_summary
+    from .quality import deep_dive_summary, feedback_summary
 
     sentences = []
     if data.deep_dive is None or data.deep_dive.empty:

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
 from .cycles import next_cycle, normalise_cycle
 from .dataset import CASES_FILE, RETURNS_DIR, find_cycle_folder
-from .development import carry_forward
+from .development import PROGRESS_FILE, history, open_items
 from .exceptions import AuditDataError, CycleNotFoundError
 from .frameworks import (
     FRAMEWORK_FILE,
+    Framework,
     framework_path,
     load_framework,
     load_yaml,
@@ -28,7 +31,7 @@ from .frameworks import (
 from .returns import ReturnFileError, read_table_csv
 from .text import header_key
 
-__all__ = ["DEFAULT_ID_COLUMNS", "NewCycle", "start_cycle"]
+__all__ = ["CARRY_COLUMNS", "DEFAULT_ID_COLUMNS", "NewCycle", "carry_forward", "start_cycle"]
 
 #: Identifier columns of a new ``cases.csv`` when the cycle it follows has none to copy.
 DEFAULT_ID_COLUMNS = ("carefirst_id", "tribal_id", "initials")
@@ -122,7 +125,7 @@ def start_cycle(
     identifier columns of ``from_cycle``'s cases.csv (else ``carefirst_id,tribal_id,
     initials``), an empty ``returns/`` folder, and a ``progress.csv`` listing every area
     for development and recommendation still open up to ``from_cycle``, with its text,
-    for the QA group to fill in (:func:`audit_analysis.development.carry_forward`; an
+    for the QA group to fill in (:func:`carry_forward`; an
     existing ``progress.csv`` is kept unless ``force``). Refuses (:class:`AuditDataError`) when
     the folder already holds a ``cases.csv`` or ``framework.yaml``, unless ``force``;
     even then a ``cases.csv`` that lists cases is kept, never emptied.
@@ -171,3 +174,53 @@ def start_cycle(
         progress_file=progress_file,
         carried=carried,
     )
+
+
+CARRY_COLUMNS = [
+    "area_id", "kind", "raised_in", "kloe", "kloe_title", "text", "owner", "due", "last_status",
+    "progress", "status",
+]  # fmt: skip
+
+
+def carry_forward(
+    data_dir: Path,
+    from_cycle: str,
+    folder: Path,
+    frameworks: Callable[[str], Framework],
+    force: bool = False,
+) -> tuple[Path | None, int]:
+    """Write ``folder/progress.csv`` listing every area and recommendation still open up
+    to ``from_cycle`` (latest status not ``met`` or ``dropped``), with its text, for the
+    QA group to fill in ``progress`` and ``status`` (KLOEs numbered as ``from_cycle``'s
+    framework numbers them). An existing ``progress.csv`` is
+    kept unless ``force``. Returns the file written (None if kept or nothing is open)
+    and how many items it lists."""
+    items = open_items(history(data_dir, from_cycle, frameworks))
+    path = folder / PROGRESS_FILE
+    if not items or (path.exists() and not force):
+        return None, len(items)
+    from .outputs import write_csv
+
+    try:
+        kloes = {k.key: k for k in frameworks(from_cycle).kloes}
+    except Exception:  # noqa: BLE001 - numbers as raised, then
+        kloes = {}
+    rows = [
+        (
+            item.id,
+            item.kind,
+            item.raised_in,
+            kloes[item.kloe_key].number if item.kloe_key in kloes else item.kloe,
+            kloes[item.kloe_key].title if item.kloe_key in kloes else None,
+            item.text,
+            item.owner,
+            item.due,
+            status,
+            None,
+            None,
+        )
+        for item, status in items
+    ]
+    frame = pd.DataFrame(rows, columns=CARRY_COLUMNS).astype({"kloe": "Int64"})
+    write_csv(frame, path)
+    return path, len(items)

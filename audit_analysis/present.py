@@ -176,8 +176,6 @@ class Report:
 
     def learning_event(self, learning: pd.DataFrame | None, kloe: int) -> None:
         """The learning event's three columns for one KLOE, if the cycle has them."""
-        from .records import learning_table_html
-
         if learning is not None and len(learning):
             markup = learning_table_html(learning, kloe)
             if markup:
@@ -186,3 +184,24 @@ class Report:
     def say(self, text: str) -> None:
         """A sentence of findings, as escaped HTML (numbers and agency names only)."""
         display_html(f"<p>{html.escape(text)}</p>")
+
+
+def learning_table_html(learning: pd.DataFrame, kloe: int) -> str:
+    """The three-column table of one KLOE's learning-event feedback, escaped."""
+    part = learning[learning["kloe"] == kloe]
+    if part.empty:
+        return ""
+    cells = []
+    from .records import COLUMN_TITLES
+
+    for column in COLUMN_TITLES:
+        items = "".join(
+            f"<li>{html.escape(t)}</li>" for t in part.loc[part["column"] == column, "text"]
+        )
+        cells.append(f"<td><ul>{items}</ul></td>" if items else "<td></td>")
+    head = "".join(f'<th scope="col">{html.escape(t)}</th>' for t in COLUMN_TITLES.values())
+    return (
+        '<table class="learning"><caption>Learning event: what practitioners said'
+        f"</caption><thead><tr>{head}</tr></thead><tbody><tr>{''.join(cells)}</tr>"
+        "</tbody></table>"
+    )

@@ -20,7 +20,6 @@ from .dataset import CycleData
 from .exceptions import AuditDataError, RejectionCode
 from .frameworks import load_framework
 from .ratings import MET_OR_BETTER, NOT_RECORDED
-from .validation import agency_summary
 
 __all__ = [
     "REJECTION_KINDS",
@@ -628,3 +627,80 @@ def compliance_lines(data: CycleData) -> list[str]:
             "see the rejections"
         )
     return lines
+
+
+# ----------------------------------------------------------- the cycle's records
+
+
+def deep_dive_summary(deep: pd.DataFrame) -> dict[str, object]:
+    """Counts for the data-quality notebook and the executive summary (no case refs)."""
+    discussed = deep[deep["discussed"]] if len(deep) else deep
+    reasons = (
+        deep.loc[~deep["discussed"], "reason_not_discussed"]
+        .fillna("no reason given")
+        .value_counts()
+        .to_dict()
+        if len(deep)
+        else {}
+    )
+    return {
+        "flagged": len(deep),
+        "discussed": len(discussed),
+        "not_discussed": len(deep) - len(discussed),
+        "reasons": reasons,
+        "action_required": int(deep["action_required"].sum()) if len(deep) else 0,
+    }
+
+
+def feedback_summary(feedback: pd.DataFrame) -> dict[str, object]:
+    from .stats import wilson_interval
+
+    invited = int(feedback["invited"].sum()) if len(feedback) else 0
+    responded = int(feedback["responded"].sum()) if len(feedback) else 0
+    low, high = wilson_interval(responded, invited) if invited else (float("nan"),) * 2
+    return {
+        "invited": invited,
+        "responded": responded,
+        "rate": responded / invited if invited else float("nan"),
+        "low": low,
+        "high": high,
+    }
+
+
+def agency_summary(data: CycleData) -> pd.DataFrame:
+    """Per agency: returns, cases, ratings, template versions and evidence rate.
+
+    ``evidence_rate`` is the share of met-or-exceeded ratings that carry evidence
+    (the report's section 2.3.4: a bare "met" cannot be checked).
+    """
+    returns = data.returns[data.returns["form"] != "skipped"]
+    ratings = data.ratings
+    rows = []
+    agencies = sorted(set(returns["agency"].dropna()) | set(ratings["agency"]))
+    for agency in agencies:
+        mine = returns[returns["agency"] == agency]
+        rated = ratings[ratings["agency"] == agency]
+        from_files = set(rated["source_file"]) | set(mine["source_file"])
+        versions = (
+            data.returns[data.returns["source_file"].isin(from_files)]["template_version"]
+            .dropna()
+            .value_counts()
+            .sort_index()
+        )
+        positive = rated[rated["rating"].isin(MET_OR_BETTER)]
+        rows.append(
+            {
+                "agency": agency,
+                "returns": len(from_files),
+                "cases": rated["case_ref"].nunique(),
+                "ratings": len(rated),
+                "rejected_rows": int(data.rejections["source_file"].isin(from_files).sum()),
+                "template_versions": ", ".join(
+                    f"{v} ({n})" if len(versions) > 1 else v for v, n in versions.items()
+                ),
+                "evidence_rate": (
+                    positive["evidence"].notna().mean() if len(positive) else float("nan")
+                ),
+            }
+        )
+    return pd.DataFrame(rows)

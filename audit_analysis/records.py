@@ -232,62 +232,6 @@ def read_records(
     )
 
 
-def deep_dive_summary(deep: pd.DataFrame) -> dict[str, object]:
-    """Counts for the data-quality notebook and the executive summary (no case refs)."""
-    discussed = deep[deep["discussed"]] if len(deep) else deep
-    reasons = (
-        deep.loc[~deep["discussed"], "reason_not_discussed"]
-        .fillna("no reason given")
-        .value_counts()
-        .to_dict()
-        if len(deep)
-        else {}
-    )
-    return {
-        "flagged": len(deep),
-        "discussed": len(discussed),
-        "not_discussed": len(deep) - len(discussed),
-        "reasons": reasons,
-        "action_required": int(deep["action_required"].sum()) if len(deep) else 0,
-    }
-
-
-def feedback_summary(feedback: pd.DataFrame) -> dict[str, object]:
-    from .stats import wilson_interval
-
-    invited = int(feedback["invited"].sum()) if len(feedback) else 0
-    responded = int(feedback["responded"].sum()) if len(feedback) else 0
-    low, high = wilson_interval(responded, invited) if invited else (float("nan"),) * 2
-    return {
-        "invited": invited,
-        "responded": responded,
-        "rate": responded / invited if invited else float("nan"),
-        "low": low,
-        "high": high,
-    }
-
-
-def learning_table_html(learning: pd.DataFrame, kloe: int) -> str:
-    """The three-column table of one KLOE's learning-event feedback, escaped."""
-    import html
-
-    part = learning[learning["kloe"] == kloe]
-    if part.empty:
-        return ""
-    cells = []
-    for column in COLUMN_TITLES:
-        items = "".join(
-            f"<li>{html.escape(t)}</li>" for t in part.loc[part["column"] == column, "text"]
-        )
-        cells.append(f"<td><ul>{items}</ul></td>" if items else "<td></td>")
-    head = "".join(f'<th scope="col">{html.escape(t)}</th>' for t in COLUMN_TITLES.values())
-    return (
-        '<table class="learning"><caption>Learning event: what practitioners said'
-        f"</caption><thead><tr>{head}</tr></thead><tbody><tr>{''.join(cells)}</tr>"
-        "</tbody></table>"
-    )
-
-
 RECORDS_FOLDER = "cycle-records"
 
 

@@ -7,48 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 from .dataset import CycleData
-from .ratings import MET_OR_BETTER
+from .quality import agency_summary, compliance_lines
 from .returns import skip_reason
 from .text import printable
-
-
-def agency_summary(data: CycleData) -> pd.DataFrame:
-    """Per agency: returns, cases, ratings, template versions and evidence rate.
-
-    ``evidence_rate`` is the share of met-or-exceeded ratings that carry evidence
-    (the report's section 2.3.4: a bare "met" cannot be checked).
-    """
-    returns = data.returns[data.returns["form"] != "skipped"]
-    ratings = data.ratings
-    rows = []
-    agencies = sorted(set(returns["agency"].dropna()) | set(ratings["agency"]))
-    for agency in agencies:
-        mine = returns[returns["agency"] == agency]
-        rated = ratings[ratings["agency"] == agency]
-        from_files = set(rated["source_file"]) | set(mine["source_file"])
-        versions = (
-            data.returns[data.returns["source_file"].isin(from_files)]["template_version"]
-            .dropna()
-            .value_counts()
-            .sort_index()
-        )
-        positive = rated[rated["rating"].isin(MET_OR_BETTER)]
-        rows.append(
-            {
-                "agency": agency,
-                "returns": len(from_files),
-                "cases": rated["case_ref"].nunique(),
-                "ratings": len(rated),
-                "rejected_rows": int(data.rejections["source_file"].isin(from_files).sum()),
-                "template_versions": ", ".join(
-                    f"{v} ({n})" if len(versions) > 1 else v for v, n in versions.items()
-                ),
-                "evidence_rate": (
-                    positive["evidence"].notna().mean() if len(positive) else float("nan")
-                ),
-            }
-        )
-    return pd.DataFrame(rows)
 
 
 def format_report(data: CycleData) -> str:
@@ -87,7 +48,6 @@ def format_report(data: CycleData) -> str:
             lambda v: "-" if pd.isna(v) else f"{v:.0%}"
         )
         lines.append(shown.to_string(index=False))
-    from .quality import compliance_lines  # quality imports this module
 
     lines += compliance_lines(data)
     skipped = returns[returns["status"] == "skipped"]["source_file"]
@@ -133,7 +93,7 @@ def _rows_text(rows: list[int]) -> str:
 
 def _records_lines(data: CycleData) -> list[str]:
     """One line for each optional record of the cycle that is present."""
-    from .records import deep_dive_summary, feedback_summary
+    from .quality import deep_dive_summary, feedback_summary
 
     lines = []
     if data.deep_dive is not None and len(data.deep_dive):

@@ -11,9 +11,9 @@ import pytest
 from conftest import write_bulk_csv, write_cases
 
 from audit_analysis import load_cycle
-from audit_analysis.development import carry_forward, history, open_items
+from audit_analysis.development import history, open_items
 from audit_analysis.frameworks import load_framework
-from audit_analysis.newcycle import start_cycle
+from audit_analysis.newcycle import carry_forward, start_cycle
 from audit_analysis.trends import area_progress
 
 HEADER = ["agency", "case_id", "standard", "rating", "evidence"]

@@ -24,6 +24,7 @@ from conftest import CASES, write_bulk_csv, write_cases, write_toolkit
 from audit_analysis import load_cycle
 from audit_analysis.quality import (
     UNATTRIBUTED,
+    agency_summary,
     classified_rejections,
     classify_rejection,
     completeness,
@@ -32,7 +33,6 @@ from audit_analysis.quality import (
     rejections_summary,
     returns_by_agency,
 )
-from audit_analysis.validation import agency_summary
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from audit_analysis import load_cycle
-from audit_analysis.records import deep_dive_summary, feedback_summary, learning_table_html
+from audit_analysis.present import learning_table_html
+from audit_analysis.quality import deep_dive_summary, feedback_summary
 
 
 def write(path, text):
