@@ -1,3 +1,6 @@
-from .cli import main
+from audit_analysis.pipeline.cli import main
+
+__all__ = []
+
 
 raise SystemExit(main())

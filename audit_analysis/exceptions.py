@@ -144,7 +144,7 @@ class RejectionCode(StrEnum):
     DEVELOPMENT = "development"  # areas for development, progress, recommendations
 
     def kind(self, whole_file: bool = False) -> str:
-        """The group of :data:`audit_analysis.quality.REJECTION_KINDS` it counts under."""
+        """The group of :data:`audit_analysis.analysis.quality.REJECTION_KINDS` it counts under."""
         return _KINDS.get(self, "whole file" if whole_file else "other")
 
 

@@ -17,7 +17,20 @@ import unicodedata
 from collections.abc import Iterator
 from pathlib import Path
 
-from .exceptions import AuditDataError
+from audit_analysis.exceptions import AuditDataError
+
+__all__ = [
+    "FILE_MODE",
+    "FOLDER_MODE",
+    "MAX_NAME_CHARS",
+    "inside",
+    "open_private",
+    "owner_only",
+    "papermill_path",
+    "private_folder",
+    "safe_name",
+]
+
 
 #: Longest name :func:`safe_name` gives (before a suffix such as ``.html``).
 MAX_NAME_CHARS = 80

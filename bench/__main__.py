@@ -20,8 +20,9 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from . import annual, calibration, hostile, measure
-from .inputs import write_cycle
+from audit_analysis.inputs import write_cycle
+
+from audit_analysis import annual, calibration, hostile, measure
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "outputs" / "bench" / "results.json"

@@ -33,7 +33,7 @@ COMPARE = ("2016-17", "2017-18")
 
 def notebooks() -> list[Path]:
     """The annual run's notebooks, in its order."""
-    from audit_analysis.runner import NOTEBOOK_DIR, NOTEBOOKS
+    from audit_analysis.pipeline.runner import NOTEBOOK_DIR, NOTEBOOKS
 
     return [NOTEBOOK_DIR / f"{spec.stem}.ipynb" for spec in NOTEBOOKS]
 

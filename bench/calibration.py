@@ -45,11 +45,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from audit_analysis import summaries, trends
-from audit_analysis.dataset import CycleData
-from audit_analysis.frameworks import Framework, load_framework
-from audit_analysis.ratings import CATEGORIES
-from audit_analysis.stats import newcombe_difference_interval
+from audit_analysis.analysis import summaries, trends
+from audit_analysis.analysis.stats import newcombe_difference_interval
+from audit_analysis.io.dataset import CycleData
+from audit_analysis.io.frameworks import Framework, load_framework
+from audit_analysis.io.ratings import CATEGORIES
 
 AGENCIES = ("CCG", "BSMHF", "CRC", "EDU", "CSC-EH", "CSC-SW", "SWFT", "NPS", "UHB", "WMP")
 PRIORITIES = ("early_help", "neglect", "exploitation")
@@ -275,7 +275,7 @@ def run(scenario: Scenario, pairs: int, seed: int = 2018) -> dict[str, float]:
 def inference_seconds(data_dir: Path, cycle: str, earlier: list[str]) -> dict[str, float]:
     """Seconds the case-level inference costs the analyses of one annual run on
     ``data_dir`` (summaries, breakdowns and trend tables), measured with cProfile as
-    the cumulative time inside :mod:`audit_analysis.inference`, against the whole."""
+    the cumulative time inside :mod:`audit_analysis.analysis.inference`, against the whole."""
     import cProfile
     import pstats
 

@@ -18,9 +18,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from audit_analysis.frameworks import Framework, load_framework
-from audit_analysis.ratings import CATEGORIES, RATING_DTYPE
-from audit_analysis.toolkit import write_bulk_csv, write_toolkit
+from audit_analysis.admin.toolkit import write_bulk_csv, write_toolkit
+from audit_analysis.io.frameworks import Framework, load_framework
+from audit_analysis.io.ratings import CATEGORIES, RATING_DTYPE
 
 CYCLE = "2018-19"
 AGENCIES = ("CCG", "BSMHF", "CRC", "EDU", "CSC-EH", "CSC-SW", "SIAS", "SWFT", "NPS", "SCH")

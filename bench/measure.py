@@ -10,8 +10,7 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-
-from .inputs import Written
+from audit_analysis.inputs import Written
 
 
 def timed(fn: Callable[[], object], repeats: int, warmup: int = 1) -> list[float]:
@@ -113,7 +112,7 @@ def agreement_inputs(written: Written):
 
 def agreement_suite(ratings: pd.DataFrame, framework) -> Callable[[], object]:
     """What notebook 04 runs: alpha (and AC1) per standard with a 1,000-draw bootstrap."""
-    from audit_analysis.agreement import agreement_by_standard
+    from audit_analysis.analysis.agreement import agreement_by_standard
 
     return lambda: agreement_by_standard(ratings, framework, n_boot=1000, seed=0)
 

@@ -26,10 +26,10 @@ import resource
 import sys
 import time
 
-from audit_analysis import agreement, summaries, trends
-from audit_analysis.dataset import CycleData
+from audit_analysis.inputs import national_ratings
 
-from .inputs import national_ratings
+from audit_analysis.analysis import agreement, summaries, trends
+from audit_analysis.io.dataset import CycleData
 
 
 def compute(ratings, cases, cycles) -> int:

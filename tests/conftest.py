@@ -131,7 +131,7 @@ def study(tmp_path_factory):
 @pytest.fixture(scope="session")
 def run(study):
     """The annual run on the study's 2019-20 cycle: (output folder, case refs)."""
-    from audit_analysis.runner import run_annual
+    from audit_analysis.pipeline.runner import run_annual
 
     root, refs = study
     out = run_annual(root / "data", "2019-20", out=root / "out", progress=False)
@@ -141,7 +141,7 @@ def run(study):
 @pytest.fixture(scope="session")
 def packs(run, study):
     """Case packs for the study's flagged cases, built after the annual run."""
-    from audit_analysis.runner import run_case_packs
+    from audit_analysis.pipeline.runner import run_case_packs
 
     root, _ = study
     return run_case_packs(root / "data", "2019-20", out=root / "out", progress=False)

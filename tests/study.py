@@ -13,7 +13,7 @@ import numpy as np
 import yaml
 from conftest import write_bulk_csv, write_cases, write_toolkit
 
-from audit_analysis.frameworks import load_framework
+from audit_analysis.io.frameworks import load_framework
 
 AGENCIES = ["CCG", "WMP", "EDU", "CSC-SW", "SCH"]
 HOSTILE = '<script>alert("x")</script> & <b>bold</b>'

@@ -10,9 +10,9 @@ from importlib import metadata
 
 import pytest
 
-from audit_analysis.executive import about_these_figures
-from audit_analysis.frameworks import framework_path
-from audit_analysis.notebook import open_session
+from audit_analysis.io.frameworks import framework_path
+from audit_analysis.pipeline.notebook import open_session
+from audit_analysis.sections.executive import about_these_figures
 
 
 def about(root, compare, tmp_path, min_cell_count=5) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from audit_analysis.agreement import (
+from audit_analysis.analysis.agreement import (
     agreement_by_kloe,
     agreement_by_standard,
     disagreement_register,
@@ -29,14 +29,14 @@ from audit_analysis.agreement import (
     pairwise_matrix,
     reliability_matrix,
 )
-from audit_analysis.frameworks import load_framework
-from audit_analysis.ratings import RATING_DTYPE
-from audit_analysis.stats import (
+from audit_analysis.analysis.stats import (
     cohen_kappa,
     gwet_ac1_bootstrap,
     krippendorff_alpha,
     krippendorff_alpha_bootstrap,
 )
+from audit_analysis.io.frameworks import load_framework
+from audit_analysis.io.ratings import RATING_DTYPE
 
 FW = load_framework("2018-19")
 NAN = np.nan
@@ -289,7 +289,7 @@ def test_no_ratings_on_the_scale_is_no_crash():
 def test_an_interval_beside_its_estimate_still_draws():
     """A percentile bootstrap interval can lie wholly above or below alpha's estimate on
     small, regular data; the chart must draw it rather than fail the notebook."""
-    from audit_analysis import plots
+    from audit_analysis.render import plots
 
     frame = pd.DataFrame(
         {

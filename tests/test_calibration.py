@@ -86,7 +86,7 @@ def test_the_bench_runs_the_same_tables_as_a_loaded_cycle(tmp_path):
     sim.write_cycle(tmp_path, sim.LATER, r2, c2)
     loaded = [load_cycle(tmp_path, c) for c in (sim.EARLIER, sim.LATER)]
     direct = [sim.as_cycle(sim.EARLIER, r1, c1), sim.as_cycle(sim.LATER, r2, c2)]
-    from audit_analysis.trends import trend_table
+    from audit_analysis.analysis.trends import trend_table
 
     pd.testing.assert_frame_equal(
         trend_table(loaded[1], [loaded[0]]), trend_table(direct[1], [direct[0]])

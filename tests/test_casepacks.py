@@ -8,9 +8,9 @@ import re
 import pytest
 from study import HOSTILE
 
-from audit_analysis.cli import main
 from audit_analysis.exceptions import AuditDataError
-from audit_analysis.runner import run_case_packs
+from audit_analysis.pipeline.cli import main
+from audit_analysis.pipeline.runner import run_case_packs
 
 pytestmark = pytest.mark.e2e  # papermill kernels: `pytest -m 'not e2e'` skips them
 

@@ -8,7 +8,7 @@ import sys
 import pandas as pd
 from conftest import write_bulk_csv, write_toolkit
 
-from audit_analysis.cli import main
+from audit_analysis.pipeline.cli import main
 
 
 def test_validate_reports_loaded_data_and_rejections(cycle_dir, capsys, tmp_path):

@@ -11,8 +11,8 @@ import pytest
 from conftest import write_bulk_csv, write_cases
 
 from audit_analysis import load_cycle
+from audit_analysis.analysis.quality import REJECTION_KINDS, classified_rejections
 from audit_analysis.exceptions import RejectionCode
-from audit_analysis.quality import REJECTION_KINDS, classified_rejections
 
 DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
 

@@ -15,11 +15,11 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from audit_analysis import demo
-from audit_analysis.agencies import agency_codes, resolve_agency
-from audit_analysis.frameworks import load_framework
-from audit_analysis.text import label_key
-from audit_analysis.toolkit import FIXED_TIME, write_bulk_csv, write_toolkit
+from audit_analysis.admin.toolkit import FIXED_TIME, write_bulk_csv, write_toolkit
+from audit_analysis.demo import generator as demo
+from audit_analysis.io.agencies import agency_codes, resolve_agency
+from audit_analysis.io.frameworks import load_framework
+from audit_analysis.io.text import label_key
 
 REPO = Path(__file__).resolve().parents[1]
 COMMITTED = REPO / "data" / "demo"
@@ -271,7 +271,7 @@ def test_2018_19_quirks_are_where_the_summary_says(fresh):
 
 
 def test_loading_the_2018_19_demo(fresh):
-    from audit_analysis.dataset import load_cycle
+    from audit_analysis.io.dataset import load_cycle
 
     first, summary = fresh
     quirks = {q["quirk"]: q["files"] for q in summary["cycles"]["2018-19"]["quirks"]}

@@ -11,10 +11,10 @@ import pytest
 from conftest import write_bulk_csv, write_cases
 
 from audit_analysis import load_cycle
-from audit_analysis.development import history, open_items
-from audit_analysis.frameworks import load_framework
-from audit_analysis.newcycle import carry_forward, start_cycle
-from audit_analysis.trends import area_progress
+from audit_analysis.admin.newcycle import carry_forward, start_cycle
+from audit_analysis.analysis.trends import area_progress
+from audit_analysis.io.development import history, open_items
+from audit_analysis.io.frameworks import load_framework
 
 HEADER = ["agency", "case_id", "standard", "rating", "evidence"]
 CASES = [[f"W{i:02d}", "neglect", "10", "", "", ""] for i in range(8)]
@@ -225,7 +225,7 @@ def test_open_items_follow_the_latest_status(tmp_path):
 def test_validate_reads_a_freshly_started_cycle(tmp_path, capsys):
     """new-cycle then validate, before any case is listed: a clear report (the unfilled
     progress rows listed as rejections), never a traceback."""
-    from audit_analysis.cli import main
+    from audit_analysis.pipeline.cli import main
 
     root = three_cycles(tmp_path)
     (root / "2019-20").rename(root / "later")

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit_analysis.disclosure import (
+from audit_analysis.analysis.disclosure import (
     suppress,
     suppress_breakdown,
     suppress_counts,
@@ -17,9 +17,9 @@ from audit_analysis.disclosure import (
     suppression_mask,
     totals_to_suppress,
 )
-from audit_analysis.frameworks import load_framework
-from audit_analysis.ratings import RATING_DTYPE
-from audit_analysis.summaries import standard_summary
+from audit_analysis.analysis.summaries import standard_summary
+from audit_analysis.io.frameworks import load_framework
+from audit_analysis.io.ratings import RATING_DTYPE
 
 C = "c"
 COUNTS = ["exceeded", "met", "partially_met", "unmet"]
@@ -476,7 +476,7 @@ def test_suppress_totals_marks_the_given_keys_where_asked():
 
 def test_a_complement_gives_a_small_count_away_so_both_are_hidden():
     """7 of the 8 cases discussed reveals that 1 was not."""
-    from audit_analysis.disclosure import suppress_counts
+    from audit_analysis.analysis.disclosure import suppress_counts
 
     shown = suppress_counts({"discussed": 7, "not_discussed": 1}, total=8, min_count=5)
     assert shown == {"discussed": "c", "not_discussed": "c", "total": 8}
@@ -490,7 +490,7 @@ def test_a_complement_gives_a_small_count_away_so_both_are_hidden():
 def test_executive_sentences_quote_no_small_count_of_children():
     from types import SimpleNamespace
 
-    from audit_analysis.findings import records_sentences
+    from audit_analysis.sections.findings import records_sentences
 
     deep = pd.DataFrame(
         {
@@ -522,7 +522,7 @@ def test_executive_sentences_quote_no_small_count_of_children():
 def test_a_total_that_equals_a_suppressed_cell_is_exposed():
     """Only three early-help cases rate KLOE 6 and no neglect or exploitation case does:
     hiding the early-help row is not enough while the KLOE 6 total is published."""
-    from audit_analysis.disclosure import exposed_totals
+    from audit_analysis.analysis.disclosure import exposed_totals
 
     rows = []
     for kloe in load_framework("2018-19").kloes:

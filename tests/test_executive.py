@@ -5,10 +5,11 @@ from __future__ import annotations
 import pandas as pd
 from conftest import write_bulk_csv, write_cases
 
-from audit_analysis import executive, load_cycle
-from audit_analysis.frameworks import load_framework
-from audit_analysis.notebook import Session
-from audit_analysis.present import Report
+from audit_analysis import load_cycle
+from audit_analysis.io.frameworks import load_framework
+from audit_analysis.pipeline.notebook import Session
+from audit_analysis.render.present import Report
+from audit_analysis.sections import executive
 
 PRIORITIES = ("early_help", "neglect", "exploitation")
 

@@ -14,10 +14,16 @@ import pandas as pd
 import pytest
 from conftest import write_cases, write_toolkit
 
-from audit_analysis import cache, load_cycle
-from audit_analysis.agreement import pairwise_agreement
-from audit_analysis.stats import cohen_kappa, kappa_from_table, wilson_interval, wilson_intervals
-from audit_analysis.summaries import add_shares
+from audit_analysis import load_cycle
+from audit_analysis.analysis.agreement import pairwise_agreement
+from audit_analysis.analysis.stats import (
+    cohen_kappa,
+    kappa_from_table,
+    wilson_interval,
+    wilson_intervals,
+)
+from audit_analysis.analysis.summaries import add_shares
+from audit_analysis.io import cache
 
 
 def _same(a: float, b: float) -> bool:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit_analysis import findings
-from audit_analysis.frameworks import load_framework
+from audit_analysis.io.frameworks import load_framework
+from audit_analysis.sections import findings
 
 
 def test_pct_and_interval():

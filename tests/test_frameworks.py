@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from audit_analysis.agencies import agencies, agency_codes, resolve_agency
-from audit_analysis.cycles import next_cycle, parse_cycle
 from audit_analysis.exceptions import AuditDataError
-from audit_analysis.frameworks import (
+from audit_analysis.io.agencies import agencies, agency_codes, resolve_agency
+from audit_analysis.io.cycles import next_cycle, parse_cycle
+from audit_analysis.io.frameworks import (
     load_framework,
     map_standard,
     parse_framework,

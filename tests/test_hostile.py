@@ -21,7 +21,7 @@ from conftest import write_bulk_csv, write_cases, write_toolkit
 
 from audit_analysis import load_cycle
 from audit_analysis.exceptions import AuditDataError, CycleNotFoundError
-from audit_analysis.workbooks import Budgets, WorkbookRefused, check_package, read_isolated
+from audit_analysis.io.workbooks import Budgets, WorkbookRefused, check_package, read_isolated
 
 TESTS = Path(__file__).resolve().parent
 SECRET = "s3cr3t-value-9f2c41"  # stands for an environment variable's value
@@ -113,7 +113,7 @@ def test_rows_beyond_excels_limit_are_refused_after_reading(tmp_path):
 
 
 def test_a_slow_workbook_is_stopped_at_its_time_budget(tmp_path, monkeypatch):
-    import audit_analysis.workbooks as workbooks
+    import audit_analysis.io.workbooks as workbooks
 
     slow = write_book(tmp_path / "slow.xlsx", sheet_xml([("A1", "x")]))
     good = write_book(tmp_path / "then.xlsx", sheet_xml([("A1", "y")]))
@@ -202,7 +202,7 @@ def test_bombs_beside_good_returns_within_1_gb_with_exact_accounting(tmp_path):
 
 
 def test_validate_names_each_bomb_and_carries_on(tmp_path, capsys):
-    from audit_analysis.cli import main
+    from audit_analysis.pipeline.cli import main
 
     folder = tmp_path / "data" / "2018-19"
     write_cases(folder)
@@ -238,7 +238,7 @@ def _linked_cycle(tmp_path: Path) -> Path:
 
 
 def test_links_pipes_and_devices_are_listed_as_skipped_and_never_read(tmp_path, capsys):
-    from audit_analysis.cli import main
+    from audit_analysis.pipeline.cli import main
 
     folder = _linked_cycle(tmp_path)
     data = load_cycle(folder.parent, "2018-19")
@@ -366,7 +366,7 @@ def tree(root: Path, skip: Path) -> dict[str, tuple[int, int]]:
 def hostile(tmp_path_factory):
     """The annual run and the case packs on the hostile cycle, with a --out holding
     braces: (root, out folder, the run's folder, the packs' folder, the tree before)."""
-    from audit_analysis.runner import run_annual, run_case_packs
+    from audit_analysis.pipeline.runner import run_annual, run_case_packs
 
     root = tmp_path_factory.mktemp("hostile")
     build_hostile_cycle(root)
@@ -511,7 +511,7 @@ HOSTILE_CELLS = [
 def test_csv_cells_never_become_formulas_whatever_line_breaks_they_hold(tmp_path):
     import pandas as pd
 
-    from audit_analysis.outputs import write_csv
+    from audit_analysis.render.outputs import write_csv
 
     frame = pd.DataFrame({"text": HOSTILE_CELLS, "n": range(len(HOSTILE_CELLS))})
     path = write_csv(frame, tmp_path / "t.csv")
@@ -528,7 +528,7 @@ def test_csv_cells_never_become_formulas_whatever_line_breaks_they_hold(tmp_path
 def test_libreoffice_finds_no_formula_in_our_csv(tmp_path):
     import pandas as pd
 
-    from audit_analysis.outputs import write_csv
+    from audit_analysis.render.outputs import write_csv
 
     frame = pd.DataFrame({"text": HOSTILE_CELLS, "n": range(len(HOSTILE_CELLS))})
     ours = write_csv(frame, tmp_path / "ours.csv")
@@ -539,7 +539,7 @@ def test_libreoffice_finds_no_formula_in_our_csv(tmp_path):
 
 
 def test_no_csv_of_a_run_or_of_validate_holds_a_formula(hostile, tmp_path, capsys):
-    from audit_analysis.cli import main
+    from audit_analysis.pipeline.cli import main
 
     root, out, final, packs, _ = hostile
     log, grid = tmp_path / "rejections.csv", tmp_path / "compliance.csv"
@@ -562,7 +562,7 @@ def test_no_csv_of_a_run_or_of_validate_holds_a_formula(hostile, tmp_path, capsy
 def _framework_with_text(folder: Path, text: str) -> None:
     import yaml
 
-    from audit_analysis.frameworks import load_framework
+    from audit_analysis.io.frameworks import load_framework
 
     raw = yaml.safe_load(Path(load_framework("2018-19").source).read_text(encoding="utf-8"))
     raw["kloes"][0]["standards"][0]["text"] = text
@@ -572,7 +572,7 @@ def _framework_with_text(folder: Path, text: str) -> None:
 def test_template_cells_from_data_are_always_text(tmp_path):
     import openpyxl
 
-    from audit_analysis.templates import write_templates
+    from audit_analysis.admin.templates import write_templates
 
     folder = tmp_path / "data" / "2018-19"
     ref = '=HYPERLINK("http://evil.invalid","C09")'
@@ -594,7 +594,7 @@ def test_template_cells_from_data_are_always_text(tmp_path):
 
 
 def test_a_control_character_is_caught_before_any_template_is_written(tmp_path, capsys):
-    from audit_analysis.cli import main
+    from audit_analysis.pipeline.cli import main
 
     folder = tmp_path / "data" / "2018-19"
     write_cases(
@@ -668,7 +668,7 @@ def test_the_manifest_shows_safe_paths_and_hashes_and_says_who_may_read_it(hosti
 
 
 def test_outputs_that_can_name_cases_are_owner_only(hostile, tmp_path, capsys):
-    from audit_analysis.cli import main
+    from audit_analysis.pipeline.cli import main
 
     root, out, final, packs, _ = hostile
     for path in [final, *final.rglob("*")]:
@@ -703,7 +703,7 @@ def test_a_framework_with_aliases_is_refused_at_once(tmp_path):
     )
     script = (
         "import resource, sys\n"
-        "from audit_analysis.cli import main\n"
+        "from audit_analysis.pipeline.cli import main\n"
         f"status = main(['validate', {str(folder.parent)!r}, '--cycle', '2018-19'])\n"
         "print(status, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
     )
@@ -810,14 +810,15 @@ def test_after_sigkill_of_run_no_worker_or_kernel_stays_and_the_next_run_cleans_
 def test_two_runs_on_one_out_take_turns(tmp_path):
     import threading
 
-    from audit_analysis.runner import output_lock
+    from audit_analysis.pipeline.runner import output_lock
 
     out = tmp_path / "out"
     holder = subprocess.Popen(
         [
             sys.executable,
             "-c",
-            "import sys\nfrom pathlib import Path\nfrom audit_analysis.runner import output_lock\n"
+            "import sys\nfrom pathlib import Path\n"
+            "from audit_analysis.pipeline.runner import output_lock\n"
             "with output_lock(Path(sys.argv[1])):\n"
             "    print('held', flush=True)\n    sys.stdin.readline()\n",
             str(out),
@@ -851,7 +852,7 @@ def test_pool_workers_are_set_to_die_with_the_run():
     script = textwrap.dedent(
         """
         import os, sys, time
-        from audit_analysis.runner import _worker_start
+        from audit_analysis.pipeline.runner import _worker_start
         pid = os.fork()
         if pid == 0:                 # the would-be run
             worker = os.fork()
@@ -940,7 +941,7 @@ def test_a_readonly_or_full_output_is_one_line_naming_the_file(cycle_dir, readon
 
 
 def test_a_field_over_the_csv_limit_is_a_rejected_row_not_a_traceback(cycle_dir, capsys):
-    from audit_analysis.cli import main
+    from audit_analysis.pipeline.cli import main
 
     huge = "x" * 200_000
     write_cases(
@@ -982,7 +983,7 @@ def test_validate_into_a_closed_pipe_ends_quietly(cycle_dir):
 
 
 def test_control_characters_are_escaped_before_printing(cycle_dir, capsys):
-    from audit_analysis.cli import main
+    from audit_analysis.pipeline.cli import main
 
     write_cases(
         cycle_dir,

@@ -1,4 +1,4 @@
-"""audit_analysis.inference: shares and changes with the case as the unit.
+"""audit_analysis.analysis.inference: shares and changes with the case as the unit.
 
 Checked against published worked examples where the method reduces to a published
 one (Wilson, Newcombe's method 10, Benjamini and Hochberg's own example), against an
@@ -17,9 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats as scipy_stats
 
-from audit_analysis import inference
-from audit_analysis.frameworks import load_framework
-from audit_analysis.summaries import overall_summary, standard_summary
+from audit_analysis.analysis import inference
+from audit_analysis.analysis.summaries import overall_summary, standard_summary
+from audit_analysis.io.frameworks import load_framework
 
 # Newcombe (1998a) method 3 and (1998b) Table II method 10: the published values, as in
 # test_stats.py. With every case holding one rating (no clustering) and infinitely many

@@ -9,12 +9,12 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import pytest
 
-from audit_analysis import labels, plots
-from audit_analysis.agencies import agencies
-from audit_analysis.present import table_html
-from audit_analysis.ratings import CATEGORIES
-from audit_analysis.schemas import PRIORITIES
-from audit_analysis.summaries import AGE_BANDS
+from audit_analysis.analysis.summaries import AGE_BANDS
+from audit_analysis.io.agencies import agencies
+from audit_analysis.io.ratings import CATEGORIES
+from audit_analysis.io.schemas import PRIORITIES
+from audit_analysis.render import labels, plots
+from audit_analysis.render.present import table_html
 
 
 def legend_texts(fig) -> list[str]:

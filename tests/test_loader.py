@@ -12,7 +12,7 @@ from conftest import write_bulk_csv, write_cases, write_toolkit
 
 from audit_analysis import load_cycle
 from audit_analysis.exceptions import AuditDataError, CycleNotFoundError
-from audit_analysis.ratings import CATEGORIES
+from audit_analysis.io.ratings import CATEGORIES
 
 RETURNS = "returns"
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from audit_analysis import pdf
-from audit_analysis.export import css_string, page
-from audit_analysis.runner import EXECUTIVE_PDF, NOTEBOOKS, run_annual
+from audit_analysis.pipeline.runner import EXECUTIVE_PDF, NOTEBOOKS, run_annual
+from audit_analysis.render import pdf
+from audit_analysis.render.export import css_string, page
 
 MISSING = "/nonexistent/chromium"
 

@@ -10,7 +10,7 @@ from html.parser import HTMLParser
 import pytest
 from pypdf import PdfReader
 
-from audit_analysis.pdf import find_browser, print_to_pdf
+from audit_analysis.render.pdf import find_browser, print_to_pdf
 
 pytestmark = [
     pytest.mark.e2e,

@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from audit_analysis import load_cycle
-from audit_analysis.dataset import parse_standard_number
-from audit_analysis.ratings import parse_rating
+from audit_analysis.io.dataset import parse_standard_number
+from audit_analysis.io.ratings import parse_rating
 
 # Cells drawn from what returns really hold, plus arbitrary text.
 standards = st.one_of(

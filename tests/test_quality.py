@@ -22,7 +22,7 @@ import pytest
 from conftest import CASES, write_bulk_csv, write_cases, write_toolkit
 
 from audit_analysis import load_cycle
-from audit_analysis.quality import (
+from audit_analysis.analysis.quality import (
     UNATTRIBUTED,
     agency_summary,
     classified_rejections,
@@ -268,9 +268,9 @@ def test_evidence_share_interval_treats_the_case_as_the_unit():
     so five times the ratings must not narrow the interval."""
     from pathlib import Path
 
-    from audit_analysis import quality
-    from audit_analysis.dataset import CycleData
-    from audit_analysis.frameworks import load_framework
+    from audit_analysis.analysis import quality
+    from audit_analysis.io.dataset import CycleData
+    from audit_analysis.io.frameworks import load_framework
 
     def data(copies: int) -> CycleData:
         rows = [

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from audit_analysis import load_cycle
-from audit_analysis.present import learning_table_html
-from audit_analysis.quality import deep_dive_summary, feedback_summary
+from audit_analysis.analysis.quality import deep_dive_summary, feedback_summary
+from audit_analysis.render.present import learning_table_html
 
 
 def write(path, text):
@@ -95,7 +95,7 @@ def test_a_records_file_without_its_columns_is_one_rejection(cycle_dir):
 
 
 def test_templates_write_blank_records_that_load_empty(cycle_dir, tmp_path):
-    from audit_analysis.templates import write_templates
+    from audit_analysis.admin.templates import write_templates
 
     made = write_templates(
         cycle_dir.parent, "2018-19", tmp_path / "out", agencies=["WMP"], cases=["C01"]

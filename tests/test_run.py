@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 from study import DEV_FORMULA, DEV_HOSTILE, FORMULA, HOSTILE
 
-from audit_analysis.runner import NOTEBOOK_DIR, NOTEBOOKS, NotebookFailedError, run_annual
+from audit_analysis.pipeline.runner import NOTEBOOK_DIR, NOTEBOOKS, NotebookFailedError, run_annual
 
 pytestmark = pytest.mark.e2e  # papermill kernels: `pytest -m 'not e2e'` skips them
 

@@ -1,4 +1,4 @@
-"""audit_analysis.stats against published worked examples, and its promised properties.
+"""audit_analysis.analysis.stats against published worked examples, and its promised properties.
 
 Every expected number below is a published value, with its source beside it; none is
 produced by this code.
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from audit_analysis import stats
+from audit_analysis.analysis import stats
 
 NAN = np.nan
 

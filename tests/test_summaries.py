@@ -23,9 +23,7 @@ import pytest
 from conftest import write_bulk_csv
 
 from audit_analysis import load_cycle
-from audit_analysis.frameworks import load_framework
-from audit_analysis.ratings import RATING_DTYPE
-from audit_analysis.summaries import (
+from audit_analysis.analysis.summaries import (
     AGE_BANDS,
     STAT_COLUMNS,
     age_band,
@@ -34,6 +32,8 @@ from audit_analysis.summaries import (
     standard_summary,
     with_case_characteristics,
 )
+from audit_analysis.io.frameworks import load_framework
+from audit_analysis.io.ratings import RATING_DTYPE
 
 FW = load_framework("2018-19")
 

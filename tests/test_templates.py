@@ -18,19 +18,19 @@ import yaml
 from conftest import CASES, CASES_HEADER, write_cases
 
 from audit_analysis import load_cycle
-from audit_analysis.agencies import resolve_agency
-from audit_analysis.cli import main
-from audit_analysis.frameworks import load_framework
-from audit_analysis.quality import COMPLIANCE_CODES, compliance, compliance_grid
-from audit_analysis.ratings import CATEGORIES, NOT_RECORDED, parse_rating, rating_words
-from audit_analysis.returns import read_excel
-from audit_analysis.templates import (
+from audit_analysis.admin.templates import (
     EVIDENCE_NEEDED,
     RATING_CHOICES,
     template_path,
     write_template,
     write_templates,
 )
+from audit_analysis.analysis.quality import COMPLIANCE_CODES, compliance, compliance_grid
+from audit_analysis.io.agencies import resolve_agency
+from audit_analysis.io.frameworks import load_framework
+from audit_analysis.io.ratings import CATEGORIES, NOT_RECORDED, parse_rating, rating_words
+from audit_analysis.io.returns import read_excel
+from audit_analysis.pipeline.cli import main
 
 AGENCIES = ["WMP", "CCG"]
 # Every identifier of the crosswalk other than case_ref: none may appear in a template.
@@ -367,7 +367,7 @@ def test_new_cycle_starts_the_next_year(data_dir, tmp_path, capsys):
 
 def test_an_edited_framework_flows_into_templates_and_back(tmp_path):
     """The yearly routine: new cycle, edit the framework, templates out, returns in."""
-    from audit_analysis.newcycle import start_cycle
+    from audit_analysis.admin.newcycle import start_cycle
 
     root = tmp_path / "data"
     made = start_cycle(root, "2018-19")  # no 2018-19 folder: the built-in framework

@@ -16,8 +16,8 @@ import yaml
 from conftest import write_bulk_csv, write_cases
 
 from audit_analysis import load_cycle
-from audit_analysis.stats import classify_change
-from audit_analysis.trends import (
+from audit_analysis.analysis.stats import classify_change
+from audit_analysis.analysis.trends import (
     NOT_IN_FRAMEWORK,
     kloe_trend_long,
     kloe_trend_table,

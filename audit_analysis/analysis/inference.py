@@ -1,0 +1,414 @@
+"""Inference by case: intervals and tests for shares of ratings when the case, not the
+rating, is the sampling unit.
+
+A cycle audits a sample of about 24 children's cases, and every agency involved rates
+every standard on the same case. A case handled well is rated well by every agency at
+once, so a cycle's thousands of ratings are a couple of dozen clusters, and an interval
+that treats ratings as independent is several times too narrow. Every share the suite
+shows (``met_or_better / n``: by standard, KLOE, priority theme, age band, agency or
+overall) and every change between cycles is therefore computed here with the case as
+the unit.
+
+The method
+----------
+**Variance of a share.** A share ``p = Y / N`` sums, over the ``C`` cases ``i`` with a
+rating on the scale, ``y_i`` ratings met or exceeded out of ``n_i``. It is a ratio
+estimator; its linearised (Taylor series), cluster-robust variance with the usual
+small-sample factor ``C / (C - 1)`` is ::
+
+    V = C / (C - 1) * sum_i (y_i - p * n_i) ** 2 / N ** 2
+
+(Cochran 1977, section 6.11; Wolter 2007, ch. 6; the same as the CR1 sandwich variance
+of the mean of the ratings clustered by case, which ``tests/test_inference.py`` checks
+against statsmodels' ``cov_type="cluster"``).
+
+**Interval for a share.** Korn and Graubard's (1998) effective-sample-size approach:
+the design effect ``deff = V / (p (1 - p) / N)`` turns ``N`` ratings into ``N / deff``
+effectively independent ones, and the Wilson (1927) score interval is computed on that
+effective size with the critical value of Student's t on ``C - 1`` degrees of freedom
+instead of the normal one (Korn and Graubard's degrees-of-freedom adjustment, which
+for Wilson's interval is exactly this substitution; Kott and Carr 1997). ``deff`` is
+taken as at least 1 (ratings within a case are never treated as more informative than
+independent ones), and as 1 where ``p`` is 0 or 1 and no variation between cases can
+be seen (Korn and Graubard 1998). With ``deff = 1`` and infinitely many cases the
+interval is Wilson's, and the tests check it against Newcombe's (1998a) worked
+examples.
+
+**Interval for a change between cycles.** Cycles are independent samples of cases.
+The change ``p1 - p2`` gets the MOVER interval of Zou and Donner (2008) built from the
+two shares' intervals above::
+
+    low  = d - sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
+    high = d + sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
+
+which with plain Wilson limits is Newcombe's (1998b) hybrid score interval, method 10
+(checked against his worked examples). Its p-value is the one consistent with the
+interval: the largest ``1 - confidence`` at which the interval still contains zero,
+found by bisection, so that ``p < 0.05`` exactly when the 95% interval excludes zero.
+
+**Many standards at once.** Standards (and KLOEs) compared within one pair of cycles
+are a family of tests: their verdicts control the false discovery rate at 5% with the
+Benjamini-Hochberg (1995) step-up procedure (statsmodels' ``multipletests``), and a
+change is called only where its adjusted p-value is below 5%.
+
+**Differences within a cycle** (one KLOE against another, one priority theme against
+another, one standard against the cycle's overall share) share cases, so their
+difference is linearised case by case (Binder 1983): ``d_i = r_ai - r_bi`` with
+``r_gi = (y_gi - p_g n_gi) / N_g``, ``V = C / (C - 1) * sum_i d_i ** 2`` and Student's
+t on ``min(C_a, C_b) - 1`` degrees of freedom. A "best" or "worst" picked after
+looking at the data is tested with a Bonferroni adjustment over every pair that could
+have been picked.
+
+**Not estimable.** With fewer than :data:`MIN_CASES` cases behind a share (or behind
+either side of a difference) the interval is ``nan`` and shown as "not estimable",
+never a number.
+
+What the intervals cover, and what they do not
+----------------------------------------------
+They cover the sampling of cases: which children happened to be audited. They do not
+cover the auditors: an agency whose auditor grows more lenient between years moves its
+ratings with no change in practice, and no resampling of cases can see that
+(``bench/calibration.py`` measures how often that alone produces a verdict).
+
+The computation is closed-form and deterministic: the same inputs give the same tables,
+byte for byte, and no seed is involved. Its calibration is proven by simulation from a
+model with case effects (``tests/test_calibration.py`` quickly; ``make bench``,
+``calibration.*``, at length).
+
+References
+----------
+Benjamini Y, Hochberg Y (1995). Controlling the false discovery rate: a practical and
+    powerful approach to multiple testing. J R Stat Soc B 57:289-300.
+Binder DA (1983). On the variances of asymptotically normal estimators from complex
+    surveys. Int Stat Rev 51:279-292.
+Cochran WG (1977). Sampling Techniques, 3rd ed. Wiley.
+Korn EL, Graubard BI (1998). Confidence intervals for proportions with small expected
+    number of positive counts estimated from survey data. Surv Methodol 24:193-201.
+Kott PS, Carr DA (1997). Developing an estimation strategy for a pesticide data
+    program. J Off Stat 13:367-383.
+Newcombe RG (1998a, 1998b): see :mod:`audit_analysis.analysis.stats`.
+Wolter KM (2007). Introduction to Variance Estimation, 2nd ed. Springer.
+Zou GY, Donner A (2008). Construction of confidence limits about effect measures: a
+    general approach. Stat Med 27:1693-1702.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+__all__ = [
+    "MIN_CASES",
+    "bh_adjust",
+    "case_sums",
+    "difference_limits",
+    "difference_p_values",
+    "effective_sizes",
+    "share_limits",
+    "within_difference",
+]
+
+MIN_CASES = 5
+"""Fewer cases with a rating than this behind a share: its interval is not estimable."""
+
+_FDR = 0.05
+_P_FLOOR = 1e-12
+
+
+# ----------------------------------------------------------------- per-case sums
+
+
+def case_sums(
+    group: npt.ArrayLike, case: npt.ArrayLike, success: npt.ArrayLike, rated: npt.ArrayLike
+) -> dict[str, np.ndarray]:
+    """Per group, the sums a share's case-level variance needs.
+
+    Args:
+        group: each rating's group number, 0 to G - 1 (for example from
+            ``DataFrame.groupby(...).ngroup()``).
+        case: each rating's case number (``-1`` for no case: left out).
+        success: 1 where the rating is met or exceeded, else 0.
+        rated: True where the rating is on the scale (counts in ``n``).
+
+    Returns:
+        ``cases`` (distinct cases with a rating on the scale), ``N``, ``Y`` and
+        ``case_ss``, the sum over cases of ``(y_i - p n_i) ** 2`` with ``p = Y / N``;
+        each an array of length G (G being ``max(group) + 1``).
+    """
+    group = np.asarray(group, dtype=np.int64)
+    case = np.asarray(case, dtype=np.int64)
+    keep = np.asarray(rated, dtype=bool) & (case >= 0)
+    size = int(group.max()) + 1 if group.size else 0
+    g, c = group[keep], case[keep]
+    s = np.asarray(success, dtype=np.float64)[keep]
+    span = int(c.max()) + 1 if c.size else 1
+    combo = pd.factorize(g * span + c)[0]
+    cells = int(combo.max()) + 1 if combo.size else 0
+    y = np.bincount(combo, weights=s, minlength=cells)
+    n = np.bincount(combo, minlength=cells).astype(np.float64)
+    first = np.full(cells, -1, dtype=np.int64)
+    first[combo[::-1]] = np.arange(combo.size)[::-1]
+    cell_group = g[first] if cells else np.empty(0, dtype=np.int64)
+    big_y = np.bincount(cell_group, weights=y, minlength=size)
+    big_n = np.bincount(cell_group, weights=n, minlength=size)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(big_n > 0, big_y / np.where(big_n > 0, big_n, 1), 0.0)
+    residual = y - p[cell_group] * n
+    return {
+        "cases": np.bincount(cell_group, minlength=size).astype(np.int64),
+        "N": big_n,
+        "Y": big_y,
+        "case_ss": np.bincount(cell_group, weights=residual**2, minlength=size),
+    }
+
+
+# ----------------------------------------------------------------- one share
+
+
+def effective_sizes(
+    successes: npt.ArrayLike,
+    n: npt.ArrayLike,
+    case_ss: npt.ArrayLike,
+    cases: npt.ArrayLike,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Share, effective sample size and degrees of freedom for each row.
+
+    ``p = successes / n``; ``n_eff = p (1 - p) / V`` with ``V`` the case-level variance
+    (module docstring), at most ``n`` and equal to ``n`` where ``p`` is 0 or 1 or
+    ``V`` is 0; ``df = cases - 1``. ``n_eff`` is ``nan`` (not estimable) where ``n`` is
+    0 or ``cases`` is below :data:`MIN_CASES`.
+    """
+    x = np.asarray(successes, dtype=np.float64)
+    total = np.asarray(n, dtype=np.float64)
+    ss = np.asarray(case_ss, dtype=np.float64)
+    c = np.asarray(cases, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = np.where(total > 0, x / np.where(total > 0, total, 1), np.nan)
+        variance = c / (c - 1) * ss / total**2
+        n_eff = p * (1 - p) / variance
+    plain = (p == 0) | (p == 1) | ~(variance > 0)
+    n_eff = np.where(plain, total, np.minimum(n_eff, total))
+    estimable = (total > 0) & (c >= MIN_CASES) & np.isfinite(n_eff)
+    n_eff = np.where(estimable, n_eff, np.nan)
+    return p, n_eff, np.where(estimable, c - 1, np.nan)
+
+
+@lru_cache(maxsize=64)
+def _t_crit_scalar(level: float, df: float) -> float:
+    from scipy import stats as scipy_stats
+
+    if np.isinf(df):
+        return float(scipy_stats.norm.isf((1.0 - level) / 2.0))
+    return float(scipy_stats.t.isf((1.0 - level) / 2.0, df))
+
+
+def _t_crit(alpha: npt.ArrayLike, df: npt.ArrayLike) -> np.ndarray:
+    """Two-sided critical values of Student's t (normal where ``df`` is infinite)."""
+    from scipy import stats as scipy_stats
+
+    alpha = np.asarray(alpha, dtype=np.float64)
+    df = np.asarray(df, dtype=np.float64)
+    if alpha.ndim == 0 and df.ndim <= 1:
+        unique, inverse = np.unique(df, return_inverse=True)
+        values = np.array(
+            [
+                _t_crit_scalar(float(1 - alpha), d) if np.isfinite(d) or np.isinf(d) else np.nan
+                for d in unique
+            ]
+        )
+        return values[inverse].reshape(df.shape)
+    with np.errstate(invalid="ignore"):
+        return np.where(
+            np.isinf(df), scipy_stats.norm.isf(alpha / 2.0), scipy_stats.t.isf(alpha / 2.0, df)
+        )
+
+
+def _wilson(p: np.ndarray, n_eff: np.ndarray, crit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson's score limits for a share ``p`` on ``n_eff`` observations at the
+    critical value ``crit``; exactly 0 and 1 at the ends."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = crit**2 / n_eff
+        centre = (p + k / 2) / (1 + k)
+        half = crit * np.sqrt(p * (1 - p) / n_eff + k / (4 * n_eff)) / (1 + k)
+    low = np.minimum(np.clip(centre - half, 0.0, 1.0), p)  # rounding never puts p outside
+    high = np.maximum(np.clip(centre + half, 0.0, 1.0), p)
+    low = np.where(p == 0, 0.0, low)
+    high = np.where(p == 1, 1.0, high)
+    return low, high
+
+
+def share_limits(
+    p: npt.ArrayLike, n_eff: npt.ArrayLike, df: npt.ArrayLike, confidence: float = 0.95
+) -> tuple[np.ndarray, np.ndarray]:
+    """Korn and Graubard's interval: Wilson's on the effective sample size with the
+    t critical value on ``df`` degrees of freedom (``inf`` for the normal). ``nan``
+    where ``n_eff`` is ``nan``."""
+    p = np.asarray(p, dtype=np.float64)
+    n_eff = np.asarray(n_eff, dtype=np.float64)
+    df = np.asarray(df, dtype=np.float64)
+    crit = _t_crit(1.0 - confidence, np.where(np.isnan(df), np.inf, df))
+    low, high = _wilson(p, n_eff, crit)
+    missing = np.isnan(n_eff) | np.isnan(p) | np.isnan(df)
+    return np.where(missing, np.nan, low), np.where(missing, np.nan, high)
+
+
+# ----------------------------------------------------------------- changes
+
+
+def difference_limits(
+    p1: npt.ArrayLike,
+    n_eff1: npt.ArrayLike,
+    df1: npt.ArrayLike,
+    p2: npt.ArrayLike,
+    n_eff2: npt.ArrayLike,
+    df2: npt.ArrayLike,
+    confidence: float = 0.95,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``p1 - p2`` for independent samples of cases, with the MOVER interval (Zou and
+    Donner 2008) from each share's :func:`share_limits`: Newcombe's method 10 when both
+    are plain Wilson intervals. Returns ``(diff, low, high)``, ``nan`` where either
+    share is not estimable."""
+    p1, p2 = np.asarray(p1, dtype=np.float64), np.asarray(p2, dtype=np.float64)
+    l1, u1 = share_limits(p1, n_eff1, df1, confidence)
+    l2, u2 = share_limits(p2, n_eff2, df2, confidence)
+    diff = p1 - p2
+    low = np.maximum(diff - np.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2), -1.0)
+    high = np.minimum(diff + np.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2), 1.0)
+    missing = np.isnan(low) | np.isnan(high)
+    return (
+        np.where(np.isnan(diff), np.nan, diff),
+        np.where(missing, np.nan, low),
+        np.where(missing, np.nan, high),
+    )
+
+
+def difference_p_values(
+    p1: npt.ArrayLike,
+    n_eff1: npt.ArrayLike,
+    df1: npt.ArrayLike,
+    p2: npt.ArrayLike,
+    n_eff2: npt.ArrayLike,
+    df2: npt.ArrayLike,
+    iterations: int = 60,
+) -> np.ndarray:
+    """Two-sided p-values consistent with :func:`difference_limits`: the largest
+    ``alpha`` at which the ``1 - alpha`` interval still contains zero, by bisection on
+    ``log(alpha)``. 1 where the difference is 0; ``nan`` where not estimable."""
+    args = [
+        np.atleast_1d(np.asarray(a, dtype=np.float64)) for a in (p1, n_eff1, df1, p2, n_eff2, df2)
+    ]
+    args = np.broadcast_arrays(*args)
+    a1, ne1, d1, a2, ne2, d2 = args
+    diff = a1 - a2
+    missing = np.isnan(diff) | np.isnan(ne1) | np.isnan(ne2) | np.isnan(d1) | np.isnan(d2)
+    df1c, df2c = np.where(np.isnan(d1), np.inf, d1), np.where(np.isnan(d2), np.inf, d2)
+
+    def excludes_zero(alpha: np.ndarray) -> np.ndarray:
+        c1, c2 = _t_crit(alpha, df1c), _t_crit(alpha, df2c)
+        l1, u1 = _wilson(a1, ne1, c1)
+        l2, u2 = _wilson(a2, ne2, c2)
+        low = diff - np.sqrt((a1 - l1) ** 2 + (u2 - a2) ** 2)
+        high = diff + np.sqrt((u1 - a1) ** 2 + (a2 - l2) ** 2)
+        return (low > 0) | (high < 0)
+
+    # Invariant: the interval excludes zero at alpha = exp(hi) (at alpha = 1 it is the
+    # point ``diff``) and contains it at alpha = exp(lo).
+    floor = np.log(_P_FLOOR)
+    lo = np.full(diff.shape, floor)
+    hi = np.zeros(diff.shape)
+    tiny = excludes_zero(np.exp(lo))
+    for _ in range(iterations):
+        mid = (lo + hi) / 2
+        out = excludes_zero(np.exp(mid))
+        hi = np.where(out, mid, hi)
+        lo = np.where(out, lo, mid)
+    p = np.where(tiny, _P_FLOOR, np.exp(hi))  # below the floor: only known to be tiny
+    p = np.where(diff == 0, 1.0, p)
+    return np.where(missing, np.nan, np.minimum(p, 1.0))
+
+
+def bh_adjust(p: npt.ArrayLike) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p-values (statsmodels ``fdr_bh``), over the values
+    that are not ``nan``; ``nan`` stays ``nan``."""
+    from statsmodels.stats.multitest import multipletests
+
+    p = np.asarray(p, dtype=np.float64)
+    out = np.full(p.shape, np.nan)
+    ok = ~np.isnan(p)
+    if ok.any():
+        out[ok] = multipletests(p[ok], alpha=_FDR, method="fdr_bh")[1]
+    return out
+
+
+# ----------------------------------------------------------------- within a cycle
+
+
+def within_difference(
+    ratings: pd.DataFrame,
+    in_a: npt.ArrayLike,
+    in_b: npt.ArrayLike,
+    confidence: float = 0.95,
+    comparisons: int = 1,
+) -> dict[str, float]:
+    """Share met or exceeded of ratings ``in_a`` minus that of ratings ``in_b``, both
+    from one cycle (they may share cases, and may overlap), with a case-level interval.
+
+    ``ratings`` needs ``case_ref`` and ``rating``; ``in_a`` and ``in_b`` are boolean
+    masks over its rows. The interval is Wald's on the linearised difference (module
+    docstring) with Student's t on ``min(C_a, C_b) - 1`` degrees of freedom, at the
+    confidence level Bonferroni-adjusted for ``comparisons`` comparisons.
+
+    Returns ``diff``, ``low``, ``high``, ``p`` (two-sided, adjusted the same way,
+    capped at 1), ``share_a``, ``share_b``, ``cases_a``, ``cases_b``; the interval and
+    ``p`` are ``nan`` when either side rests on fewer than :data:`MIN_CASES` cases.
+    """
+    from scipy import stats as scipy_stats
+
+    from audit_analysis.io.ratings import MET_OR_BETTER, SCALE
+
+    rating = ratings["rating"].astype("object").to_numpy()
+    rated = np.isin(rating, list(SCALE))
+    success = np.isin(rating, list(MET_OR_BETTER)).astype(np.float64)
+    case = pd.factorize(ratings["case_ref"])[0]
+    ok = rated & (case >= 0)
+    n_cases = int(case.max()) + 1 if case.size else 0
+    sides = []
+    for mask in (np.asarray(in_a, dtype=bool), np.asarray(in_b, dtype=bool)):
+        m = mask & ok
+        y = np.bincount(case[m], weights=success[m], minlength=n_cases)
+        n = np.bincount(case[m], minlength=n_cases).astype(np.float64)
+        total = n.sum()
+        p = y.sum() / total if total else np.nan
+        residual = (y - p * n) / total if total else np.zeros(n_cases)
+        sides.append((p, residual, int((n > 0).sum()), n > 0))
+    (pa, ra, ca, ina), (pb, rb, cb, inb) = sides
+    diff = pa - pb
+    out = {
+        "diff": float(diff),
+        "low": np.nan,
+        "high": np.nan,
+        "p": np.nan,
+        "share_a": float(pa),
+        "share_b": float(pb),
+        "cases_a": ca,
+        "cases_b": cb,
+    }
+    if min(ca, cb) < MIN_CASES or np.isnan(diff):
+        return out
+    involved = ina | inb
+    c = int(involved.sum())
+    d = (ra - rb)[involved]
+    se = float(np.sqrt(c / (c - 1) * np.sum(d**2)))
+    df = min(ca, cb) - 1
+    alpha = (1.0 - confidence) / max(int(comparisons), 1)
+    crit = float(scipy_stats.t.isf(alpha / 2, df))
+    out["low"], out["high"] = float(diff - crit * se), float(diff + crit * se)
+    if se == 0:
+        out["p"] = 1.0 if diff == 0 else 0.0
+    else:
+        p_value = 2 * float(scipy_stats.t.sf(abs(diff) / se, df)) * max(int(comparisons), 1)
+        out["p"] = min(p_value, 1.0)
+    return out

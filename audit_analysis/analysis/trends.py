@@ -1,0 +1,557 @@
+"""Year-on-year comparison of how often each standard, and each KLOE, was met.
+
+Standards are matched across cycles by their stable ``standard_key`` (and KLOEs by
+their ``kloe_key``), never by number: KLOE 1 and KLOE 2 swapped places in 2018-19 and
+standard 14 was added, so 2017-18's standard 1 is 2018-19's standard 5 and 2018-19's
+standard 14 has no earlier counterpart.
+
+For each cycle a row shows the standard's number in that cycle (missing where it was
+not in that year's framework), ``n`` ratings on the scale, ``met_or_better``, ``share``
+and its 95% interval by case; against each earlier cycle, the change (current minus
+earlier) with its 95% interval by case, its p-value, the p-value adjusted for the
+table's other rows and a verdict. Counting rules are those of
+:mod:`audit_analysis.analysis.summaries` (``not_recorded`` and ``not_applicable`` in no
+denominator).
+
+The inference (:mod:`audit_analysis.analysis.inference`, where the sources are cited): cycles
+are independent samples of cases; each share's interval is Korn and Graubard's (1998)
+effective-sample-size Wilson interval with Student's t on its cases minus one degrees
+of freedom; the change's interval is the MOVER interval of Zou and Donner (2008) from
+the two shares' intervals (Newcombe's method 10 when no case holds more than one
+rating); its p-value is the one consistent with that interval. The standards compared
+against one earlier cycle are a family of two dozen tests, in which one or two would
+pass by chance in a year when nothing changed: their verdicts control the false
+discovery rate at 5% (Benjamini and Hochberg 1995), ``improved`` or ``declined`` only
+where the adjusted p-value is below 0.05. A KLOE (one of the report's six lines of
+enquiry, each read as a finding of its own) and the overall share are single
+comparisons: their ``p_adjusted`` equals ``p`` and their verdict is the interval's.
+``not estimable`` where either cycle has fewer than
+:data:`~audit_analysis.analysis.inference.MIN_CASES` cases behind the share.
+
+Column names carry the cycle: ``share_2017-18``, ``diff_vs_2017-18`` and so on.
+Cycles appear oldest first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from audit_analysis.analysis.inference import (
+    bh_adjust,
+    difference_limits,
+    difference_p_values,
+    effective_sizes,
+)
+from audit_analysis.analysis.stats import NOT_ESTIMABLE
+from audit_analysis.analysis.summaries import add_shares, tally
+from audit_analysis.io.dataset import CycleData
+from audit_analysis.io.frameworks import Framework
+
+__all__ = [
+    "NO_RATINGS",
+    "NOT_IN_FRAMEWORK",
+    "RATED",
+    "kloe_trend_long",
+    "area_progress",
+    "kloe_trend_table",
+    "overall_trend",
+    "trend_long",
+    "trend_table",
+]
+
+NOT_IN_FRAMEWORK = "not in framework"
+NO_RATINGS = "no ratings"
+RATED = "rated"
+
+_PER_CYCLE = ("status", "n", "cases", "met_or_better", "share", "low", "high")
+
+
+@dataclass(frozen=True)
+class _Level:
+    """What a trend row is: a standard or a KLOE."""
+
+    name: str  # "standard" or "kloe"
+    key: str  # "standard_key" or "kloe_key"
+
+
+_STANDARD = _Level("standard", "standard_key")
+_KLOE = _Level("kloe", "kloe_key")
+_OVERALL = _Level("overall", "overall")
+OVERALL_KEY = "all standards"
+
+
+def _cycles(current: CycleData, earlier: Sequence[CycleData]) -> list[CycleData]:
+    """All cycles, oldest first; each cycle once, the current one last in time."""
+    if isinstance(earlier, CycleData):
+        earlier = [earlier]
+    everything = [*earlier, current]
+    names = [d.cycle for d in everything]
+    if len(set(names)) != len(names):
+        raise ValueError(f"each cycle may be given once; got {', '.join(names)}")
+    later = [d.cycle for d in earlier if d.cycle > current.cycle]
+    if later:
+        raise ValueError(
+            f"earlier cycles must come before the current one ({current.cycle}); "
+            f"got {', '.join(later)}"
+        )
+    return sorted(everything, key=lambda d: d.cycle)
+
+
+def _items(frameworks: list[Framework], level: _Level) -> pd.DataFrame:
+    """The rows: every key in the latest framework in its order, then keys found only
+    in earlier ones (latest first, each in its own order), with their description
+    from the latest framework that has them."""
+    rows: list[dict] = []
+    seen: set[str] = set()
+    for fw in reversed(frameworks):
+        titles = {k.key: k.title for k in fw.kloes}
+        if level is _STANDARD:
+            for s in fw.standards:
+                if s.key not in seen:
+                    seen.add(s.key)
+                    rows.append(
+                        {
+                            "standard_key": s.key,
+                            "kloe_key": s.kloe_key,
+                            "kloe_title": titles[s.kloe_key],
+                            "text": s.text,
+                        }
+                    )
+        elif level is _OVERALL:
+            if not rows:
+                rows.append({"overall": OVERALL_KEY})
+        else:
+            for k in fw.kloes:
+                if k.key not in seen:
+                    seen.add(k.key)
+                    rows.append({"kloe_key": k.key, "kloe_title": k.title, "question": k.question})
+    return pd.DataFrame(rows)
+
+
+def _common_keys(frameworks: list[Framework]) -> set[str]:
+    keys = [{s.key for s in fw.standards} for fw in frameworks]
+    return set.intersection(*keys) if keys else set()
+
+
+def _per_cycle(
+    data: CycleData, level: _Level, keep: set[str] | None
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """One row per key of this cycle's framework: its number(s), status, counts,
+    share and the case-level terms of its interval. Also (for KLOEs and overall) how
+    many standards each row counts."""
+    fw = data.framework
+    ratings = data.ratings
+    if level is _STANDARD:
+        frame = pd.DataFrame(
+            {
+                "key": [s.key for s in fw.standards],
+                "kloe": [s.kloe for s in fw.standards],
+                "standard": [s.number for s in fw.standards],
+            }
+        )
+        keyed = ratings.assign(key=ratings["standard_key"])
+        sizes: dict[str, int] = {}
+    else:
+        if level is _KLOE:
+            frame = pd.DataFrame(
+                {"key": [k.key for k in fw.kloes], "kloe": [k.number for k in fw.kloes]}
+            )
+            kloe_of = {s.key: s.kloe_key for s in fw.standards}
+        else:
+            frame = pd.DataFrame({"key": [OVERALL_KEY], "kloe": [0]})
+            kloe_of = {s.key: OVERALL_KEY for s in fw.standards}
+        if keep is not None:
+            kloe_of = {k: v for k, v in kloe_of.items() if k in keep}
+        if level is _KLOE:
+            sizes = {k.key: sum(s.key in kloe_of for s in k.standards) for k in fw.kloes}
+        else:
+            sizes = {OVERALL_KEY: len(kloe_of)}
+        keyed = ratings.assign(key=ratings["standard_key"].map(kloe_of))
+        keyed = keyed[keyed["key"].notna()]
+    counted = ["n", "met_or_better", "cases"]
+    counts = tally(keyed, ["key"])[["key", *counted, "case_ss"]]
+    frame = frame.merge(counts, on="key", how="left")
+    frame[counted] = frame[counted].fillna(0).astype("int64")
+    frame["case_ss"] = frame["case_ss"].fillna(0.0)
+    frame["status"] = np.where(frame["n"] > 0, RATED, NO_RATINGS)
+    return add_shares(frame), sizes
+
+
+def _verdicts(diff: np.ndarray, adjusted: np.ndarray, confidence: float) -> list[str]:
+    """``improved`` or ``declined`` where the adjusted p-value is below ``1 -
+    confidence``, ``no clear change`` elsewhere, ``not estimable`` where there is no
+    p-value."""
+    alpha = 1.0 - confidence
+    out = []
+    for d, p in zip(diff, adjusted, strict=True):
+        if np.isnan(p) or np.isnan(d):
+            out.append(NOT_ESTIMABLE)
+        elif p < alpha and d > 0:
+            out.append("improved")
+        elif p < alpha and d < 0:
+            out.append("declined")
+        else:
+            out.append("no clear change")
+    return out
+
+
+def _note(key: str, frameworks: list[Framework], common_only: bool) -> str:
+    """For a KLOE: which of its standards were not in every cycle's framework."""
+    present: dict[str, list[str]] = {}
+    numbers: dict[str, int] = {}
+    for fw in frameworks:
+        for s in fw.standards:
+            if key == OVERALL_KEY or s.kloe_key == key:
+                present.setdefault(s.key, []).append(fw.cycle)
+                numbers[s.key] = s.number
+    cycles = [fw.cycle for fw in frameworks]
+    parts = []
+    for skey, where in present.items():
+        if len(where) < len(cycles):
+            missing = [c for c in cycles if c not in where]
+            parts.append(f"standard {numbers[skey]} ({skey}) not in {', '.join(missing)}")
+    if not parts:
+        return ""
+    prefix = "left out, since not in every cycle: " if common_only else "not like for like: "
+    return prefix + "; ".join(parts)
+
+
+def _wide(
+    current: CycleData,
+    earlier: Sequence[CycleData],
+    level: _Level,
+    common_standards_only: bool = False,
+    confidence: float = 0.95,
+    standards: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    cycles = _cycles(current, earlier)
+    frameworks = [d.framework for d in cycles]
+    table = _items(frameworks, level)
+    keys = table[level.key]
+    keep = _common_keys(frameworks) if common_standards_only else None
+    if standards is not None:
+        keep = set(standards) if keep is None else keep & set(standards)
+    counts: dict[str, pd.DataFrame] = {}
+    for data in cycles:
+        c = data.cycle
+        per, sizes = _per_cycle(data, level, keep)
+        per = per.set_index("key").reindex(keys)
+        in_fw = per["kloe"].notna().to_numpy()
+        table[f"kloe_{c}"] = pd.array(per["kloe"].to_numpy(), dtype="Int64")
+        if level is _STANDARD:
+            table[f"standard_{c}"] = pd.array(per["standard"].to_numpy(), dtype="Int64")
+        elif level is _OVERALL:
+            del table[f"kloe_{c}"]
+            table[f"standards_{c}"] = pd.array(
+                [sizes.get(k) if ok else None for k, ok in zip(keys, in_fw, strict=True)],
+                dtype="Int64",
+            )
+        else:
+            table[f"standards_{c}"] = pd.array(
+                [sizes.get(k) if ok else None for k, ok in zip(keys, in_fw, strict=True)],
+                dtype="Int64",
+            )
+        table[f"status_{c}"] = np.where(in_fw, per["status"].to_numpy(), NOT_IN_FRAMEWORK)
+        table[f"n_{c}"] = pd.array(per["n"].to_numpy(), dtype="Int64")
+        table[f"cases_{c}"] = pd.array(per["cases"].to_numpy(), dtype="Int64")
+        table[f"met_or_better_{c}"] = pd.array(per["met_or_better"].to_numpy(), dtype="Int64")
+        for column in ("share", "low", "high"):
+            table[f"{column}_{c}"] = per[column].to_numpy(dtype="float64")
+        counts[c] = per
+    now = counts[current.cycle]
+    p1, n1, df1 = effective_sizes(now["met_or_better"], now["n"], now["case_ss"], now["cases"])
+    for data in cycles:
+        if data.cycle == current.cycle:
+            continue
+        e = data.cycle
+        then = counts[e]
+        p2, n2, df2 = effective_sizes(
+            then["met_or_better"], then["n"], then["case_ss"], then["cases"]
+        )
+        diff, low, high = difference_limits(p1, n1, df1, p2, n2, df2, confidence)
+        p_value = difference_p_values(p1, n1, df1, p2, n2, df2)
+        adjusted = bh_adjust(p_value) if level is _STANDARD else p_value
+        table[f"diff_vs_{e}"] = diff
+        table[f"diff_low_vs_{e}"] = low
+        table[f"diff_high_vs_{e}"] = high
+        table[f"p_vs_{e}"] = p_value
+        table[f"p_adjusted_vs_{e}"] = adjusted
+        table[f"verdict_vs_{e}"] = _verdicts(diff, adjusted, confidence)
+    if level is not _STANDARD:
+        table["note"] = [_note(k, frameworks, common_standards_only) for k in keys]
+    return table
+
+
+def _long(
+    current: CycleData,
+    earlier: Sequence[CycleData],
+    level: _Level,
+    common_standards_only: bool = False,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    wide = _wide(current, earlier, level, common_standards_only, confidence)
+    cycles = [d.cycle for d in _cycles(current, earlier)]
+    ident = [c for c in ("standard_key", "kloe_key", "kloe_title", "text", "question") if c in wide]
+    numbers = ["kloe", "standard"] if level is _STANDARD else ["kloe", "standards"]
+    parts = []
+    for c in cycles:
+        part = wide[ident].copy()
+        part.insert(0, "position", np.arange(1, len(wide) + 1))
+        part["cycle"] = c
+        part["current"] = c == current.cycle
+        for column in (*numbers, *_PER_CYCLE):
+            part[column] = wide[f"{column}_{c}"]
+        parts.append(part)
+    out = pd.concat(parts, ignore_index=True)
+    return out.sort_values(["position", "cycle"], kind="stable").reset_index(drop=True)
+
+
+def trend_table(
+    current: CycleData, earlier: Sequence[CycleData], confidence: float = 0.95
+) -> pd.DataFrame:
+    """One row per standard key: the current framework's standards in its numbering,
+    then keys found only in earlier frameworks.
+
+    Columns: ``standard_key``, ``kloe_key``, ``kloe_title``, ``text`` (from the latest
+    framework holding the key); for each cycle ``c``, oldest first: ``kloe_c`` and
+    ``standard_c`` (its numbers that year; missing when not in that framework),
+    ``status_c`` (``rated``, ``no ratings`` or ``not in framework``), ``n_c``,
+    ``met_or_better_c`` (missing when not in the framework), ``share_c``, ``low_c``,
+    ``high_c`` (Wilson); then for each earlier cycle ``e``: ``diff_vs_e`` (current
+    share minus earlier share), ``diff_low_vs_e``, ``diff_high_vs_e`` (Newcombe,
+    method 10) and ``verdict_vs_e`` (``improved``, ``declined``, ``no clear change`` or
+    ``not estimable``).
+
+    Raises:
+        ValueError: a cycle is given twice, or an "earlier" cycle is later than
+            ``current``.
+    """
+    return _wide(current, earlier, _STANDARD, confidence=confidence)
+
+
+def trend_long(
+    current: CycleData, earlier: Sequence[CycleData], confidence: float = 0.95
+) -> pd.DataFrame:
+    """:func:`trend_table` one row per standard key x cycle, for plotting.
+
+    Columns: ``position`` (the row's place in :func:`trend_table`, 1 up),
+    ``standard_key``, ``kloe_key``, ``kloe_title``, ``text``, ``cycle``, ``current``
+    (True for the current cycle), ``kloe``, ``standard`` (numbers that year),
+    ``status``, ``n``, ``met_or_better``, ``share``, ``low``, ``high``. Sorted by
+    position, then cycle.
+    """
+    return _long(current, earlier, _STANDARD, confidence=confidence)
+
+
+def kloe_trend_table(
+    current: CycleData,
+    earlier: Sequence[CycleData],
+    common_standards_only: bool = False,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """As :func:`trend_table`, one row per KLOE key (in the current numbering).
+
+    A rating counts towards the KLOE its standard sits under in its own cycle's
+    framework. Columns: ``kloe_key``, ``kloe_title``, ``question``; per cycle
+    ``kloe_c``, ``standards_c`` (standards counted), ``status_c``, ``n_c``,
+    ``met_or_better_c``, ``share_c``, ``low_c``, ``high_c``; per earlier cycle the
+    ``diff``/``verdict`` columns; and ``note``, naming the KLOE's standards that were
+    not in every cycle's framework (2018-19's standard 14).
+
+    Args:
+        common_standards_only: count only standards whose key is in every compared
+            cycle's framework, so each KLOE compares like with like.
+    """
+    return _wide(current, earlier, _KLOE, common_standards_only, confidence)
+
+
+def kloe_trend_long(
+    current: CycleData,
+    earlier: Sequence[CycleData],
+    common_standards_only: bool = False,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """:func:`kloe_trend_table` one row per KLOE key x cycle (columns as
+    :func:`trend_long`, with ``standards`` for ``standard`` and ``question`` for
+    ``text``)."""
+    return _long(current, earlier, _KLOE, common_standards_only, confidence)
+
+
+def overall_trend(
+    current: CycleData,
+    earlier: Sequence[CycleData],
+    common_standards_only: bool = False,
+    confidence: float = 0.95,
+    standards: Iterable[str] | None = None,
+) -> pd.DataFrame:
+    """All standards together: one row, with the per-cycle and change columns of
+    :func:`kloe_trend_table` (``standards_c``, ``status_c``, ``n_c``, ``cases_c``,
+    ``met_or_better_c``, ``share_c``, ``low_c``, ``high_c``; ``diff_vs_e``,
+    ``diff_low_vs_e``, ``diff_high_vs_e``, ``p_vs_e``, ``p_adjusted_vs_e`` (equal to
+    ``p_vs_e``: one comparison), ``verdict_vs_e``) and ``note``. Its first column,
+    ``overall``, holds ``"all standards"``.
+
+    Args:
+        common_standards_only: count only standards whose key is in every compared
+            cycle's framework (like with like); ``note`` names those left out.
+        standards: count only these standard keys (for example the standards an area
+            for development concerns).
+    """
+    return _wide(current, earlier, _OVERALL, common_standards_only, confidence, standards)
+
+
+MEASURED = ("improved", "no clear change", "declined", "not measured", "raised this cycle")
+"""How :func:`area_progress` describes the measured change of an area's standards."""
+
+
+def area_progress(
+    current: CycleData, earlier: Sequence[CycleData], confidence: float = 0.95
+) -> pd.DataFrame:
+    """The report's Appendix II from data: every area for development raised in the
+    compared cycles, with its progress and the measured change of its standards.
+
+    One row per area, earlier cycles' areas first (oldest first, in file order), then
+    this cycle's. Columns: ``kloe`` and ``kloe_title`` (in this cycle's framework where
+    the KLOE still exists), ``area_id``, ``raised_in``, ``area``, ``owner``, ``due``,
+    ``standards`` (their numbers this cycle, ``"13, 15"``), ``status`` (the latest
+    recorded: this cycle's progress, else an earlier one, else ``open``; ``new`` for
+    this cycle's own areas), ``progress`` (what this cycle's audit noted), then the
+    measured change of the area's standards taken together, from the cycle that raised
+    it to this one, computed as :func:`overall_trend` with ``standards``: ``share_then``,
+    ``share_now``, ``diff``, ``diff_low``, ``diff_high`` (95% interval by case), ``p``,
+    ``p_adjusted`` (Benjamini-Hochberg over the earlier areas measured: like the
+    standards, they are many tests at once), ``measured`` (one of :data:`MEASURED`;
+    ``improved`` or ``declined`` only where ``p_adjusted`` is below 0.05) and
+    ``measured_note`` saying why an area is
+    not measured (no standards named, no ratings in one of the cycles, or the cycle that
+    raised it not among those compared).
+    """
+    cycles = _cycles(current, earlier)
+    by_cycle = {d.cycle: d for d in cycles}
+    kloes = {k.key: k for k in current.framework.kloes}
+    numbers = {s.key: s.number for s in current.framework.standards}
+    status: dict[str, str] = {}
+    progress_now: dict[str, str | None] = {}
+    for data in cycles:
+        record = getattr(data, "development", None)
+        if record is None:
+            continue
+        for r in record.progress.itertuples():
+            if r.kind != "area":
+                continue
+            status[r.area_id.casefold()] = r.status
+            if data.cycle == current.cycle:
+                progress_now[r.area_id.casefold()] = r.progress
+    rows = []
+    for data in cycles:
+        record = getattr(data, "development", None)
+        if record is None:
+            continue
+        for area in record.areas.itertuples():
+            key = area.area_id.casefold()
+            kloe = kloes.get(area.kloe_key)
+            own = data.cycle == current.cycle
+            row = {
+                "kloe": kloe.number if kloe else area.kloe,
+                "kloe_title": kloe.title if kloe else area.kloe_key,
+                "area_id": area.area_id,
+                "raised_in": data.cycle,
+                "area": area.area,
+                "owner": area.owner,
+                "due": area.due,
+                "standards": ", ".join(
+                    str(numbers[k]) if k in numbers else f"{k} (retired)" for k in area.standards
+                ),
+                "status": "new" if own else status.get(key, "open"),
+                "progress": progress_now.get(key),
+            }
+            row.update(_measure(current, by_cycle.get(data.cycle), area.standards, own, confidence))
+            rows.append(row)
+    columns = [
+        "kloe",
+        "kloe_title",
+        "area_id",
+        "raised_in",
+        "area",
+        "owner",
+        "due",
+        "standards",
+        "status",
+        "progress",
+        "share_then",
+        "share_now",
+        "diff",
+        "diff_low",
+        "diff_high",
+        "p",
+        "measured",
+        "measured_note",
+    ]
+    table = pd.DataFrame(rows, columns=columns)
+    # the earlier areas measured here are a family of tests, like the standards: a
+    # change is called only where it stands out after allowing for how many were tested
+    table.insert(table.columns.get_loc("p") + 1, "p_adjusted", bh_adjust(table["p"].to_numpy()))
+    unclear = table["measured"].isin(["improved", "declined"]) & ~(
+        table["p_adjusted"] < 1.0 - confidence
+    )
+    table.loc[unclear, "measured"] = "no clear change"
+    return table.astype({"kloe": "Int64"})
+
+
+def _measure(
+    current: CycleData,
+    then: CycleData | None,
+    keys: Sequence[str],
+    own: bool,
+    confidence: float,
+) -> dict[str, object]:
+    nan = float("nan")
+    out: dict[str, object] = dict.fromkeys(
+        ("share_then", "share_now", "diff", "diff_low", "diff_high", "p"), nan
+    )
+    now_keys = {s.key for s in current.framework.standards}
+    if own:
+        if keys:
+            row = overall_trend(current, [], confidence=confidence, standards=keys).iloc[0]
+            out["share_now"] = row[f"share_{current.cycle}"]
+        out.update(measured="raised this cycle", measured_note="")
+        return out
+    if not keys:
+        out.update(measured="not measured", measured_note="no standards named for this area")
+        return out
+    if then is None:
+        out.update(
+            measured="not measured", measured_note="the cycle that raised it is not compared"
+        )
+        return out
+    common = [k for k in keys if k in now_keys and k in {s.key for s in then.framework.standards}]
+    if not common:
+        out.update(
+            measured="not measured",
+            measured_note=f"its standards are not in the {current.cycle} framework",
+        )
+        return out
+    row = overall_trend(current, [then], confidence=confidence, standards=common).iloc[0]
+    out["share_then"] = row[f"share_{then.cycle}"]
+    out["share_now"] = row[f"share_{current.cycle}"]
+    missing = [c for c in (then.cycle, current.cycle) if row[f"n_{c}"] == 0]
+    if missing:
+        out.update(
+            measured="not measured",
+            measured_note="its standards have no ratings in " + " or ".join(missing),
+        )
+        return out
+    out["diff"] = row[f"diff_vs_{then.cycle}"]
+    out["diff_low"] = row[f"diff_low_vs_{then.cycle}"]
+    out["diff_high"] = row[f"diff_high_vs_{then.cycle}"]
+    out["p"] = row[f"p_vs_{then.cycle}"]
+    verdict = row[f"verdict_vs_{then.cycle}"]
+    if verdict in ("improved", "declined", "no clear change"):
+        out.update(measured=verdict, measured_note="")
+    else:
+        out.update(measured="not measured", measured_note="too few cases rated to tell")
+    return out

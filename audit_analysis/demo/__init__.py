@@ -1,0 +1,6 @@
+"""The synthetic demo data (``audit-analysis demo-data``): apart from the library,
+which never imports it."""
+
+from audit_analysis.demo.generator import CYCLES, generate
+
+__all__ = ["CYCLES", "generate"]

@@ -1,0 +1,764 @@
+"""``load_cycle``: a cycle's folder of audit returns into tidy, validated tables.
+
+The rules are CONTRACT.md's. Every standard row read from a return lands in exactly one
+of ``ratings`` or ``rejections``; a file that cannot be used is one rejection and takes
+no other file down with it. The case-identifier crosswalk of ``cases.csv`` is used here
+to resolve case IDs and never leaves this module.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from audit_analysis.exceptions import AuditDataError, CycleNotFoundError, RejectionCode
+from audit_analysis.io import schemas
+from audit_analysis.io.agencies import resolve_agency
+from audit_analysis.io.cycles import normalise_cycle, parse_cycle
+from audit_analysis.io.development import Development, earlier_items, later_ids, read_development
+from audit_analysis.io.frameworks import Framework, load_framework
+from audit_analysis.io.ratings import CATEGORIES, NOT_RECORDED, RATING_DTYPE, parse_rating
+from audit_analysis.io.records import read_records
+from audit_analysis.io.returns import (
+    CsvRowError,
+    RawRow,
+    ReturnFile,
+    ReturnFileError,
+    classify,
+    parse_sheets,
+    read_return,
+    read_table_csv,
+    special_file_reason,
+)
+from audit_analysis.io.text import cell_text, excerpt, header_key, identifier_key, is_blank
+from audit_analysis.io.workbooks import Budgets, WorkbookRefused, read_isolated
+
+__all__ = [
+    "CASES_FILE",
+    "CycleData",
+    "RETURNS_DIR",
+    "find_cycle_folder",
+    "load_cycle",
+    "parse_standard_number",
+    "read_cases",
+]
+
+
+CASES_FILE = "cases.csv"
+RETURNS_DIR = "returns"
+_STANDARD = re.compile(r"^(?:s|std|standard)?\s*\.?\s*(\d{1,3})(?:\.0+)?$")
+
+
+@dataclass(frozen=True)
+class CycleData:
+    """What :func:`load_cycle` gives back. See CONTRACT.md for each table's columns."""
+
+    cycle: str
+    framework: Framework
+    ratings: pd.DataFrame
+    cases: pd.DataFrame
+    returns: pd.DataFrame
+    rejections: pd.DataFrame
+    folder: Path
+    # The optional records of the rest of the cycle (records.py); empty when absent.
+    deep_dive: pd.DataFrame | None = None
+    learning_event: pd.DataFrame | None = None
+    family_feedback: pd.DataFrame | None = None
+    # Areas for development, progress and recommendations (development.py).
+    development: Development | None = None
+
+
+def parse_standard_number(value: object) -> int | None:
+    """``14``, ``14.0``, ``S14`` and ``Standard 14`` are standard 14; else None."""
+    if value.__class__ is float:  # how a workbook's numbers arrive: the fast path
+        return int(value) if value.is_integer() and value > 0 else None
+    if value.__class__ is str:
+        return _standard_in_text(value)
+    if isinstance(value, bool) or is_blank(value):
+        return None
+    if isinstance(value, int):
+        return value if value > 0 else None
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and value > 0 else None
+    match = _STANDARD.match(cell_text(value).replace("\xa0", " ").strip().casefold())
+    if not match:
+        return None
+    number = int(match.group(1))
+    return number if number > 0 else None
+
+
+@lru_cache(maxsize=1024)
+def _standard_in_text(text: str) -> int | None:
+    if not text.strip():
+        return None
+    match = _STANDARD.match(text.replace("\xa0", " ").strip().casefold())
+    if not match:
+        return None
+    number = int(match.group(1))
+    return number if number > 0 else None
+
+
+def find_cycle_folder(data_dir: str | Path, cycle: str) -> Path:
+    """``DATA/<cycle>``; a folder named in another spelling of the cycle also counts."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise CycleNotFoundError("no such data folder", file=str(data_dir))
+    exact = data_dir / cycle
+    if exact.is_dir():
+        return exact
+    for child in sorted(data_dir.iterdir()):
+        if child.is_dir() and parse_cycle(child.name) == cycle:
+            return child
+    raise CycleNotFoundError(f"no folder for cycle {cycle} (expected {exact})", file=str(data_dir))
+
+
+# --------------------------------------------------------------------------- cases
+
+
+class _Crosswalk:
+    """Case identifiers -> case_ref, per scheme and across all schemes."""
+
+    def __init__(self) -> None:
+        self.schemes: dict[str, dict[str, set[str]]] = {"caseref": {}}
+        self.names: dict[str, str] = {"caseref": "case_ref"}
+
+    def add(self, scheme: str, identifier: object, case_ref: str) -> None:
+        key = identifier_key(identifier)
+        if key:
+            self.schemes.setdefault(scheme, {}).setdefault(key, set()).add(case_ref)
+
+    def scheme_for(self, type_text: object) -> str | None:
+        key = header_key(type_text)
+        for candidate in (key, key + "id", key.removesuffix("id"), key.removesuffix("number")):
+            if candidate in self.schemes:
+                return candidate
+        return None
+
+    def resolve(self, case_id: object, case_id_type: object) -> tuple[str | None, str | None]:
+        """(case_ref, None) or (None, reason)."""
+        shown = cell_text(case_id).strip()
+        if is_blank(case_id):
+            return None, "no case ID"
+        key = identifier_key(case_id)
+        if not is_blank(case_id_type):
+            scheme = self.scheme_for(case_id_type)
+            if scheme is None:
+                known = ", ".join(self.names[s] for s in self.schemes)
+                return None, (
+                    f"case ID type {cell_text(case_id_type)!r} is not a column of "
+                    f"cases.csv (known: {known})"
+                )
+            matches = self.schemes[scheme].get(key, set())
+            where = f"in {self.names[scheme]}"
+        else:
+            matches = set().union(*(ids.get(key, set()) for ids in self.schemes.values()))
+            where = "in any identifier column"
+        if not matches:
+            return None, f"case ID {shown!r} matches no case in cases.csv ({where})"
+        if len(matches) > 1:
+            return None, (
+                f"case ID {shown!r} is ambiguous: it matches cases "
+                f"{', '.join(sorted(matches))} ({where}); give an unambiguous ID or its type"
+            )
+        return next(iter(matches)), None
+
+
+def read_cases(folder: Path, rejections: list[dict]) -> tuple[pd.DataFrame, _Crosswalk]:
+    path = folder / CASES_FILE
+    special = special_file_reason(path) if os.path.lexists(path) else None
+    if special is not None:
+        raise CycleNotFoundError(f"{CASES_FILE} is not read: {special}", file=str(path))
+    if not path.is_file():
+        raise CycleNotFoundError(f"no {CASES_FILE}: the cohort is needed", file=str(folder))
+    try:
+        header, rows = read_table_csv(path)
+        columns = [header_key(h) for h in header]
+        if "caseref" not in columns:
+            raise ReturnFileError(
+                "no 'case_ref' column in the header row", value=", ".join(header)[:200]
+            )
+        table = list(rows)
+    except (ReturnFileError, OSError) as exc:
+        reason = getattr(exc, "reason", str(exc))
+        raise CycleNotFoundError(
+            reason, file=str(path), value=getattr(exc, "value", None)
+        ) from None
+
+    crosswalk = _Crosswalk()
+    index = {name: j for j, name in reversed(list(enumerate(columns)))}
+    scheme_columns = [
+        (j, name)
+        for j, name in enumerate(columns)
+        if name not in ("caseref", "priority", "age") and name
+    ]
+    for j, name in scheme_columns:
+        crosswalk.names.setdefault(name, header[j].strip())
+        crosswalk.schemes.setdefault(name, {})
+    records: list[dict] = []
+    seen: dict[str, int] = {}
+
+    def cell(cells: list[str], name: str) -> str:
+        j = index.get(name)
+        return cells[j].strip() if j is not None and j < len(cells) else ""
+
+    LEFT_OUT = RejectionCode.CASE_LEFT_OUT
+
+    def reject(number: int, reason: str, value: object, code: RejectionCode) -> None:
+        rejections.append(
+            {
+                "source_file": CASES_FILE,
+                "source_row": number,
+                "code": code.value,
+                "reason": reason,
+                "raw_value": None if value is None else excerpt(cell_text(value)),
+            }
+        )
+
+    for item in table:
+        if item.__class__ is CsvRowError:
+            # Never the line's text: cases.csv holds the children's identifiers.
+            reject(item.row, f"{item.reason}; the row is left out", None, LEFT_OUT)
+            continue
+        number, cells = item
+        ref = cell(cells, "caseref")
+        if not ref:
+            # Only the row number: the rest of the row is the child's identifiers.
+            reject(number, "row has no case_ref; the case is left out", None, LEFT_OUT)
+            continue
+        if any(unicodedata.category(ch)[0] == "C" for ch in ref):
+            reject(
+                number,
+                "case_ref holds a control or invisible character; the case is left out",
+                ref,
+                LEFT_OUT,
+            )
+            continue
+        if ref.casefold() in seen:
+            reject(
+                number,
+                f"duplicate case_ref {ref!r} (first on row {seen[ref.casefold()]}); "
+                "this row is left out",
+                ref,
+                LEFT_OUT,
+            )
+            continue
+        seen[ref.casefold()] = number
+        priority = cell(cells, "priority").casefold().replace(" ", "_").replace("-", "_")
+        if priority and priority not in schemas.PRIORITIES:
+            reject(
+                number,
+                f"case {ref}: priority is not one of "
+                f"{', '.join(schemas.PRIORITIES)}; the case is kept with no priority",
+                cell(cells, "priority"),
+                RejectionCode.CASE_FIELD,
+            )
+            priority = ""
+        age_text = cell(cells, "age")
+        age = None
+        if age_text:
+            try:
+                age_value = float(age_text)
+                if not age_value.is_integer() or not 0 <= age_value <= 30:
+                    raise ValueError
+                age = int(age_value)
+            except ValueError:
+                reject(
+                    number,
+                    f"case {ref}: age is not a whole number of years from 0 to 30; "
+                    "the case is kept with no age",
+                    age_text,
+                    RejectionCode.CASE_FIELD,
+                )
+        records.append({"case_ref": ref, "priority": priority or None, "age": age})
+        crosswalk.add("caseref", ref, ref)
+        for j, name in scheme_columns:
+            if j < len(cells):
+                crosswalk.add(name, cells[j], ref)
+    cases = pd.DataFrame(records, columns=["case_ref", "priority", "age"])
+    cases = cases.astype({"case_ref": "str", "priority": "str", "age": "Int64"})
+    return cases, crosswalk
+
+
+# --------------------------------------------------------------------------- returns
+
+
+class _Loader:
+    def __init__(self, data_dir: Path, folder: Path, framework: Framework, crosswalk: _Crosswalk):
+        self.data_dir = data_dir
+        self.folder = folder
+        self.framework = framework
+        self.crosswalk = crosswalk
+        self.ratings: list[dict] = []
+        self.returns: list[dict] = []
+        self.rejections: list[dict] = []
+        self.kept: dict[tuple[str, str, int], tuple[str, int]] = {}
+        self.frameworks: dict[str, Framework] = {framework.cycle: framework}
+        self._agencies: dict[tuple[type, object], str | None] = {}
+        self._cases: dict[tuple, tuple[str | None, str | None]] = {}
+        self._rating_of: dict[object, str] = {None: NOT_RECORDED}
+
+    # -- helpers
+    def reject(
+        self, source: str, row: int | None, reason: str, value: object, code: RejectionCode
+    ) -> None:
+        self.rejections.append(
+            {
+                "source_file": source,
+                "source_row": row,
+                "code": code.value,
+                "reason": reason,
+                "raw_value": None if value is None else excerpt(cell_text(value)),
+            }
+        )
+
+    def _agency_of(self, name: object) -> str | None:
+        """:func:`resolve_agency`, remembered per cell value (bulk rows repeat them)."""
+        key = (name.__class__, name)
+        if key not in self._agencies:
+            self._agencies[key] = resolve_agency(name)
+        return self._agencies[key]
+
+    def _case_of(self, case_id: object, case_id_type: object) -> tuple[str | None, str | None]:
+        """The crosswalk's answer, remembered per pair of cell values."""
+        key = (case_id.__class__, case_id, case_id_type.__class__, case_id_type)
+        if key not in self._cases:
+            self._cases[key] = self.crosswalk.resolve(case_id, case_id_type)
+        return self._cases[key]
+
+    def template(self, version: object) -> Framework | None:
+        cycle = parse_cycle(version)
+        if cycle is None:
+            return None
+        if cycle not in self.frameworks:
+            try:
+                self.frameworks[cycle] = load_framework(cycle, self.data_dir)
+            except AuditDataError:
+                return None
+        return self.frameworks[cycle]
+
+    # -- one file
+    def load_file(
+        self,
+        path: Path,
+        sheets: list | WorkbookRefused | None = None,
+        rel: str | None = None,
+        special: str | None = None,
+    ) -> None:
+        """Load the file at ``path``; ``sheets`` is a workbook's cells already read (or
+        why it was refused), ``special`` why the entry is no file to read at all."""
+        rel = rel or path.relative_to(self.folder).as_posix()
+        record = {
+            "source_file": rel,
+            "agency": None,
+            "case_ref": None,
+            "form": "skipped",
+            "template_version": None,
+            "status": "skipped",
+            "rows": 0,
+        }
+        self.returns.append(record)
+        if special is not None or classify(path) == "skipped":
+            return
+        try:
+            if isinstance(sheets, WorkbookRefused):
+                raise ReturnFileError(sheets.reason)
+            parsed = read_return(path) if sheets is None else parse_sheets(sheets)
+        except ReturnFileError as exc:
+            record["form"] = "bulk" if path.suffix.lower() == ".csv" else "toolkit"
+            record["status"] = "rejected"
+            where = f"sheet {exc.sheet!r}: " if exc.sheet else ""
+            self.reject(rel, None, where + exc.reason, exc.value, RejectionCode.FILE)
+            return
+        except OSError as exc:
+            record["status"] = "rejected"
+            record["form"] = "bulk" if path.suffix.lower() == ".csv" else "toolkit"
+            self.reject(
+                rel, None, f"cannot open the file ({exc.strerror or exc})", None, RejectionCode.FILE
+            )
+            return
+        record["form"] = parsed.form
+        if parsed.form == "toolkit":
+            self._toolkit(rel, parsed, record)
+        else:
+            self._bulk(rel, path, parsed, record)
+
+    def _toolkit(self, rel: str, parsed: ReturnFile, record: dict) -> None:
+        where = f"sheet {parsed.sheet!r}: "
+        head = parsed.header
+
+        def whole(reason: str, value: object, code: RejectionCode) -> None:
+            record["status"] = "rejected"
+            self.reject(rel, None, where + reason, value, code)
+
+        agency = resolve_agency(head["agency"])
+        if agency is None:
+            return whole(
+                f"unknown agency {cell_text(head['agency'])!r}; name it by a code, full name "
+                "or abbreviation from the agency register",
+                head["agency"],
+                RejectionCode.AGENCY,
+            )
+        record["agency"] = agency
+        version = head.get("template_version")
+        template = self.framework if is_blank(version) else self.template(version)
+        case_ref, case_problem = self.crosswalk.resolve(head["case_id"], head.get("case_id_type"))
+        record["case_ref"] = case_ref
+        if template is None:
+            return whole(
+                "unknown template version; expected a cycle with a framework, "
+                "such as " + self.framework.cycle,
+                version,
+                RejectionCode.TEMPLATE,
+            )
+        record["template_version"] = template.cycle
+        # A template carries its own year in 'Audit cycle': last year's form reused
+        # unchanged says last year. Any other year means the return is in the wrong folder.
+        stated = parse_cycle(head.get("audit_cycle"))
+        if stated not in (None, self.framework.cycle, template.cycle):
+            return whole(
+                f"the return is for audit cycle {stated} but sits in the "
+                f"{self.framework.cycle} folder",
+                head.get("audit_cycle"),
+                RejectionCode.TEMPLATE,
+            )
+        accepted = self._rows(
+            rel,
+            parsed.rows,
+            where,
+            template,
+            agency,
+            case_ref,
+            case_problem,
+            head["case_id"],
+            record,
+        )
+        self._status(record, accepted, rel, where)
+
+    def _bulk(self, rel: str, path: Path, parsed: ReturnFile, record: dict) -> None:
+        where = f"sheet {parsed.sheet!r}: " if parsed.sheet else ""
+        parts = Path(rel).parts
+        folder_name = parts[-2] if len(parts) >= 3 else None  # returns/<folder>/file
+        folder_agency = resolve_agency(folder_name) if folder_name else None
+        if not parsed.has_agency_column and folder_agency is None:
+            record["status"] = "rejected"
+            reason = (
+                "no agency column, and the folder holding the file does not name an agency"
+                if folder_name is None
+                else f"no agency column, and the folder name {folder_name!r} is no agency "
+                "in the register"
+            )
+            self.reject(rel, None, where + reason, folder_name, RejectionCode.AGENCY)
+            return
+        record["template_version"] = self.framework.cycle
+        accepted = self._rows(
+            rel,
+            parsed.rows,
+            where,
+            self.framework,
+            None,
+            None,
+            None,
+            None,
+            record,
+            folder_agency=folder_agency,
+        )
+        agencies = {r[1] for r in self.ratings[len(self.ratings) - accepted :]}
+        cases = {r[2] for r in self.ratings[len(self.ratings) - accepted :]}
+        record["agency"] = agencies.pop() if len(agencies) == 1 else None
+        record["case_ref"] = cases.pop() if len(cases) == 1 else None
+        self._status(record, accepted, rel, where)
+
+    def _status(self, record: dict, accepted: int, rel: str, where: str) -> None:
+        if record["rows"] == 0:
+            record["status"] = "rejected"
+            self.reject(
+                rel, None, where + "the standards table has no rows", None, RejectionCode.FILE
+            )
+        elif accepted == record["rows"]:
+            record["status"] = "loaded"
+        elif accepted == 0:
+            record["status"] = "rejected"
+        else:
+            record["status"] = "partial"
+
+    def _rows(
+        self,
+        rel: str,
+        rows: Iterable[RawRow | CsvRowError],
+        where: str,
+        template: Framework,
+        agency: str | None,
+        case_ref: str | None,
+        case_problem: str | None,
+        case_id: object,
+        record: dict,
+        folder_agency: str | None = None,
+    ) -> int:
+        accepted = 0
+        cycle_fw = self.framework
+        same = template is cycle_fw
+        bulk = record["form"] == "bulk"
+        kept = self.kept
+        ratings = self.ratings
+        agency_of = self._agency_of
+        case_of = self._case_of
+        rating_of = self._rating_of
+        for raw in rows:
+            if raw.__class__ is CsvRowError:
+                record["rows"] += 1
+                self.reject(rel, raw.row, raw.reason, None, RejectionCode.ROW)
+                continue
+            row, standard_cell, rating_cell, evidence, agency_cell, case_cell, type_cell = raw
+            number = parse_standard_number(standard_cell)
+            if (
+                number is None
+                and rating_cell is None
+                and (standard_cell is not None or evidence is None)
+            ):
+                continue  # a note (text, no rating), or a row with no standard content
+            record["rows"] += 1
+            # Who and which case (bulk: per row; toolkit: the header block).
+            row_agency, row_case, problem, problem_value = agency, case_ref, case_problem, case_id
+            if bulk:
+                if agency_cell is None:
+                    row_agency = folder_agency
+                    if row_agency is None:
+                        self.reject(
+                            rel, row, where + "no agency on this row", None, RejectionCode.AGENCY
+                        )
+                        continue
+                else:
+                    row_agency = agency_of(agency_cell)
+                    if row_agency is None:
+                        self.reject(
+                            rel,
+                            row,
+                            where + f"unknown agency {cell_text(agency_cell)!r}; name it by a "
+                            "code, full name or abbreviation from the agency register",
+                            agency_cell,
+                            RejectionCode.AGENCY,
+                        )
+                        continue
+                row_case, problem = case_of(case_cell, type_cell)
+                problem_value = case_cell
+            if problem is not None:
+                self.reject(rel, row, where + problem, problem_value, RejectionCode.CASE_ID)
+                continue
+            # Which standard, in this cycle's numbering.
+            if number is None:
+                if standard_cell is None:
+                    self.reject(
+                        rel,
+                        row,
+                        where + "no standard number on a row with a rating or evidence",
+                        rating_cell if rating_cell is not None else evidence,
+                        RejectionCode.STANDARD,
+                    )
+                else:
+                    self.reject(
+                        rel,
+                        row,
+                        where + "unreadable standard number (expected 14, S14 or Standard 14)",
+                        standard_cell,
+                        RejectionCode.STANDARD,
+                    )
+                continue
+            standard = template.by_number(number)
+            if standard is None:
+                self.reject(
+                    rel,
+                    row,
+                    where + f"standard {number} is not in the {template.cycle} framework",
+                    standard_cell,
+                    RejectionCode.STANDARD,
+                )
+                continue
+            target = standard if same else cycle_fw.by_key(standard.key)
+            if target is None:
+                self.reject(
+                    rel,
+                    row,
+                    where + f"standard {number} of the {template.cycle} template "
+                    f"({standard.key}) has no counterpart in the {cycle_fw.cycle} framework",
+                    standard_cell,
+                    RejectionCode.TEMPLATE,
+                )
+                continue
+            rating = rating_of.get(rating_cell)
+            if rating is None:
+                rating = parse_rating(rating_cell)
+                if rating is not None and rating_cell.__class__ is str:
+                    rating_of[rating_cell] = rating
+            if rating is None:
+                self.reject(
+                    rel,
+                    row,
+                    where + "unknown rating; expected exceeded, met, partially met, not met or n/a",
+                    rating_cell,
+                    RejectionCode.UNKNOWN_RATING,
+                )
+                continue
+            key = (row_agency, row_case, target.number)
+            if key in kept:
+                kept_file, kept_row = kept[key]
+                self.reject(
+                    rel,
+                    row,
+                    where + f"duplicate: {row_agency} already rated case {row_case} standard "
+                    f"{target.number} in {kept_file} row {kept_row}, which is kept",
+                    rating_cell,
+                    RejectionCode.DUPLICATE,
+                )
+                continue
+            kept[key] = (rel, row)
+            if evidence is not None and evidence.__class__ is not str:
+                evidence = cell_text(evidence)
+            ratings.append(
+                (
+                    cycle_fw.cycle,
+                    row_agency,
+                    row_case,
+                    target.kloe,
+                    target.number,
+                    target.key,
+                    rating,
+                    evidence,
+                    rel,
+                    row,
+                )
+            )
+            accepted += 1
+        return accepted
+
+
+def _returns_files(folder: Path) -> list[tuple[str, Path, str | None]]:
+    """Every entry under ``returns/`` that is a file or is no folder, in code-point order
+    of its path from ``folder``: ``(relative path, path, why it is not read)``, the last
+    None for a plain file. Symbolic links (to files, folders or nothing), pipes and
+    devices are listed with their reason and never followed or opened."""
+    root = folder / RETURNS_DIR
+    special = special_file_reason(root) if os.path.lexists(root) else None
+    if special is not None:
+        return [(RETURNS_DIR, root, special)]
+    if not root.is_dir():
+        return []
+    found: list[tuple[str, Path, str | None]] = []
+    pending = [(root, RETURNS_DIR)]
+    while pending:  # os.scandir: what rglob does, without a Path object per step
+        directory, rel = pending.pop()
+        try:
+            entries = list(os.scandir(directory))
+        except OSError as exc:
+            found.append((rel, Path(directory), f"folder cannot be read ({exc.strerror})"))
+            continue
+        for entry in entries:
+            name = f"{rel}/{entry.name}"
+            if entry.is_symlink():
+                found.append((name, Path(entry.path), special_file_reason(entry.path)))
+            elif entry.is_dir(follow_symlinks=False):
+                pending.append((Path(entry.path), name))
+            elif entry.is_file(follow_symlinks=False):
+                found.append((name, Path(entry.path), None))
+            else:
+                found.append((name, Path(entry.path), special_file_reason(entry.path)))
+    found.sort(key=lambda item: item[0])
+    return found
+
+
+def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame.from_records(records, columns=columns)
+
+
+_RATING_CODES = {category: code for code, category in enumerate(CATEGORIES)}
+
+
+def _ratings_frame(rows: list[tuple]) -> pd.DataFrame:
+    """The ``ratings`` table from the loader's tuples (in ``schemas.RATINGS`` column
+    order), built column by column with the final dtypes: text as ``str``, missing
+    evidence as missing, the rating as the ordered categorical."""
+    columns = list(zip(*rows, strict=True)) if rows else [()] * len(schemas.RATINGS.columns)
+    (cycle, agency, case_ref, kloe, standard, key, rating, evidence, source, row) = columns
+    return pd.DataFrame(
+        {
+            "cycle": pd.array(cycle, dtype="str"),
+            "agency": pd.array(agency, dtype="str"),
+            "case_ref": pd.array(case_ref, dtype="str"),
+            "kloe": np.array(kloe, dtype="int64"),
+            "standard": np.array(standard, dtype="int64"),
+            "standard_key": pd.array(key, dtype="str"),
+            "rating": pd.Categorical.from_codes(
+                np.array([_RATING_CODES[r] for r in rating], dtype="int8"), dtype=RATING_DTYPE
+            ),
+            "evidence": pd.array(evidence, dtype="str"),
+            "source_file": pd.array(source, dtype="str"),
+            "source_row": np.array(row, dtype="int64"),
+        }
+    )
+
+
+def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = None) -> CycleData:
+    """Load one cycle's audit returns from ``data_dir/<cycle>/`` (CONTRACT.md).
+
+    Raises :class:`CycleNotFoundError` only when nothing usable can be read (no folder,
+    no ``cases.csv``). Every other problem is a row of ``rejections``. Workbooks are
+    checked and read in a child process within ``budgets`` (default
+    :meth:`Budgets.from_env`): a workbook bomb is one rejection (:mod:`.workbooks`).
+    """
+    cycle = normalise_cycle(cycle)
+    data_dir = Path(data_dir)
+    folder = find_cycle_folder(data_dir, cycle)
+    budgets = budgets or Budgets.from_env()
+    files = _returns_files(folder)
+    workbooks = [p for _, p, why in files if why is None and classify(p) == "excel"]
+    # The child starts reading while the framework and the cohort are read here.
+    with contextlib.closing(read_isolated(workbooks, budgets)) as read:
+        framework = load_framework(cycle, data_dir)
+        rejections: list[dict] = []
+        cases, crosswalk = read_cases(folder, rejections)
+        loader = _Loader(data_dir, folder, framework, crosswalk)
+        loader.rejections = rejections
+        for rel, path, why in files:
+            sheets = None
+            if why is None and classify(path) == "excel":
+                _, sheets = next(read)
+            loader.load_file(path, sheets, rel=rel, special=why)
+    records = read_records(folder, set(cases["case_ref"]), framework, loader.rejections)
+    development = read_development(
+        folder,
+        framework,
+        loader.rejections,
+        known=earlier_items(data_dir, cycle, lambda c: load_framework(c, data_dir)),
+        later=later_ids(data_dir, cycle),
+    )
+
+    ratings = _ratings_frame(loader.ratings)
+    returns = _frame(loader.returns, list(schemas.RETURNS.columns)).astype({"rows": "int64"})
+    for column in ("source_file", "agency", "case_ref", "form", "template_version", "status"):
+        returns[column] = returns[column].astype("str").where(returns[column].notna())
+    rejected = _frame(loader.rejections, list(schemas.REJECTIONS.columns))
+    rejected["source_row"] = rejected["source_row"].astype("Int64")
+    for column in ("source_file", "code", "reason", "raw_value"):
+        rejected[column] = rejected[column].astype("str").where(rejected[column].notna())
+
+    return CycleData(
+        cycle=cycle,
+        framework=framework,
+        ratings=schemas.RATINGS.validate(ratings),
+        cases=schemas.CASES.validate(cases),
+        returns=schemas.RETURNS.validate(returns),
+        rejections=schemas.REJECTIONS.validate(rejected),
+        folder=folder,
+        deep_dive=records.deep_dive,
+        learning_event=records.learning_event,
+        family_feedback=records.family_feedback,
+        development=development,
+    )

@@ -1,0 +1,88 @@
+"""The tidy tables' shapes (CONTRACT.md, "What loading gives back"), checked by pandera
+before ``load_cycle`` returns them, so a bug in a reader can never reach an analysis."""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import pandera.pandas as pa
+
+from audit_analysis.exceptions import RejectionCode
+from audit_analysis.io.ratings import CATEGORIES, RATING_DTYPE
+
+__all__ = ["CASES", "FORMS", "PRIORITIES", "RATINGS", "REJECTIONS", "RETURNS", "STATUSES"]
+
+
+PRIORITIES = ("early_help", "neglect", "exploitation")
+FORMS = ("toolkit", "bulk", "skipped")
+STATUSES = ("loaded", "partial", "rejected", "skipped")
+
+_text = {"nullable": False, "coerce": False}
+_CYCLE_LABEL = re.compile(r"^\d{4}-\d{2}$")
+
+
+def _cycle_labels(series: pd.Series) -> pd.Series:
+    """Labels like ``2018-19`` (what ``Check.str_matches`` with ``_CYCLE_LABEL`` checks),
+    matching each distinct value once: a cycle's ratings all carry the same label."""
+    matches = {value: _CYCLE_LABEL.match(value) is not None for value in series.unique()}
+    return series.map(matches).astype(bool)
+
+
+RATINGS = pa.DataFrameSchema(
+    {
+        "cycle": pa.Column(str, pa.Check(_cycle_labels, name="cycle_label")),
+        "agency": pa.Column(str),
+        "case_ref": pa.Column(str),
+        "kloe": pa.Column("int64", pa.Check.ge(1)),
+        "standard": pa.Column("int64", pa.Check.ge(1)),
+        "standard_key": pa.Column(str),
+        "rating": pa.Column(RATING_DTYPE, pa.Check.isin(list(CATEGORIES))),
+        "evidence": pa.Column(str, nullable=True),
+        "source_file": pa.Column(str),
+        "source_row": pa.Column("int64", pa.Check.ge(1)),
+    },
+    unique=["agency", "case_ref", "standard"],
+    strict=True,
+    ordered=True,
+    name="ratings",
+)
+
+CASES = pa.DataFrameSchema(
+    {
+        "case_ref": pa.Column(str, unique=True),
+        "priority": pa.Column(str, pa.Check.isin(list(PRIORITIES)), nullable=True),
+        "age": pa.Column("Int64", pa.Check.in_range(0, 30), nullable=True),
+    },
+    strict=True,
+    ordered=True,
+    name="cases",
+)
+
+RETURNS = pa.DataFrameSchema(
+    {
+        "source_file": pa.Column(str, unique=True),
+        "agency": pa.Column(str, nullable=True),
+        "case_ref": pa.Column(str, nullable=True),
+        "form": pa.Column(str, pa.Check.isin(list(FORMS))),
+        "template_version": pa.Column(str, nullable=True),
+        "status": pa.Column(str, pa.Check.isin(list(STATUSES))),
+        "rows": pa.Column("int64", pa.Check.ge(0)),
+    },
+    strict=True,
+    ordered=True,
+    name="returns",
+)
+
+REJECTIONS = pa.DataFrameSchema(
+    {
+        "source_file": pa.Column(str),
+        "source_row": pa.Column("Int64", pa.Check.ge(1), nullable=True),
+        "code": pa.Column(str, pa.Check.isin([c.value for c in RejectionCode])),
+        "reason": pa.Column(str),
+        "raw_value": pa.Column(str, nullable=True),
+    },
+    strict=True,
+    ordered=True,
+    name="rejections",
+)

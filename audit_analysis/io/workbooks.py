@@ -1,0 +1,713 @@
+"""Reading ``.xlsx`` workbooks without letting one hostile file take the run down.
+
+A workbook is a zip of XML parts, and a few kilobytes of it can ask a reader for any
+amount of memory: a shared-string table declaring two billion strings, a sheet with
+cells at A1 and XFD1048576 (the reader builds the rectangle between them), a 4 MB zip
+holding a gigabyte of rows. python-calamine answers a failed allocation by aborting the
+whole process. So each workbook goes through two guards:
+
+1. :func:`check_package`, before any parsing: the file's size, the zip's part count, its
+   total uncompressed size and each part's compression ratio, each sheet's declared
+   ``<dimension>`` (within Excel's 1,048,576 rows by 16,384 columns, and the cell budget)
+   and the shared-string table's ``count`` and ``uniqueCount``. It reads the zip's
+   directory and the first few kilobytes of those parts, nothing more.
+2. :func:`read_isolated`: the workbooks of a cycle are read one after another in one
+   child process (a fresh interpreter that imports python-calamine and the standard
+   library only), under an address-space limit and a time limit per file. A crash, an
+   allocation failure or a timeout there ends the child, not the run: that file becomes
+   one rejection and a new child carries on with the next.
+
+The budgets are :class:`Budgets`, with defaults sized far above any real audit return
+(tens of kilobytes) and far below what would hurt the machine; each can be changed with
+an environment variable ``AUDIT_ANALYSIS_<NAME>`` (for example
+``AUDIT_ANALYSIS_MEMORY_MB=2048``).
+
+This module imports only the standard library (and python-calamine where it reads), so
+the child can run it as a script without importing pandas or the rest of the package.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import re
+import signal
+import stat
+import struct
+import sys
+import time
+import zlib
+from collections.abc import Iterator, Sequence
+
+__all__ = [
+    "Budgets",
+    "ENV_PREFIX",
+    "EXCEL_MAX_COLUMNS",
+    "EXCEL_MAX_ROWS",
+    "HEAD_BYTES",
+    "RATIO_FLOOR_BYTES",
+    "WorkbookRefused",
+    "check_package",
+    "clean_excerpt",
+    "die_with_parent",
+    "read_isolated",
+    "read_sheets",
+]
+
+
+# Kept lean: the child runs this file with nothing else imported, and every import here
+# is paid once per cycle loaded. The parent's side imports what it needs where it runs.
+
+EXCEL_MAX_ROWS = 1_048_576
+EXCEL_MAX_COLUMNS = 16_384
+ENV_PREFIX = "AUDIT_ANALYSIS_"
+# Only parts larger than this are held to the compression-ratio budget: small XML parts
+# of repeated tags compress very well and can do no harm.
+RATIO_FLOOR_BYTES = 1 << 20
+HEAD_BYTES = 4096  # how much of a sheet or the string table is read to find its counts
+
+
+class Budgets:
+    """How much a single workbook may cost before it is refused (README, "Reliability").
+
+    Every budget can be set with the environment variable ``AUDIT_ANALYSIS_`` plus its
+    name in capitals, e.g. ``AUDIT_ANALYSIS_MAX_CELLS=5000000``:
+
+    - ``max_file_mb`` (50): the file on disk (a real return is tens of kilobytes);
+    - ``max_uncompressed_mb`` (256): every part of the zip, uncompressed, added up;
+    - ``max_ratio`` (200): uncompressed over compressed size, for any part over 1 MiB;
+    - ``max_parts`` (1000): parts in the zip;
+    - ``max_cells`` (2,000,000): cells in a sheet's rectangle, declared or read;
+    - ``max_strings`` (1,000,000): strings the shared-string table declares;
+    - ``memory_mb`` (768): address space of the child process that reads workbooks;
+    - ``seconds_per_file`` (60): wall-clock seconds the child may spend on one workbook.
+    """
+
+    DEFAULTS = {
+        "max_file_mb": 50,
+        "max_uncompressed_mb": 256,
+        "max_ratio": 200,
+        "max_parts": 1000,
+        "max_cells": 2_000_000,
+        "max_strings": 1_000_000,
+        "memory_mb": 768,
+        "seconds_per_file": 60,
+    }
+    __slots__ = tuple(DEFAULTS)
+
+    max_file_mb: int
+    max_uncompressed_mb: int
+    max_ratio: int
+    max_parts: int
+    max_cells: int
+    max_strings: int
+    memory_mb: int
+    seconds_per_file: int
+
+    def __init__(self, **values: int) -> None:
+        unknown = set(values) - set(self.DEFAULTS)
+        if unknown:
+            raise TypeError(f"no such budget: {', '.join(sorted(unknown))}")
+        for name, default in self.DEFAULTS.items():
+            value = int(values.get(name, default))
+            if value <= 0:
+                raise ValueError(f"budget {name} must be a positive whole number")
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("budgets are read-only; make new ones with Budgets(...)")
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Budgets) and self.asdict() == other.asdict()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self.asdict().items()))
+
+    def __repr__(self) -> str:
+        return "Budgets(" + ", ".join(f"{k}={v}" for k, v in self.asdict().items()) + ")"
+
+    def asdict(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in self.DEFAULTS}
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Budgets:
+        """The defaults, with any ``AUDIT_ANALYSIS_<NAME>`` set in the environment.
+        A value that is not a positive whole number is ignored."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for name in cls.DEFAULTS:
+            text = (environ.get(ENV_PREFIX + name.upper()) or "").strip()
+            if text.isdigit() and int(text) > 0:
+                values[name] = int(text)
+        return cls(**values)
+
+
+class WorkbookRefused(Exception):  # noqa: N818 - a verdict, not an error of ours
+    """The workbook is not read: ``reason`` is one line saying why. Internal: the loader
+    turns it into a whole-file rejection (this module imports nothing of the package, so
+    that the reader's child process starts in milliseconds)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+_DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\b[^>]*?\bref\s*=\s*[\"']([^\"']*)[\"']")
+_SST = re.compile(rb"<(?:[\w.-]+:)?sst\b([^>]*)>")
+_COUNTS = re.compile(rb"\b(count|uniqueCount)\s*=\s*[\"']\s*(\d+)\s*[\"']")
+_REF = re.compile(r"^\$?([A-Za-z]{1,7})\$?(\d{1,12})$")
+
+
+def _mb(n: float) -> str:
+    return f"{n / 1024**2:,.0f} MB" if n >= 1024**2 else f"{n / 1024:,.0f} KB"
+
+
+def _cell_position(ref: str) -> tuple[int, int] | None:
+    """``"XFD1048576"`` -> (1048576, 16384), 1-based; None when it is no cell reference."""
+    match = _REF.match(ref.strip())
+    if not match:
+        return None
+    column = 0
+    for letter in match.group(1).upper():
+        column = column * 26 + ord(letter) - 64
+    return int(match.group(2)), column
+
+
+def _check_extent(rows: int, columns: int, budgets: Budgets, what: str) -> None:
+    if rows > EXCEL_MAX_ROWS or columns > EXCEL_MAX_COLUMNS:
+        raise WorkbookRefused(
+            f"{what} {rows:,} rows by {columns:,} columns, beyond Excel's limits "
+            f"({EXCEL_MAX_ROWS:,} rows by {EXCEL_MAX_COLUMNS:,} columns)"
+        )
+    if rows * columns > budgets.max_cells:
+        raise WorkbookRefused(
+            f"{what} {rows:,} rows by {columns:,} columns ({rows * columns:,} cells), over "
+            f"the budget of {budgets.max_cells:,} cells; an audit return has a few hundred"
+        )
+
+
+_EOCD = struct.Struct("<4s4H2LH")  # end of central directory record
+_CENTRAL = struct.Struct("<4s6H3L5H2L")  # central directory file header
+_LOCAL = struct.Struct("<4s5H3L2H")  # local file header
+
+
+class _Corrupt(Exception):
+    pass
+
+
+def _directory(fh, size: int, budgets: Budgets) -> list[tuple] | None:
+    """The zip's parts as (name, method, compressed, uncompressed, offset, flags), read
+    straight from its central directory; None when the zip is of a kind this does not
+    read (zip64, split, data before the zip), for :mod:`zipfile` to judge instead."""
+    tail = min(size, _EOCD.size + 65535)
+    fh.seek(size - tail)
+    data = fh.read(tail)
+    at = data.rfind(b"PK\x05\x06")
+    if at < 0 or at + _EOCD.size > len(data):
+        raise _Corrupt("no zip directory: the file is cut short or damaged")
+    _, disk, cd_disk, _, count, cd_size, cd_offset, _ = _EOCD.unpack_from(data, at)
+    if disk or cd_disk or 0xFFFF in (count,) or 0xFFFFFFFF in (cd_size, cd_offset):
+        return None
+    if count > budgets.max_parts:
+        raise WorkbookRefused(
+            f"the workbook's zip holds {count:,} parts, over the budget of {budgets.max_parts:,}"
+        )
+    if cd_offset + cd_size != size - tail + at:
+        return None  # something before or between: let zipfile make sense of it
+    fh.seek(cd_offset)
+    cd = fh.read(cd_size)
+    entries = []
+    pos = 0
+    for _ in range(count):
+        if pos + _CENTRAL.size > len(cd) or cd[pos : pos + 4] != b"PK\x01\x02":
+            raise _Corrupt("damaged zip directory")
+        f = _CENTRAL.unpack_from(cd, pos)
+        flags, method, csize, usize, nlen, elen, clen, offset = (
+            f[3],
+            f[4],
+            f[8],
+            f[9],
+            f[10],
+            f[11],
+            f[12],
+            f[16],
+        )
+        if 0xFFFFFFFF in (csize, usize, offset):
+            return None
+        raw = cd[pos + _CENTRAL.size : pos + _CENTRAL.size + nlen]
+        name = raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+        entries.append((name, method, csize, usize, offset, flags))
+        pos += _CENTRAL.size + nlen + elen + clen
+    return entries
+
+
+def _head_of(fh, entry: tuple) -> bytes:
+    """The first :data:`HEAD_BYTES` of a part, uncompressed (all of it if shorter)."""
+    _, method, csize, _, offset, flags = entry
+    if flags & 0x1:
+        raise WorkbookRefused("a part of the workbook is encrypted; save it unprotected")
+    fh.seek(offset)
+    local = fh.read(_LOCAL.size)
+    if len(local) < _LOCAL.size or local[:4] != b"PK\x03\x04":
+        raise _Corrupt("damaged part header")
+    nlen, elen = local[26] | local[27] << 8, local[28] | local[29] << 8
+    fh.seek(offset + _LOCAL.size + nlen + elen)
+    raw = fh.read(min(csize, HEAD_BYTES))
+    if method == 0:
+        return raw
+    if method == 8:
+        try:
+            return zlib.decompressobj(-15).decompress(raw, HEAD_BYTES)
+        except zlib.error as exc:
+            raise _Corrupt(f"damaged part ({exc})") from None
+    raise WorkbookRefused(f"a part of the workbook uses compression method {method}; not read")
+
+
+def check_package(path: str | os.PathLike, budgets: Budgets | None = None) -> None:
+    """Refuse a workbook that is not a plain ``.xlsx`` package within ``budgets``,
+    before any parser sees it. Raises :class:`WorkbookRefused`; returns None if it passes.
+    """
+    budgets = budgets or Budgets()
+    name = os.fspath(path)
+    try:
+        info = os.stat(name, follow_symlinks=False)
+    except OSError as exc:
+        raise WorkbookRefused(f"cannot open the file ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise WorkbookRefused("not a regular file; not read")
+    size = info.st_size
+    if size > budgets.max_file_mb * 1024**2:
+        raise WorkbookRefused(
+            f"file is {_mb(size)}, far larger than an audit return (tens of kilobytes; the "
+            f"budget is {budgets.max_file_mb} MB); not read"
+        )
+    if size == 0:
+        raise WorkbookRefused("file is empty (0 bytes)")
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fh = os.fdopen(os.open(name, flags), "rb")
+    except OSError as exc:
+        raise WorkbookRefused(f"cannot open the file ({exc.strerror or exc})") from None
+    with fh:
+        magic = fh.read(8)
+        if magic.startswith(b"\xd0\xcf\x11\xe0"):
+            raise WorkbookRefused(
+                "workbook is password-protected (encrypted) or in the old .xls format; "
+                "save it as an unprotected .xlsx"
+            )
+        if not magic.startswith(b"PK"):
+            raise WorkbookRefused("not an Excel workbook (the file is not an .xlsx zip package)")
+        try:
+            entries = _directory(fh, size, budgets)
+            if entries is not None:
+                _check_parts(entries, lambda entry: _head_of(fh, entry), budgets)
+                return
+            import zipfile
+
+            fh.seek(0)
+            with zipfile.ZipFile(fh) as archive:
+                infos = {}
+                for i in archive.infolist():
+                    infos[i.filename] = i
+                if len(infos) > budgets.max_parts:
+                    raise WorkbookRefused(
+                        f"the workbook's zip holds {len(infos):,} parts, over the budget of "
+                        f"{budgets.max_parts:,}"
+                    )
+
+                def head(entry: tuple) -> bytes:
+                    with archive.open(infos[entry[0]]) as part:
+                        return part.read(HEAD_BYTES)
+
+                _check_parts(
+                    [(i.filename, 8, i.compress_size, i.file_size, 0, 0) for i in infos.values()],
+                    head,
+                    budgets,
+                )
+        except WorkbookRefused:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure to read the zip is its damage
+            detail = clean_excerpt(str(exc) or type(exc).__name__, 120)
+            raise WorkbookRefused(f"workbook is corrupt or unreadable ({detail})") from None
+
+
+def _check_parts(entries: list[tuple], head, budgets: Budgets) -> None:
+    total = 0
+    for name, _, csize, usize, _, _ in entries:
+        total += usize
+        if usize > RATIO_FLOOR_BYTES and usize > budgets.max_ratio * max(csize, 1):
+            raise WorkbookRefused(
+                f"a part of the workbook ({clean_excerpt(name, 60)}) expands "
+                f"{usize / max(csize, 1):,.0f} times, from {_mb(csize)} to {_mb(usize)}, over "
+                f"the budget of {budgets.max_ratio} times: a zip bomb; not read"
+            )
+    if total > budgets.max_uncompressed_mb * 1024**2:
+        raise WorkbookRefused(
+            f"the workbook unpacks to {_mb(total)}, over the budget of "
+            f"{budgets.max_uncompressed_mb} MB (an audit return unpacks to well under 1 MB); "
+            "not read"
+        )
+    for entry in entries:
+        lower = entry[0].lower()
+        if lower.startswith("xl/worksheets/") and lower.endswith(".xml"):
+            match = _DIMENSION.search(head(entry))
+            if match:
+                _check_dimension(match.group(1).decode("ascii", "replace"), budgets)
+        elif lower.endswith("sharedstrings.xml"):
+            match = _SST.search(head(entry))
+            for key, number in _COUNTS.findall(match.group(1)) if match else ():
+                if int(number) > budgets.max_strings:
+                    raise WorkbookRefused(
+                        f"the workbook's shared-string table declares "
+                        f"{key.decode()}={int(number):,} strings, over the budget of "
+                        f"{budgets.max_strings:,}; not read"
+                    )
+
+
+def _check_dimension(ref: str, budgets: Budgets) -> None:
+    corners = [_cell_position(part) for part in ref.split(":")]
+    if not corners or any(c is None for c in corners):
+        return  # unreadable: the reader's own extent check still applies
+    rows = max(c[0] for c in corners)  # the sheet is read from A1, whatever its start
+    columns = max(c[1] for c in corners)
+    _check_extent(rows, columns, budgets, f"a sheet declares (dimension {clean_excerpt(ref, 40)})")
+
+
+def clean_excerpt(text: str, limit: int = 200) -> str:
+    """``text`` with control and other unprintable characters escaped, cut to ``limit``
+    characters (ending in an ellipsis when cut)."""
+    out = []
+    length = 0
+    for ch in text:
+        piece = ch if ch.isprintable() else ascii(ch)[1:-1]
+        out.append(piece)
+        length += len(piece)
+        if length > limit:
+            break
+    shown = "".join(out)
+    return shown if len(shown) <= limit else shown[: max(limit - 1, 0)] + "…"
+
+
+def read_sheets(
+    path: str | os.PathLike, budgets: Budgets | None = None
+) -> list[tuple[str, list[list[object]]]]:
+    """Every sheet of the workbook at ``path`` as (name, rows of cells), after
+    :func:`check_package`. In this process: :func:`read_isolated` is the safe way to read
+    files nobody vouches for. Raises :class:`WorkbookRefused`."""
+    import python_calamine
+
+    budgets = budgets or Budgets()
+    check_package(path, budgets)
+    try:
+        workbook = python_calamine.CalamineWorkbook.from_path(os.fspath(path))
+        sheets = []
+        for name in workbook.sheet_names:
+            sheet = workbook.get_sheet_by_name(name)
+            end = sheet.end
+            if end is not None:  # read from A1: the rectangle up to the last cell
+                _check_extent(end[0] + 1, end[1] + 1, budgets, f"sheet {name!r} holds")
+            sheets.append((name, sheet.to_python(skip_empty_area=False)))
+    except WorkbookRefused:
+        raise
+    except MemoryError:
+        raise WorkbookRefused(
+            "the workbook needs more memory than the reader's budget "
+            f"({budgets.memory_mb} MB); not read"
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - calamine raises several types for damaged files
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = f"workbook is corrupt or unreadable ({clean_excerpt(first, 160)})"
+        raise WorkbookRefused(reason) from None
+    return sheets
+
+
+# --------------------------------------------------------------------------- the child
+
+_LENGTH = struct.Struct(">Q")
+_HELLO = b"audit-analysis workbook reader\n"
+
+
+def _limit_self(budgets: Budgets) -> None:
+    """In the child: the memory budget, no core dumps, and death with the parent."""
+    import resource
+
+    limit = budgets.memory_mb * 1024**2
+    for which, value in ((resource.RLIMIT_AS, limit), (resource.RLIMIT_CORE, 0)):
+        try:
+            soft, hard = resource.getrlimit(which)
+            if hard != resource.RLIM_INFINITY:
+                value = min(value, hard)
+            resource.setrlimit(which, (value, hard))
+        except (ValueError, OSError):
+            pass
+    die_with_parent()
+
+
+def die_with_parent(parent: int | None = None) -> None:
+    """Make this process end when the process that started it ends: Linux's
+    ``PR_SET_PDEATHSIG`` (SIGKILL), and a check that the parent has not already gone.
+    Elsewhere, a daemon thread that watches the parent's process id."""
+    parent = os.getppid() if parent is None else parent
+    done = False
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            done = libc.prctl(1, int(signal.SIGKILL), 0, 0, 0) == 0  # PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            done = False
+    if not done:
+        import threading
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(1.0)
+            os._exit(1)
+
+        threading.Thread(target=watch, name="die-with-parent", daemon=True).start()
+    if os.getppid() != parent:  # the parent died before the signal was arranged
+        os._exit(1)
+
+
+def _serve() -> None:
+    """The child's main: read (budgets, paths) from stdin, write one frame per path."""
+    stdin = sys.stdin.buffer
+    out = sys.stdout.buffer
+    fields, paths, parent = pickle.loads(stdin.read())
+    budgets = Budgets(**fields)
+    _limit_self(budgets)
+    if os.getppid() != parent:
+        os._exit(1)
+    out.write(_HELLO)
+    out.flush()
+    for path in paths:
+        try:
+            result: tuple = ("ok", read_sheets(path, budgets))
+        except WorkbookRefused as exc:
+            result = ("refused", exc.reason)
+        try:
+            payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        except MemoryError:
+            payload = pickle.dumps(
+                ("refused", "the workbook's cells need more memory than the reader's budget")
+            )
+        out.write(_LENGTH.pack(len(payload)) + payload)
+        out.flush()
+
+
+# --------------------------------------------------------------------------- the parent
+
+
+def _BytesIO(data: bytes):
+    import io
+
+    return io.BytesIO(data)
+
+
+class _Cells(pickle.Unpickler):
+    """Unpickles what the child sends: plain cells, and dates and times; nothing else."""
+
+    ALLOWED = {("datetime", n) for n in ("date", "datetime", "time", "timedelta", "timezone")}
+
+    def find_class(self, module: str, name: str):  # noqa: D102
+        if (module, name) in self.ALLOWED:
+            import datetime
+
+            return getattr(datetime, name)
+        raise pickle.UnpicklingError(f"the workbook reader sent {module}.{name}")
+
+
+class _ChildGone(Exception):
+    def __init__(self, timed_out: bool):
+        super().__init__()
+        self.timed_out = timed_out
+
+
+class _Child:
+    def __init__(self, paths: Sequence[str], budgets: Budgets, site: str):
+        import subprocess
+
+        env = {**os.environ, "RUST_BACKTRACE": "0", "PYTHONHASHSEED": "0"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-I", "-S", "-c", _BOOT, site, __file__],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            close_fds=True,
+        )
+        self.fd = self.proc.stdout.fileno()
+        self.buffer = bytearray()
+        try:
+            fcntl_size = 1031  # F_SETPIPE_SZ: room for the child to read ahead
+            import fcntl
+
+            fcntl.fcntl(self.fd, fcntl_size, 1 << 20)
+        except (ImportError, OSError):
+            pass
+        payload = pickle.dumps((budgets.asdict(), list(paths), os.getpid()), protocol=4)
+        try:
+            self.proc.stdin.write(payload)
+            self.proc.stdin.close()
+        except OSError:
+            pass  # the child is gone already: reading says so
+
+    def read(self, n: int, seconds: float) -> bytes:
+        import select
+
+        deadline = time.monotonic() + seconds
+        while len(self.buffer) < n:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise _ChildGone(timed_out=True)
+            ready, _, _ = select.select([self.fd], [], [], remaining)
+            if not ready:
+                raise _ChildGone(timed_out=True)
+            chunk = os.read(self.fd, max(n - len(self.buffer), 1 << 16))
+            if not chunk:
+                raise _ChildGone(timed_out=False)
+            self.buffer += chunk
+        data = bytes(self.buffer[:n])
+        del self.buffer[:n]
+        return data
+
+    def stop(self) -> str:
+        """End the child; what it said on stderr (its first line), if anything."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        err = b""
+        try:
+            self.proc.wait(timeout=10)
+            err = self.proc.stderr.read(4096) if self.proc.stderr else b""
+        except (OSError, ValueError):
+            pass
+        finally:
+            for stream in (self.proc.stdout, self.proc.stderr):
+                if stream:
+                    stream.close()
+        lines = (err or b"").decode("utf-8", "replace").strip().splitlines()
+        return lines[0] if lines else ""
+
+
+# The child's boot line: only the standard library and python-calamine's folder on the
+# path (no site, no package __init__ that would import pandas), then this file as a script.
+_BOOT = (
+    "import sys; sys.path.insert(0, sys.argv[1]); f = open(sys.argv[2], 'rb'); "
+    "code = compile(f.read(), sys.argv[2], 'exec'); f.close(); "
+    "exec(code, {'__name__': '__audit_analysis_reader__', '__file__': sys.argv[2]})"
+)
+
+
+def _failure(child: _Child, gone: _ChildGone, budgets: Budgets) -> str:
+    said = child.stop()
+    code = child.proc.returncode
+    if gone.timed_out:
+        return (
+            f"reading the workbook took longer than the budget of {budgets.seconds_per_file} s; "
+            "the reader was stopped and the file is not read"
+        )
+    wanted = re.search(r"memory allocation of (\d+) bytes failed", said)
+    if wanted or code == -signal.SIGABRT:
+        need = f" (it asked for {int(wanted.group(1)) / 1e9:,.1f} GB)" if wanted else ""
+        return (
+            "the workbook reader ran out of its memory budget "
+            f"({budgets.memory_mb} MB) on this file{need}: a workbook bomb; not read"
+        )
+    how = f"signal {-code}" if code is not None and code < 0 else f"exit status {code}"
+    return f"the workbook reader crashed on this file ({how}); not read"
+
+
+def _site_of_calamine() -> str | None:
+    try:
+        import python_calamine
+    except ImportError:
+        return None
+    return os.path.dirname(os.path.dirname(os.path.abspath(python_calamine.__file__)))
+
+
+def read_isolated(
+    paths: Sequence[str | os.PathLike], budgets: Budgets | None = None
+) -> Iterator[tuple[str, list | WorkbookRefused]]:
+    """``(path, sheets)`` or ``(path, WorkbookRefused)`` for each of ``paths``, in order,
+    read in a child process (see the module's docstring) that starts at once, so it
+    reads while the caller does other work. Close the iterator (or run it to the end)
+    to stop the child."""
+    reader = _reader([os.fspath(p) for p in paths], budgets or Budgets())
+    next(reader)  # starts the child
+    return reader
+
+
+def _reader(
+    pending: list[str], budgets: Budgets
+) -> Iterator[tuple[str, list | WorkbookRefused] | None]:
+    site = _site_of_calamine() if pending else None
+    if not pending:
+        yield None
+        return
+    if site is None or not sys.executable or os.name != "posix":
+        yield None
+        for path in pending:  # no child possible here: the pre-parse checks still hold
+            try:
+                yield path, read_sheets(path, budgets)
+            except WorkbookRefused as exc:
+                yield path, exc
+        return
+    child: _Child | None = None
+    try:
+        started = worked = False
+        while pending:
+            try:
+                child = _Child(pending, budgets, site)
+            except OSError:  # no process could be started (out of processes, memory)
+                child = None
+            if not started:
+                started = True
+                yield None
+            hello = b""
+            if child is not None:
+                with contextlib.suppress(_ChildGone):
+                    hello = child.read(len(_HELLO), max(budgets.seconds_per_file, 30))
+            if hello != _HELLO:
+                if child is not None:
+                    child.stop()
+                    child = None
+                for path in pending:
+                    if worked:  # it ran before: a file is what stops it, read none here
+                        yield (
+                            path,
+                            WorkbookRefused(
+                                "the workbook reader could not be started again; not read"
+                            ),
+                        )
+                        continue
+                    try:  # it cannot run here at all: read in this process, checked
+                        yield path, read_sheets(path, budgets)
+                    except WorkbookRefused as exc:
+                        yield path, exc
+                return
+            worked = True
+            while pending:
+                path = pending[0]
+                try:
+                    (length,) = _LENGTH.unpack(child.read(_LENGTH.size, budgets.seconds_per_file))
+                    payload = child.read(length, budgets.seconds_per_file)
+                except _ChildGone as gone:
+                    pending.pop(0)
+                    yield path, WorkbookRefused(_failure(child, gone, budgets))
+                    child = None
+                    break  # a new child for the rest
+                pending.pop(0)
+                try:
+                    kind, value = _Cells(_BytesIO(payload)).load()
+                except (pickle.UnpicklingError, ValueError, EOFError, TypeError) as exc:
+                    value, kind = f"unreadable reply from the workbook reader ({exc})", "refused"
+                yield path, (value if kind == "ok" else WorkbookRefused(value))
+    finally:
+        if child is not None:
+            child.stop()
+
+
+if __name__ in ("__main__", "__audit_analysis_reader__"):
+    _serve()

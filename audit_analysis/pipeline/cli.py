@@ -1,0 +1,351 @@
+"""The ``audit-analysis`` command: parses arguments and calls the library, nothing more."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import os
+import sys
+from pathlib import Path
+
+from audit_analysis.exceptions import AuditDataError, AuditError, RunFailedError
+from audit_analysis.io.cycles import normalise_cycle
+from audit_analysis.io.text import printable
+
+__all__ = ["build_parser", "main"]
+
+
+def _say(text: object = "", file=None) -> None:
+    """Print, every control character escaped: file names and case references are data,
+    and data must not drive the terminal."""
+    print(printable(str(text)), file=file or sys.stdout)
+
+
+def _fail(text: object) -> None:
+    _say(f"audit-analysis: {printable(str(text), False)}", file=sys.stderr)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from audit_analysis.io.dataset import load_cycle
+    from audit_analysis.pipeline.validation import format_report
+    from audit_analysis.render.outputs import write_csv
+
+    data = load_cycle(args.data, args.cycle)
+    _say(format_report(data))
+    if args.rejections_csv:
+        path = _written(write_csv, data.rejections, args.rejections_csv)
+        _say(f"\nRejection log written to {path}")
+    if args.compliance_csv:
+        from audit_analysis.analysis.quality import compliance
+
+        path = _written(write_csv, compliance(data), args.compliance_csv)
+        _say(f"\nCompliance table written to {path}")
+    return 0
+
+
+def _written(write, frame, path: str) -> Path:
+    """``write(frame, path)``; an OSError (a read-only folder, a full disk) names ``path``."""
+    try:
+        return write(frame, path)
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        raise AuditDataError(
+            f"cannot write the file: {exc.strerror or exc}", file=exc.filename or path
+        ) from None
+
+
+def _templates(args: argparse.Namespace) -> int:
+    from audit_analysis.admin.templates import write_templates
+
+    made = write_templates(
+        args.data, args.cycle, args.out, agencies=args.agency, cases=args.cases, force=args.force
+    )
+    for warning in made.warnings:
+        _say(f"audit-analysis: warning: {warning}", file=sys.stderr)
+    _say(
+        f"{len(made.files)} templates for {made.cycle} (template version "
+        f"{made.template_version}): {len(made.agencies)} agencies x {len(made.cases)} cases, "
+        f"in {made.folder}/<agency>/"
+    )
+    for path in made.records:
+        _say(f"  blank {path.name} in {path.parent}/: fill in and copy to the cycle folder")
+    return 0
+
+
+def _new_cycle(args: argparse.Namespace) -> int:
+    from audit_analysis.admin.newcycle import start_cycle
+
+    made = start_cycle(args.data, args.from_cycle, args.to_cycle, force=args.force)
+    _say(f"Cycle {made.cycle} started in {made.folder}")
+    _say(f"  {made.framework_file}  copied from {made.copied_from}: edit it (README,")
+    _say("      'Editing a framework'), keeping each standard's key")
+    if made.kept_cases:
+        _say(f"  {made.cases_file}  kept: it already lists cases")
+    else:
+        _say(f"  {made.cases_file}  empty: add the cohort ({', '.join(made.id_columns)})")
+    _say(f"  {made.returns_dir}/  empty: returns go here")
+    if made.progress_file is not None:
+        _say(
+            f"  {made.progress_file}  {made.carried} open areas for development and "
+            "recommendations: fill in progress and status"
+        )
+    elif made.carried:
+        _say(f"  progress.csv  kept as it was ({made.carried} open items to carry forward)")
+    _say(f"Then: audit-analysis templates --data {args.data} --cycle {made.cycle} --out <folder>")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from audit_analysis.pipeline.runner import run_annual
+
+    try:
+        final = run_annual(
+            args.data,
+            args.cycle,
+            out=args.out,
+            compare=args.compare,
+            min_cell_count=args.min_cell_count,
+            workers=args.workers,
+            progress=not args.quiet,
+        )
+    except RunFailedError as exc:
+        folder = exc.folder or Path(args.out) / f"{normalise_cycle(args.cycle)}.failed"
+        _fail(exc)
+        _fail(f"previous outputs were left as they were; the failed run is in {folder}")
+        return 1
+    _say(f"Outputs for {args.cycle} written to {final}")
+    _say(f"  {final / 'index.html'}")
+    _say(f"  {final / 'executive-summary.html'}  (for the Executive Group)")
+    if (final / "executive-summary.pdf").is_file():
+        _say(f"  {final / 'executive-summary.pdf'}  (the same, for the meeting pack)")
+    return 0
+
+
+def _case_packs(args: argparse.Namespace) -> int:
+    from audit_analysis.pipeline.runner import run_case_packs
+
+    try:
+        folder = run_case_packs(
+            args.data,
+            args.cycle,
+            out=args.out,
+            cases=args.cases,
+            workers=args.workers,
+            progress=not args.quiet,
+        )
+    except RunFailedError as exc:
+        _fail(exc)
+        _fail("previous case packs were left as they were")
+        return 1
+    _say(f"OFFICIAL-SENSITIVE case packs written to {folder}")
+    for page in sorted(folder.glob("*.html")):
+        _say(f"  {page}")
+    return 0
+
+
+def _notebooks(args: argparse.Namespace) -> int:
+    from audit_analysis.pipeline.runner import copy_notebooks
+
+    written = copy_notebooks(Path(args.out), force=args.force)
+    _say(
+        f"Notebooks copied to {args.out} ({len(written)} written; existing ones kept "
+        "unless --force)"
+    )
+    for path in written:
+        _say(f"  {path}")
+    _say("Open them in JupyterLab and set data_dir in each one's parameters cell.")
+    return 0
+
+
+def _demo_data(args: argparse.Namespace) -> int:
+    from audit_analysis.demo import generate
+
+    summary = generate(Path(args.out), seed=args.seed)
+    _say(f"Synthetic demo data written to {args.out}")
+    for key, value in summary.items():
+        _say(f"  {key}: {value}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from audit_analysis import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="audit-analysis",
+        description="A safeguarding partnership's multi-agency case audit, from returns "
+        "to findings.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    validate = sub.add_parser(
+        "validate",
+        help="load a cycle's returns and report what loaded and what was rejected",
+        description="Load DATA/<cycle>/ and report, per agency, returns, ratings, template "
+        "versions and evidence rate, then every rejection with file, row and reason. Exit "
+        "status 0 when the data loaded (rejections are findings), 1 when nothing usable "
+        "could be read.",
+    )
+    validate.add_argument("data", help="the data folder holding one folder per cycle")
+    validate.add_argument("--cycle", required=True, help="the audit cycle, e.g. 2018-19")
+    validate.add_argument(
+        "--rejections-csv", metavar="PATH", help="also write the rejection log as CSV"
+    )
+    validate.add_argument(
+        "--compliance-csv",
+        metavar="PATH",
+        help="also write who returned which case, on which template, with how much "
+        "evidence, as CSV (one row per case and agency)",
+    )
+    validate.set_defaults(func=_validate)
+
+    templates = sub.add_parser(
+        "templates",
+        help="write the toolkit workbooks the agencies fill in, one per agency per case",
+        description="Write one toolkit workbook per agency per case of DATA/<cycle>/cases.csv "
+        "to OUT/<agency>/<agency>-<cycle>-<case_ref>.xlsx, from the cycle's framework: "
+        "header block filled in, every standard under its KLOE, a Rating drop-down and an "
+        "Evidence cell; only the input cells can be changed. The case is named by its "
+        "case_ref alone.",
+    )
+    templates.add_argument(
+        "--data", required=True, help="the data folder holding one folder per cycle"
+    )
+    templates.add_argument("--cycle", required=True, help="the audit cycle, e.g. 2019-20")
+    templates.add_argument("--out", required=True, help="where to write the templates")
+    templates.add_argument(
+        "--agency",
+        nargs="+",
+        metavar="AGENCY",
+        help="only these agencies: code, full name or abbreviation (default: every agency "
+        "in the register)",
+    )
+    templates.add_argument(
+        "--cases", nargs="+", metavar="CASE", help="only these case references (C01 C07 ...)"
+    )
+    templates.add_argument(
+        "--force", action="store_true", help="overwrite templates already in OUT"
+    )
+    templates.set_defaults(func=_templates)
+
+    new_cycle = sub.add_parser(
+        "new-cycle",
+        help="start the next cycle: its framework to edit, an empty cases.csv, returns/",
+        description="Create DATA/<to>/ with framework.yaml (the --from cycle's framework "
+        "under the new name, for the QA group to edit), an empty cases.csv with the right "
+        "header and an empty returns/ folder. Refuses when the folder already holds "
+        "cases.csv or framework.yaml, unless --force (a cases.csv listing cases is kept).",
+    )
+    new_cycle.add_argument(
+        "--data", required=True, help="the data folder holding one folder per cycle"
+    )
+    new_cycle.add_argument(
+        "--from", dest="from_cycle", required=True, help="the cycle to copy, e.g. 2018-19"
+    )
+    new_cycle.add_argument(
+        "--to", dest="to_cycle", help="the new cycle (default: the one after --from)"
+    )
+    new_cycle.add_argument(
+        "--force", action="store_true", help="replace an existing framework.yaml"
+    )
+    new_cycle.set_defaults(func=_new_cycle)
+
+    run = sub.add_parser(
+        "run",
+        help="the annual run: execute every notebook and export the HTML",
+        description="Execute every analysis notebook with papermill for one cycle and write "
+        "OUT/<cycle>/: executed notebooks, figures, tables, HTML pages, index.html and a "
+        "manifest. Outputs are replaced only when every notebook succeeded.",
+    )
+    run.add_argument("--data", required=True, help="the data folder holding one folder per cycle")
+    run.add_argument("--cycle", required=True, help="the audit cycle, e.g. 2018-19")
+    run.add_argument("--out", default="outputs", help="output folder (default outputs)")
+    run.add_argument(
+        "--compare",
+        nargs="*",
+        metavar="CYCLE",
+        help="earlier cycles to compare (default: every earlier cycle in DATA)",
+    )
+    run.add_argument(
+        "--min-cell-count",
+        type=int,
+        default=5,
+        help="suppress breakdowns resting on fewer cases (default 5)",
+    )
+    run.add_argument(
+        "--workers", type=int, default=None, help="notebooks run at once (default: one per core)"
+    )
+    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_run)
+
+    packs = sub.add_parser(
+        "case-packs",
+        help="build the deep dive's case packs (OFFICIAL-SENSITIVE)",
+        description="One HTML page per case with every agency's rating of every standard "
+        "side by side, disagreements first, and each agency's evidence; written to "
+        "OUT/<cycle>/case-packs/, never linked from the executive page. Default cases: "
+        "those listed in the cycle's deep_dive.csv.",
+    )
+    packs.add_argument("--data", required=True, help="the data folder holding one folder per cycle")
+    packs.add_argument("--cycle", required=True, help="the audit cycle, e.g. 2018-19")
+    packs.add_argument("--cases", nargs="+", metavar="CASE", help="case references (C03 C07 ...)")
+    packs.add_argument("--out", default="outputs", help="output folder (default outputs)")
+    packs.add_argument("--workers", type=int, default=None, help="packs built at once")
+    packs.add_argument("--quiet", action="store_true", help="no progress bar")
+    packs.set_defaults(func=_case_packs)
+
+    notebooks = sub.add_parser(
+        "notebooks",
+        help="copy the notebooks (the annual ones, the case pack, the explorer) to a folder",
+        description="Copy the notebooks shipped with the package to OUT, to open in "
+        "JupyterLab. Existing files are kept unless --force.",
+    )
+    notebooks.add_argument("--out", required=True, help="folder to copy them into")
+    notebooks.add_argument("--force", action="store_true", help="replace existing files")
+    notebooks.set_defaults(func=_notebooks)
+
+    demo = sub.add_parser(
+        "demo-data",
+        help="(re)generate the synthetic demo data",
+        description="Write the deterministic synthetic demo data (three cycles). Every name "
+        "and identifier in it is invented.",
+    )
+    demo.add_argument("--out", default="data/demo", help="where to write (default data/demo)")
+    demo.add_argument("--seed", type=int, default=2019, help="random seed (default 2019)")
+    demo.set_defaults(func=_demo_data)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line. Every error a user can cause (their data, a read-only or full
+    output folder, a closed pipe) ends it with one line on stderr, never a traceback."""
+    args = build_parser().parse_args(argv)
+    try:
+        status = args.func(args)
+        sys.stdout.flush()  # a reader that went away (`validate | head`) shows here
+        return status
+    except AuditError as exc:  # every error a user can cause: one line
+        _fail(exc)
+        return 1
+    except BrokenPipeError:
+        # The reader of our output has gone: say nothing more (Python would complain
+        # again when it flushes stdout at exit, so stdout now goes nowhere).
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        return 141  # as a shell reports a command ended by SIGPIPE
+    except OSError as exc:
+        what = exc.filename or "a file"
+        _fail(f"{what}: {exc.strerror or exc}")
+        return 1
+    except csv.Error as exc:
+        _fail(f"a CSV file cannot be read or written: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

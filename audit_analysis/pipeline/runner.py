@@ -1,0 +1,728 @@
+"""The annual run: every notebook executed by papermill, exported, indexed, atomically.
+
+Notebooks are independent, so they run side by side (one kernel per core). Everything is
+written to a temporary folder beside the target and moved into place only when every
+notebook succeeded: a failing run leaves the previous outputs exactly as they were.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import platform
+import re
+import shutil
+import stat
+import sys
+import tempfile
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from importlib import metadata, resources
+from pathlib import Path
+
+import yaml
+
+from audit_analysis.exceptions import AuditDataError, RunFailedError
+from audit_analysis.io.agencies import resolve_agency
+from audit_analysis.io.cycles import normalise_cycle, parse_cycle
+from audit_analysis.io.dataset import CASES_FILE, RETURNS_DIR, find_cycle_folder
+from audit_analysis.io.workbooks import die_with_parent
+from audit_analysis.paths import inside, owner_only, papermill_path, private_folder, safe_name
+
+__all__ = [
+    "BANNER_EXEC",
+    "BANNER_QA",
+    "CASE_PACKS",
+    "EXECUTIVE_NOTEBOOK",
+    "EXECUTIVE_PDF",
+    "LOCK_FILE",
+    "MANIFEST_READERS",
+    "NOTEBOOK_DIR",
+    "NotebookSpec",
+    "NothingToAnalyseError",
+    "OutputError",
+    "START_ORDER",
+    "VERSIONED",
+    "clean_stale",
+    "copy_notebooks",
+    "earlier_cycles",
+    "output_lock",
+    "refuse_empty",
+    "run_annual",
+    "run_case_packs",
+]
+
+
+NOTEBOOK_DIR = Path(str(resources.files("audit_analysis.notebooks")))
+"""Where the notebooks are: the project's ``notebooks/`` folder in a clone (an editable
+install maps the package there), the package's own copy in an installed wheel."""
+CASE_PACKS = "case-packs"
+BANNER_QA = "OFFICIAL: for the case audit QA group. Aggregates and case-level detail."
+BANNER_EXEC = "OFFICIAL: Executive Group summary. Aggregate figures only; small numbers suppressed."
+EXECUTIVE_PDF = "executive-summary.pdf"
+log = logging.getLogger("audit_analysis")
+VERSIONED = (
+    "audit-analysis",
+    "pandas",
+    "numpy",
+    "scipy",
+    "statsmodels",
+    "krippendorff",
+    "pandera",
+    "python-calamine",
+    "openpyxl",
+    "matplotlib",
+    "seaborn",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "ipykernel",
+)
+
+
+NotebookFailedError = RunFailedError
+"""The name this error had before :class:`~audit_analysis.exceptions.RunFailedError`."""
+
+
+class NothingToAnalyseError(AuditDataError):
+    """The cycle has no rating on the scale: the run stops before any notebook."""
+
+
+class OutputError(AuditDataError):
+    """An output could not be written (a read-only folder, a full disk...)."""
+
+
+MANIFEST_READERS = (
+    "The case audit QA group. The manifest names no case and no file as an agency named "
+    "it: each input is its folder's kind, a number and its SHA-256, so it can be matched "
+    "to the file in the cycle folder."
+)
+_KNOWN_INPUTS = {CASES_FILE, "framework.yaml", "deep_dive.csv", "learning_event.csv"}
+_KNOWN_INPUTS |= {"family_feedback.csv"}
+# What a run leaves while it works: a staging folder (tempfile.mkdtemp's eight characters
+# after the prefix), the outputs it is replacing, and the same for case packs.
+_STAGING = re.compile(r"^\.(\d{4}-\d{2})(?:-[a-z0-9_]{8}|\.previous)$")
+_PACK_STAGING = re.compile(r"^\.case-packs(?:-[a-z0-9_]{8}|\.previous)$")
+
+
+@contextlib.contextmanager
+def output_lock(out: Path) -> Iterator[None]:
+    """Hold ``out``'s lock (``fcntl.flock`` on the folder itself, so no lock file is left
+    behind): two runs on one output folder take turns, the second waiting for the first.
+    On entry, what a run killed part-way left behind (its staging folder, with the cached
+    cycles) is removed: whoever holds the lock is the only run writing here."""
+    private_folder(out)
+    try:
+        import fcntl
+    except ImportError:  # no flock here (Windows): runs are not serialised
+        clean_stale(out)
+        yield
+        return
+    fd = os.open(out, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(
+                f"audit-analysis: another run is writing to {out}; waiting for it to finish",
+                file=sys.stderr,
+            )
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        clean_stale(out)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def clean_stale(out: Path) -> list[Path]:
+    """Remove staging folders under ``out`` (and under its cycles' folders, for case
+    packs) that a run stopped by force left behind. Call it holding :func:`output_lock`.
+    Returns what was removed."""
+    removed = []
+
+    def remove(path: Path) -> None:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+
+    for child in out.iterdir():
+        if _STAGING.match(child.name):
+            remove(child)
+        elif parse_cycle(child.name) and child.is_dir() and not child.is_symlink():
+            for inner in child.iterdir():
+                if _PACK_STAGING.match(inner.name):
+                    remove(inner)
+    return removed
+
+
+def _worker_start(parent: int) -> None:
+    """In each pool worker: end with the run. A worker outliving a killed run would keep
+    its kernel, and the cycles it loaded, alive."""
+    die_with_parent(parent)
+
+
+def refuse_empty(data, what: str = "run") -> None:
+    """Stop with one line, before any notebook, when ``data`` has no rating on the scale:
+    every notebook would have nothing to show."""
+    from audit_analysis.io.ratings import SCALE
+
+    if data.ratings["rating"].isin(SCALE).any():
+        return
+    returns = data.returns
+    found = len(returns)
+    rejected = int((returns["status"] == "rejected").sum())
+    skipped = int((returns["status"] == "skipped").sum())
+    raise NothingToAnalyseError(
+        f"no rating (exceeded, met, partially met or unmet) was accepted for {data.cycle}: "
+        f"{found} files found, {rejected} rejected, {skipped} skipped, "
+        f"{len(data.ratings)} ratings all blank or N/A; nothing to analyse, so no notebook "
+        f"was {what}. `audit-analysis validate` lists every rejection",
+        file=str(data.folder),
+    )
+
+
+@dataclass(frozen=True)
+class NotebookSpec:
+    stem: str
+    title: str
+    description: str
+    executive: bool = False
+    start: int = 0
+
+
+def _notebook_list() -> tuple[tuple[NotebookSpec, ...], str]:
+    """The annual notebooks and the case-pack notebook, from ``data/notebooks.yaml``."""
+    text = resources.files("audit_analysis").joinpath("data/notebooks.yaml").read_text("utf-8")
+    raw = yaml.safe_load(text)
+    specs = tuple(
+        NotebookSpec(
+            stem=str(n["stem"]),
+            title=str(n["title"]),
+            description=str(n["description"]),
+            executive=bool(n.get("executive", False)),
+            start=int(n.get("start", 0)),
+        )
+        for n in raw["annual"]
+    )
+    return specs, str(raw["case_pack"])
+
+
+NOTEBOOKS, CASE_PACK_NOTEBOOK = _notebook_list()
+EXECUTIVE_NOTEBOOK = next(s.stem for s in NOTEBOOKS if s.executive)
+START_ORDER = tuple(s.stem for s in sorted(NOTEBOOKS, key=lambda s: (s.start == 0, s.start)))
+"""The order notebooks start in (``start`` in ``data/notebooks.yaml``)."""
+
+
+def copy_notebooks(out: Path, force: bool = False) -> list[Path]:
+    """Copy every notebook shipped with the package into ``out`` (kept if present,
+    unless ``force``); returns the files written."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source in sorted(NOTEBOOK_DIR.glob("*.ipynb")):
+        target = out / source.name
+        if target.exists() and not force:
+            continue
+        shutil.copyfile(source, target)
+        written.append(target)
+    return written
+
+
+def _start_order(spec: NotebookSpec) -> int:
+    return START_ORDER.index(spec.stem) if spec.stem in START_ORDER else len(START_ORDER)
+
+
+def earlier_cycles(data_dir: str | Path, cycle: str) -> list[str]:
+    """Cycles before ``cycle`` that have a folder with a ``cases.csv`` under ``data_dir``."""
+    found = set()
+    for child in Path(data_dir).iterdir():
+        other = parse_cycle(child.name) if child.is_dir() else None
+        if other and other < cycle and (child / CASES_FILE).is_file():
+            found.add(other)
+    return sorted(found)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _plain_files(folder: Path) -> list[tuple[str, Path]]:
+    """Plain files under ``folder`` (no link followed, no pipe or device), by path."""
+    found = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(root, d))]
+        for name in names:
+            path = Path(root, name)
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(os.lstat(path).st_mode):
+                    found.append((path.relative_to(folder).as_posix(), path))
+    return sorted(found, key=lambda item: item[0])
+
+
+def _shown_path(rel: str, number: int) -> str:
+    """A path for the manifest that is safe to show: the fixed names of a cycle folder as
+    they are; any other file (agencies name returns by their own case IDs) as its kind,
+    the agency folder it sits in when that names an agency, and a number."""
+    if rel in _KNOWN_INPUTS:
+        return rel
+    parts = rel.split("/")
+    suffix = safe_name(Path(parts[-1]).suffix.lower().lstrip("."), 10) if "." in parts[-1] else ""
+    name = f"file-{number:04d}" + (f".{suffix}" if suffix else "")
+    if parts[0] == RETURNS_DIR and len(parts) > 2 and resolve_agency(parts[1]):
+        return f"{RETURNS_DIR}/{resolve_agency(parts[1])}/{name}"
+    if parts[0] == RETURNS_DIR:
+        return f"{RETURNS_DIR}/{name}"
+    return f"other/{name}"
+
+
+def _inputs(data_dir: Path, cycles: list[str]) -> list[dict]:
+    """Every input of the run: its cycle, a path relative to the cycle folder that is
+    safe to show (:func:`_shown_path`), its size and its SHA-256."""
+    files = []
+    for cycle in cycles:
+        folder = find_cycle_folder(data_dir, cycle)
+        for number, (rel, path) in enumerate(_plain_files(folder), start=1):
+            files.append(
+                {
+                    "cycle": cycle,
+                    "path": _shown_path(rel, number),
+                    "bytes": path.stat().st_size,
+                    "sha256": _sha256(path),
+                }
+            )
+    return files
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for name in VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+LOCK_FILE = Path(__file__).resolve().parent.parent / "requirements.lock"
+
+
+def _lock_record(lock: Path = LOCK_FILE) -> dict[str, object]:
+    """What the run's environment was pinned by: the clone's ``requirements.lock`` (its
+    SHA-256) and any installed package whose version differs from its pin."""
+    if not lock.is_file():
+        return {"file": None, "note": "no requirements.lock beside the package (a wheel)"}
+    try:
+        from packaging.markers import Marker
+        from packaging.utils import canonicalize_name
+    except ImportError:  # pragma: no cover - packaging comes with matplotlib
+        return {"file": lock.name, "sha256": _sha256(lock)}
+    differs = []
+    for line in lock.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "==" not in line:
+            continue
+        pin, _, marker = line.partition(";")
+        name, _, version = pin.strip().partition("==")
+        if marker.strip() and not Marker(marker.strip()).evaluate():
+            continue
+        try:
+            installed = metadata.version(canonicalize_name(name))
+        except metadata.PackageNotFoundError:
+            installed = None
+        if installed != version.strip():
+            differs.append(f"{name}=={version.strip()} (installed: {installed or 'none'})")
+    return {
+        "file": lock.name,
+        "sha256": _sha256(lock),
+        "matches_installed": not differs,
+        "differs": differs,
+    }
+
+
+def _execute(
+    source: str,
+    target: str,
+    parameters: dict,
+    cwd: str,
+    log: str,
+    html: dict | None = None,
+    cache: str | None = None,
+    pdf: dict | None = None,
+) -> tuple[str, str]:
+    """Run one notebook (in a worker process). Returns its stem and a note ("" when
+    there is nothing to say).
+
+    The kernel's own chatter (ipykernel warns at every start that its loopback link is
+    unencrypted) goes to ``log``, not the console; a failing cell's error comes back as
+    :class:`~audit_analysis.exceptions.RunFailedError`. With ``html`` (``notebook_to_html``'s
+    ``target``,
+    ``title``, ``banner``) the worker exports the page too, while other notebooks still
+    run; with ``cache`` the kernel reads the run's loaded cycles from there
+    (:mod:`audit_analysis.io.cache`); with ``pdf``
+    (:func:`~audit_analysis.render.pdf.print_to_pdf`'s
+    ``target`` and metadata) it prints that page to PDF too, and the note says why not
+    when it could not.
+    """
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    from audit_analysis.io import cache as cycle_cache
+
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    if cache:
+        os.environ[cycle_cache.ENV] = cache  # inherited by the kernel
+    else:
+        os.environ.pop(cycle_cache.ENV, None)
+    with open(log, "ab") as fh:
+        os.dup2(fh.fileno(), 2)  # this worker's stderr, inherited by its kernels
+    try:
+        papermill.execute_notebook(
+            papermill_path(source),  # papermill formats paths with the parameters
+            papermill_path(target),
+            parameters=parameters,
+            kernel_name="python3",
+            progress_bar=False,
+            cwd=cwd,
+            log_output=False,
+            shutdown_kernel="immediate",  # every output is in: no need to wait for it
+        )
+    except PapermillExecutionError as exc:
+        raise RunFailedError(Path(source).name, exc.exec_count, exc.ename, exc.evalue) from None
+    if html:
+        from audit_analysis.render.export import notebook_to_html
+
+        notebook_to_html(target, **html)
+    if html and pdf:
+        from audit_analysis.render.pdf import print_to_pdf
+
+        printed = print_to_pdf(html["target"], **pdf)
+        return Path(source).stem, printed.note
+    return Path(source).stem, ""
+
+
+def run_annual(
+    data_dir: str | Path,
+    cycle: str,
+    out: str | Path = "outputs",
+    compare: list[str] | None = None,
+    min_cell_count: int = 5,
+    workers: int | None = None,
+    progress: bool = True,
+    notebook_dir: str | Path = NOTEBOOK_DIR,
+) -> Path:
+    """Execute every notebook for ``cycle`` and write ``out/<cycle>/``. Returns that path.
+
+    Refuses (:class:`NothingToAnalyseError`) a cycle with no rating on the scale before
+    any notebook runs. Holds ``out``'s lock (:func:`output_lock`) while it works; what
+    it writes is owner-only; a write that fails is an :class:`OutputError`."""
+    from audit_analysis.io.dataset import load_cycle
+
+    # jsonschema, under papermill and nbconvert, builds an IRI grammar with lark at import
+    # whenever rfc3987-syntax is installed (JupyterLab brings it): 2 s per process for a
+    # format no notebook has (python-jsonschema/jsonschema#1428). Read it as absent.
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    from audit_analysis.render.export import index_page  # noqa: F401 - nbconvert, before the workers fork
+
+    cycle = normalise_cycle(cycle)
+    data_dir = Path(data_dir).resolve()
+    current = load_cycle(data_dir, cycle)  # fail fast, with the loader's message
+    compare = (
+        earlier_cycles(data_dir, cycle)
+        if compare is None
+        else [normalise_cycle(c) for c in compare]
+    )
+    for other in compare:
+        find_cycle_folder(data_dir, other)
+    out = Path(out).resolve()
+    # Everything the run writes can name cases: owner-only, in this process and in the
+    # workers and kernels it starts (they inherit the umask).
+    with owner_only(), _writing(out), output_lock(out):
+        refuse_empty(current)
+        return _run_locked(
+            data_dir, cycle, current, compare, out, min_cell_count, workers, progress, notebook_dir
+        )
+
+
+@contextlib.contextmanager
+def _writing(where: Path) -> Iterator[None]:
+    """An OSError while writing outputs becomes an :class:`OutputError` naming the file
+    (a full disk raises with no file name: then the output folder is named)."""
+    try:
+        yield
+    except OSError as exc:
+        if isinstance(exc, BrokenPipeError):
+            raise
+        name = exc.filename or where
+        raise OutputError(f"cannot write outputs: {exc.strerror or exc}", file=str(name)) from None
+
+
+def _run_locked(
+    data_dir: Path,
+    cycle: str,
+    current,
+    compare: list[str],
+    out: Path,
+    min_cell_count: int,
+    workers: int | None,
+    progress: bool,
+    notebook_dir: str | Path,
+) -> Path:
+    from tqdm import tqdm
+
+    from audit_analysis.io import cache
+    from audit_analysis.io.dataset import load_cycle
+    from audit_analysis.render.export import index_page
+
+    final = out / cycle
+    staging = Path(tempfile.mkdtemp(prefix=f".{cycle}-", dir=out))
+    notebook_dir = Path(notebook_dir)
+    parameters = {
+        "data_dir": str(data_dir),
+        "cycle": cycle,
+        "output_dir": str(staging),
+        "compare_cycles": compare,
+        "min_cell_count": int(min_cell_count),
+    }
+    (staging / "notebooks").mkdir()
+    logs = staging / "logs"
+    logs.mkdir()
+    workers = workers or min(len(NOTEBOOKS), os.cpu_count() or 1)
+    pages = {
+        spec.stem: "executive-summary.html" if spec.executive else f"{spec.stem}.html"
+        for spec in NOTEBOOKS
+    }
+    cycles_file = staging / ".cache" / "cycles.pickle"
+    notes: list[str] = []
+    try:
+        bar = tqdm(
+            total=len(NOTEBOOKS),
+            desc=f"Audit {cycle}",
+            unit="notebook",
+            disable=not progress,
+            file=sys.stderr,
+        )
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),)
+        ) as pool:
+            futures = {
+                pool.submit(
+                    _execute,
+                    str(notebook_dir / f"{spec.stem}.ipynb"),
+                    str(staging / "notebooks" / f"{spec.stem}.ipynb"),
+                    parameters,
+                    str(staging),
+                    str(logs / f"{spec.stem}.log"),
+                    html={
+                        "target": staging / pages[spec.stem],
+                        "title": f"{spec.title}: case audit {cycle}",
+                        "banner": BANNER_EXEC if spec.executive else BANNER_QA,
+                    },
+                    cache=str(cycles_file),
+                    pdf=_executive_pdf(staging, cycle) if spec.executive else None,
+                ): spec
+                for spec in sorted(NOTEBOOKS, key=_start_order)
+            }
+            try:
+                # While the kernels start: every cycle loaded once, for all of them.
+                cache.write_all(
+                    cycles_file,
+                    data_dir,
+                    lambda: [current, *(load_cycle(data_dir, other) for other in compare)],
+                )
+                for future in as_completed(futures):
+                    _, note = future.result()  # raises RunFailedError
+                    notes += [note] if note else []
+                    bar.set_postfix_str(futures[future].stem)
+                    bar.update(1)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+        bar.close()
+        shutil.rmtree(staging / ".cache")
+        entries = [(pages[spec.stem], spec.title, spec.description) for spec in NOTEBOOKS]
+        if (staging / EXECUTIVE_PDF).is_file():
+            entries.insert(
+                next(i for i, s in enumerate(NOTEBOOKS) if s.executive) + 1,
+                (EXECUTIVE_PDF, "Executive summary (PDF)", "The same page, to print or send."),
+            )
+        entries += [
+            ("tables/", "Tables", "The CSV behind every chart."),
+            ("figures/", "Figures", "Every chart as PNG and SVG."),
+        ]
+        (staging / "index.html").write_text(index_page(cycle, entries, BANNER_QA), encoding="utf-8")
+        manifest = {
+            "cycle": cycle,
+            "readers": MANIFEST_READERS,
+            "parameters": {**parameters, "data_dir": str(data_dir), "output_dir": str(final)},
+            "inputs": _inputs(data_dir, [cycle, *compare]),
+            "notebooks": {
+                spec.stem: _sha256(notebook_dir / f"{spec.stem}.ipynb") for spec in NOTEBOOKS
+            },
+            "versions": _versions(),
+            "lock": _lock_record(),
+            "pdf": EXECUTIVE_PDF if (staging / EXECUTIVE_PDF).is_file() else None,
+            "notes": notes,
+        }
+        (staging / "manifest.json").write_text(
+            json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
+        )
+    except BaseException as exc:
+        shutil.rmtree(staging / ".cache", ignore_errors=True)
+        failed = out / f"{cycle}.failed"
+        shutil.rmtree(failed, ignore_errors=True)
+        staging.rename(failed)
+        if isinstance(exc, RunFailedError):
+            exc.folder, exc.logs = failed, failed / "logs"
+        raise
+    previous = out / f".{cycle}.previous"
+    shutil.rmtree(previous, ignore_errors=True)
+    if (final / CASE_PACKS).is_dir():  # case packs are built separately: keep them
+        (final / CASE_PACKS).rename(staging / CASE_PACKS)
+    if final.exists():
+        final.rename(previous)
+    staging.rename(final)
+    shutil.rmtree(previous, ignore_errors=True)
+    shutil.rmtree(out / f"{cycle}.failed", ignore_errors=True)
+    for note in notes:  # no browser to print the PDF: the run succeeds, and says so
+        log.warning("audit-analysis: %s not written: %s; the HTML is written", EXECUTIVE_PDF, note)
+    return final
+
+
+def _executive_pdf(staging: Path, cycle: str) -> dict:
+    """What :func:`~audit_analysis.render.pdf.print_to_pdf` needs for the Executive Group's PDF,
+    written beside its page."""
+    from audit_analysis.render.export import marking_of
+
+    return {
+        "target": staging / EXECUTIVE_PDF,
+        "title": f"Executive summary: case audit {cycle}",
+        "subject": f"Multi-agency case audit {cycle}: the Executive Group's summary",
+        "marking": marking_of(BANNER_EXEC),
+        "keywords": [f"case audit {cycle}", "Executive Group", "aggregate figures only"],
+    }
+
+
+def run_case_packs(
+    data_dir: str | Path,
+    cycle: str,
+    out: str | Path = "outputs",
+    cases: list[str] | None = None,
+    workers: int | None = None,
+    progress: bool = True,
+    notebook_dir: str | Path = NOTEBOOK_DIR,
+) -> Path:
+    """One OFFICIAL-SENSITIVE case pack per case (default: the deep dive's flagged
+    cases), run by papermill and written to ``out/<cycle>/case-packs/``, which is
+    replaced only when every pack succeeded. Returns that folder."""
+    from audit_analysis.io.dataset import load_cycle
+    from audit_analysis.sections.casepack import flagged_cases
+
+    cycle = normalise_cycle(cycle)
+    data_dir = Path(data_dir).resolve()
+    data = load_cycle(data_dir, cycle)
+    known = {c.casefold(): c for c in data.cases["case_ref"]}
+    if cases:
+        unknown = [c for c in cases if c.casefold() not in known]
+        if unknown:
+            raise AuditDataError(f"no such case in {cycle}'s cases.csv", value=", ".join(unknown))
+        cases = [known[c.casefold()] for c in cases]
+    else:
+        cases = flagged_cases(data)
+        if not cases:
+            raise AuditDataError(
+                f"no cases flagged for the deep dive in {cycle} (no deep_dive.csv rows); "
+                "name the cases with --cases"
+            )
+    out = Path(out).resolve()
+    # A case_ref is data: each pack's files are named by a safe name of it, kept inside
+    # the staging folder, and no two cases can share one.
+    names = {case: safe_name(case) for case in cases}
+    with owner_only(), _writing(out), output_lock(out):
+        return _packs_locked(data_dir, cycle, cases, names, out, workers, progress, notebook_dir)
+
+
+def _packs_locked(
+    data_dir: Path,
+    cycle: str,
+    cases: list[str],
+    names: dict[str, str],
+    out: Path,
+    workers: int | None,
+    progress: bool,
+    notebook_dir: str | Path,
+) -> Path:
+    from tqdm import tqdm
+
+    from audit_analysis.render.export import notebook_to_html
+    from audit_analysis.sections.casepack import BANNER, STYLE
+
+    target = out / safe_name(cycle) / CASE_PACKS
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{CASE_PACKS}-", dir=target.parent))
+    (staging / "notebooks").mkdir()
+    logs = staging / "logs"
+    logs.mkdir()
+    source = str(Path(notebook_dir) / f"{CASE_PACK_NOTEBOOK}.ipynb")
+    workers = workers or min(len(cases), os.cpu_count() or 1)
+    try:
+        bar = tqdm(
+            total=len(cases),
+            desc=f"Case packs {cycle}",
+            unit="case",
+            disable=not progress,
+            file=sys.stderr,
+        )
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),)
+        ) as pool:
+            futures = {
+                pool.submit(
+                    _execute,
+                    source,
+                    str(inside(staging / "notebooks", f"{names[case]}.ipynb")),
+                    {
+                        "data_dir": str(data_dir),
+                        "cycle": cycle,
+                        "output_dir": str(staging),
+                        "case_ref": case,
+                    },
+                    str(staging),
+                    str(inside(logs, f"{names[case]}.log")),
+                ): case
+                for case in cases
+            }
+            try:
+                for future in as_completed(futures):
+                    future.result()
+                    bar.update(1)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+        bar.close()
+        for case in cases:
+            notebook_to_html(
+                inside(staging / "notebooks", f"{names[case]}.ipynb"),
+                inside(staging, f"{names[case]}.html"),
+                title=f"Case pack {case}: case audit {cycle}",
+                banner=BANNER,
+                extra_style=STYLE,
+            )
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    previous = target.parent / f".{CASE_PACKS}.previous"
+    shutil.rmtree(previous, ignore_errors=True)
+    if target.exists():
+        target.rename(previous)
+    staging.rename(target)
+    shutil.rmtree(previous, ignore_errors=True)
+    return target

@@ -1,0 +1,301 @@
+"""Charts, following the UK Government Analysis Function's guidance: colour-blind-safe
+palettes, an ordered palette for ordered ratings, direct labels so colour never carries
+meaning alone. Each function returns a matplotlib Figure; ``present.Report.chart`` gives
+it a title, subtitle, alt text and its table.
+
+Legends use the words of :mod:`audit_analysis.render.labels` (``Early help``, not ``early_help``)
+and list only what the chart shows: a group whose every figure is suppressed or empty
+has no entry."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from audit_analysis.render.labels import rating_label, value_label  # noqa: E402
+
+__all__ = [
+    "CATEGORICAL",
+    "GREY",
+    "MARKERS",
+    "RATING_COLOURS",
+    "RATING_LABELS",
+    "agreement_heatmap",
+    "interval_plot",
+    "rating_bars",
+    "share_dots",
+    "trend_dots",
+]
+
+
+# Analysis Function categorical palette (in order), 3:1 contrast between neighbours.
+CATEGORICAL = ["#12436D", "#28A197", "#801650", "#F46A25", "#3D3D3D", "#A285D1"]
+# Ordered ratings, worst to best: dark pink, orange, turquoise, dark blue.
+RATING_COLOURS = {
+    "unmet": "#801650",
+    "partially_met": "#F46A25",
+    "met": "#28A197",
+    "exceeded": "#12436D",
+}
+RATING_LABELS = {category: rating_label(category) for category in RATING_COLOURS}
+MARKERS = ["o", "s", "D", "^", "v", "P"]
+GREY = "#BFC1C3"
+
+plt.rcParams.update(
+    {
+        # DejaVu Sans (matplotlib's own), then the generic family: an SVG chart names
+        # both, so a browser without DejaVu still draws its text in a sans-serif font
+        "font.family": ["DejaVu Sans", "sans-serif"],
+        "font.size": 9,
+        "axes.spines.top": False,
+        "axes.spines.right": False,
+        "axes.titlesize": 10,
+        "svg.fonttype": "none",
+    }
+)
+
+
+def _text_colour(hex_colour: str) -> str:
+    r, g, b = (int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5))
+    return "black" if 0.2126 * r + 0.7152 * g + 0.0722 * b > 0.5 else "white"
+
+
+def rating_bars(summary: pd.DataFrame, label: str = "label") -> plt.Figure:
+    """Stacked horizontal bars: each row's ratings as shares of those rated on the scale,
+    with the share met or exceeded and its 95% interval written at the right."""
+    rows = summary.reset_index(drop=True)
+    height = 0.5 + 0.42 * len(rows)
+    fig, ax = plt.subplots(figsize=(8.5, height))
+    totals = rows[list(RATING_COLOURS)].sum(axis=1).replace(0, np.nan)
+    left = np.zeros(len(rows))
+    y = np.arange(len(rows))[::-1]
+    for category, colour in RATING_COLOURS.items():
+        share = (rows[category] / totals).fillna(0).to_numpy()
+        shown = bool((share > 0).any())
+        ax.barh(
+            y,
+            share,
+            left=left,
+            color=colour,
+            label=RATING_LABELS[category] if shown else None,
+            edgecolor="white",
+            linewidth=0.6,
+            height=0.72,
+        )
+        for yi, li, si in zip(y, left, share, strict=True):
+            if si >= 0.09:
+                ax.text(
+                    li + si / 2,
+                    yi,
+                    f"{si:.0%}",
+                    ha="center",
+                    va="center",
+                    fontsize=7,
+                    color=_text_colour(colour),
+                )
+        left += share
+    for yi, (_, row) in zip(y, rows.iterrows(), strict=True):
+        if row["n"] > 0:
+            text = f"{row['share']:.0%} ({row['low']:.0%}-{row['high']:.0%}), n={int(row['n'])}"
+        else:
+            text = "no ratings"
+        ax.text(1.02, yi, text, va="center", fontsize=7.5, transform=ax.get_yaxis_transform())
+    ax.set_yticks(y, rows[label])
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel("Share of ratings on the scale (n/a and not recorded left out)")
+    ax.legend(ncols=4, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, fontsize=8)
+    fig.text(
+        0.99, 0.01, "Right: met or exceeded, 95% interval", ha="right", fontsize=7, color="#505a5f"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def share_dots(
+    frame: pd.DataFrame, label: str, group: str | None = None, xlabel: str | None = None
+) -> plt.Figure:
+    """Share met or exceeded with its 95% interval, one line per row (and marker shape
+    and colour per group, so that colour is never the only cue)."""
+    rows = frame.reset_index(drop=True)
+    labels = list(dict.fromkeys(rows[label]))
+    groups = list(dict.fromkeys(rows[group])) if group else [None]
+    if group:  # a group with no figure to show (all suppressed or empty) has no entry
+        groups = [g for g in groups if _has_figures(rows[rows[group] == g])] or groups
+    fig, ax = plt.subplots(figsize=(8, 0.6 + 0.38 * len(labels) * max(1, len(groups) ** 0.5)))
+    step = 0.6 / max(1, len(groups))
+    for g_index, g in enumerate(groups):
+        part = rows if g is None else rows[rows[group] == g]
+        offsets = (g_index - (len(groups) - 1) / 2) * step
+        ys = [len(labels) - 1 - labels.index(v) + offsets for v in part[label]]
+        share = pd.to_numeric(part["share"], errors="coerce")
+        low = pd.to_numeric(part["low"], errors="coerce")
+        high = pd.to_numeric(part["high"], errors="coerce")
+        colour = CATEGORICAL[g_index % len(CATEGORICAL)]
+        ax.errorbar(
+            share,
+            ys,
+            xerr=[(share - low).clip(lower=0), (high - share).clip(lower=0)],
+            fmt=MARKERS[g_index % 6],
+            color=colour,
+            ecolor=colour,
+            elinewidth=1.2,
+            capsize=2,
+            markersize=5,
+            label=None if g is None else value_label(group, g),
+        )
+    ax.set_yticks(range(len(labels)), labels[::-1])
+    ax.set_xlim(-0.02, 1.02)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel(xlabel or "Share met or exceeded, with 95% interval")
+    ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
+    if group and any(_has_figures(rows[rows[group] == g]) for g in groups):
+        ax.legend(
+            ncols=min(len(groups), 4),
+            loc="lower left",
+            bbox_to_anchor=(0, 1.0),
+            frameon=False,
+            fontsize=8,
+        )
+    fig.tight_layout()
+    return fig
+
+
+def _has_figures(part: pd.DataFrame, column: str = "share") -> bool:
+    """Whether ``part`` holds at least one number to plot in ``column`` (not ``c``)."""
+    return bool(pd.to_numeric(part[column], errors="coerce").notna().any())
+
+
+def agreement_heatmap(
+    values: pd.DataFrame, counts: pd.DataFrame, min_shared: int, what: str = "agree"
+) -> plt.Figure:
+    """Agency-by-agency agreement: each cell its percentage and (n) shared ratings; cells
+    resting on fewer than ``min_shared`` shared ratings are grey and unlabelled."""
+    agencies = list(values.index)
+    n = len(agencies)
+    fig, ax = plt.subplots(figsize=(1.2 + 0.62 * n, 1.0 + 0.55 * n))
+    cmap = matplotlib.colormaps["cividis"]
+    for i, a in enumerate(agencies):
+        for j, b in enumerate(agencies):
+            shared = counts.loc[a, b] if b in counts.columns else np.nan
+            value = values.loc[a, b]
+            if a == b:
+                colour, text = "white", ""
+            elif pd.isna(shared) or shared < min_shared or pd.isna(value):
+                colour = GREY
+                text = "" if pd.isna(shared) or shared == 0 else f"n={int(shared)}"
+            else:
+                colour = matplotlib.colors.to_hex(cmap(float(value)))
+                text = f"{value:.0%}\n(n={int(shared)})"
+            ax.add_patch(plt.Rectangle((j, n - 1 - i), 1, 1, color=colour, ec="white"))
+            if text:
+                ax.text(
+                    j + 0.5,
+                    n - 0.5 - i,
+                    text,
+                    ha="center",
+                    va="center",
+                    fontsize=6.5,
+                    color=_text_colour(colour) if colour.startswith("#") else "black",
+                )
+    ax.set_xlim(0, n)
+    ax.set_ylim(0, n)
+    ax.set_xticks(np.arange(n) + 0.5, agencies, rotation=90)
+    ax.set_yticks(np.arange(n) + 0.5, agencies[::-1])
+    ax.tick_params(length=0)
+    for side in ("left", "bottom"):
+        ax.spines[side].set_visible(False)
+    scalar = matplotlib.cm.ScalarMappable(norm=matplotlib.colors.Normalize(0, 1), cmap=cmap)
+    bar = fig.colorbar(scalar, ax=ax, fraction=0.04, pad=0.02)
+    bar.ax.yaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    bar.set_label(f"Share of shared ratings where they {what}")
+    ax.set_aspect("equal")
+    fig.tight_layout()
+    return fig
+
+
+def interval_plot(
+    frame: pd.DataFrame,
+    label: str,
+    estimates: list[tuple[str, str, str, str]],
+    xlabel: str,
+    xlim: tuple[float, float] = (-0.5, 1.0),
+) -> plt.Figure:
+    """Point estimates with intervals per row; ``estimates`` = (name, est, low, high)
+    columns. Rows with no estimate are labelled 'not estimable'."""
+    rows = frame.reset_index(drop=True)
+    fig, ax = plt.subplots(figsize=(8, 0.8 + 0.34 * len(rows)))
+    y = np.arange(len(rows))[::-1]
+    step = 0.5 / max(1, len(estimates))
+    for k, (name, est, low, high) in enumerate(estimates):
+        offset = (k - (len(estimates) - 1) / 2) * step
+        e = pd.to_numeric(rows[est], errors="coerce")
+        lo = pd.to_numeric(rows[low], errors="coerce")
+        hi = pd.to_numeric(rows[high], errors="coerce")
+        colour = CATEGORICAL[k]
+        ok = e.notna().to_numpy()
+        ax.errorbar(
+            e[ok],
+            y[ok] + offset,
+            # a percentile bootstrap interval can lie beside its estimate: never a negative bar
+            xerr=[(e - lo)[ok].fillna(0).clip(lower=0), (hi - e)[ok].fillna(0).clip(lower=0)],
+            fmt=MARKERS[k],
+            color=colour,
+            capsize=2,
+            markersize=4.5,
+            label=name if ok.any() else None,
+        )
+    for yi, (_, row) in zip(y, rows.iterrows(), strict=True):
+        if all(pd.isna(row[est]) for _, est, _, _ in estimates):
+            ax.text(xlim[0] + 0.02, yi, "not estimable", va="center", fontsize=7, color="#505a5f")
+    ax.axvline(0, color="#3D3D3D", linewidth=0.6)
+    ax.set_yticks(y, rows[label])
+    ax.set_xlim(*xlim)
+    ax.set_xlabel(xlabel)
+    ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncols=len(estimates), frameon=False)
+    fig.tight_layout()
+    return fig
+
+
+def trend_dots(long: pd.DataFrame, label: str, cycles: list[str]) -> plt.Figure:
+    """Each row's share met or exceeded in each cycle, with 95% intervals; each cycle has
+    its own marker and colour; a cycle with no such standard shows nothing."""
+    labels = list(dict.fromkeys(long[label]))
+    fig, ax = plt.subplots(figsize=(8, 0.8 + 0.42 * len(labels)))
+    step = 0.6 / max(1, len(cycles))
+    for k, cycle in enumerate(cycles):
+        part = long[(long["cycle"] == cycle) & long["share"].notna()]
+        ys = [
+            len(labels) - 1 - labels.index(v) + (k - (len(cycles) - 1) / 2) * step
+            for v in part[label]
+        ]
+        share, low, high = (
+            pd.to_numeric(part[c], errors="coerce") for c in ("share", "low", "high")
+        )
+        colour = CATEGORICAL[k % len(CATEGORICAL)]
+        ax.errorbar(
+            share,
+            ys,
+            xerr=[(share - low).clip(lower=0), (high - share).clip(lower=0)],
+            fmt=MARKERS[k % 6],
+            color=colour,
+            ecolor=colour,
+            capsize=2,
+            markersize=4.5,
+            label=cycle if len(part) else None,
+        )
+    ax.set_yticks(range(len(labels)), labels[::-1])
+    ax.set_xlim(-0.02, 1.02)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel("Share met or exceeded, with 95% interval")
+    ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
+    if ax.get_legend_handles_labels()[1]:
+        ax.legend(ncols=len(cycles), loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,211 @@
+"""Presenting findings in a notebook: each chart with its title, subtitle, alt text and
+the table behind it, saved as PNG, SVG and CSV; every table escaped on the way out.
+
+A notebook calls these so that what the analyst sees in JupyterLab is what the exported
+HTML shows, and every chart's numbers are on disk beside it.
+
+A chart is one block that prints as one (``export.PRINT_STYLE``): its title, subtitle,
+chart, source line and table. On screen the chart is the PNG and its table folds away
+in a ``<details>``; in print the chart is the SVG (vector) and the table is printed
+open, from a copy that is hidden on screen (``<details>`` never prints open, and the
+page may run no script to open it). Tables show words, not codes
+(:func:`audit_analysis.render.labels.display_table`); their CSV files keep the codes.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import numbers
+import re
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from audit_analysis.analysis.disclosure import MARKER  # noqa: E402
+from audit_analysis.render.labels import display_table  # noqa: E402
+from audit_analysis.render.outputs import write_csv  # noqa: E402
+
+__all__ = ["PRINT_ONLY", "Report", "SOURCE", "display_html", "learning_table_html", "table_html"]
+
+
+SOURCE = "Source: multi-agency case audit returns, {cycle}."
+# Hidden on screen, shown by the print stylesheet (``!important`` there beats this inline
+# style, which keeps them hidden in JupyterLab too, where the page's stylesheet is absent).
+PRINT_ONLY = 'style="display:none"'
+_PERCENT = re.compile(r"-?\d+(\.\d+)?%")
+plt.rcParams["svg.hashsalt"] = "audit-analysis"  # stable ids: same inputs, same SVG
+
+
+def display_html(markup: str) -> None:
+    try:
+        from IPython.display import HTML, display
+    except ImportError:  # pragma: no cover - IPython comes with ipykernel
+        return
+    display(HTML(markup))
+
+
+def _is_number(value: object) -> bool:
+    """A number, or a percentage as :func:`~audit_analysis.render.labels.display_table`
+    writes it."""
+    if isinstance(value, str):
+        return _PERCENT.fullmatch(value) is not None
+    return isinstance(value, numbers.Real) and not isinstance(value, bool)
+
+
+def _cell(value: object) -> tuple[str, str]:
+    """A cell's text and its class: numbers right-aligned, short codes and cycles never
+    broken across lines, long wording given room to be read."""
+    if _blank(value):
+        return "", ""
+    if _is_number(value) or value == MARKER:  # a suppressed count stands with the numbers
+        return str(value), "num"
+    text = str(value)
+    if text and len(text) <= 12 and " " not in text:
+        return text, "nw"
+    return text, "long" if len(text) > 40 else ""
+
+
+def _blank(value: object) -> bool:
+    """None, NaN, pandas' NA or NaT: shown as an empty cell."""
+    if isinstance(value, str):
+        return False
+    if value is None:
+        return True
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):  # not a scalar
+        return False
+
+
+def _attr(cls: str) -> str:
+    return f' class="{cls}"' if cls else ""
+
+
+def table_html(frame: pd.DataFrame, caption: str | None = None) -> str:
+    """An accessible HTML table; every cell escaped (evidence text may hold anything).
+    A column of numbers (suppressed ``c`` among them) has its heading right-aligned
+    over them."""
+    numeric = []
+    for i in range(frame.shape[1]):
+        values = [v for v in frame.iloc[:, i] if not _blank(v)]
+        numeric.append(bool(values) and all(_is_number(v) or v == MARKER for v in values))
+    head = "".join(
+        f'<th scope="col"{_attr("num" if num else "")}>{html.escape(str(c))}</th>'
+        for c, num in zip(frame.columns, numeric, strict=True)
+    )
+    body = []
+    for row in frame.itertuples(index=False):
+        cells = []
+        for value in row:
+            text, cls = _cell(value)
+            cells.append(f"<td{_attr(cls)}>{html.escape(text)}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
+    return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>" + "".join(body) + "</tbody></table>"
+
+
+class Report:
+    """Where a notebook puts its figures and tables (``output_dir/figures|tables``)."""
+
+    def __init__(self, output_dir: str | Path, cycle: str) -> None:
+        self.output_dir = Path(output_dir)
+        self.cycle = cycle
+        self.figures = self.output_dir / "figures"
+        self.tables = self.output_dir / "tables"
+        self.figures.mkdir(parents=True, exist_ok=True)
+        self.tables.mkdir(parents=True, exist_ok=True)
+
+    def save_table(self, frame: pd.DataFrame, name: str) -> Path:
+        return write_csv(frame, self.tables / f"{name}.csv")
+
+    def table(self, frame: pd.DataFrame, name: str | None, caption: str, show: bool = True) -> str:
+        """Save ``frame`` as ``tables/<name>.csv`` (unless name is None) and show it, in
+        words (:func:`~audit_analysis.render.labels.display_table`)."""
+        if name:
+            self.save_table(frame, name)
+        display_html(f'<div class="table-block">{table_html(display_table(frame), caption)}</div>')
+
+    def chart(
+        self,
+        fig: plt.Figure,
+        name: str,
+        *,
+        title: str,
+        subtitle: str,
+        alt: str,
+        table: pd.DataFrame,
+        table_caption: str | None = None,
+        key: str = "",
+    ) -> None:
+        """Save the chart (PNG, SVG) and its table (CSV); show it with its alt text.
+
+        ``key`` (plain text, such as :func:`~audit_analysis.render.labels.agency_key`) goes under
+        the chart with the source line, for codes the chart uses where words do not fit.
+
+        The chart is drawn twice, not three times: the page embeds the very PNG and SVG
+        saved in ``figures/`` (each drawing costs a notebook about a second per KLOE
+        chart): the PNG for the screen, the SVG for print."""
+        png, svg = io.BytesIO(), io.BytesIO()
+        fig.savefig(png, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
+        (self.figures / f"{name}.png").write_bytes(png.getvalue())
+        fig.savefig(
+            svg, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None}
+        )
+        (self.figures / f"{name}.svg").write_bytes(svg.getvalue())
+        plt.close(fig)
+        self.save_table(table, name)
+        png_data = base64.b64encode(png.getvalue()).decode("ascii")
+        svg_data = base64.b64encode(svg.getvalue()).decode("ascii")
+        alt_text = html.escape(alt, quote=True)
+        caption = SOURCE.format(cycle=self.cycle) + (f" {key}" if key else "")
+        shown = table_html(display_table(table), table_caption or title)
+        markup = (
+            f'<div class="chart-block"><figure class="chart" id="{html.escape(name)}">'
+            f'<p class="chart-title">{html.escape(title)}</p>'
+            f'<p class="chart-subtitle">{html.escape(subtitle)}</p>'
+            f'<img class="on-screen" src="data:image/png;base64,{png_data}" alt="{alt_text}">'
+            f'<img class="in-print" {PRINT_ONLY} src="data:image/svg+xml;base64,{svg_data}" '
+            f'alt="{alt_text}">'
+            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
+            f"<details><summary>Table: {html.escape(title)}</summary>{shown}</details>"
+            f'<div class="in-print print-table" {PRINT_ONLY}>{shown}</div></div>'
+        )
+        display_html(markup)
+
+    def learning_event(self, learning: pd.DataFrame | None, kloe: int) -> None:
+        """The learning event's three columns for one KLOE, if the cycle has them."""
+        if learning is not None and len(learning):
+            markup = learning_table_html(learning, kloe)
+            if markup:
+                display_html(markup)
+
+    def say(self, text: str) -> None:
+        """A sentence of findings, as escaped HTML (numbers and agency names only)."""
+        display_html(f"<p>{html.escape(text)}</p>")
+
+
+def learning_table_html(learning: pd.DataFrame, kloe: int) -> str:
+    """The three-column table of one KLOE's learning-event feedback, escaped."""
+    part = learning[learning["kloe"] == kloe]
+    if part.empty:
+        return ""
+    cells = []
+    from audit_analysis.io.records import COLUMN_TITLES
+
+    for column in COLUMN_TITLES:
+        items = "".join(
+            f"<li>{html.escape(t)}</li>" for t in part.loc[part["column"] == column, "text"]
+        )
+        cells.append(f"<td><ul>{items}</ul></td>" if items else "<td></td>")
+    head = "".join(f'<th scope="col">{html.escape(t)}</th>' for t in COLUMN_TITLES.values())
+    return (
+        '<table class="learning"><caption>Learning event: what practitioners said'
+        f"</caption><thead><tr>{head}</tr></thead><tbody><tr>{''.join(cells)}</tr>"
+        "</tbody></table>"
+    )
