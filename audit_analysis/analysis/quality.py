@@ -22,6 +22,7 @@ from audit_analysis.io.frameworks import load_framework
 from audit_analysis.io.ratings import MET_OR_BETTER, NOT_RECORDED
 
 __all__ = [
+    "has_evidence",
     "REJECTION_KINDS",
     "UNATTRIBUTED",
     "COMPLIANCE_CODES",
@@ -37,6 +38,16 @@ __all__ = [
     "rejections_summary",
     "returns_by_agency",
 ]
+
+
+def has_evidence(evidence: pd.Series) -> np.ndarray:
+    """The one rule for "gives evidence": the text is there and not blank (CONTRACT.md:
+    a Met or Exceeded rating needs evidence; a bare one cannot be checked)."""
+    text = evidence.astype("object")
+    return np.fromiter(
+        (not pd.isna(t) and bool(str(t).strip()) for t in text), dtype=bool, count=len(text)
+    )
+
 
 UNATTRIBUTED = "(unattributed)"
 """The agency shown for files and rejections no agency can be tied to."""
@@ -281,7 +292,7 @@ def evidence_rate(
         keys = list(by)
     rating = ratings["rating"].astype("object")
     evidence = ratings["evidence"].astype("object")
-    has = evidence.map(lambda t: not pd.isna(t) and bool(str(t).strip())).astype(bool)
+    has = pd.Series(has_evidence(evidence), index=evidence.index)
     frame = ratings[keys].copy()
     sides = {"met_or_better": rating.isin(MET_OR_BETTER), "unmet": rating == "unmet"}
     for side, mask in sides.items():
@@ -409,7 +420,7 @@ def evidence_shares(data: CycleData) -> pd.DataFrame:
     ratings = data.ratings
     met = ratings["rating"].astype("object").isin(MET_OR_BETTER).to_numpy()
     evidence = ratings["evidence"].astype("object")
-    has = evidence.map(lambda t: not pd.isna(t) and bool(str(t).strip())).to_numpy(bool)
+    has = has_evidence(evidence)
     position = {agency: i for i, agency in enumerate(rates["agency"])}
     group = ratings["agency"].map(position).fillna(-1).to_numpy(dtype="int64")
     known = group >= 0
@@ -513,7 +524,7 @@ def compliance(data: CycleData, agencies: Sequence[str] | None = None) -> pd.Dat
             "met_or_better": rating.isin(MET_OR_BETTER).to_numpy(),
         }
     )
-    has = evidence.map(lambda t: not pd.isna(t) and bool(str(t).strip())).astype(bool)
+    has = pd.Series(has_evidence(evidence), index=evidence.index)
     frame["evidenced"] = frame["met_or_better"] & has.to_numpy()
     frame["old"] = frame["source_file"].map(version_of).ne(data.cycle).to_numpy()
     groups = {key: g for key, g in frame.groupby(["agency", "case_ref"], sort=False)}
@@ -699,7 +710,7 @@ def agency_summary(data: CycleData) -> pd.DataFrame:
                     f"{v} ({n})" if len(versions) > 1 else v for v, n in versions.items()
                 ),
                 "evidence_rate": (
-                    positive["evidence"].notna().mean() if len(positive) else float("nan")
+                    has_evidence(positive["evidence"]).mean() if len(positive) else float("nan")
                 ),
             }
         )

@@ -474,7 +474,6 @@ def _run_locked(
     progress: bool,
     notebook_dir: str | Path,
 ) -> Path:
-    from tqdm import tqdm
 
     from audit_analysis.io import cache
     from audit_analysis.io.dataset import load_cycle
@@ -501,51 +500,42 @@ def _run_locked(
     cycles_file = staging / ".cache" / "cycles.pickle"
     notes: list[str] = []
     try:
-        bar = tqdm(
-            total=len(NOTEBOOKS),
-            desc=f"Audit {cycle}",
-            unit="notebook",
-            disable=not progress,
-            file=sys.stderr,
-        )
-        with ProcessPoolExecutor(
-            max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),)
-        ) as pool:
-            futures = {
-                pool.submit(
-                    _execute,
+        jobs = [
+            (
+                spec.stem,
+                (
                     str(notebook_dir / f"{spec.stem}.ipynb"),
                     str(staging / "notebooks" / f"{spec.stem}.ipynb"),
                     parameters,
                     str(staging),
                     str(logs / f"{spec.stem}.log"),
-                    html={
+                ),
+                {
+                    "html": {
                         "target": staging / pages[spec.stem],
                         "title": f"{spec.title}: case audit {cycle}",
                         "banner": BANNER_EXEC if spec.executive else BANNER_QA,
                     },
-                    cache=str(cycles_file),
-                    pdf=_executive_pdf(staging, cycle) if spec.executive else None,
-                ): spec
-                for spec in sorted(NOTEBOOKS, key=_start_order)
-            }
-            try:
-                # While the kernels start: every cycle loaded once, for all of them.
-                cache.write_all(
-                    cycles_file,
-                    data_dir,
-                    lambda: [current, *(load_cycle(data_dir, other) for other in compare)],
-                )
-                for future in as_completed(futures):
-                    _, note = future.result()  # raises RunFailedError
-                    notes += [note] if note else []
-                    bar.set_postfix_str(futures[future].stem)
-                    bar.update(1)
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-        bar.close()
+                    "cache": str(cycles_file),
+                    "pdf": _executive_pdf(staging, cycle) if spec.executive else None,
+                },
+            )
+            for spec in sorted(NOTEBOOKS, key=_start_order)
+        ]
+        results = _run_parallel(
+            jobs,
+            workers,
+            f"Audit {cycle}",
+            "notebook",
+            progress,
+            # while the kernels start: every cycle loaded once, for all of them
+            meanwhile=lambda: cache.write_all(
+                cycles_file,
+                data_dir,
+                lambda: [current, *(load_cycle(data_dir, other) for other in compare)],
+            ),
+        )
+        notes = [note for _, note in results if note]
         shutil.rmtree(staging / ".cache")
         entries = [(pages[spec.stem], spec.title, spec.description) for spec in NOTEBOOKS]
         if (staging / EXECUTIVE_PDF).is_file():
@@ -582,18 +572,62 @@ def _run_locked(
         if isinstance(exc, RunFailedError):
             exc.folder, exc.logs = failed, failed / "logs"
         raise
-    previous = out / f".{cycle}.previous"
-    shutil.rmtree(previous, ignore_errors=True)
-    if (final / CASE_PACKS).is_dir():  # case packs are built separately: keep them
-        (final / CASE_PACKS).rename(staging / CASE_PACKS)
-    if final.exists():
-        final.rename(previous)
-    staging.rename(final)
-    shutil.rmtree(previous, ignore_errors=True)
+    # case packs are built separately: the run keeps them
+    _publish(staging, final, out / f".{cycle}.previous", keep=CASE_PACKS)
     shutil.rmtree(out / f"{cycle}.failed", ignore_errors=True)
     for note in notes:  # no browser to print the PDF: the run succeeds, and says so
         log.warning("audit-analysis: %s not written: %s; the HTML is written", EXECUTIVE_PDF, note)
     return final
+
+
+def _run_parallel(
+    jobs: list[tuple[str, tuple, dict]],
+    workers: int,
+    desc: str,
+    unit: str,
+    progress: bool,
+    meanwhile=None,
+) -> list[object]:
+    """The one way a run executes notebooks: each job (label, :func:`_execute`'s
+    arguments, its keywords) in a process pool whose workers die with this process, with
+    a progress bar; ``meanwhile`` runs here while the kernels start. The first failure
+    cancels what has not started and is raised. Returns the jobs' results."""
+    from tqdm import tqdm
+
+    results = []
+    bar = tqdm(total=len(jobs), desc=desc, unit=unit, disable=not progress, file=sys.stderr)
+    try:
+        with ProcessPoolExecutor(
+            max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),)
+        ) as pool:
+            futures = {pool.submit(_execute, *args, **kw): label for label, args, kw in jobs}
+            try:
+                if meanwhile is not None:
+                    meanwhile()
+                for future in as_completed(futures):
+                    results.append(future.result())  # raises RunFailedError
+                    bar.set_postfix_str(futures[future])
+                    bar.update(1)
+            except BaseException:
+                for future in futures:
+                    future.cancel()
+                raise
+    finally:
+        bar.close()
+    return results
+
+
+def _publish(staging: Path, final: Path, previous: Path, keep: str | None = None) -> None:
+    """The one way outputs are published: ``staging``, complete, takes the place of
+    ``final`` (moved aside to ``previous`` first, then removed), carrying over ``final``'s
+    subfolder ``keep`` if it has one. Readers see the old outputs or the new, never half."""
+    shutil.rmtree(previous, ignore_errors=True)
+    if keep and (final / keep).is_dir():
+        (final / keep).rename(staging / keep)
+    if final.exists():
+        final.rename(previous)
+    staging.rename(final)
+    shutil.rmtree(previous, ignore_errors=True)
 
 
 def _executive_pdf(staging: Path, cycle: str) -> dict:
@@ -659,7 +693,6 @@ def _packs_locked(
     progress: bool,
     notebook_dir: str | Path,
 ) -> Path:
-    from tqdm import tqdm
 
     from audit_analysis.render.export import notebook_to_html
     from audit_analysis.sections.casepack import BANNER, STYLE
@@ -673,19 +706,10 @@ def _packs_locked(
     source = str(Path(notebook_dir) / f"{CASE_PACK_NOTEBOOK}.ipynb")
     workers = workers or min(len(cases), os.cpu_count() or 1)
     try:
-        bar = tqdm(
-            total=len(cases),
-            desc=f"Case packs {cycle}",
-            unit="case",
-            disable=not progress,
-            file=sys.stderr,
-        )
-        with ProcessPoolExecutor(
-            max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),)
-        ) as pool:
-            futures = {
-                pool.submit(
-                    _execute,
+        jobs = [
+            (
+                case,
+                (
                     source,
                     str(inside(staging / "notebooks", f"{names[case]}.ipynb")),
                     {
@@ -696,18 +720,12 @@ def _packs_locked(
                     },
                     str(staging),
                     str(inside(logs, f"{names[case]}.log")),
-                ): case
-                for case in cases
-            }
-            try:
-                for future in as_completed(futures):
-                    future.result()
-                    bar.update(1)
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
-        bar.close()
+                ),
+                {},
+            )
+            for case in cases
+        ]
+        _run_parallel(jobs, workers, f"Case packs {cycle}", "case", progress)
         for case in cases:
             notebook_to_html(
                 inside(staging / "notebooks", f"{names[case]}.ipynb"),
@@ -719,10 +737,5 @@ def _packs_locked(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    previous = target.parent / f".{CASE_PACKS}.previous"
-    shutil.rmtree(previous, ignore_errors=True)
-    if target.exists():
-        target.rename(previous)
-    staging.rename(target)
-    shutil.rmtree(previous, ignore_errors=True)
+    _publish(staging, target, target.parent / f".{CASE_PACKS}.previous")
     return target
