@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	    $(PYTHON) -m pip install --user --quiet --break-system-packages virtualenv; \
 	  $(PYTHON) -m virtualenv --quiet $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,lab]'
 	@touch $(STAMP)
 
 report: $(STAMP)
@@ -39,9 +39,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
+# JupyterLab refuses to start as root unless told: allow it only when running as root.
 lab: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,lab]'
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab $$([ "$$(id -u)" = 0 ] && echo --allow-root) notebooks/
 
 demo-data: $(STAMP)
 	$(BIN)/audit-analysis demo-data --out $(DEMO)

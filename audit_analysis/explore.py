@@ -1287,8 +1287,9 @@ class Explorer:
         self._quiet = True
         try:
             if s.view == "case":
-                _options(self.controls["case"], self.case_options())
-                if s.case and self.controls["case"].value != s.case:
+                options = self.case_options()
+                _options(self.controls["case"], options)
+                if s.case in options and self.controls["case"].value != s.case:
                     self.controls["case"].value = s.case
         finally:
             self._quiet = False
