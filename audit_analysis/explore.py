@@ -345,15 +345,70 @@ def _cell(column: str, value: object) -> str:
     return e(str(value)).replace("\n", "<br>")
 
 
+HEADINGS = {
+    "kloe": "KLOE",
+    "standard": "Standard",
+    "text": "Wording",
+    "agency_name": "Agency",
+    "agency": "Code",
+    "exceeded": "Exceeded",
+    "met": "Met",
+    "partially_met": "Partially met",
+    "unmet": "Unmet",
+    "not_applicable": "N/A",
+    "not_recorded": "Not recorded",
+    "n": "On the scale",
+    "met_or_better": "Met or exceeded",
+    "share": "Share",
+    "low": "95% low",
+    "high": "95% high",
+    "cases": "Cases",
+    "cycle": "Cycle",
+    "status": "Status",
+    "standards": "Standards",
+    "change": "Change",
+    "change_low": "Change low",
+    "change_high": "Change high",
+    "verdict": "Verdict",
+    "case_ref": "Case",
+    "priority": "Priority theme",
+    "age_band": "Age band",
+    "agencies_met": "Met or exceeded by",
+    "agencies_unmet": "Unmet by",
+    "ratings": "Every rating",
+    "evidence_met": "Evidence: met or exceeded",
+    "evidence_unmet": "Evidence: unmet",
+}
+STYLE = """<style>
+table.audit-explorer-data { border-collapse: collapse; font-size: 12px; margin: 4px 0; }
+table.audit-explorer-data th, table.audit-explorer-data td {
+  padding: 2px 6px; border-bottom: 1px solid #e0e0e0; vertical-align: top; text-align: left;
+  line-height: 1.35; }
+table.audit-explorer-data thead th { border-bottom: 2px solid #505a5f; }
+table.audit-explorer-data td.num { text-align: right; font-variant-numeric: tabular-nums; }
+table.audit-explorer-data td.text { min-width: 16em; max-width: 30em; }
+table.audit-explorer-data tr.disagree { background: #fbe9ef; }
+table.audit-explorer-data caption { text-align: left; font-weight: bold; padding: 4px 0; }
+</style>"""
+_TEXT_COLUMNS = {"text", "evidence_met", "evidence_unmet", "ratings", "agency_name"}
+
+
 def html_table(frame: pd.DataFrame, limit: int = SHOWN_ROWS, caption: str = "") -> str:
-    """``frame`` as an HTML table, every cell escaped, shares as percentages; at most
-    ``limit`` rows, with a note saying how many more the export holds."""
-    head = "".join(f'<th scope="col">{e(str(c))}</th>' for c in frame.columns)
-    rows = []
+    """``frame`` as an HTML table, every cell escaped, shares as percentages, columns
+    under readable headings; at most ``limit`` rows, with a note saying how many more
+    the export holds."""
     columns = [str(c) for c in frame.columns]
+    head = "".join(f'<th scope="col">{e(HEADINGS.get(c, c))}</th>' for c in columns)
+    rows = []
     for values in frame.head(limit).itertuples(index=False):
-        cells = "".join(f"<td>{_cell(c, v)}</td>" for c, v in zip(columns, values, strict=True))
-        rows.append(f"<tr>{cells}</tr>")
+        cells = []
+        for c, v in zip(columns, values, strict=True):
+            numeric = isinstance(v, int | float | np.integer | np.floating) and not isinstance(
+                v, bool | np.bool_
+            )
+            cls = ' class="num"' if numeric else (' class="text"' if c in _TEXT_COLUMNS else "")
+            cells.append(f"<td{cls}>{_cell(c, v)}</td>")
+        rows.append(f"<tr>{''.join(cells)}</tr>")
     note = ""
     if len(frame) > limit:
         note = (
@@ -362,7 +417,7 @@ def html_table(frame: pd.DataFrame, limit: int = SHOWN_ROWS, caption: str = "") 
         )
     cap = f"<caption>{e(caption)}</caption>" if caption else ""
     return (
-        f'<table class="audit-explorer-table">{cap}<thead><tr>{head}</tr></thead>'
+        f'<table class="audit-explorer-data">{cap}<thead><tr>{head}</tr></thead>'
         f"<tbody>{''.join(rows)}</tbody></table>{note}"
     )
 
@@ -726,6 +781,7 @@ class Explorer:
             "the scale."
         )
         shown = table.drop(columns=["row", "standard_key"])
+        shown["text"] = shown["text"].where(table["row"] != "selection", "All in selection")
         view.table_html = html_table(shown)
 
     def _finding(self, total: pd.Series) -> str:
@@ -1007,7 +1063,7 @@ class Explorer:
             f"<p>{e(facts)}</p>"
             '<p class="note">◆ marks a standard where one agency says met or exceeded and '
             "another unmet.</p>"
-            f'<table class="audit-explorer-table audit-explorer-case"><thead><tr>'
+            f'<table class="audit-explorer-data audit-explorer-case"><thead><tr>'
             f'<th scope="col">Standard</th>{head}</tr></thead>'
             f"<tbody>{''.join(body)}</tbody></table>"
         )
@@ -1134,6 +1190,7 @@ class Explorer:
         cycles tables: what shows where no widget manager is."""
         saved = self.view
         parts = [
+            STYLE,
             f'<p class="audit-explorer-banner"><strong>{e(BANNER)}</strong></p>',
             f"<p>{e(NO_WIDGETS)}</p>",
         ]
@@ -1198,8 +1255,8 @@ class Explorer:
             control.observe(self._on_control(name), names="value")
         out = {
             "banner": w.HTML(
-                f'<div style="background:#fbe9ef;border-left:6px solid #801650;padding:6px 10px;">'
-                f"<strong>{e(BANNER)}</strong></div>"
+                f'{STYLE}<div style="background:#fbe9ef;border-left:6px solid #801650;'
+                f'padding:6px 10px;"><strong>{e(BANNER)}</strong></div>'
             ),
             "headline": w.HTML(),
             "chart": w.Image(format="svg+xml", layout=w.Layout(max_width="100%")),
