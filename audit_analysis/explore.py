@@ -486,7 +486,7 @@ def _bars(view: View, cycle: str) -> Figure:
                 edgecolors="white",
                 linewidths=0.5,
                 hatch=HATCHES[category] or None,
-            ),  # fmt: skip
+            ),
             autolim=False,
         )
         handles.append(
@@ -495,7 +495,7 @@ def _bars(view: View, cycle: str) -> Figure:
                 edgecolor="white",
                 hatch=HATCHES[category] or None,
                 label=plots.RATING_LABELS[category],
-            )  # fmt: skip
+            )
         )
         left += share
     for yi, row in zip(y, rows.itertuples(index=False), strict=True):
@@ -513,8 +513,14 @@ def _bars(view: View, cycle: str) -> Figure:
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel("Share of ratings on the scale (n/a and not recorded left out)", fontsize=8)
-    ax.legend(handles=handles, ncols=4, loc="lower left", bbox_to_anchor=(0, 1.0),
-              frameon=False, fontsize=8)  # fmt: skip
+    ax.legend(
+        handles=handles,
+        ncols=4,
+        loc="lower left",
+        bbox_to_anchor=(0, 1.0),
+        frameon=False,
+        fontsize=8,
+    )
     _titles(fig, view, cycle)
     return fig
 
@@ -531,8 +537,15 @@ def _dots(view: View, cycle: str) -> Figure:
         if pd.notna(row.share):
             low = row.share - row.low if pd.notna(row.low) else 0
             high = row.high - row.share if pd.notna(row.high) else 0
-            ax.errorbar([row.share], [yi], xerr=[[low], [high]], fmt=plots.MARKERS[k % 6],
-                        color=colour, capsize=3, markersize=6)  # fmt: skip
+            ax.errorbar(
+                [row.share],
+                [yi],
+                xerr=[[low], [high]],
+                fmt=plots.MARKERS[k % 6],
+                color=colour,
+                capsize=3,
+                markersize=6,
+            )
         ax.text(1.03, yi, row.note, va="center", fontsize=7.5, transform=ax.get_yaxis_transform())
     ax.set_yticks(y, labels)
     ax.set_ylim(-0.6, len(rows) - 0.4)
@@ -850,15 +863,10 @@ class Explorer:
         p1, n1, df1 = effective_sizes(
             table["met_or_better"], table["n"], table["case_ss"], table["cases"]
         )
-        now = len(table) - 1
-        diff, low, high = difference_limits(
-            np.full(len(table), p1[now]), np.full(len(table), n1[now]),
-            np.full(len(table), df1[now]), p1, n1, df1,
-        )  # fmt: skip
-        p = difference_p_values(
-            np.full(len(table), p1[now]), np.full(len(table), n1[now]),
-            np.full(len(table), df1[now]), p1, n1, df1,
-        )  # fmt: skip
+        now = len(table) - 1  # the current cycle, last: every change is current minus earlier
+        current = [np.full(len(table), a[now]) for a in (p1, n1, df1)]
+        diff, low, high = difference_limits(*current, p1, n1, df1)
+        p = difference_p_values(*current, p1, n1, df1)
         earlier = ~table["current"].to_numpy()
         table["change"] = np.where(earlier, diff, np.nan)
         table["change_low"] = np.where(earlier, low, np.nan)
@@ -1018,7 +1026,9 @@ class Explorer:
             bool(said.get(k, set()) & {"met", "exceeded"}) and "unmet" in said.get(k, set())
             for k in grid["standard_key"]
         ]
-        rating_of = mine.set_index(["standard_key", "agency"])
+        rating_of = mine.drop_duplicates(["standard_key", "agency"]).set_index(
+            ["standard_key", "agency"]
+        )
         for agency in agencies:
             got = [
                 rating_of.loc[(k, agency)] if (k, agency) in rating_of.index else None
@@ -1331,9 +1341,17 @@ class Explorer:
             if s.view == "case":
                 _options(c["case"], self.case_options())
             for name in (
-                "cycle", "compare", "like_for_like", "scope", "agency", "priority", "age_band",
-                "view", "sort_by", "descending",
-            ):  # fmt: skip
+                "cycle",
+                "compare",
+                "like_for_like",
+                "scope",
+                "agency",
+                "priority",
+                "age_band",
+                "view",
+                "sort_by",
+                "descending",
+            ):
                 if c[name].value != getattr(s, name):
                     c[name].value = getattr(s, name)
         finally:
