@@ -19,7 +19,12 @@ from pathlib import Path
 
 from audit_analysis.exceptions import AuditDataError
 
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+"""The folder above the package: a clone's root (``data/demo``, ``outputs``,
+``requirements.lock``) when the package runs from a clone. The one place it is defined."""
+
 __all__ = [
+    "PROJECT_ROOT",
     "FILE_MODE",
     "FOLDER_MODE",
     "MAX_NAME_CHARS",

@@ -20,9 +20,9 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from audit_analysis.inputs import write_cycle
-
-from audit_analysis import annual, calibration, hostile, measure
+from . import annual, calibration, hostile, measure
+from . import explore as explore_bench
+from .inputs import write_cycle
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "outputs" / "bench" / "results.json"
@@ -45,6 +45,7 @@ TARGETS = {
     "calibration.coverage_overall": (">=", 0.93),
     "calibration.detect_kloe": (">=", 0.60),
     **hostile.targets(),
+    **explore_bench.TARGETS,  # the explorer's redraws (bench/explore.py)
 }
 UNITS = {
     "seconds": "s",
@@ -56,6 +57,7 @@ UNITS = {
     "peak_rss_mb": "MiB",
     "inference_seconds": "s",
     "analyses_seconds": "s",
+    **explore_bench.UNITS,
 }
 
 
@@ -120,11 +122,21 @@ def measure_calibration(args: argparse.Namespace, out: dict) -> None:
     out["calibration.analyses_seconds"] = cost["analyses_seconds"]
 
 
+def measure_explore(args: argparse.Namespace, out: dict, samples: dict) -> None:
+    """The explorer: first render and redraws after each control change, on the demo
+    and on a national-size cycle, each in a fresh process."""
+    _say(f"explorer: demo and national, {args.explore_rounds} rounds of control changes ...")
+    explore_bench.measure(out, samples, args.explore_rounds)
+
+
 def run(args: argparse.Namespace) -> dict:
     out: dict[str, object] = {}
     samples: dict[str, list[float]] = {}
     if args.only_calibration:
         measure_calibration(args, out)
+        return {"metrics": out, "samples": samples}
+    if args.only_explore:
+        measure_explore(args, out, samples)
         return {"metrics": out, "samples": samples}
     with tempfile.TemporaryDirectory(prefix="audit-bench-") as tmp:
         tmp_path = Path(tmp)
@@ -216,6 +228,7 @@ def run(args: argparse.Namespace) -> dict:
     _say("workbook bombs: each rejected beside a good return, in a fresh process ...")
     out.update(hostile.measure(say=_say))
     measure_calibration(args, out)
+    measure_explore(args, out, samples)
     return {"metrics": out, "samples": samples}
 
 
@@ -263,6 +276,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--calibration-pairs", type=int, default=400)
     parser.add_argument(
         "--only-calibration", action="store_true", help="run the calibration section alone"
+    )
+    parser.add_argument("--explore-rounds", type=int, default=3, help="explorer walks (3)")
+    parser.add_argument(
+        "--only-explore", action="store_true", help="run the explorer section alone"
     )
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)

@@ -10,7 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-from audit_analysis.inputs import Written
+
+from .inputs import Written
 
 
 def timed(fn: Callable[[], object], repeats: int, warmup: int = 1) -> list[float]:

@@ -26,10 +26,10 @@ import resource
 import sys
 import time
 
-from audit_analysis.inputs import national_ratings
-
 from audit_analysis.analysis import agreement, summaries, trends
 from audit_analysis.io.dataset import CycleData
+
+from .inputs import national_ratings
 
 
 def compute(ratings, cases, cycles) -> int:

@@ -102,3 +102,16 @@ def test_installed_wheel_runs_from_another_folder(wheel, tmp_path):
     run("notebooks", "--out", "notebooks")
     assert (work / "notebooks" / "03-trends.ipynb").is_file()
     shutil.rmtree(env_dir)
+
+
+def test_in_a_clone_paths_are_anchored_at_its_root(tmp_path, monkeypatch):
+    """Relative notebook paths and the lock the manifest records are the clone's,
+    wherever the process starts (the package sits two folders down in its layers)."""
+    from audit_analysis.paths import PROJECT_ROOT
+    from audit_analysis.pipeline.notebook import project_path
+    from audit_analysis.pipeline.runner import _lock_record
+
+    monkeypatch.chdir(tmp_path)
+    assert PROJECT_ROOT == ROOT
+    assert project_path("data/demo") == ROOT / "data" / "demo"
+    assert _lock_record()["file"] == "requirements.lock"

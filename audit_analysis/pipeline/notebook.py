@@ -12,13 +12,10 @@ from pathlib import Path
 from audit_analysis.io import cache
 from audit_analysis.io.cycles import normalise_cycle
 from audit_analysis.io.dataset import CycleData
+from audit_analysis.paths import PROJECT_ROOT
 from audit_analysis.render.present import Report
 
 __all__ = ["PROJECT_ROOT", "Session", "open_session", "project_path"]
-
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-"""The clone's root, where ``data/demo`` and ``outputs`` are (in a clone)."""
 
 
 def project_path(path: str | Path) -> Path:

@@ -31,7 +31,14 @@ from audit_analysis.io.agencies import resolve_agency
 from audit_analysis.io.cycles import normalise_cycle, parse_cycle
 from audit_analysis.io.dataset import CASES_FILE, RETURNS_DIR, find_cycle_folder
 from audit_analysis.io.workbooks import die_with_parent
-from audit_analysis.paths import inside, owner_only, papermill_path, private_folder, safe_name
+from audit_analysis.paths import (
+    PROJECT_ROOT,
+    inside,
+    owner_only,
+    papermill_path,
+    private_folder,
+    safe_name,
+)
 
 __all__ = [
     "BANNER_EXEC",
@@ -310,7 +317,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
-LOCK_FILE = Path(__file__).resolve().parent.parent / "requirements.lock"
+LOCK_FILE = PROJECT_ROOT / "requirements.lock"
 
 
 def _lock_record(lock: Path = LOCK_FILE) -> dict[str, object]:
