@@ -86,10 +86,15 @@ def test_quality_sentences_name_old_templates_bulk_tables_and_bare_ratings():
     text = findings.quality_sentences(returns, evidence, rejections, "2018-19")
     assert text[0] == "3 agencies sent 16 returns holding 618 ratings."
     assert text[1].startswith(
-        "1 agency used an earlier year's template for some returns: SCH (6 of 12)"
+        "1 agency used an earlier year's template for some returns: Solihull Community Housing "
+        "(6 of 12)"
     )
-    assert text[2] == "Not using the toolkit (a bulk table instead): WMP."
-    assert text[3] == "67% of met or exceeded ratings give evidence; CRC gave none at all."
+    # agencies by name, as the register gives them: never a code a board member must decode
+    assert text[2] == "Not using the toolkit (a bulk table instead): West Midlands Police."
+    assert text[3] == (
+        "67% of met or exceeded ratings give evidence; Community Rehabilitation Company "
+        "gave none at all."
+    )
     assert text[4].startswith("24 rows and 1 whole files were rejected")
 
 

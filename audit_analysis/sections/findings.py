@@ -12,6 +12,7 @@ import math
 import pandas as pd
 
 from audit_analysis.analysis.disclosure import MARKER
+from audit_analysis.render.labels import agency_name
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -306,7 +307,8 @@ def quality_sentences(
     old = known[known["on_old_template"] > 0]
     if len(old):
         names = ", ".join(
-            f"{r.agency} ({int(r.on_old_template)} of {int(r.returns)})" for r in old.itertuples()
+            f"{agency_name(r.agency)} ({int(r.on_old_template)} of {int(r.returns)})"
+            for r in old.itertuples()
         )
         who = "1 agency" if len(old) == 1 else f"{len(old)} agencies"
         sentences.append(
@@ -318,7 +320,9 @@ def quality_sentences(
     bulk = known[(known["bulk"] > 0) & (known["toolkit"] == 0)]
     if len(bulk):
         sentences.append(
-            "Not using the toolkit (a bulk table instead): " + ", ".join(bulk["agency"]) + "."
+            "Not using the toolkit (a bulk table instead): "
+            + ", ".join(agency_name(a) for a in bulk["agency"])
+            + "."
         )
     ev = evidence[evidence["agency"] != "(unattributed)"]
     total = int(ev["met_or_better"].sum())
@@ -327,7 +331,7 @@ def quality_sentences(
         bare = ev[(ev["met_or_better"] > 0) & (ev["met_or_better_evidenced"] == 0)]
         text = f"{pct(share)} of met or exceeded ratings give evidence"
         if len(bare):
-            text += "; " + ", ".join(bare["agency"]) + " gave none at all"
+            text += "; " + ", ".join(agency_name(a) for a in bare["agency"]) + " gave none at all"
         sentences.append(text + ".")
     whole = int(rejections["whole_files"].sum())
     rows = int(rejections["rows"].sum())
