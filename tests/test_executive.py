@@ -14,25 +14,40 @@ from audit_analysis.sections import executive
 PRIORITIES = ("early_help", "neglect", "exploitation")
 
 
-def test_a_kloe_total_that_would_reveal_a_suppressed_theme_is_hidden(tmp_path):
-    """Only three early-help cases rate KLOE 6: the priority chart hides them, and the
-    KLOE trend on the same page must not show KLOE 6's figures, which are theirs."""
+def _session(tmp_path, rate):
+    """A 2018-19 cycle of 15 cases (five per priority theme) rated by two agencies on
+    every standard as ``rate(standard, case number, case row, agency number)`` says
+    (None: not rated), and an executive session on it: ``(session, out)``."""
     cases = [[f"K{i:02d}", PRIORITIES[i % 3], "9", "", "", ""] for i in range(15)]
     records = []
     for s in load_framework("2018-19").standards:
         for i, case in enumerate(cases):
-            if s.kloe == 6 and not (case[1] == "early_help" and i < 9):
-                continue  # KLOE 6: early-help cases K00, K03, K06 only
             for a, agency in enumerate(("WMP", "CCG")):
-                rating = "met" if (i + a + s.number) % 3 else "unmet"
-                records.append([agency, case[0], str(s.number), rating, ""])
+                rating = rate(s, i, case, a)
+                if rating is not None:
+                    records.append([agency, case[0], str(s.number), rating, ""])
     folder = tmp_path / "data" / "2018-19"
     write_cases(folder, cases)
-    write_bulk_csv(folder / "returns" / "all.csv", ["agency", "case_id", "standard", "rating",
-                                                    "evidence"], records)  # fmt: skip
+    write_bulk_csv(
+        folder / "returns" / "all.csv",
+        ["agency", "case_id", "standard", "rating", "evidence"],
+        records,
+    )
     data = load_cycle(tmp_path / "data", "2018-19")
     out = tmp_path / "out"
-    session = Session(data, [], Report(out, "2018-19"), 5, tmp_path / "data", out)
+    return Session(data, [], Report(out, "2018-19"), 5, tmp_path / "data", out), out
+
+
+def test_a_kloe_total_that_would_reveal_a_suppressed_theme_is_hidden(tmp_path):
+    """Only three early-help cases rate KLOE 6: the priority chart hides them, and the
+    KLOE trend on the same page must not show KLOE 6's figures, which are theirs."""
+
+    def rate(s, i, case, a):
+        if s.kloe == 6 and not (case[1] == "early_help" and i < 9):
+            return None  # KLOE 6: early-help cases K00, K03, K06 only
+        return "met" if (i + a + s.number) % 3 else "unmet"
+
+    session, out = _session(tmp_path, rate)
     summary = executive.build(session)
     assert summary.exposed_kloes == {"dispute-resolution"}
     executive.show_kloe_trend(session, summary)
@@ -50,22 +65,13 @@ def test_a_kloe_total_leaving_one_case_per_hidden_theme_is_hidden(tmp_path):
     """KLOE 6 rated by one early-help case, one neglect case and five exploitation
     cases: the priority chart shows c, c and 5, and a KLOE 6 total of 7 cases would say
     that each c is 1 (every hidden cell holds at least one case)."""
-    cases = [[f"K{i:02d}", PRIORITIES[i % 3], "9", "", "", ""] for i in range(15)]
-    records = []
-    for s in load_framework("2018-19").standards:
-        for i, case in enumerate(cases):
-            if s.kloe == 6 and i not in (0, 1) and case[1] != "exploitation":
-                continue
-            for a, agency in enumerate(("WMP", "CCG")):
-                rating = "met" if (i + a + s.number) % 3 else "unmet"
-                records.append([agency, case[0], str(s.number), rating, ""])
-    folder = tmp_path / "data" / "2018-19"
-    write_cases(folder, cases)
-    write_bulk_csv(folder / "returns" / "all.csv", ["agency", "case_id", "standard", "rating",
-                                                    "evidence"], records)  # fmt: skip
-    data = load_cycle(tmp_path / "data", "2018-19")
-    out = tmp_path / "out"
-    session = Session(data, [], Report(out, "2018-19"), 5, tmp_path / "data", out)
+
+    def rate(s, i, case, a):
+        if s.kloe == 6 and i not in (0, 1) and case[1] != "exploitation":
+            return None
+        return "met" if (i + a + s.number) % 3 else "unmet"
+
+    session, out = _session(tmp_path, rate)
     summary = executive.build(session)
     kloe6 = summary.by_theme[summary.by_theme["kloe"] == 6]
     assert kloe6["cases"].tolist() == ["c", "c", 5]
@@ -79,22 +85,13 @@ def test_a_kloe_total_leaving_one_case_per_hidden_theme_is_hidden(tmp_path):
 def test_standards_on_few_cases_are_not_named_or_shown(tmp_path):
     """The weakest-standards chart and the standout sentences leave out a standard rated
     on fewer cases than the threshold: its figures are those few children's."""
-    cases = [[f"K{i:02d}", PRIORITIES[i % 3], "9", "", "", ""] for i in range(15)]
-    records = []
-    for s in load_framework("2018-19").standards:
-        for i, case in enumerate(cases):
-            if s.number == 24 and i >= 3:
-                continue  # standard 24: three cases, all unmet: the weakest by far
-            for a, agency in enumerate(("WMP", "CCG")):
-                rating = "unmet" if s.number == 24 else ("met" if (i + a) % 4 else "unmet")
-                records.append([agency, case[0], str(s.number), rating, ""])
-    folder = tmp_path / "data" / "2018-19"
-    write_cases(folder, cases)
-    write_bulk_csv(folder / "returns" / "all.csv", ["agency", "case_id", "standard", "rating",
-                                                    "evidence"], records)  # fmt: skip
-    data = load_cycle(tmp_path / "data", "2018-19")
-    out = tmp_path / "out"
-    session = Session(data, [], Report(out, "2018-19"), 5, tmp_path / "data", out)
+
+    def rate(s, i, case, a):
+        if s.number == 24 and i >= 3:
+            return None  # standard 24: three cases, all unmet: the weakest by far
+        return "unmet" if s.number == 24 else ("met" if (i + a) % 4 else "unmet")
+
+    session, out = _session(tmp_path, rate)
     summary = executive.build(session)
     executive.show_standards(session, summary)
     shown = pd.read_csv(out / "tables" / "exec-weakest-standards.csv", dtype=str)

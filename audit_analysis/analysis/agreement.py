@@ -36,6 +36,7 @@ from audit_analysis.io.frameworks import Framework
 from audit_analysis.io.ratings import MET_OR_BETTER, NOT_RECORDED, SCALE
 
 __all__ = [
+    "AGREEMENT_COLUMNS",
     "CODES",
     "agreement_by_kloe",
     "agreement_by_standard",

@@ -57,6 +57,7 @@ __all__ = [
     "RATED",
     "kloe_trend_long",
     "area_progress",
+    "common_standard_keys",
     "kloe_trend_table",
     "overall_trend",
     "trend_long",
@@ -132,7 +133,8 @@ def _items(frameworks: list[Framework], level: _Level) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _common_keys(frameworks: list[Framework]) -> set[str]:
+def common_standard_keys(frameworks: Sequence[Framework]) -> set[str]:
+    """The standard keys every one of ``frameworks`` holds: what compares like with like."""
     keys = [{s.key for s in fw.standards} for fw in frameworks]
     return set.intersection(*keys) if keys else set()
 
@@ -232,7 +234,7 @@ def _wide(
     frameworks = [d.framework for d in cycles]
     table = _items(frameworks, level)
     keys = table[level.key]
-    keep = _common_keys(frameworks) if common_standards_only else None
+    keep = common_standard_keys(frameworks) if common_standards_only else None
     if standards is not None:
         keep = set(standards) if keep is None else keep & set(standards)
     counts: dict[str, pd.DataFrame] = {}

@@ -146,23 +146,26 @@ def _standards(raw: str, framework: Framework) -> tuple[tuple[str, ...], str | N
     return tuple(keys), None
 
 
+def _cycle_folders(data_dir: Path, keep: Callable[[str], bool]) -> list[tuple[str, Path]]:
+    """The cycle folders of ``data_dir`` whose cycle ``keep`` accepts, oldest first
+    (links are never followed out of the data folder)."""
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        return []
+    found = []
+    for child in data_dir.iterdir():
+        name = parse_cycle(child.name)
+        if name and keep(name) and child.is_dir() and not child.is_symlink():
+            found.append((name, child))
+    return sorted(found)
+
+
 def earlier_items(data_dir: Path, cycle: str, frameworks: Callable[[str], Framework]) -> dict:
     """Every area and recommendation raised by a cycle before ``cycle`` in ``data_dir``,
-    by id (the first cycle to raise an id wins); read leniently (an unreadable row is
-    that cycle's own rejection, reported when that cycle is loaded)."""
+    by id (the first cycle to raise an id wins), from their :func:`history` (an
+    unreadable row is that cycle's own rejection, reported when that cycle is loaded)."""
     items: dict[str, Item] = {}
-    found = []
-    if data_dir.is_dir():
-        for child in data_dir.iterdir():
-            name = parse_cycle(child.name)
-            if name and name < cycle and child.is_dir() and not child.is_symlink():
-                found.append((name, child))
-    for name, folder in sorted(found):
-        try:
-            framework = frameworks(name)
-        except Exception:  # noqa: BLE001 - that cycle's own problem, reported there
-            continue
-        record = read_development(folder, framework, [], known={})
+    for name, record in history(data_dir, cycle, frameworks, before=True):
         for item in _raised(record, name):
             items.setdefault(item.id, item)
     return items
@@ -171,14 +174,9 @@ def earlier_items(data_dir: Path, cycle: str, frameworks: Callable[[str], Framew
 def later_ids(data_dir: Path, cycle: str) -> dict[str, str]:
     """Ids raised by cycles after ``cycle``: id -> cycle (for a clear rejection)."""
     out: dict[str, str] = {}
-    if not data_dir.is_dir():
-        return out
-    for child in sorted(data_dir.iterdir()):
-        name = parse_cycle(child.name)
-        if not name or name <= cycle or not child.is_dir() or child.is_symlink():
-            continue
+    for name, folder in _cycle_folders(data_dir, lambda c: c > cycle):
         for file, column in ((AREAS_FILE, "areaid"), (RECOMMENDATIONS_FILE, "id")):
-            for _, row in read_optional_table(child / file, [], lambda *a: None):
+            for _, row in read_optional_table(folder / file, [], lambda *a: None):
                 value = row.get(column, "").strip()
                 if value:
                     out.setdefault(value.casefold(), name)
@@ -431,19 +429,19 @@ def open_items(history: Sequence[tuple[str, Development]]) -> list[tuple[Item, s
 
 
 def history(
-    data_dir: Path, up_to: str, frameworks: Callable[[str], Framework]
+    data_dir: Path,
+    up_to: str,
+    frameworks: Callable[[str], Framework],
+    *,
+    before: bool = False,
 ) -> list[tuple[str, Development]]:
-    """Every cycle's development record in ``data_dir`` up to and including ``up_to``,
-    oldest first, each read against the cycles before it (rejected rows left out)."""
-    found = []
-    if Path(data_dir).is_dir():
-        for child in Path(data_dir).iterdir():
-            name = parse_cycle(child.name)
-            if name and name <= up_to and child.is_dir() and not child.is_symlink():
-                found.append((name, child))
+    """Every cycle's development record in ``data_dir`` up to and including ``up_to``
+    (only those before it, with ``before``), oldest first, each read against the cycles
+    before it (rejected rows left out)."""
+    found = _cycle_folders(data_dir, (lambda c: c < up_to) if before else (lambda c: c <= up_to))
     out: list[tuple[str, Development]] = []
     known: dict[str, Item] = {}
-    for name, folder in sorted(found):
+    for name, folder in found:
         try:
             framework = frameworks(name)
         except Exception:  # noqa: BLE001 - that cycle's own problem, reported there

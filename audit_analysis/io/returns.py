@@ -445,27 +445,33 @@ class CsvRowError(AuditDataError):
         super().__init__(reason, row=row)
 
 
+def _numbered_csv(
+    path: Path, encoding: str, delimiter: str, header_number: int, skip_blank: bool = False
+) -> Iterator[tuple[int, list[str]] | CsvRowError]:
+    """The lines below the header as ``(number, cells)``, numbered as a spreadsheet
+    shows them; a line the csv module cannot read comes as a :class:`CsvRowError`, so
+    one bad line never stops the rest. With ``skip_blank``, blank lines are passed over."""
+    with open_plain(path, "r", encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh, delimiter=delimiter)
+        number = 0
+        while True:
+            number += 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:
+                if number > header_number:
+                    yield CsvRowError(number, _csv_error(exc))
+                continue
+            if number > header_number and not (skip_blank and all(is_blank(c) for c in cells)):
+                yield number, cells
+
+
 def _csv_rows(
     path: Path, encoding: str, delimiter: str, header_number: int, columns: dict[str, int]
 ) -> Iterator[RawRow | CsvRowError]:
-    def numbered() -> Iterator[tuple[int, list[str]] | CsvRowError]:
-        with open_plain(path, "r", encoding=encoding, newline="") as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
-            number = 0
-            while True:
-                number += 1
-                try:
-                    cells = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    if number > header_number:
-                        yield CsvRowError(number, _csv_error(exc))
-                    continue
-                if number > header_number:
-                    yield number, cells
-
-    yield from _raw_rows(numbered(), columns)
+    yield from _raw_rows(_numbered_csv(path, encoding, delimiter, header_number), columns)
 
 
 def read_table_csv(
@@ -476,25 +482,7 @@ def read_table_csv(
     header_number, line, delimiter = _sniff_header(path)
     header = _header_cells(line, delimiter)
     encoding = detect_encoding(path)
-
-    def rows() -> Iterator[tuple[int, list[str]] | CsvRowError]:
-        with open_plain(path, "r", encoding=encoding, newline="") as fh:
-            reader = csv.reader(fh, delimiter=delimiter)
-            number = 0
-            while True:
-                number += 1
-                try:
-                    cells = next(reader)
-                except StopIteration:
-                    return
-                except csv.Error as exc:
-                    if number > header_number:
-                        yield CsvRowError(number, _csv_error(exc))
-                    continue
-                if number > header_number and not all(is_blank(c) for c in cells):
-                    yield number, cells
-
-    return header, rows()
+    return header, _numbered_csv(path, encoding, delimiter, header_number, skip_blank=True)
 
 
 def read_return(path: Path) -> ReturnFile:

@@ -42,6 +42,7 @@ class ExecutiveSummary:
     standards: pd.DataFrame | None = None
     compared: pd.DataFrame | None = None
     kloe_note: str = ""
+    common_keys: set = field(default_factory=set)
     themed: pd.DataFrame | None = None
     by_theme: pd.DataFrame | None = None
     exposed_kloes: set = field(default_factory=set)
@@ -76,7 +77,10 @@ def build(session: Session) -> ExecutiveSummary:
         summary.kloe_long = trends.kloe_trend_long(
             data, session.earlier, common_standards_only=True
         )
-        summary.kloe_note = _added_standards(data, session.earlier)
+        summary.common_keys = trends.common_standard_keys(
+            [d.framework for d in [*session.earlier, data]]
+        )
+        summary.kloe_note = _added_standards(data, summary.common_keys)
         summary.headlines.append(findings.trend_sentence(summary.trend, data.cycle, previous.cycle))
         if len(session.earlier) > 1:
             first = session.earlier[0].cycle
@@ -113,10 +117,10 @@ def build(session: Session) -> ExecutiveSummary:
     return summary
 
 
-def _added_standards(data, earlier) -> str:
-    """Standards of this year's framework missing from an earlier one: left out of the
-    KLOE trend so that it compares like with like."""
-    keys = set.intersection(*({s.key for s in d.framework.standards} for d in earlier))
+def _added_standards(data, keys: set[str]) -> str:
+    """Standards of this year's framework missing from an earlier one (not in ``keys``,
+    those of every compared framework): left out of the KLOE trend so that it compares
+    like with like."""
     added = [s for s in data.framework.standards if s.key not in keys]
     if not added:
         return ""
@@ -263,9 +267,9 @@ def show_kloe_trend(session: Session, summary: ExecutiveSummary) -> None:
     # small numbers: a KLOE resting on too few cases, or whose total would reveal a
     # suppressed priority theme (summary.exposed_kloes), shows c, is not drawn and is
     # named in no sentence
-    cases = pd.to_numeric(long["cases"], errors="coerce").fillna(0)
-    hide = ((cases >= 1) & (cases < session.min_cell_count)).to_numpy()
-    hide |= (long["current"] & long["kloe_key"].isin(summary.exposed_kloes)).to_numpy()
+    marked = disclosure.suppress_breakdown(long, None, session.min_cell_count)
+    marked = disclosure.suppress_totals(marked, summary.exposed_kloes, "kloe_key", where="current")
+    hide = (marked["share"].astype("object") == disclosure.MARKER).to_numpy()
     current = long[long["current"]]
     order = dict(zip(current["kloe_key"], current["label"], strict=True))
     long["label"] = long["kloe_key"].map(order).fillna(long["label"])
@@ -278,10 +282,7 @@ def show_kloe_trend(session: Session, summary: ExecutiveSummary) -> None:
     }
     kloe_of = {s.key: s.kloe_key for s in data.framework.standards}
     if summary.kloe_note:
-        common = set.intersection(
-            *({s.key for s in d.framework.standards} for d in session.earlier)
-        )
-        kloe_of = {k: v for k, v in kloe_of.items() if k in common}
+        kloe_of = {k: v for k, v in kloe_of.items() if k in summary.common_keys}
     keyed = data.ratings.assign(kloe_key=data.ratings["standard_key"].map(kloe_of))
     found = summaries.extremes(keyed, "kloe_key", [k for k in order if k in counted])
     titles = dict(zip(current["kloe_key"], current["kloe_title"], strict=True))
@@ -292,10 +293,8 @@ def show_kloe_trend(session: Session, summary: ExecutiveSummary) -> None:
         ["label", "cycle", "standards", "n", "cases", "met_or_better", "share", "low", "high"]
     ]
     if hide.any():
-        table = table.astype("object")
-        stats = ["n", "cases", "met_or_better", "share", "low", "high"]
-        table.loc[hide, stats] = disclosure.MARKER
-        long.loc[hide, ["share", "low", "high"]] = float("nan")
+        table = marked[table.columns].assign(label=table["label"])  # labels as relabelled
+        long.loc[hide, ["share", "low", "high"]] = float("nan")  # drawn: nothing
     parts = [
         f"{lab}: " + ", ".join(f"{r.cycle} {interval(r)}" for r in g.itertuples())
         for lab, g in table.groupby("label", sort=False)

@@ -11,6 +11,7 @@ import math
 
 import pandas as pd
 
+from audit_analysis.analysis.agreement import AGREEMENT_COLUMNS
 from audit_analysis.analysis.disclosure import MARKER
 from audit_analysis.render.labels import agency_name
 
@@ -543,20 +544,7 @@ def agreement_display(table: pd.DataFrame, level: str) -> pd.DataFrame:
         out["label"] = out.apply(lambda r: standard_label(r, 40), axis=1)
     else:
         out["label"] = out.apply(lambda r: f"KLOE {int(r['kloe'])} {r['kloe_title']}", axis=1)
-    keep = [
-        "label",
-        "agencies",
-        "units",
-        "pairable",
-        "pct_agree",
-        "alpha",
-        "alpha_low",
-        "alpha_high",
-        "ac1",
-        "ac1_low",
-        "ac1_high",
-        "note",
-    ]
+    keep = ["label", *(c for c in AGREEMENT_COLUMNS if c not in ("rated", "estimable"))]
     return out[[c for c in keep if c in out.columns]].reset_index(drop=True)
 
 
