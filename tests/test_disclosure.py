@@ -490,7 +490,7 @@ def test_a_complement_gives_a_small_count_away_so_both_are_hidden():
 def test_executive_sentences_quote_no_small_count_of_children():
     from types import SimpleNamespace
 
-    from audit_analysis.sections.findings import records_sentences
+    from audit_analysis.sections.data_quality import records_sentences
 
     deep = pd.DataFrame(
         {

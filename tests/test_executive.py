@@ -48,10 +48,9 @@ def test_a_kloe_total_that_would_reveal_a_suppressed_theme_is_hidden(tmp_path):
         return "met" if (i + a + s.number) % 3 else "unmet"
 
     session, out = _session(tmp_path, rate)
-    summary = executive.build(session)
+    summary = executive.Executive(session)
     assert summary.exposed_kloes == {"dispute-resolution"}
-    executive.show_kloe_trend(session, summary)
-    executive.show_priority(session, summary)
+    session.report.show(summary.build(), "kloe-trend", "priority")
     trend = pd.read_csv(out / "tables" / "exec-kloe-trend.csv", dtype=str, keep_default_na=False)
     kloe6 = trend[trend["label"].str.startswith("KLOE 6")].iloc[0]
     assert kloe6[["n", "cases", "met_or_better", "share", "low", "high"]].tolist() == ["c"] * 6
@@ -72,11 +71,11 @@ def test_a_kloe_total_leaving_one_case_per_hidden_theme_is_hidden(tmp_path):
         return "met" if (i + a + s.number) % 3 else "unmet"
 
     session, out = _session(tmp_path, rate)
-    summary = executive.build(session)
+    summary = executive.Executive(session)
     kloe6 = summary.by_theme[summary.by_theme["kloe"] == 6]
     assert kloe6["cases"].tolist() == ["c", "c", 5]
     assert summary.exposed_kloes == {"dispute-resolution"}
-    executive.show_kloe_trend(session, summary)
+    session.report.show(summary.build(), "kloe-trend")
     trend = pd.read_csv(out / "tables" / "exec-kloe-trend.csv", dtype=str, keep_default_na=False)
     row = trend[trend["label"].str.startswith("KLOE 6")].iloc[0]
     assert row[["n", "cases", "met_or_better", "share", "low", "high"]].tolist() == ["c"] * 6
@@ -92,8 +91,8 @@ def test_standards_on_few_cases_are_not_named_or_shown(tmp_path):
         return "unmet" if s.number == 24 else ("met" if (i + a) % 4 else "unmet")
 
     session, out = _session(tmp_path, rate)
-    summary = executive.build(session)
-    executive.show_standards(session, summary)
+    summary = executive.Executive(session)
+    session.report.show(summary.build(), "standards")
     shown = pd.read_csv(out / "tables" / "exec-weakest-standards.csv", dtype=str)
     assert "24" not in set(shown["standard"])
     assert not any("24. Where an issue" in h for h in summary.headlines)

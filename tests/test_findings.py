@@ -5,18 +5,18 @@ from __future__ import annotations
 import pandas as pd
 
 from audit_analysis.io.frameworks import load_framework
-from audit_analysis.sections import findings
+from audit_analysis.sections import by_kloe, consistency, data_quality, executive, trends, words
 
 
 def test_pct_and_interval():
-    assert findings.pct(0.734) == "73%"
-    assert findings.pct(float("nan")) == "n/a"
-    assert findings.pct("c") == "c"
+    assert words.pct(0.734) == "73%"
+    assert words.pct(float("nan")) == "n/a"
+    assert words.pct("c") == "c"
     row = pd.Series({"share": 0.5, "low": 0.25, "high": 0.75})
-    assert findings.interval(row) == "50% (25% to 75%)"
-    assert findings.interval({"share": "c", "low": "c", "high": "c"}) == "c"
+    assert words.interval(row) == "50% (25% to 75%)"
+    assert words.interval({"share": "c", "low": "c", "high": "c"}) == "c"
     few = {"share": 0.5, "low": float("nan"), "high": float("nan")}
-    assert findings.interval(few) == "50% (too few cases for an interval)"
+    assert words.interval(few) == "50% (too few cases for an interval)"
 
 
 def test_trend_sentence_counts_verdicts_and_leaves_new_standards_out():
@@ -32,12 +32,12 @@ def test_trend_sentence_counts_verdicts_and_leaves_new_standards_out():
             "status_2017-18": ["rated", "rated", "rated", "rated", "not in framework"],
         }
     )
-    text = findings.trend_sentence(trend, "2018-19", "2017-18")
+    text = trends.trend_sentence(trend, "2018-19", "2017-18")
     assert "of the 4 standards that can be compared, 2 improved and 1 declined" in text
     assert "1 show no clear change" in text
     assert "1 cannot be compared" in text
     assert "false discovery rate 5%" in text
-    verdict = findings.verdict_column(trend, "2017-18")
+    verdict = trends.verdict_column(trend, "2017-18")
     assert verdict.iloc[-1] == "not in 2017-18 framework"
 
 
@@ -55,7 +55,7 @@ def test_kloe_chart_text_states_the_finding_and_lists_every_standard():
             cases=[8, 9],
         )
     )
-    title, subtitle, alt = findings.kloe_chart_text(rows, "2018-19")
+    title, subtitle, alt = by_kloe.kloe_chart_text(rows, "2018-19")
     assert title == (
         "KLOE 6 (Dispute resolution): from 25% met or exceeded (standard 24) to 90% (standard 23)"
     )
@@ -83,7 +83,7 @@ def test_quality_sentences_name_old_templates_bulk_tables_and_bare_ratings():
         }
     )
     rejections = pd.DataFrame({"whole_files": [1, 0], "rows": [0, 24]})
-    text = findings.quality_sentences(returns, evidence, rejections, "2018-19")
+    text = data_quality.quality_sentences(returns, evidence, rejections, "2018-19")
     assert text[0] == "3 agencies sent 16 returns holding 618 ratings."
     assert text[1].startswith(
         "1 agency used an earlier year's template for some returns: Solihull Community Housing "
@@ -132,17 +132,17 @@ def test_breakdown_names_best_and_worst_only_when_the_gap_is_clear():
     # 60% against 40% of 10 cases each: 360 ratings would make that "significant";
     # 20 cases cannot
     close = _two_groups((0.6, 0.4))
-    title, _ = findings.breakdown_text(_table(close), "priority", "2018-19", close)
+    title, _ = by_kloe.breakdown_text(_table(close), "priority", "2018-19", close)
     assert title.startswith("No clear difference between priority themes")
     assert "40% met or exceeded (neglect) to 60% (early help)" in title
     apart = _two_groups((1.0, 0.1))
-    title, _ = findings.breakdown_text(_table(apart), "priority", "2018-19", apart)
+    title, _ = by_kloe.breakdown_text(_table(apart), "priority", "2018-19", apart)
     assert title.startswith("By priority, early help has the highest share")
     assert "a clear gap of 90 points" in title and "allowing for 1 comparisons" in title
 
 
 def test_extremes_text_without_two_groups():
-    assert findings.extremes_text(None, "age bands") == "Too few age bands with ratings to compare"
+    assert words.extremes_text(None, "age bands") == "Too few age bands with ratings to compare"
 
 
 def test_change_sentence_reads_the_overall_trend_row():
@@ -156,13 +156,13 @@ def test_change_sentence_reads_the_overall_trend_row():
             "verdict_vs_2017-18": "no clear change",
         }
     )
-    text = findings.change_sentence(row, "2018-19", "2017-18")
+    text = trends.change_sentence(row, "2018-19", "2017-18")
     assert text == (
         "77% against 68% in 2017-18: no clear change (+9 points; 95% interval by case -1 to +18)"
     )
     row["verdict_vs_2017-18"] = "not estimable"
     row["diff_low_vs_2017-18"] = float("nan")
-    assert findings.change_sentence(row, "2018-19", "2017-18") == (
+    assert trends.change_sentence(row, "2018-19", "2017-18") == (
         "77% against 68% in 2017-18: too few cases to tell"
     )
 
@@ -179,12 +179,12 @@ def test_standouts_name_only_standards_clearly_apart():
             "verdict": "no clear difference",
         }
     )
-    assert findings.standout_sentences(compared, standards) == [
+    assert executive.standout_sentences(compared, standards) == [
         "No standard stands clearly above or below the overall share once chance "
         "variation between cases is allowed for."
     ]
     compared.loc[23, ["share", "verdict"]] = (0.3, "below")
-    text = findings.standout_sentences(compared, standards)
+    text = executive.standout_sentences(compared, standards)
     assert text[0].startswith("Clearly below this year's overall share of 70%: 24.")
     assert "24 standards compared at once" in text[1]
 
@@ -215,7 +215,7 @@ def test_agreement_sentence_is_chance_corrected_and_leaves_out_small_standards()
             "estimable": [True, True, True],
         }
     )
-    text = findings.agreement_sentence(pooled, by_standard, min_cases=5)
+    text = consistency.agreement_sentence(pooled, by_standard, min_cases=5)
     assert "0.20 (0.10 to 0.30) on Krippendorff's alpha" in text
     assert "0.50 (0.40 to 0.60) on Gwet's AC1" in text
     assert "standard 2" not in text  # 3 cases: below the threshold
@@ -255,25 +255,25 @@ def test_records_sentences_hide_a_count_whose_complement_is_small():
     """Issue 9, item 5: "7 of the 8 cases flagged were discussed" reveals that 1 was
     not; "3 of 9 families" is a small count, and 33% gives it away too."""
     data = _records(discussed=7, flagged=8, action=2, responded=3, invited=9)
-    deep, families = findings.records_sentences(data)  # the default threshold is 5
+    deep, families = data_quality.records_sentences(data)  # the default threshold is 5
     assert _digits(deep) == {"8"} and _digits(families) == {"9"}
-    deep, families = findings.records_sentences(data, min_count=2)  # only the 1 is small
+    deep, families = data_quality.records_sentences(data, min_count=2)  # only the 1 is small
     assert _digits(deep) == {"8", "2"}
     assert _digits(families) == {"3", "9", "33%"}
-    deep, families = findings.records_sentences(data, min_count=1)
+    deep, families = data_quality.records_sentences(data, min_count=1)
     assert _digits(deep) == {"7", "8", "2"}
 
 
 def test_records_sentences_show_large_counts_and_zeros_and_no_small_total():
     data = _records(discussed=12, flagged=20, action=0, responded=12, invited=20)
-    deep, families = findings.records_sentences(data, min_count=5)
+    deep, families = data_quality.records_sentences(data, min_count=5)
     assert _digits(deep) == {"12", "20", "0"} and "0 needed immediate action" in deep
     assert _digits(families) == {"12", "20", "60%"}
     data = _records(discussed=20, flagged=20, action=17, responded=18, invited=20)
-    deep, families = findings.records_sentences(data, min_count=5)
+    deep, families = data_quality.records_sentences(data, min_count=5)
     assert "17" not in deep  # 3 needed none
     assert _digits(families) == {"20"}  # 2 did not respond
     data = _records(discussed=1, flagged=2, action=1, responded=1, invited=2)
-    deep, families = findings.records_sentences(data, min_count=5)
+    deep, families = data_quality.records_sentences(data, min_count=5)
     assert _digits(deep) == {"5"} and deep.startswith("Fewer than 5 cases were flagged")
     assert _digits(families) == {"5"} and families.startswith("Fewer than 5 families")

@@ -30,6 +30,15 @@ import pandas as pd  # noqa: E402
 from audit_analysis.analysis.disclosure import MARKER  # noqa: E402
 from audit_analysis.render.labels import display_table  # noqa: E402
 from audit_analysis.render.outputs import write_csv  # noqa: E402
+from audit_analysis.render.section import (  # noqa: E402
+    Block,
+    Bullets,
+    Figure,
+    Learning,
+    Section,
+    Table,
+    Text,
+)
 
 __all__ = ["PRINT_ONLY", "Report", "SOURCE", "display_html", "learning_table_html", "table_html"]
 
@@ -124,33 +133,54 @@ class Report:
     def save_table(self, frame: pd.DataFrame, name: str) -> Path:
         return write_csv(frame, self.tables / f"{name}.csv")
 
-    def table(self, frame: pd.DataFrame, name: str | None, caption: str, show: bool = True) -> str:
-        """Save ``frame`` as ``tables/<name>.csv`` (unless name is None) and show it, in
-        words (:func:`~audit_analysis.render.labels.display_table`)."""
-        if name:
-            self.save_table(frame, name)
-        display_html(f'<div class="table-block">{table_html(display_table(frame), caption)}</div>')
+    def show(self, section: Section | Block | list[Block], *parts: str) -> None:
+        """Show a section (only ``parts`` of it, when named), a block or a list of blocks
+        in the notebook, one output per block, as :meth:`html` renders them."""
+        if isinstance(section, Section):
+            blocks = list(section.blocks(*parts))
+        elif isinstance(section, list):
+            blocks = section
+        else:
+            blocks = [section]
+        for block in blocks:
+            markup = self.html(block)
+            if markup:
+                display_html(markup)
 
-    def chart(
-        self,
-        fig: plt.Figure,
-        name: str,
-        *,
-        title: str,
-        subtitle: str,
-        alt: str,
-        table: pd.DataFrame,
-        table_caption: str | None = None,
-        key: str = "",
-    ) -> None:
-        """Save the chart (PNG, SVG) and its table (CSV); show it with its alt text.
+    def html(self, block: Block) -> str:
+        """The one renderer: a block as escaped HTML, its files written on the way
+        (a chart's PNG, SVG and CSV; a named table's CSV)."""
+        if isinstance(block, Text):
+            return f"<p>{html.escape(block.text)}</p>"
+        if isinstance(block, Bullets):
+            items = "".join(f"<li>{html.escape(h)}</li>" for h in block.items)
+            return f"<ul{_attr(block.css)}>{items}</ul>"
+        if isinstance(block, Table):
+            if block.name:
+                self.save_table(block.frame, block.name)
+            if not block.show:
+                return ""
+            return (
+                f'<div class="table-block">{table_html(display_table(block.frame), block.caption)}'
+                "</div>"
+            )
+        if isinstance(block, Figure):
+            return self._figure_html(block)
+        if isinstance(block, Learning):
+            if block.frame is None or not len(block.frame):
+                return ""
+            return learning_table_html(block.frame, block.kloe)
+        raise TypeError(f"not a block of a section: {block!r}")
 
-        ``key`` (plain text, such as :func:`~audit_analysis.render.labels.agency_key`) goes under
-        the chart with the source line, for codes the chart uses where words do not fit.
+    def _figure_html(self, spec: Figure) -> str:
+        """Draw the chart, save it (PNG, SVG) and its table (CSV), and lay it out with
+        its alt text.
 
         The chart is drawn twice, not three times: the page embeds the very PNG and SVG
         saved in ``figures/`` (each drawing costs a notebook about a second per KLOE
         chart): the PNG for the screen, the SVG for print."""
+        name, title = spec.name, spec.title
+        fig = spec.draw()
         png, svg = io.BytesIO(), io.BytesIO()
         fig.savefig(png, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
         (self.figures / f"{name}.png").write_bytes(png.getvalue())
@@ -159,16 +189,16 @@ class Report:
         )
         (self.figures / f"{name}.svg").write_bytes(svg.getvalue())
         plt.close(fig)
-        self.save_table(table, name)
+        self.save_table(spec.data, name)
         png_data = base64.b64encode(png.getvalue()).decode("ascii")
         svg_data = base64.b64encode(svg.getvalue()).decode("ascii")
-        alt_text = html.escape(alt, quote=True)
-        caption = SOURCE.format(cycle=self.cycle) + (f" {key}" if key else "")
-        shown = table_html(display_table(table), table_caption or title)
-        markup = (
+        alt_text = html.escape(spec.alt, quote=True)
+        caption = SOURCE.format(cycle=self.cycle) + (f" {spec.key}" if spec.key else "")
+        shown = table_html(display_table(spec.data), spec.table_caption or title)
+        return (
             f'<div class="chart-block"><figure class="chart" id="{html.escape(name)}">'
             f'<p class="chart-title">{html.escape(title)}</p>'
-            f'<p class="chart-subtitle">{html.escape(subtitle)}</p>'
+            f'<p class="chart-subtitle">{html.escape(spec.subtitle)}</p>'
             f'<img class="on-screen" src="data:image/png;base64,{png_data}" alt="{alt_text}">'
             f'<img class="in-print" {PRINT_ONLY} src="data:image/svg+xml;base64,{svg_data}" '
             f'alt="{alt_text}">'
@@ -176,18 +206,6 @@ class Report:
             f"<details><summary>Table: {html.escape(title)}</summary>{shown}</details>"
             f'<div class="in-print print-table" {PRINT_ONLY}>{shown}</div></div>'
         )
-        display_html(markup)
-
-    def learning_event(self, learning: pd.DataFrame | None, kloe: int) -> None:
-        """The learning event's three columns for one KLOE, if the cycle has them."""
-        if learning is not None and len(learning):
-            markup = learning_table_html(learning, kloe)
-            if markup:
-                display_html(markup)
-
-    def say(self, text: str) -> None:
-        """A sentence of findings, as escaped HTML (numbers and agency names only)."""
-        display_html(f"<p>{html.escape(text)}</p>")
 
 
 def learning_table_html(learning: pd.DataFrame, kloe: int) -> str:

@@ -1,120 +1,346 @@
-"""The Executive Group's summary: headlines in plain words and a few charts, built from
-the data. Aggregate only: no case reference, no evidence text, and any breakdown by case
-characteristics resting on fewer than ``min_cell_count`` cases suppressed (``c``)."""
+"""Section 5, the Executive Group's summary: headlines in plain words and a few charts.
+Aggregate only: no case reference, no evidence text, and any breakdown by case
+characteristics resting on fewer than ``min_cell_count`` cases suppressed (``c``).
+
+The summary states what the other sections found: :class:`Executive` takes their
+builders (:func:`audit_analysis.sections.build_all` passes the ones it built) and reads
+their results (the standards, the trend table, the areas' progress, agreement, the
+data-quality findings, the priority breakdown) instead of computing them again; what is
+its own is the like-for-like comparison with last year, the standards that stand out,
+the KLOE trend and "About these figures".
+"""
 
 from __future__ import annotations
 
-import html
-from dataclasses import dataclass, field
+from functools import cached_property, partial
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from audit_analysis.analysis import agreement, disclosure, quality, summaries, trends
+from audit_analysis.analysis import disclosure, summaries
+from audit_analysis.analysis import trends as trend_stats
 from audit_analysis.render import plots
-from audit_analysis.render.present import display_html
-from audit_analysis.sections import findings
-from audit_analysis.sections.findings import interval, pct
+from audit_analysis.render.section import Block, Bullets, Figure, Section, Table, Text
+from audit_analysis.sections.base import SectionBuilder
+from audit_analysis.sections.by_kloe import KloeFindings, breakdown_text
+from audit_analysis.sections.consistency import Consistency
+from audit_analysis.sections.data_quality import DataQuality, records_sentences
+from audit_analysis.sections.trends import (
+    Trends,
+    change_sentence,
+    progress_sentence,
+    progress_summary,
+    trend_counts,
+    trend_sentence,
+)
+from audit_analysis.sections.words import (
+    extremes_text,
+    interval,
+    pct,
+    standard_label,
+    summary_table,
+)
 
-__all__ = [
-    "ExecutiveSummary",
-    "about_these_figures",
-    "build",
-    "show_about",
-    "show_development",
-    "show_headlines",
-    "show_kloe_trend",
-    "show_priority",
-    "show_standards",
-]
+__all__ = ["Executive", "about_these_figures", "build", "standout_sentences"]
 
 
 if TYPE_CHECKING:  # the session is the pipeline's: sections only read it
     from audit_analysis.pipeline.notebook import Session
 
 
-@dataclass
-class ExecutiveSummary:
-    lead: str
-    headlines: list[str] = field(default_factory=list)
-    trend: pd.DataFrame | None = None
-    kloe_long: pd.DataFrame | None = None
-    standards: pd.DataFrame | None = None
-    compared: pd.DataFrame | None = None
-    kloe_note: str = ""
-    common_keys: set = field(default_factory=set)
-    themed: pd.DataFrame | None = None
-    by_theme: pd.DataFrame | None = None
-    exposed_kloes: set = field(default_factory=set)
+class Executive(SectionBuilder):
+    """The page's words, tables and charts. Every statement of a difference, a change,
+    a best or a worst rests on a 95% interval that treats the case as the unit
+    (:mod:`audit_analysis.analysis.inference`); where the interval cannot tell, the
+    words say so."""
 
+    name = "executive-summary"
+    title = "Executive summary"
 
-def build(session: Session) -> ExecutiveSummary:
-    """The page's words and tables. Every statement of a difference, a change, a best
-    or a worst rests on a 95% interval that treats the case as the unit
-    (:mod:`audit_analysis.analysis.inference`); where the interval cannot tell, the words say so."""
-    data = session.data
-    overall = summaries.overall_summary(data.ratings)
-    row = overall.iloc[0]
-    lead = (
-        f"In {data.cycle}, {int(row['agencies'])} agencies audited {len(data.cases)} "
-        f"children's cases against {len(data.framework.standards)} standards. "
-        f"{pct(row['share'])} of their {int(row['n'])} ratings met or exceeded the standard"
-    )
-    if pd.notna(row["low"]):
-        lead += f" (95% interval by case: {pct(row['low'])} to {pct(row['high'])})"
-    summary = ExecutiveSummary(lead="")
-    summary.standards = summaries.standard_summary(data.ratings, data.framework)
-    if session.earlier:
-        previous = session.earlier[-1]
-        like = trends.overall_trend(data, [previous], common_standards_only=True).iloc[0]
-        common = int(like[f"standards_{data.cycle}"])
-        same = common == len(data.framework.standards) == len(previous.framework.standards)
-        scope = "" if same else f" on the {common} standards in both years' frameworks"
-        lead += f". Compared like with like{scope}: " + findings.change_sentence(
-            like, data.cycle, previous.cycle
+    def __init__(
+        self,
+        session: Session,
+        *,
+        quality: DataQuality | None = None,
+        kloes: KloeFindings | None = None,
+        trends: Trends | None = None,
+        consistency: Consistency | None = None,
+    ) -> None:
+        super().__init__(session)
+        self.quality = quality or DataQuality(session)
+        self.kloes = kloes or KloeFindings(session)
+        self.trends = trends or Trends(session)
+        self.consistency = consistency or Consistency(session)
+
+    @property
+    def standards(self) -> pd.DataFrame:
+        return self.kloes.standards
+
+    @property
+    def by_theme(self) -> pd.DataFrame:
+        return self.kloes.by_priority
+
+    @cached_property
+    def exposed_kloes(self) -> set:
+        """KLOEs whose total would give a suppressed priority theme away (its only rated
+        theme is suppressed, or the total pins each hidden cell): hidden too."""
+        return disclosure.exposed_totals(
+            self.kloes.by_priority_unsuppressed, "priority", self.min_cell_count, within="kloe_key"
         )
-        summary.trend = trends.trend_table(data, session.earlier)
-        summary.kloe_long = trends.kloe_trend_long(
-            data, session.earlier, common_standards_only=True
+
+    @cached_property
+    def common_keys(self) -> set:
+        """The standards in every compared cycle's framework (empty with none compared)."""
+        if not self.session.earlier:
+            return set()
+        return trend_stats.common_standard_keys(
+            [d.framework for d in [*self.session.earlier, self.data]]
         )
-        summary.common_keys = trends.common_standard_keys(
-            [d.framework for d in [*session.earlier, data]]
+
+    @cached_property
+    def kloe_note(self) -> str:
+        return _added_standards(self.data, self.common_keys) if self.session.earlier else ""
+
+    @cached_property
+    def compared(self) -> pd.DataFrame:
+        """Each standard against the year's overall share (BH at 5% over the standards)."""
+        return summaries.compare_to_overall(self.data.ratings, self.data.framework)
+
+    @cached_property
+    def lead(self) -> str:
+        data, earlier = self.data, self.session.earlier
+        row = self.kloes.overall
+        lead = (
+            f"In {data.cycle}, {int(row['agencies'])} agencies audited {len(data.cases)} "
+            f"children's cases against {len(data.framework.standards)} standards. "
+            f"{pct(row['share'])} of their {int(row['n'])} ratings met or exceeded the standard"
         )
-        summary.kloe_note = _added_standards(data, summary.common_keys)
-        summary.headlines.append(findings.trend_sentence(summary.trend, data.cycle, previous.cycle))
-        if len(session.earlier) > 1:
-            first = session.earlier[0].cycle
-            c = findings.trend_counts(summary.trend, first)
-            summary.headlines.append(
-                f"Over the longer run, against {first}: {c['improved']} standards improved and "
-                f"{c['declined']} declined (counted the same way)."
+        if pd.notna(row["low"]):
+            lead += f" (95% interval by case: {pct(row['low'])} to {pct(row['high'])})"
+        if earlier:
+            previous = earlier[-1]
+            like = trend_stats.overall_trend(data, [previous], common_standards_only=True).iloc[0]
+            common = int(like[f"standards_{data.cycle}"])
+            same = common == len(data.framework.standards) == len(previous.framework.standards)
+            scope = "" if same else f" on the {common} standards in both years' frameworks"
+            lead += f". Compared like with like{scope}: " + change_sentence(
+                like, data.cycle, previous.cycle
             )
-    summary.lead = lead + "."
-    summary.compared = summaries.compare_to_overall(data.ratings, data.framework)
-    few = summary.standards.loc[
-        summary.standards["cases"].between(1, session.min_cell_count - 1), "standard_key"
-    ]
-    shown = summary.compared[~summary.compared["standard_key"].isin(set(few))]
-    summary.headlines += findings.standout_sentences(shown, summary.standards)
-    pooled = agreement.agreement_overall(data.ratings, data.framework)
-    by_standard = agreement.agreement_by_standard(data.ratings, data.framework)
-    summary.headlines.append(
-        findings.agreement_sentence(pooled, by_standard, session.min_cell_count)
+        return lead + "."
+
+    @cached_property
+    def headlines(self) -> list[str]:
+        data, earlier = self.data, self.session.earlier
+        headlines = []
+        if earlier:
+            trend = self.trends.table
+            headlines.append(trend_sentence(trend, data.cycle, earlier[-1].cycle))
+            if len(earlier) > 1:
+                first = earlier[0].cycle
+                c = trend_counts(trend, first)
+                headlines.append(
+                    f"Over the longer run, against {first}: {c['improved']} standards improved "
+                    f"and {c['declined']} declined (counted the same way)."
+                )
+        few = self.standards.loc[
+            self.standards["cases"].between(1, self.min_cell_count - 1), "standard_key"
+        ]
+        shown = self.compared[~self.compared["standard_key"].isin(set(few))]
+        headlines += standout_sentences(shown, self.standards)
+        headlines.append(self.consistency.sentence)
+        headlines += self.quality.sentences[1:4]
+        headlines += records_sentences(data, self.min_cell_count)
+        return headlines
+
+    def parts(self) -> dict[str, list[Block]]:
+        return {
+            "lead": [Text(self.lead)],
+            "headlines": [Bullets(tuple(self.headlines), "headlines")],
+            "development": self._development(),
+            "kloe-trend": [self._kloe_trend()],
+            "standards": [self._weakest()],
+            "priority": [self._priority()],
+            "about": [Text(p) for p in about_these_figures(self.session)],
+        }
+
+    def _kloe_trend(self) -> Figure:
+        data, min_cell_count = self.data, self.min_cell_count
+        if self.session.earlier:
+            long = trend_stats.kloe_trend_long(
+                data, self.session.earlier, common_standards_only=True
+            )
+        else:
+            long = trend_stats.kloe_trend_long(data, [])
+        long = long.assign(
+            label=[
+                f"KLOE {int(k)} {t}" if pd.notna(k) else t
+                for k, t in zip(long["kloe"], long["kloe_title"], strict=True)
+            ]
+        ).reset_index(drop=True)
+        # small numbers: a KLOE resting on too few cases, or whose total would reveal a
+        # suppressed priority theme (self.exposed_kloes), shows c, is not drawn and is
+        # named in no sentence
+        marked = disclosure.suppress_breakdown(long, None, min_cell_count)
+        marked = disclosure.suppress_totals(marked, self.exposed_kloes, "kloe_key", where="current")
+        hide = (marked["share"].astype("object") == disclosure.MARKER).to_numpy()
+        current = long[long["current"]]
+        order = dict(zip(current["kloe_key"], current["label"], strict=True))
+        long["label"] = long["kloe_key"].map(order).fillna(long["label"])
+        cycles = list(dict.fromkeys(long["cycle"]))
+        hidden_now = set(long.loc[hide & long["current"].to_numpy(), "kloe_key"])
+        counted = {
+            key
+            for key, n in zip(current["kloe_key"], current["standards"], strict=True)
+            if n and key not in hidden_now
+        }
+        kloe_of = {s.key: s.kloe_key for s in data.framework.standards}
+        if self.kloe_note:
+            kloe_of = {k: v for k, v in kloe_of.items() if k in self.common_keys}
+        keyed = data.ratings.assign(kloe_key=data.ratings["standard_key"].map(kloe_of))
+        found = summaries.extremes(keyed, "kloe_key", [k for k in order if k in counted])
+        titles = dict(zip(current["kloe_key"], current["kloe_title"], strict=True))
+        title = f"In {data.cycle}: " + extremes_text(
+            found, "the key lines of enquiry", name=lambda k: titles.get(k, k)
+        )
+        table = long[
+            ["label", "cycle", "standards", "n", "cases", "met_or_better", "share", "low", "high"]
+        ]
+        if hide.any():
+            table = marked[table.columns].assign(label=table["label"])  # labels as relabelled
+            long.loc[hide, ["share", "low", "high"]] = float("nan")  # drawn: nothing
+        parts = [
+            f"{lab}: " + ", ".join(f"{r.cycle} {interval(r)}" for r in g.itertuples())
+            for lab, g in table.groupby("label", sort=False)
+        ]
+        alt = (
+            f"Dot chart of each key line of enquiry's share met or exceeded per cycle "
+            f"({', '.join(cycles)}) with 95% intervals by case (c: suppressed, too few "
+            "cases). " + "; ".join(parts) + "."
+        )
+        subtitle = "Share of ratings met or exceeded, all agencies, per cycle, with 95% intervals"
+        if self.kloe_note:
+            subtitle += ". " + self.kloe_note
+        return Figure(
+            "exec-kloe-trend",
+            title=title,
+            subtitle=subtitle,
+            alt=alt,
+            data=table.reset_index(drop=True),
+            draw=partial(plots.trend_dots, long, "label", cycles),
+        )
+
+    def _weakest(self, count: int = 6) -> Figure:
+        data, standards = self.data, self.standards
+        # a standard resting on fewer cases than the threshold is not shown at all
+        small = standards["cases"].between(1, self.min_cell_count - 1)
+        rated = standards[(standards["n"] > 0) & ~small].sort_values(["share", "standard"])
+        weakest = rated.head(count).assign(label=lambda t: t.apply(standard_label, axis=1))
+        verdicts = dict(zip(self.compared["standard_key"], self.compared["verdict"], strict=True))
+        below = sum(verdicts.get(k) == "below" for k in weakest["standard_key"])
+        clear = (
+            f"{below} of them clearly below the overall share"
+            if below
+            else "none of them clearly below the overall share once chance is allowed for"
+        )
+        title = (
+            f"The {len(weakest)} standards rated lowest, from {pct(weakest['share'].min())} to "
+            f"{pct(weakest['share'].max())} met or exceeded: {clear}"
+        )
+        alt = (
+            "Dot chart of the standards with the lowest share met or exceeded, "
+            f"{data.cycle}, with 95% intervals by case: "
+            + "; ".join(f"{r['label']} {interval(r)}" for _, r in weakest.iterrows())
+            + "."
+        )
+        return Figure(
+            "exec-weakest-standards",
+            title=title,
+            subtitle=(
+                f"Share of ratings met or exceeded, all agencies, {data.cycle}, with 95% "
+                "intervals by case"
+                + (
+                    f"; {int(small.sum())} standards rated on fewer than "
+                    f"{self.min_cell_count} cases are not shown"
+                    if small.any()
+                    else ""
+                )
+            ),
+            alt=alt,
+            data=summary_table(weakest),
+            draw=partial(plots.share_dots, weakest, "label"),
+        )
+
+    def _priority(self) -> Figure:
+        cycle, by_theme = self.data.cycle, self.by_theme
+        title, alt = breakdown_text(by_theme, "priority", cycle, self.kloes.themed)
+        return Figure(
+            "exec-by-priority",
+            title=title,
+            subtitle=(
+                f"Share met or exceeded per KLOE and priority theme, {cycle}; "
+                f"c: fewer than {self.min_cell_count} cases"
+            ),
+            alt=alt,
+            data=summary_table(by_theme, "priority"),
+            draw=partial(plots.share_dots, by_theme, "kloe_title", group="priority"),
+        )
+
+    def _development(self) -> list[Block]:
+        """The partnership's earlier areas for development: status and measured change."""
+        areas = self.trends.areas
+        table = progress_summary(areas)
+        if table.empty:
+            return [Text("No areas for development from earlier cycles are recorded.")]
+        return [
+            Text(progress_sentence(areas, self.data.cycle)),
+            Table(
+                table,
+                "Progress on earlier areas for development: status as the QA group recorded "
+                "it; measured change of each area's standards since the cycle that raised it "
+                "(95% intervals by case, allowing for the number of areas measured)",
+                "exec-development-progress",
+            ),
+        ]
+
+
+def build(session: Session, **builders) -> Section:
+    """The executive summary of ``session``'s cycle; ``builders`` (``quality``,
+    ``kloes``, ``trends``, ``consistency``) are other sections' builders to take results
+    from (:func:`audit_analysis.sections.build_all`)."""
+    return Executive(session, **builders).build()
+
+
+def standout_sentences(compared: pd.DataFrame, standards: pd.DataFrame) -> list[str]:
+    """Standards clearly below and clearly above the cycle's overall share
+    (:func:`~audit_analysis.analysis.summaries.compare_to_overall`), in words; a plain statement
+    when none stands out."""
+    merged = compared.merge(standards[["standard_key", "text"]], on="standard_key", how="left")
+    sentences = []
+    for verdict in ("below", "above"):
+        rows = merged[merged["verdict"] == verdict].sort_values(
+            "share", ascending=verdict == "below"
+        )
+        if rows.empty:
+            continue
+        shown = "; ".join(
+            f"{standard_label(r, 60)} ({pct(r['share'])})" for _, r in rows.head(4).iterrows()
+        )
+        more = f"; and {len(rows) - 4} more" if len(rows) > 4 else ""
+        sentences.append(
+            f"Clearly {verdict} this year's overall share of {pct(rows['overall'].iloc[0])}: "
+            f"{shown}{more}."
+        )
+    if not sentences:
+        return [
+            "No standard stands clearly above or below the overall share once chance "
+            "variation between cases is allowed for."
+        ]
+    note = (
+        "A standard is named here only where its gap from the overall share stands out "
+        f"once chance variation between cases, and the {len(compared)} standards compared "
+        "at once, are allowed for."
     )
-    returns = quality.returns_by_agency(data)
-    evidence = quality.evidence_rate(data)
-    rejections = quality.rejections_summary(data)
-    summary.headlines += findings.quality_sentences(returns, evidence, rejections, data.cycle)[1:4]
-    summary.headlines += findings.records_sentences(data, session.min_cell_count)
-    themed = summaries.with_case_characteristics(data.ratings, data.cases)
-    by_theme = summaries.kloe_summary(themed, data.framework, by="priority")
-    summary.themed = themed
-    summary.by_theme = disclosure.suppress_breakdown(by_theme, "priority", session.min_cell_count)
-    # a KLOE whose only rated theme is suppressed: its total is that cell, so hide it too
-    summary.exposed_kloes = disclosure.exposed_totals(
-        by_theme, "priority", session.min_cell_count, within="kloe_key"
-    )
-    return summary
+    return [*sentences, note]
 
 
 def _added_standards(data, keys: set[str]) -> str:
@@ -207,12 +433,6 @@ def about_these_figures(session: Session, today=None) -> list[str]:
     return paragraphs
 
 
-def show_about(session: Session) -> None:
-    """ "About these figures" (:func:`about_these_figures`), one paragraph each."""
-    for paragraph in about_these_figures(session):
-        session.report.say(paragraph)
-
-
 def _framework_origin(framework, data_dir) -> str:
     """Where a cycle's framework came from, in words; the partnership's own by its file
     (relative to the data folder, never a full path: the page travels)."""
@@ -246,156 +466,3 @@ def _version() -> str:
         return metadata.version("audit-analysis")
     except metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree
         return "(version unknown)"
-
-
-def show_headlines(summary: ExecutiveSummary) -> None:
-    items = "".join(f"<li>{html.escape(h)}</li>" for h in summary.headlines)
-    display_html(f'<ul class="headlines">{items}</ul>')
-
-
-def show_kloe_trend(session: Session, summary: ExecutiveSummary) -> None:
-    data, report = session.data, session.report
-    long = summary.kloe_long
-    if long is None:
-        long = trends.kloe_trend_long(data, [])
-    long = long.assign(
-        label=[
-            f"KLOE {int(k)} {t}" if pd.notna(k) else t
-            for k, t in zip(long["kloe"], long["kloe_title"], strict=True)
-        ]
-    ).reset_index(drop=True)
-    # small numbers: a KLOE resting on too few cases, or whose total would reveal a
-    # suppressed priority theme (summary.exposed_kloes), shows c, is not drawn and is
-    # named in no sentence
-    marked = disclosure.suppress_breakdown(long, None, session.min_cell_count)
-    marked = disclosure.suppress_totals(marked, summary.exposed_kloes, "kloe_key", where="current")
-    hide = (marked["share"].astype("object") == disclosure.MARKER).to_numpy()
-    current = long[long["current"]]
-    order = dict(zip(current["kloe_key"], current["label"], strict=True))
-    long["label"] = long["kloe_key"].map(order).fillna(long["label"])
-    cycles = list(dict.fromkeys(long["cycle"]))
-    hidden_now = set(long.loc[hide & long["current"].to_numpy(), "kloe_key"])
-    counted = {
-        key
-        for key, n in zip(current["kloe_key"], current["standards"], strict=True)
-        if n and key not in hidden_now
-    }
-    kloe_of = {s.key: s.kloe_key for s in data.framework.standards}
-    if summary.kloe_note:
-        kloe_of = {k: v for k, v in kloe_of.items() if k in summary.common_keys}
-    keyed = data.ratings.assign(kloe_key=data.ratings["standard_key"].map(kloe_of))
-    found = summaries.extremes(keyed, "kloe_key", [k for k in order if k in counted])
-    titles = dict(zip(current["kloe_key"], current["kloe_title"], strict=True))
-    title = f"In {data.cycle}: " + findings.extremes_text(
-        found, "the key lines of enquiry", name=lambda k: titles.get(k, k)
-    )
-    table = long[
-        ["label", "cycle", "standards", "n", "cases", "met_or_better", "share", "low", "high"]
-    ]
-    if hide.any():
-        table = marked[table.columns].assign(label=table["label"])  # labels as relabelled
-        long.loc[hide, ["share", "low", "high"]] = float("nan")  # drawn: nothing
-    parts = [
-        f"{lab}: " + ", ".join(f"{r.cycle} {interval(r)}" for r in g.itertuples())
-        for lab, g in table.groupby("label", sort=False)
-    ]
-    alt = (
-        f"Dot chart of each key line of enquiry's share met or exceeded per cycle "
-        f"({', '.join(cycles)}) with 95% intervals by case (c: suppressed, too few "
-        "cases). " + "; ".join(parts) + "."
-    )
-    subtitle = "Share of ratings met or exceeded, all agencies, per cycle, with 95% intervals"
-    if summary.kloe_note:
-        subtitle += ". " + summary.kloe_note
-    report.chart(
-        plots.trend_dots(long, "label", cycles),
-        "exec-kloe-trend",
-        title=title,
-        subtitle=subtitle,
-        alt=alt,
-        table=table.reset_index(drop=True),
-    )
-
-
-def show_standards(session: Session, summary: ExecutiveSummary, count: int = 6) -> None:
-    data, report = session.data, session.report
-    standards = summary.standards
-    # a standard resting on fewer cases than the threshold is not shown at all
-    small = standards["cases"].between(1, session.min_cell_count - 1)
-    rated = standards[(standards["n"] > 0) & ~small].sort_values(["share", "standard"])
-    weakest = rated.head(count).assign(label=lambda t: t.apply(findings.standard_label, axis=1))
-    below = 0
-    if summary.compared is not None:
-        verdicts = dict(
-            zip(summary.compared["standard_key"], summary.compared["verdict"], strict=True)
-        )
-        below = sum(verdicts.get(k) == "below" for k in weakest["standard_key"])
-    clear = (
-        f"{below} of them clearly below the overall share"
-        if below
-        else "none of them clearly below the overall share once chance is allowed for"
-    )
-    title = (
-        f"The {len(weakest)} standards rated lowest, from {pct(weakest['share'].min())} to "
-        f"{pct(weakest['share'].max())} met or exceeded: {clear}"
-    )
-    alt = (
-        "Dot chart of the standards with the lowest share met or exceeded, "
-        f"{data.cycle}, with 95% intervals by case: "
-        + "; ".join(f"{r['label']} {interval(r)}" for _, r in weakest.iterrows())
-        + "."
-    )
-    report.chart(
-        plots.share_dots(weakest, "label"),
-        "exec-weakest-standards",
-        title=title,
-        subtitle=(
-            f"Share of ratings met or exceeded, all agencies, {data.cycle}, with 95% "
-            "intervals by case"
-            + (
-                f"; {int(small.sum())} standards rated on fewer than "
-                f"{session.min_cell_count} cases are not shown"
-                if small.any()
-                else ""
-            )
-        ),
-        alt=alt,
-        table=findings.summary_table(weakest),
-    )
-
-
-def show_priority(session: Session, summary: ExecutiveSummary) -> None:
-    data, report = session.data, session.report
-    themed, by_theme = summary.themed, summary.by_theme
-    title, alt = findings.breakdown_text(by_theme, "priority", data.cycle, themed)
-    report.chart(
-        plots.share_dots(by_theme, "kloe_title", group="priority"),
-        "exec-by-priority",
-        title=title,
-        subtitle=(
-            f"Share met or exceeded per KLOE and priority theme, {data.cycle}; "
-            f"c: fewer than {session.min_cell_count} cases"
-        ),
-        alt=alt,
-        table=findings.summary_table(by_theme, "priority"),
-    )
-
-
-def show_development(session: Session, summary: ExecutiveSummary) -> None:
-    """The partnership's earlier areas for development: status and measured change."""
-    from audit_analysis.sections.findings import progress_sentence, progress_summary
-
-    data, report = session.data, session.report
-    areas = trends.area_progress(data, session.earlier)
-    table = progress_summary(areas)
-    if table.empty:
-        report.say("No areas for development from earlier cycles are recorded.")
-        return
-    report.say(progress_sentence(areas, data.cycle))
-    report.table(
-        table,
-        "exec-development-progress",
-        "Progress on earlier areas for development: status as the QA group recorded it; "
-        "measured change of each area's standards since the cycle that raised it (95% "
-        "intervals by case, allowing for the number of areas measured)",
-    )

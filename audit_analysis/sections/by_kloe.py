@@ -1,0 +1,213 @@
+"""Section 2, findings by KLOE: every standard's ratings, KLOE by KLOE, with the
+learning event's feedback; shares by priority theme, by age band and by agency.
+
+:class:`KloeFindings` computes the tables once (the executive summary takes
+``standards``, ``themed`` and the priority breakdown from here); the sentences that
+describe them are beside them."""
+
+from __future__ import annotations
+
+from functools import cached_property, partial
+
+import pandas as pd
+
+from audit_analysis.analysis import disclosure, summaries
+from audit_analysis.render import plots
+from audit_analysis.render.section import Block, Figure, Learning, Section, Table, Text
+from audit_analysis.sections.base import SectionBuilder
+from audit_analysis.sections.words import (
+    extremes_text,
+    interval,
+    pct,
+    standard_label,
+    summary_table,
+)
+
+__all__ = ["KloeFindings", "agency_kloe_table", "breakdown_text", "build", "kloe_chart_text"]
+
+
+_WHAT = {"priority": "priority theme", "age": "age band"}
+
+
+class KloeFindings(SectionBuilder):
+    name = "findings-by-kloe"
+    title = "Findings by key line of enquiry"
+
+    @cached_property
+    def standards(self) -> pd.DataFrame:
+        """Every standard's ratings and share met or exceeded (95% interval by case)."""
+        return summaries.standard_summary(self.data.ratings, self.data.framework)
+
+    @cached_property
+    def overall(self) -> pd.Series:
+        """Every rating of the year: share met or exceeded, cases, agencies."""
+        return summaries.overall_summary(self.data.ratings).iloc[0]
+
+    @cached_property
+    def themed(self) -> pd.DataFrame:
+        """The ratings with each case's priority theme and age band."""
+        return summaries.with_case_characteristics(self.data.ratings, self.data.cases)
+
+    @cached_property
+    def by_priority_unsuppressed(self) -> pd.DataFrame:
+        """Share per KLOE and priority theme, before small numbers are suppressed: for
+        working out which totals would give a suppressed cell away, never for display."""
+        return summaries.kloe_summary(self.themed, self.data.framework, by="priority")
+
+    @cached_property
+    def by_priority(self) -> pd.DataFrame:
+        return disclosure.suppress_breakdown(
+            self.by_priority_unsuppressed, "priority", self.min_cell_count
+        )
+
+    def _breakdown(self, table: pd.DataFrame, by: str, what: str) -> Figure:
+        cycle = self.data.cycle
+        title, alt = breakdown_text(table, by, cycle, self.themed)
+        return Figure(
+            f"kloe-by-{what}",
+            title=title,
+            subtitle=f"Share met or exceeded per KLOE and {_WHAT[what]}, {cycle}",
+            alt=alt,
+            data=summary_table(table, by),
+            draw=partial(plots.share_dots, table, "kloe_title", group=by),
+        )
+
+    def parts(self) -> dict[str, list[Block]]:
+        data, cycle = self.data, self.data.cycle
+        overall = self.overall
+        standards = self.standards
+        kloes: list[Block] = []
+        for kloe in data.framework.kloes:
+            rows = standards[standards["kloe"] == kloe.number].assign(
+                label=lambda t: t.apply(standard_label, axis=1)
+            )
+            title, subtitle, alt = kloe_chart_text(rows, cycle)
+            kloes.append(
+                Figure(
+                    f"kloe-{kloe.number}",
+                    title=title,
+                    subtitle=subtitle,
+                    alt=alt,
+                    data=summary_table(rows),
+                    draw=partial(plots.rating_bars, rows),
+                )
+            )
+            kloes.append(Learning(data.learning_event, kloe.number))
+        by_age = disclosure.suppress_breakdown(
+            summaries.kloe_summary(self.themed, data.framework, by="age_band"),
+            "age_band",
+            self.min_cell_count,
+        )
+        by_agency = summaries.kloe_summary(data.ratings, data.framework, by="agency")
+        return {
+            "overall": [
+                Text(
+                    f"Across all standards and agencies, {interval(overall)} of "
+                    f"{int(overall['n'])} ratings met or exceeded the standard, in "
+                    f"{int(overall['cases'])} cases audited by {int(overall['agencies'])} "
+                    "agencies."
+                ),
+                Table(standards, "", "standards", show=False),
+            ],
+            "kloes": kloes,
+            "priority": [self._breakdown(self.by_priority, "priority", "priority")],
+            "age": [self._breakdown(by_age, "age_band", "age")],
+            "agency": [
+                Table(
+                    agency_kloe_table(by_agency),
+                    f"Share met or exceeded per agency and KLOE, {cycle}",
+                    "kloe-by-agency",
+                )
+            ],
+        }
+
+
+def build(session) -> Section:
+    """The findings-by-KLOE section of ``session``'s cycle."""
+    return KloeFindings(session).build()
+
+
+def kloe_chart_text(rows: pd.DataFrame, cycle: str) -> tuple[str, str, str]:
+    """Title, subtitle and alt text for one KLOE's standards chart."""
+    first = rows.iloc[0]
+    rated = rows[rows["n"] > 0]
+    name = f"KLOE {int(first['kloe'])} ({first['kloe_title']})"
+    if rated.empty:
+        return (
+            f"{name}: no ratings in {cycle}",
+            "No standard of this KLOE was rated.",
+            f"Chart of {name}: no ratings were recorded for any of its standards.",
+        )
+    best = rated.loc[rated["share"].idxmax()]
+    worst = rated.loc[rated["share"].idxmin()]
+    if len(rated) == 1 or best["standard"] == worst["standard"]:
+        title = f"{name}: {pct(best['share'])} of ratings met or exceeded the standard"
+    else:
+        title = (
+            f"{name}: from {pct(worst['share'])} met or exceeded (standard "
+            f"{int(worst['standard'])}) to {pct(best['share'])} (standard "
+            f"{int(best['standard'])})"
+        )
+    subtitle = (
+        f"Ratings of each standard by every agency, {cycle}; {int(rated['n'].sum())} "
+        f"ratings on the scale across {int(rows['cases'].max())} cases"
+    )
+    parts = [
+        f"standard {int(r.standard)} {interval(r)} of {int(r.n)} ratings"
+        for r in rows.itertuples()
+        if r.n > 0
+    ]
+    alt = (
+        f"Stacked bar chart of the ratings of each standard in {name}, {cycle}. "
+        "Share met or exceeded with 95% interval: " + "; ".join(parts) + "."
+    )
+    return title, subtitle, alt
+
+
+def breakdown_text(
+    table: pd.DataFrame, by: str, cycle: str, ratings: pd.DataFrame | None = None
+) -> tuple[str, str]:
+    """Title and alt text for a share-by-category chart (suppressed cells say ``c``).
+
+    With ``ratings`` (holding the ``by`` column), the title names the best and worst
+    category only where their gap is clear with the case as the unit
+    (:func:`~audit_analysis.analysis.summaries.extremes`, over the categories shown);
+    otherwise it says there is no clear difference. Without them it names none.
+    """
+    from audit_analysis.analysis.summaries import extremes
+
+    shown = table[table["share"].map(lambda v: not isinstance(v, str) and pd.notna(v))]
+    words = by.replace("_", " ")
+    if shown.empty:
+        return (
+            f"Shares by {words} are suppressed or empty in {cycle}",
+            f"Chart of shares by {words}: every figure is suppressed or empty.",
+        )
+    if ratings is not None:
+        levels = [v for v in dict.fromkeys(shown[by]) if pd.notna(v)]
+        found = extremes(ratings, by, levels)
+        plural = {"priority": "priority themes", "age_band": "age bands"}.get(by, f"{words}s")
+        title = extremes_text(found, plural)
+        if found is not None and found["clear"]:
+            title = f"By {words}, {title[:1].lower()}{title[1:]}"
+    else:
+        title = f"Share met or exceeded by {words}, {cycle}"
+    parts = [f"{r.kloe_title}, {getattr(r, by)}: {interval(r)}" for r in table.itertuples()]
+    alt = (
+        f"Dot chart of the share met or exceeded per KLOE and {words}, {cycle}, with 95% "
+        "intervals by case (c: suppressed, too few cases): " + "; ".join(parts) + "."
+    )
+    return title, alt
+
+
+def agency_kloe_table(by_agency: pd.DataFrame) -> pd.DataFrame:
+    """Agency by KLOE: share met or exceeded and n, one column per KLOE."""
+    cells = by_agency.assign(
+        cell=by_agency.apply(
+            lambda r: "" if r["n"] == 0 else f"{pct(r['share'])} ({int(r['n'])})", axis=1
+        ),
+        column=by_agency["kloe"].map(lambda k: f"KLOE {int(k)}"),
+    )
+    wide = cells.pivot(index="agency", columns="column", values="cell").reset_index()
+    wide.columns.name = None
+    return wide

@@ -1,0 +1,364 @@
+"""Section 3, trends: each standard's share against the earlier cycles, the areas for
+development carried from year to year (the report's Appendix II) and the
+recommendations, and each KLOE's standards cycle by cycle.
+
+:class:`Trends` computes the trend table and the areas' progress once (the executive
+summary takes both from here); the sentences that describe them are beside them."""
+
+from __future__ import annotations
+
+from functools import cached_property, partial
+
+import pandas as pd
+
+from audit_analysis.analysis import trends
+from audit_analysis.render import plots
+from audit_analysis.render.section import Block, Figure, Section, Table, Text
+from audit_analysis.sections.base import SectionBuilder
+from audit_analysis.sections.words import interval, pct, points
+
+__all__ = [
+    "Trends",
+    "appendix_display",
+    "build",
+    "change_sentence",
+    "measured_words",
+    "progress_sentence",
+    "progress_summary",
+    "recommendations_display",
+    "trend_chart_text",
+    "trend_counts",
+    "trend_display",
+    "trend_part",
+    "trend_sentence",
+    "verdict_column",
+]
+
+
+class Trends(SectionBuilder):
+    name = "trends"
+    title = "Trends"
+
+    @cached_property
+    def table(self) -> pd.DataFrame | None:
+        """Each standard's share per cycle and its change (None: nothing to compare)."""
+        if not self.session.earlier:
+            return None
+        return trends.trend_table(self.data, self.session.earlier)
+
+    @cached_property
+    def areas(self) -> pd.DataFrame:
+        """The areas for development and their measured progress (Appendix II)."""
+        return trends.area_progress(self.data, self.session.earlier)
+
+    def parts(self) -> dict[str, list[Block]]:
+        data, earlier = self.data, self.session.earlier
+        cycle = data.cycle
+        cycles = [e.cycle for e in earlier]
+        parts: dict[str, list[Block]] = {}
+        if self.table is None:
+            parts["standards"] = [Text(f"No earlier cycle to compare {cycle} with.")]
+            parts["table"] = []
+        else:
+            parts["standards"] = [
+                Table(self.table, "", "trends", show=False),
+                *(Text(trend_sentence(self.table, cycle, c)) for c in cycles),
+            ]
+            parts["table"] = [
+                Table(
+                    trend_display(self.table, cycle, cycles),
+                    "Share met or exceeded per standard, by cycle",
+                    "trend-table",
+                )
+            ]
+        areas = self.areas
+        development: list[Block] = [Table(areas, "", "development-areas", show=False)]
+        if areas.empty:
+            development.append(
+                Text(
+                    f"No areas for development recorded for {cycle} or the cycles it is "
+                    "compared with."
+                )
+            )
+        else:
+            development.append(Text(progress_sentence(areas, cycle)))
+            for kloe in data.framework.kloes:
+                part = appendix_display(areas, kloe.number)
+                if len(part):
+                    development.append(
+                        Table(part, f"KLOE {kloe.number} ({kloe.title}): areas for development")
+                    )
+        parts["development"] = development
+        recommendations = recommendations_display(data, earlier)
+        parts["recommendations"] = [
+            Text("No recommendations recorded for the cycles compared.")
+            if recommendations.empty
+            else Table(
+                recommendations,
+                "Recommendations raised in the cycles compared, with their latest status",
+                "recommendations",
+            )
+        ]
+        charts: list[Block] = []
+        if self.table is not None:
+            long = trends.trend_long(data, earlier)
+            every = [*cycles, cycle]
+            for kloe in data.framework.kloes:
+                part = trend_part(long, kloe.key)
+                title, alt = trend_chart_text(self.table, part, kloe, cycle, every)
+                charts.append(
+                    Figure(
+                        f"trend-kloe-{kloe.number}",
+                        title=title,
+                        subtitle="Share met or exceeded with 95% interval, per cycle",
+                        alt=alt,
+                        data=part,
+                        draw=partial(plots.trend_dots, part, "label", every),
+                    )
+                )
+        parts["kloes"] = charts
+        return parts
+
+
+def build(session) -> Section:
+    """The trends section of ``session``'s cycle against its earlier cycles."""
+    return Trends(session).build()
+
+
+def trend_counts(trend: pd.DataFrame, earlier: str) -> dict[str, int]:
+    verdicts = trend[f"verdict_vs_{earlier}"]
+    status = trend.get(f"status_{earlier}")
+    new = (status == "not in framework") if status is not None else verdicts.isna()
+    counts = verdicts[~new].value_counts()
+    return {
+        "improved": int(counts.get("improved", 0)),
+        "declined": int(counts.get("declined", 0)),
+        "no clear change": int(counts.get("no clear change", 0)),
+        "not comparable": int(new.sum() + counts.get("not estimable", 0)),
+    }
+
+
+def trend_sentence(trend: pd.DataFrame, current: str, earlier: str) -> str:
+    """How many standards improved or declined against ``earlier``, in plain words, with
+    the rule behind the count (case-level intervals, adjusted for many standards)."""
+    c = trend_counts(trend, earlier)
+    compared = c["improved"] + c["declined"] + c["no clear change"]
+    text = (
+        f"Against {earlier}, of the {compared} standards that can be compared, "
+        f"{c['improved']} improved and {c['declined']} declined; {c['no clear change']} "
+        "show no clear change"
+    )
+    if c["not comparable"]:
+        text += (
+            f". {c['not comparable']} cannot be compared (not in both frameworks, or too "
+            "few cases rated)"
+        )
+    return text + (
+        ". A change is counted only where it stands out once chance variation between "
+        "the cases audited, and the number of standards compared at once, are allowed for "
+        "(95% intervals by case; false discovery rate 5%)."
+    )
+
+
+def change_sentence(overall: pd.Series, current: str, earlier: str) -> str:
+    """The overall change against ``earlier`` from an
+    :func:`~audit_analysis.analysis.trends.overall_trend` row: ``77% against 68% in 2017-18: no
+    clear change (+9 points; 95% interval by case -1 to +18)``."""
+    now, before = overall[f"share_{current}"], overall[f"share_{earlier}"]
+    verdict = overall[f"verdict_vs_{earlier}"]
+    if pd.isna(now) or pd.isna(before):
+        return f"no comparison with {earlier} is possible (no ratings in one of the years)"
+    words = {
+        "improved": "an improvement",
+        "declined": "a decline",
+        "no clear change": "no clear change",
+    }.get(verdict, "too few cases to tell")
+    text = f"{pct(now)} against {pct(before)} in {earlier}: {words}"
+    low, high = overall[f"diff_low_vs_{earlier}"], overall[f"diff_high_vs_{earlier}"]
+    diff = overall[f"diff_vs_{earlier}"]
+    if pd.notna(low):
+        text += f" ({points(diff)} points; 95% interval by case {points(low)} to {points(high)})"
+    return text
+
+
+def verdict_column(trend: pd.DataFrame, earlier: str) -> pd.Series:
+    """The verdict against ``earlier``, saying so where a standard did not exist then."""
+    verdict = trend[f"verdict_vs_{earlier}"].astype(object)
+    status = trend.get(f"status_{earlier}")
+    if status is not None:
+        verdict = verdict.where(status != "not in framework", f"not in {earlier} framework")
+    return verdict
+
+
+def trend_display(trend: pd.DataFrame, current: str, earlier: list[str]) -> pd.DataFrame:
+    """The Appendix II table: each standard, its share in each cycle, and the verdicts."""
+    out = pd.DataFrame(
+        {
+            "standard": trend[f"standard_{current}"].map(lambda v: "" if pd.isna(v) else int(v)),
+            "key": trend["standard_key"],
+            "wording": trend["text"],
+        }
+    )
+    for cycle in [*earlier, current]:
+        status = trend[f"status_{cycle}"]
+        out[cycle] = [
+            "not in framework"
+            if s == "not in framework"
+            else interval(row, f"share_{cycle}", f"low_{cycle}", f"high_{cycle}")
+            for s, (_, row) in zip(status, trend.iterrows(), strict=True)
+        ]
+    for cycle in earlier:
+        out[f"change vs {cycle}"] = verdict_column(trend, cycle)
+    return out
+
+
+def trend_part(long: pd.DataFrame, kloe_key: str) -> pd.DataFrame:
+    part = long[long["kloe_key"] == kloe_key].copy()
+    current = part[part["current"]] if "current" in part else part
+    numbers = dict(zip(current["standard_key"], current["standard"], strict=False))
+    part["label"] = [
+        (f"{int(numbers[k])}. " if k in numbers and pd.notna(numbers[k]) else "(retired) ")
+        + (t if len(t) <= 44 else t[:43].rsplit(" ", 1)[0] + "…")
+        for k, t in zip(part["standard_key"], part["text"].astype(str).str.rstrip("."), strict=True)
+    ]
+    return part.reset_index(drop=True)
+
+
+def trend_chart_text(
+    trend: pd.DataFrame, part: pd.DataFrame, kloe, current: str, cycles: list[str]
+) -> tuple[str, str]:
+    rows = trend[trend["kloe_key"] == kloe.key]
+    previous = cycles[-2] if len(cycles) > 1 else None
+    name = f"KLOE {kloe.number} ({kloe.title})"
+    if previous is None:
+        title = f"{name}: no earlier cycle to compare"
+    else:
+        c = trend_counts(rows, previous)
+        title = (
+            f"{name}: against {previous}, {c['improved']} of {len(rows)} standards "
+            f"improved and {c['declined']} declined"
+        )
+    parts = []
+    for label, group in part.groupby("label", sort=False):
+        shown = [
+            f"{r.cycle} {interval(r)}"
+            if r.status != "not in framework"
+            else f"{r.cycle} not in framework"
+            for r in group.itertuples()
+        ]
+        parts.append(f"{label}: " + ", ".join(shown))
+    alt = (
+        f"Dot chart of each standard's share met or exceeded in {name}, per cycle "
+        f"({', '.join(cycles)}), with 95% intervals. " + "; ".join(parts) + "."
+    )
+    return title, alt
+
+
+def measured_words(row: pd.Series | dict) -> str:
+    """An area's measured change in words: ``improved: 49% to 88% (+38 points; 95%
+    interval by case +20 to +53)``, ``not measured: ...`` or ``raised this cycle``."""
+    measured = row["measured"]
+    if measured == "raised this cycle":
+        now = row.get("share_now")
+        return "raised this cycle" + (f" (now {pct(now)})" if pd.notna(now) else "")
+    if measured == "not measured":
+        note = row.get("measured_note") or ""
+        return "not measured" + (f": {note}" if note else "")
+    text = f"{measured}: {pct(row['share_then'])} to {pct(row['share_now'])}"
+    low, high = row.get("diff_low"), row.get("diff_high")
+    if pd.notna(low):
+        text += (
+            f" ({points(row['diff'])} points; 95% interval by case {points(low)} to {points(high)})"
+        )
+        if measured == "no clear change" and (low > 0 or high < 0):
+            text += ", not clear once the number of areas measured is allowed for"
+    return text
+
+
+def appendix_display(areas: pd.DataFrame, kloe: int | None = None) -> pd.DataFrame:
+    """The report's Appendix II for one KLOE (or all): each area with the cycle that
+    raised it, its owner, the progress this year's audit noted, its status and the
+    measured change of its standards, for the QA group's trends page."""
+    part = areas if kloe is None else areas[areas["kloe"] == kloe]
+    return pd.DataFrame(
+        {
+            "area": part["area"].to_numpy(),
+            "raised in": part["raised_in"].to_numpy(),
+            "standards": part["standards"].to_numpy(),
+            "owner": part["owner"].fillna("").to_numpy(),
+            "progress noted this year": part["progress"].fillna("").to_numpy(),
+            "status": part["status"].to_numpy(),
+            "measured change of its standards": [measured_words(r) for _, r in part.iterrows()],
+        }
+    )
+
+
+def progress_summary(areas: pd.DataFrame) -> pd.DataFrame:
+    """The executive page's "Progress on earlier areas for development": area, raised
+    in, status and the measured change in one word or phrase (improved, no clear change,
+    declined, not measured). The texts are the partnership's own (no case, no
+    evidence); they are escaped wherever they are shown."""
+    earlier = areas[areas["measured"] != "raised this cycle"]
+    return pd.DataFrame(
+        {
+            "area": earlier["area"].to_numpy(),
+            "raised in": earlier["raised_in"].to_numpy(),
+            "status": earlier["status"].to_numpy(),
+            "measured change": earlier["measured"].to_numpy(),
+        }
+    )
+
+
+def progress_sentence(areas: pd.DataFrame, cycle: str) -> str:
+    """One headline on the earlier areas for development."""
+    earlier = areas[areas["measured"] != "raised this cycle"]
+    if earlier.empty:
+        return f"No areas for development from earlier cycles are recorded for {cycle}."
+    counts = earlier["measured"].value_counts()
+    closed = int(earlier["status"].isin(["met", "dropped"]).sum())
+    return (
+        f"Of {len(earlier)} areas for development raised in earlier cycles, {closed} are "
+        f"recorded as met or dropped; measured by their standards, "
+        f"{int(counts.get('improved', 0))} improved, "
+        f"{int(counts.get('declined', 0))} declined and "
+        f"{int(counts.get('no clear change', 0))} show no clear change since they were raised"
+        + (
+            f" ({int(counts.get('not measured', 0))} cannot be measured)"
+            if counts.get("not measured", 0)
+            else ""
+        )
+        + "."
+    )
+
+
+def recommendations_display(current, earlier) -> pd.DataFrame:
+    """The recommendations raised in the compared cycles (the report's section 4.3.3),
+    oldest first, with the latest status recorded and this cycle's progress."""
+    cycles = sorted([*earlier, current], key=lambda d: d.cycle)
+    status: dict[str, str] = {}
+    progress: dict[str, str | None] = {}
+    rows = []
+    for data in cycles:
+        record = getattr(data, "development", None)
+        if record is None:
+            continue
+        for r in record.progress.itertuples():
+            if r.kind == "recommendation":
+                status[r.area_id.casefold()] = r.status
+                if data.cycle == current.cycle:
+                    progress[r.area_id.casefold()] = r.progress
+        for r in record.recommendations.itertuples():
+            rows.append((data.cycle, r))
+    return pd.DataFrame(
+        {
+            "recommendation": [r.recommendation for _, r in rows],
+            "raised in": [c for c, _ in rows],
+            "owner": [r.owner or "" for _, r in rows],
+            "due": [r.due or "" for _, r in rows],
+            "status": [
+                "new" if c == current.cycle else status.get(r.id.casefold(), "open")
+                for c, r in rows
+            ],
+            "progress noted this year": [progress.get(r.id.casefold()) or "" for _, r in rows],
+        }
+    )

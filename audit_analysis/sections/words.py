@@ -1,0 +1,115 @@
+"""Words shared by every section: percentages, intervals, changes, labels, the best and
+the worst, and the summary table that stands behind a chart of shares.
+
+Only aggregate figures, agency codes and standard names go into these words: never a
+case reference or evidence text, so they are safe on the Executive Group's page.
+"""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+
+from audit_analysis.analysis.disclosure import MARKER
+
+__all__ = [
+    "SUMMARY_COLUMNS",
+    "extremes_text",
+    "interval",
+    "label",
+    "pct",
+    "points",
+    "standard_label",
+    "summary_table",
+]
+
+
+def pct(value: object) -> str:
+    """``0.734`` -> ``73%``; a suppressed or missing value as such."""
+    if isinstance(value, str):
+        return value
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "n/a"
+    return f"{float(value):.0%}"
+
+
+def interval(row: object, est: str = "share", low: str = "low", high: str = "high") -> str:
+    """``73% (65% to 80%)`` from a row (Series, dict or named tuple) of a summary."""
+    e, lo, hi = (
+        row[c] if isinstance(row, pd.Series | dict) else getattr(row, c) for c in (est, low, high)
+    )
+    if any(isinstance(v, str) for v in (e, lo, hi)):
+        return MARKER
+    if pd.isna(e):
+        return "no ratings"
+    if pd.isna(lo) or pd.isna(hi):
+        return f"{pct(e)} (too few cases for an interval)"
+    return f"{pct(e)} ({pct(lo)} to {pct(hi)})"
+
+
+def points(value: float) -> str:
+    """``0.087`` -> ``+9``: a change in percentage points."""
+    return f"{value * 100:+.0f}"
+
+
+def label(value: object) -> str:
+    """A code as words: ``early_help`` -> ``early help``."""
+    return str(value).replace("_", " ")
+
+
+def standard_label(row: pd.Series, width: int = 48) -> str:
+    """``13 SMART plans …``: a standard's number and the start of its wording."""
+    text = str(row.get("text", "")).rstrip(".")
+    short = text if len(text) <= width else text[: width - 1].rsplit(" ", 1)[0] + "…"
+    return f"{int(row['standard'])}. {short}"
+
+
+def extremes_text(found: dict | None, what: str, name=label) -> str:
+    """A title naming the highest and lowest group only where their gap is clear
+    (:func:`~audit_analysis.analysis.summaries.extremes`); otherwise saying there is no clear
+    difference."""
+    if found is None:
+        return f"Too few {what} with ratings to compare"
+    top, bottom = name(found["top"]), name(found["bottom"])
+    if found["clear"]:
+        return (
+            f"{top} has the highest share met or exceeded ({pct(found['share_top'])}) and "
+            f"{bottom} the lowest ({pct(found['share_bottom'])}): a clear gap of "
+            f"{points(found['diff']).lstrip('+')} points (95% interval by case, allowing for "
+            f"{found['comparisons']} comparisons: {points(found['low']).lstrip('+')} to "
+            f"{points(found['high']).lstrip('+')})"
+        )
+    return (
+        f"No clear difference between {what}: from {pct(found['share_bottom'])} met or "
+        f"exceeded ({bottom}) to {pct(found['share_top'])} ({top}), a gap that chance "
+        "variation between cases could explain"
+    )
+
+
+SUMMARY_COLUMNS = [
+    "exceeded",
+    "met",
+    "partially_met",
+    "unmet",
+    "not_applicable",
+    "not_recorded",
+    "n",
+    "share",
+    "low",
+    "high",
+    "cases",
+]
+
+
+def summary_table(rows: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """A summary as a reader's table: identifiers, counts, the share and its interval."""
+    first = [c for c in ("kloe", "kloe_title", "standard", "text") if c in rows.columns]
+    columns = first + ([by] if by else []) + [c for c in SUMMARY_COLUMNS if c in rows.columns]
+    out = rows[columns].copy()
+    for c in ("share", "low", "high"):
+        if c in out.columns:
+            out[c] = out[c].map(
+                lambda v: v if isinstance(v, str) else (None if pd.isna(v) else round(float(v), 4))
+            )
+    return out.reset_index(drop=True)

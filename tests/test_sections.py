@@ -1,0 +1,212 @@
+"""Sections as data, tested without a kernel: building one computes tables, figure
+specifications and sentences and shows, draws and writes nothing; the executive summary
+takes the other sections' results instead of computing them again; and rendering every
+section in this process gives the very tables the annual run's notebooks write."""
+
+from __future__ import annotations
+
+import hashlib
+from functools import wraps
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import pytest
+
+from audit_analysis.analysis import agreement, quality, summaries, trends
+from audit_analysis.pipeline.notebook import open_session
+from audit_analysis.render import present
+from audit_analysis.render.section import Bullets, Figure, Learning, Section, Table, Text
+from audit_analysis.sections import build_all, consistency, data_quality, executive
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = ROOT / "tests" / "golden" / "demo-2018-19-tables.sha256"
+HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    out = tmp_path_factory.mktemp("sections") / "out"
+    return open_session(ROOT / "data" / "demo", "2018-19", out)
+
+
+@pytest.fixture(scope="module")
+def sections(session):
+    return build_all(session)
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+def test_building_shows_draws_and_writes_nothing(session, monkeypatch):
+    def refuse(markup):
+        raise AssertionError("a section builder displayed something")
+
+    monkeypatch.setattr(present, "display_html", refuse)
+    plt.close("all")
+    built = build_all(session)
+    assert list(built) == [
+        "data-quality",
+        "findings-by-kloe",
+        "trends",
+        "agency-consistency",
+        "executive-summary",
+    ]
+    assert plt.get_fignums() == []
+    assert _files(session.output_dir) == []
+
+
+def test_every_figure_is_a_complete_specification(sections):
+    names = []
+    for section in sections.values():
+        for figure in section.figures():
+            names.append(figure.name)
+            assert figure.title and figure.subtitle and figure.alt, figure.name
+            assert isinstance(figure.data, pd.DataFrame) and len(figure.data), figure.name
+            assert callable(figure.draw)
+    # every figure of the year goes to one figures/ folder: a repeated name overwrites
+    assert len(names) == len(set(names)) > 20
+    assert {"kloe-1", "trend-kloe-6", "agency-agreement", "exec-kloe-trend"} <= set(names)
+
+
+def test_parts_follow_the_notebooks_narrative(sections):
+    """Each notebook shows its section part by part; a part it names must exist."""
+    import json
+
+    for stem, name in [
+        ("01-data-quality", "data-quality"),
+        ("02-findings-by-kloe", "findings-by-kloe"),
+        ("03-trends", "trends"),
+        ("04-agency-consistency", "agency-consistency"),
+        ("05-executive-summary", "executive-summary"),
+    ]:
+        nb = json.loads((ROOT / "notebooks" / f"{stem}.ipynb").read_text(encoding="utf-8"))
+        code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+        shown = [line.split('"')[1] for line in code.splitlines() if "report.show(" in line]
+        assert shown == list(sections[name].parts), stem
+
+
+def _counting(monkeypatch, module, name, calls):
+    original = getattr(module, name)
+
+    @wraps(original)
+    def counted(*args, **kwargs):
+        calls[name] = calls.get(name, 0) + 1
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(module, name, counted)
+
+
+def test_the_executive_summary_takes_the_other_sections_results(session, monkeypatch):
+    calls: dict[str, int] = {}
+    for module, name in [
+        (agreement, "agreement_by_standard"),
+        (agreement, "agreement_overall"),
+        (quality, "returns_by_agency"),
+        (quality, "rejections_summary"),
+        (summaries, "standard_summary"),
+        (summaries, "overall_summary"),
+        (trends, "trend_table"),
+        (trends, "area_progress"),
+    ]:
+        _counting(monkeypatch, module, name, calls)
+    built = build_all(session)
+    assert calls == {
+        "agreement_by_standard": 1,
+        "agreement_overall": 1,
+        "returns_by_agency": 1,
+        "rejections_summary": 1,
+        "standard_summary": 1,
+        "overall_summary": 1,
+        "trend_table": 1,
+        "area_progress": 1,
+    }
+    # and it says what they say, word for word
+    headlines = built["executive-summary"]["headlines"][0].items
+    assert built["agency-consistency"]["summary"][0].text in headlines
+    quality_says = [b.text for b in built["data-quality"]["summary"]]
+    assert set(quality_says[1:4]) <= set(headlines)
+
+
+def test_on_its_own_the_executive_summary_builds_what_it_needs(session, monkeypatch):
+    """Without the other builders it makes its own, computing only what it reads: the
+    per-KLOE agreement bootstrap is the consistency section's alone."""
+    calls: dict[str, int] = {}
+    _counting(monkeypatch, agreement, "agreement_by_kloe", calls)
+    _counting(monkeypatch, agreement, "agreement_by_standard", calls)
+    alone = executive.build(session)
+    assert calls == {"agreement_by_standard": 1}
+    together = build_all(session)["executive-summary"]
+    assert alone.sentences() == together.sentences()
+
+
+def test_rendering_every_section_here_gives_the_annual_runs_tables(sections, tmp_path):
+    """The one renderer, in this process, writes the same tables, byte for byte, as the
+    annual run's notebooks (``tests/golden``, checked against the run itself by
+    test_demo_outputs)."""
+    report = present.Report(tmp_path, "2018-19")
+    shown = []
+    original = present.display_html
+    present.display_html = shown.append
+    try:
+        for section in sections.values():
+            report.show(section)
+    finally:
+        present.display_html = original
+        plt.close("all")
+    got = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in _files(tmp_path / "tables")}
+    expected = dict(
+        reversed(line.split("  ", 1)) for line in GOLDEN.read_text(encoding="utf-8").splitlines()
+    )
+    assert got == expected
+    figures = {p.name for p in _files(tmp_path / "figures")}
+    for section in sections.values():
+        for figure in section.figures():
+            assert {f"{figure.name}.png", f"{figure.name}.svg"} <= figures
+    assert shown and all(isinstance(m, str) for m in shown)
+
+
+def test_the_renderer_escapes_every_block(tmp_path):
+    frame = pd.DataFrame({"agency": [HOSTILE], "share": [0.5], "low": [0.4], "high": [0.6]})
+    report = present.Report(tmp_path, "2018-19")
+    blocks = [
+        Text(HOSTILE),
+        Bullets((HOSTILE,), "headlines"),
+        Table(frame, HOSTILE, "hostile"),
+        Figure(
+            "fig",
+            HOSTILE,
+            HOSTILE,
+            HOSTILE,
+            frame,
+            draw=lambda: plt.figure(),
+            key=HOSTILE,
+        ),
+        Learning(pd.DataFrame({"kloe": [1], "column": ["worried"], "text": [HOSTILE]}), 1),
+    ]
+    for block in blocks:
+        markup = report.html(block)
+        assert "<script>" not in markup and "<b>" not in markup, type(block).__name__
+        assert "&lt;script&gt;" in markup, type(block).__name__
+    assert (tmp_path / "tables" / "hostile.csv").is_file()
+    assert report.html(Table(frame, "saved only", "quiet", show=False)) == ""
+    assert (tmp_path / "tables" / "quiet.csv").is_file()
+    with pytest.raises(TypeError):
+        report.html("not a block")
+
+
+def test_a_section_reads_as_sentences_in_order():
+    section = Section(
+        "s", "S", {"a": [Text("one"), Bullets(("two", "three"))], "b": [Text("four")]}
+    )
+    assert section.sentences() == ["one", "two", "three", "four"]
+    assert [type(b) for b in section.blocks("b")] == [Text]
+
+
+def test_data_quality_and_consistency_build_alone(session):
+    """Each builder is usable on its own, as the explorer or a script would use it."""
+    dq = data_quality.build(session)
+    assert dq.name == "data-quality" and dq["summary"]
+    agree = consistency.Consistency(session)
+    assert agree.sentence == agree.build()["summary"][0].text
