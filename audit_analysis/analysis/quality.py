@@ -77,7 +77,7 @@ def _used_returns(data: CycleData) -> pd.DataFrame:
 
 def _files_of(data: CycleData) -> dict[str, set[str]]:
     """Each agency's files: those naming it, and those its ratings came from (as
-    :func:`audit_analysis.pipeline.validation.agency_summary` counts them); files tied to no
+    :func:`agency_summary` counts them); files tied to no
     agency under :data:`UNATTRIBUTED`."""
     used = _used_returns(data)
     files: dict[str, set[str]] = {}
@@ -109,31 +109,24 @@ def returns_by_agency(data: CycleData) -> pd.DataFrame:
     :data:`UNATTRIBUTED`. Skipped files are not returns (see ``data.returns``).
     """
     files = _files_of(data)
-    base = agency_summary(data)
-    base = (
-        base.set_index("agency") if len(base) else pd.DataFrame(index=pd.Index([], name="agency"))
-    )
     returns = data.returns.set_index("source_file")
+    ratings = data.ratings.groupby("agency", observed=True)["case_ref"].agg(["nunique", "size"])
     rows = []
     for agency in _agency_order(list(files)):
         mine = returns.loc[sorted(files[agency])]
         versions = mine["template_version"].dropna().value_counts().sort_index()
         status = mine["status"].value_counts()
         form = mine["form"].value_counts()
-        known = agency in base.index
-        rejected_rows = (
-            int(base.at[agency, "rejected_rows"])
-            if known
-            else int(data.rejections["source_file"].isin(files[agency]).sum())
-        )
+        known = agency in ratings.index
+        rejected_rows = int(data.rejections["source_file"].isin(files[agency]).sum())
         rows.append(
             {
                 "agency": agency,
                 "returns": len(mine),
                 "toolkit": int(form.get("toolkit", 0)),
                 "bulk": int(form.get("bulk", 0)),
-                "cases": int(base.at[agency, "cases"]) if known else 0,
-                "ratings": int(base.at[agency, "ratings"]) if known else 0,
+                "cases": int(ratings.at[agency, "nunique"]) if known else 0,
+                "ratings": int(ratings.at[agency, "size"]) if known else 0,
                 "rejected_rows": rejected_rows,
                 "template_versions": ", ".join(f"{v} ({n})" for v, n in versions.items()),
                 "on_old_template": int(
@@ -679,39 +672,21 @@ def feedback_summary(feedback: pd.DataFrame) -> dict[str, object]:
 
 
 def agency_summary(data: CycleData) -> pd.DataFrame:
-    """Per agency: returns, cases, ratings, template versions and evidence rate.
-
-    ``evidence_rate`` is the share of met-or-exceeded ratings that carry evidence
-    (the report's section 2.3.4: a bare "met" cannot be checked).
-    """
-    returns = data.returns[data.returns["form"] != "skipped"]
-    ratings = data.ratings
-    rows = []
-    agencies = sorted(set(returns["agency"].dropna()) | set(ratings["agency"]))
-    for agency in agencies:
-        mine = returns[returns["agency"] == agency]
-        rated = ratings[ratings["agency"] == agency]
-        from_files = set(rated["source_file"]) | set(mine["source_file"])
-        versions = (
-            data.returns[data.returns["source_file"].isin(from_files)]["template_version"]
-            .dropna()
-            .value_counts()
-            .sort_index()
-        )
-        positive = rated[rated["rating"].isin(MET_OR_BETTER)]
-        rows.append(
-            {
-                "agency": agency,
-                "returns": len(from_files),
-                "cases": rated["case_ref"].nunique(),
-                "ratings": len(rated),
-                "rejected_rows": int(data.rejections["source_file"].isin(from_files).sum()),
-                "template_versions": ", ".join(
-                    f"{v} ({n})" if len(versions) > 1 else v for v, n in versions.items()
-                ),
-                "evidence_rate": (
-                    has_evidence(positive["evidence"]).mean() if len(positive) else float("nan")
-                ),
-            }
-        )
-    return pd.DataFrame(rows)
+    """Per agency, as ``validate`` prints it: :func:`returns_by_agency`'s ``agency``,
+    ``returns``, ``cases``, ``ratings``, ``rejected_rows`` and ``template_versions``
+    (a single version without its count), and ``evidence_rate``, the share of
+    met-or-exceeded ratings that carry evidence (:func:`evidence_rate`; the report's
+    section 2.3.4: a bare "met" cannot be checked). Files tied to no agency are left
+    out: ``validate`` lists them among the rejections."""
+    table = returns_by_agency(data)
+    table = table[table["agency"] != UNATTRIBUTED].reset_index(drop=True)
+    evidence = evidence_rate(data).set_index("agency")["met_or_better_evidence_share"]
+    single = table["template_versions"].str.fullmatch(r"[^,]+ \(\d+\)")
+    return table[
+        ["agency", "returns", "cases", "ratings", "rejected_rows", "template_versions"]
+    ].assign(
+        template_versions=table["template_versions"].where(
+            ~single, table["template_versions"].str.replace(r" \(\d+\)$", "", regex=True)
+        ),
+        evidence_rate=table["agency"].map(evidence).astype("float64"),
+    )
