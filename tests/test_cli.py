@@ -87,3 +87,26 @@ def test_python_dash_m_runs_the_cli(cycle_dir):
     )
     assert result.returncode == 0, result.stderr
     assert "Audit cycle 2018-19" in result.stdout
+
+
+def test_a_failed_run_names_the_notebook_and_the_failed_folder(tmp_path, capsys, monkeypatch):
+    """The cycle as typed (2018/19) is normalised in the folder named, as the runner
+    names it; the case packs say that the previous ones were kept."""
+    from audit_analysis.exceptions import RunFailedError
+    from audit_analysis.pipeline import runner
+
+    def fail(*args, **kwargs):
+        raise RunFailedError("03-trends.ipynb", 4, "RuntimeError", "boom")
+
+    monkeypatch.setattr(runner, "run_annual", fail)
+    monkeypatch.setattr(runner, "run_case_packs", fail)
+    out = tmp_path / "out"
+    assert main(["run", "--data", str(tmp_path), "--cycle", "2018/19", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "notebook 03-trends.ipynb failed in cell 4: RuntimeError: boom" in err
+    assert f"the failed run is in {out / '2018-19.failed'}" in err
+    assert "Traceback" not in err
+    args = ["case-packs", "--data", str(tmp_path), "--cycle", "2018-19", "--out", str(out)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert "failed in cell 4" in err and "previous case packs were left as they were" in err

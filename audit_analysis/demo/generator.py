@@ -1023,17 +1023,24 @@ FAMILY_FEEDBACK = [
 ]
 
 
-def _write_records(folder: Path) -> None:
-    """Write the invented deep-dive record, learning event and family feedback."""
+def _write_small_csv(path: Path, header: list[str], rows: list[tuple]) -> None:
+    """A small CSV of the demo's cycle records: UTF-8, ``\\n`` line ends, quoted only
+    where needed, the same bytes on every machine."""
     import csv
     import io
 
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_bytes(buffer.getvalue().encode("utf-8"))
+
+
+def _write_records(folder: Path) -> None:
+    """Write the invented deep-dive record, learning event and family feedback."""
+
     def write(name: str, header: list[str], rows: list[tuple]) -> None:
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-        (folder / name).write_bytes(buffer.getvalue().encode("utf-8"))
+        _write_small_csv(folder / name, header, rows)
 
     write(
         "deep_dive.csv",
@@ -1406,17 +1413,10 @@ RECOMMENDATIONS = {
 
 def _write_development(folder: Path, cycle: str) -> None:
     """Write the cycle's areas for development, progress and recommendations."""
-    import csv
-    import io
 
     def write(name: str, header: list[str], rows: list[tuple]) -> None:
-        if not rows:
-            return
-        buffer = io.StringIO()
-        writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-        (folder / name).write_bytes(buffer.getvalue().encode("utf-8"))
+        if rows:
+            _write_small_csv(folder / name, header, rows)
 
     write(
         "development_areas.csv",

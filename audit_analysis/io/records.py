@@ -87,6 +87,19 @@ class CycleRecords:
     family_feedback: pd.DataFrame
 
 
+def _case_of(row: dict, number: int, known: dict, seen: dict, reject) -> str | None:
+    """The case a row of a per-case file names, as ``cases.csv`` spells it; None, with
+    the row rejected, when the case is unknown or was listed on an earlier row."""
+    ref = known.get(row.get("caseref", "").casefold())
+    if ref is None:
+        reject(number, "unknown case: not in cases.csv", row.get("caseref"))
+        return None
+    if ref in seen:
+        reject(number, f"case {ref} is listed twice (first on row {seen[ref]})", ref)
+        return None
+    return ref
+
+
 def _yes_no(value: str) -> bool | None:
     key = value.strip().casefold().rstrip(".")
     if key in YES:
@@ -157,12 +170,8 @@ def read_records(
     reject = rejecter(DEEP_DIVE)
     deep, seen = [], {}
     for number, row in _table(folder / DEEP_DIVE, ["case_ref", "discussed"], reject):
-        ref = known.get(row.get("caseref", "").casefold())
+        ref = _case_of(row, number, known, seen, reject)
         if ref is None:
-            reject(number, "unknown case: not in cases.csv", row.get("caseref"))
-            continue
-        if ref in seen:
-            reject(number, f"case {ref} is listed twice (first on row {seen[ref]})", ref)
             continue
         discussed = _yes_no(row.get("discussed", ""))
         if discussed is None:
@@ -227,12 +236,8 @@ def read_records(
     for number, row in _table(
         folder / FAMILY_FEEDBACK, ["case_ref", "invited", "responded"], reject
     ):
-        ref = known.get(row.get("caseref", "").casefold())
+        ref = _case_of(row, number, known, seen, reject)
         if ref is None:
-            reject(number, "unknown case: not in cases.csv", row.get("caseref"))
-            continue
-        if ref in seen:
-            reject(number, f"case {ref} is listed twice (first on row {seen[ref]})", ref)
             continue
         invited, responded = _yes_no(row.get("invited", "")), _yes_no(row.get("responded", ""))
         if invited is None or responded is None:

@@ -7,6 +7,7 @@ import contextlib
 import csv
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from audit_analysis.exceptions import AuditDataError, AuditError, RunFailedError
@@ -97,23 +98,39 @@ def _new_cycle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_options(args: argparse.Namespace) -> dict:
+    """What the annual run and the case packs take alike from the command line."""
+    return {"out": args.out, "workers": args.workers, "progress": not args.quiet}
+
+
+def _guarded(job: Callable[[], Path], kept: Callable[[RunFailedError], str]) -> Path | None:
+    """Run a job that publishes its outputs atomically; on a failed notebook, say what
+    failed and what was kept (``kept``), and give None."""
+    try:
+        return job()
+    except RunFailedError as exc:
+        _fail(exc)
+        _fail(kept(exc))
+        return None
+
+
 def _run(args: argparse.Namespace) -> int:
     from audit_analysis.pipeline.runner import run_annual
 
-    try:
-        final = run_annual(
+    final = _guarded(
+        lambda: run_annual(
             args.data,
             args.cycle,
-            out=args.out,
             compare=args.compare,
             min_cell_count=args.min_cell_count,
-            workers=args.workers,
-            progress=not args.quiet,
-        )
-    except RunFailedError as exc:
-        folder = exc.folder or Path(args.out) / f"{normalise_cycle(args.cycle)}.failed"
-        _fail(exc)
-        _fail(f"previous outputs were left as they were; the failed run is in {folder}")
+            **_run_options(args),
+        ),
+        lambda exc: (
+            "previous outputs were left as they were; the failed run is in "
+            f"{exc.folder or Path(args.out) / f'{normalise_cycle(args.cycle)}.failed'}"
+        ),
+    )
+    if final is None:
         return 1
     _say(f"Outputs for {args.cycle} written to {final}")
     _say(f"  {final / 'index.html'}")
@@ -126,18 +143,11 @@ def _run(args: argparse.Namespace) -> int:
 def _case_packs(args: argparse.Namespace) -> int:
     from audit_analysis.pipeline.runner import run_case_packs
 
-    try:
-        folder = run_case_packs(
-            args.data,
-            args.cycle,
-            out=args.out,
-            cases=args.cases,
-            workers=args.workers,
-            progress=not args.quiet,
-        )
-    except RunFailedError as exc:
-        _fail(exc)
-        _fail("previous case packs were left as they were")
+    folder = _guarded(
+        lambda: run_case_packs(args.data, args.cycle, cases=args.cases, **_run_options(args)),
+        lambda exc: "previous case packs were left as they were",
+    )
+    if folder is None:
         return 1
     _say(f"OFFICIAL-SENSITIVE case packs written to {folder}")
     for page in sorted(folder.glob("*.html")):

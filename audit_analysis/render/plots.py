@@ -116,6 +116,32 @@ def rating_bars(summary: pd.DataFrame, label: str = "label") -> plt.Figure:
     return fig
 
 
+def _share_bars(ax, part: pd.DataFrame, ys, k: int, label: str | None, **style) -> None:
+    """One series of shares with their 95% intervals: the ``k``-th marker and colour."""
+    share, low, high = (pd.to_numeric(part[c], errors="coerce") for c in ("share", "low", "high"))
+    colour = CATEGORICAL[k % len(CATEGORICAL)]
+    ax.errorbar(
+        share,
+        ys,
+        xerr=[(share - low).clip(lower=0), (high - share).clip(lower=0)],
+        fmt=MARKERS[k % 6],
+        color=colour,
+        ecolor=colour,
+        capsize=2,
+        label=label,
+        **style,
+    )
+
+
+def _share_axis(ax, labels: list, xlabel: str | None = None) -> None:
+    """Labels top to bottom, shares from 0% to 100%, light vertical grid lines."""
+    ax.set_yticks(range(len(labels)), labels[::-1])
+    ax.set_xlim(-0.02, 1.02)
+    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
+    ax.set_xlabel(xlabel or "Share met or exceeded, with 95% interval")
+    ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
+
+
 def share_dots(
     frame: pd.DataFrame, label: str, group: str | None = None, xlabel: str | None = None
 ) -> plt.Figure:
@@ -132,27 +158,16 @@ def share_dots(
         part = rows if g is None else rows[rows[group] == g]
         offsets = (g_index - (len(groups) - 1) / 2) * step
         ys = [len(labels) - 1 - labels.index(v) + offsets for v in part[label]]
-        share = pd.to_numeric(part["share"], errors="coerce")
-        low = pd.to_numeric(part["low"], errors="coerce")
-        high = pd.to_numeric(part["high"], errors="coerce")
-        colour = CATEGORICAL[g_index % len(CATEGORICAL)]
-        ax.errorbar(
-            share,
+        _share_bars(
+            ax,
+            part,
             ys,
-            xerr=[(share - low).clip(lower=0), (high - share).clip(lower=0)],
-            fmt=MARKERS[g_index % 6],
-            color=colour,
-            ecolor=colour,
+            g_index,
+            None if g is None else value_label(group, g),
             elinewidth=1.2,
-            capsize=2,
             markersize=5,
-            label=None if g is None else value_label(group, g),
         )
-    ax.set_yticks(range(len(labels)), labels[::-1])
-    ax.set_xlim(-0.02, 1.02)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    ax.set_xlabel(xlabel or "Share met or exceeded, with 95% interval")
-    ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
+    _share_axis(ax, labels, xlabel)
     if group and any(_has_figures(rows[rows[group] == g]) for g in groups):
         ax.legend(
             ncols=min(len(groups), 4),
@@ -275,26 +290,8 @@ def trend_dots(long: pd.DataFrame, label: str, cycles: list[str]) -> plt.Figure:
             len(labels) - 1 - labels.index(v) + (k - (len(cycles) - 1) / 2) * step
             for v in part[label]
         ]
-        share, low, high = (
-            pd.to_numeric(part[c], errors="coerce") for c in ("share", "low", "high")
-        )
-        colour = CATEGORICAL[k % len(CATEGORICAL)]
-        ax.errorbar(
-            share,
-            ys,
-            xerr=[(share - low).clip(lower=0), (high - share).clip(lower=0)],
-            fmt=MARKERS[k % 6],
-            color=colour,
-            ecolor=colour,
-            capsize=2,
-            markersize=4.5,
-            label=cycle if len(part) else None,
-        )
-    ax.set_yticks(range(len(labels)), labels[::-1])
-    ax.set_xlim(-0.02, 1.02)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    ax.set_xlabel("Share met or exceeded, with 95% interval")
-    ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
+        _share_bars(ax, part, ys, k, cycle if len(part) else None, markersize=4.5)
+    _share_axis(ax, labels)
     if ax.get_legend_handles_labels()[1]:
         ax.legend(ncols=len(cycles), loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
     fig.tight_layout()
