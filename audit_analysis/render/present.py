@@ -33,14 +33,29 @@ from audit_analysis.render.outputs import write_csv  # noqa: E402
 from audit_analysis.render.section import (  # noqa: E402
     Block,
     Bullets,
+    Emphasis,
     Figure,
+    Grid,
+    Group,
+    Heading,
     Learning,
+    Runs,
     Section,
+    Strong,
     Table,
     Text,
 )
 
-__all__ = ["PRINT_ONLY", "Report", "SOURCE", "display_html", "learning_table_html", "table_html"]
+__all__ = [
+    "PRINT_ONLY",
+    "Report",
+    "SOURCE",
+    "block_html",
+    "display_html",
+    "learning_table_html",
+    "section_html",
+    "table_html",
+]
 
 
 SOURCE = "Source: multi-agency case audit returns, {cycle}."
@@ -93,7 +108,7 @@ def _blank(value: object) -> bool:
 
 
 def _attr(cls: str) -> str:
-    return f' class="{cls}"' if cls else ""
+    return f' class="{html.escape(cls)}"' if cls else ""
 
 
 def table_html(frame: pd.DataFrame, caption: str | None = None) -> str:
@@ -117,6 +132,77 @@ def table_html(frame: pd.DataFrame, caption: str | None = None) -> str:
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>" + "".join(body) + "</tbody></table>"
+
+
+def _runs_html(text: str | Runs) -> str:
+    """A sentence, escaped, its :class:`Strong` words in bold and :class:`Emphasis` in
+    italics."""
+    if isinstance(text, str):
+        return html.escape(text)
+    out = []
+    for run in text:
+        if isinstance(run, Strong):
+            out.append(f"<strong>{html.escape(run.text)}</strong>")
+        elif isinstance(run, Emphasis):
+            out.append(f"<em>{html.escape(run.text)}</em>")
+        else:
+            out.append(html.escape(run))
+    return "".join(out)
+
+
+def _grid_html(grid: Grid) -> str:
+    """A grid as an accessible table: each group's title spans it, each row's label
+    heads the row (its mark first); every text escaped."""
+    head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in grid.columns)
+    rows = []
+    for group in grid.groups:
+        rows.append(
+            f'<tr{_attr(group.css)}><th colspan="{len(grid.columns)}" scope="rowgroup">'
+            f"{html.escape(group.title)}</th></tr>"
+        )
+        for row in group.rows:
+            mark = html.escape(f"{row.mark} ") if row.mark else ""
+            cells = "".join(f"<td>{html.escape(v)}</td>" for v in row.cells)
+            rows.append(
+                f'<tr{_attr(row.css)}><th scope="row">{mark}{html.escape(row.label)}</th>'
+                f"{cells}</tr>"
+            )
+    return (
+        f"<table{_attr(grid.css)}><thead><tr>{head}</tr></thead><tbody>"
+        + "".join(rows)
+        + "</tbody></table>"
+    )
+
+
+def block_html(block: Block) -> str:
+    """A block that writes nothing as escaped HTML: text, lists, headings, grids,
+    learning-event tables and groups of these. Charts and tables write their files:
+    :meth:`Report.html` renders them, and every other block here."""
+    if isinstance(block, Text):
+        return f"<p{_attr(block.css)}>{_runs_html(block.text)}</p>"
+    if isinstance(block, Bullets):
+        items = "".join(f"<li>{_runs_html(h)}</li>" for h in block.items)
+        return f"<ul{_attr(block.css)}>{items}</ul>"
+    if isinstance(block, Heading):
+        return f"<h{block.level}>{html.escape(block.text)}</h{block.level}>"
+    if isinstance(block, Grid):
+        return _grid_html(block)
+    if isinstance(block, Group):
+        return "".join(block_html(b) for b in block.blocks)
+    if isinstance(block, Learning):
+        if block.frame is None or not len(block.frame):
+            return ""
+        return learning_table_html(block.frame, block.kloe)
+    if isinstance(block, Table | Figure):
+        raise TypeError(f"a {type(block).__name__} writes files: render it with Report.html")
+    raise TypeError(f"not a block of a section: {block!r}")
+
+
+def section_html(section: Section, *parts: str) -> str:
+    """A section (only ``parts`` of it, when named) whose blocks write nothing, such as
+    a case pack, as one piece of escaped HTML: each block on its own line."""
+    markups = (block_html(block) for block in section.blocks(*parts))
+    return "\n".join(m for m in markups if m)
 
 
 class Report:
@@ -149,12 +235,10 @@ class Report:
 
     def html(self, block: Block) -> str:
         """The one renderer: a block as escaped HTML, its files written on the way
-        (a chart's PNG, SVG and CSV; a named table's CSV)."""
-        if isinstance(block, Text):
-            return f"<p>{html.escape(block.text)}</p>"
-        if isinstance(block, Bullets):
-            items = "".join(f"<li>{html.escape(h)}</li>" for h in block.items)
-            return f"<ul{_attr(block.css)}>{items}</ul>"
+        (a chart's PNG, SVG and CSV; a named table's CSV). Blocks that write nothing
+        are :func:`block_html`'s."""
+        if isinstance(block, Group):
+            return "".join(self.html(b) for b in block.blocks)
         if isinstance(block, Table):
             if block.name:
                 self.save_table(block.frame, block.name)
@@ -166,11 +250,7 @@ class Report:
             )
         if isinstance(block, Figure):
             return self._figure_html(block)
-        if isinstance(block, Learning):
-            if block.frame is None or not len(block.frame):
-                return ""
-            return learning_table_html(block.frame, block.kloe)
-        raise TypeError(f"not a block of a section: {block!r}")
+        return block_html(block)
 
     def _figure_html(self, spec: Figure) -> str:
         """Draw the chart, save it (PNG, SVG) and its table (CSV), and lay it out with

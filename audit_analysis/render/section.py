@@ -4,7 +4,11 @@ A section (data quality, findings by KLOE, trends, agency consistency, the execu
 summary) is a :class:`Section`: named parts, each a list of blocks, in reading order.
 A block is a sentence (:class:`Text`), a list of sentences (:class:`Bullets`), a table
 (:class:`Table`), a chart (:class:`Figure`: title, subtitle, alt text, the table behind
-it and how to draw it) or a KLOE's learning-event feedback (:class:`Learning`).
+it and how to draw it), a KLOE's learning-event feedback (:class:`Learning`), a heading
+(:class:`Heading`), a table of labelled rows in titled groups (:class:`Grid`) or blocks
+kept together as one (:class:`Group`). A sentence or list item is plain text, or a
+tuple of runs (:data:`Runs`) where some words are :class:`Strong` or :class:`Emphasis`:
+every block holds text, never markup.
 Building a section draws nothing, writes nothing and shows nothing, so a section can
 be tested, compared or reused without a kernel; one renderer
 (:meth:`audit_analysis.render.present.Report.show`) turns blocks into the escaped HTML a
@@ -13,7 +17,7 @@ notebook displays and nbconvert exports, and writes each chart's PNG, SVG and CS
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -22,21 +26,109 @@ import pandas as pd
 if TYPE_CHECKING:  # drawing is the renderer's business: nothing here imports matplotlib
     from matplotlib.figure import Figure as MplFigure
 
-__all__ = ["Block", "Bullets", "Figure", "Learning", "Section", "Table", "Text"]
+__all__ = [
+    "Block",
+    "Bullets",
+    "Emphasis",
+    "Figure",
+    "Grid",
+    "Group",
+    "Heading",
+    "Learning",
+    "Row",
+    "RowGroup",
+    "Runs",
+    "Section",
+    "Strong",
+    "Table",
+    "Text",
+    "plain",
+]
+
+
+@dataclass(frozen=True)
+class Strong:
+    """Words in bold within a sentence or list item (plain text, escaped when rendered)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Emphasis:
+    """Words in italics within a sentence or list item (plain text, escaped when rendered)."""
+
+    text: str
+
+
+# A sentence with some words in bold or italics: its runs, in order.
+Runs = tuple[str | Strong | Emphasis, ...]
+
+
+def plain(text: str | Runs) -> str:
+    """A sentence's words without their bold or italics."""
+    if isinstance(text, str):
+        return text
+    return "".join(run if isinstance(run, str) else run.text for run in text)
 
 
 @dataclass(frozen=True)
 class Text:
-    """One sentence or paragraph of plain text (escaped when rendered)."""
+    """One sentence or paragraph (escaped when rendered); ``css``: its class, such as
+    ``note``."""
 
-    text: str
+    text: str | Runs
+    css: str = ""
 
 
 @dataclass(frozen=True)
 class Bullets:
     """Sentences shown as a list (``css``: the list's class, such as ``headlines``)."""
 
-    items: tuple[str, ...]
+    items: tuple[str | Runs, ...]
+    css: str = ""
+
+
+@dataclass(frozen=True)
+class Heading:
+    """A heading of the page, ``level`` 1 to 6 (``<h1>`` to ``<h6>``)."""
+
+    text: str
+    level: int
+
+    def __post_init__(self) -> None:
+        if self.level not in range(1, 7):
+            raise ValueError(f"a heading's level is 1 to 6, not {self.level!r}")
+
+
+@dataclass(frozen=True)
+class Row:
+    """A row of a :class:`Grid`: its label (the row's heading, ``mark`` before it), one
+    cell per column after the first, and its class (``css``)."""
+
+    label: str
+    cells: tuple[str, ...]
+    css: str = ""
+    mark: str = ""
+
+
+@dataclass(frozen=True)
+class RowGroup:
+    """Rows of a :class:`Grid` under a title that spans the grid (``css``: the title
+    row's class)."""
+
+    title: str
+    rows: tuple[Row, ...]
+    css: str = ""
+
+
+@dataclass(frozen=True)
+class Grid:
+    """A table of labelled rows in titled groups, such as every standard (grouped by
+    KLOE) against every agency. ``columns``: the headings, the first over the rows'
+    labels; ``css``: the table's class."""
+
+    columns: tuple[str, ...]
+    groups: tuple[RowGroup, ...]
     css: str = ""
 
 
@@ -76,7 +168,24 @@ class Learning:
     kloe: int
 
 
-Block = Text | Bullets | Table | Figure | Learning
+@dataclass(frozen=True)
+class Group:
+    """Blocks kept together, shown as one with nothing between them (a heading and the
+    list under it)."""
+
+    blocks: tuple[Block, ...]
+
+
+Block = Text | Bullets | Table | Figure | Learning | Heading | Grid | Group
+
+
+def _within(blocks: Iterable[Block]) -> Iterator[Block]:
+    """``blocks`` with the blocks of each :class:`Group` in its place, in order."""
+    for block in blocks:
+        if isinstance(block, Group):
+            yield from _within(block.blocks)
+        else:
+            yield block
 
 
 @dataclass
@@ -97,17 +206,17 @@ class Section:
             yield from self.parts[name]
 
     def figures(self) -> list[Figure]:
-        return [b for b in self.blocks() if isinstance(b, Figure)]
+        return [b for b in _within(self.blocks()) if isinstance(b, Figure)]
 
     def tables(self) -> list[Table]:
-        return [b for b in self.blocks() if isinstance(b, Table)]
+        return [b for b in _within(self.blocks()) if isinstance(b, Table)]
 
     def sentences(self) -> list[str]:
-        """Every sentence of the section, headlines included, in order."""
+        """Every sentence of the section, headlines included, in order, as plain text."""
         out: list[str] = []
-        for block in self.blocks():
+        for block in _within(self.blocks()):
             if isinstance(block, Text):
-                out.append(block.text)
+                out.append(plain(block.text))
             elif isinstance(block, Bullets):
-                out.extend(block.items)
+                out.extend(plain(item) for item in block.items)
         return out

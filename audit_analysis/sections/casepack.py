@@ -1,19 +1,45 @@
 """Case packs for the deep-dive round table: every agency's view of one case, side by
 side (issue 6). OFFICIAL-SENSITIVE: they name the case and quote evidence, so they are
 written to their own folder, never linked from or bundled into the Executive Group's
-page, and every piece of text in them is escaped."""
+page, and every piece of text in them is escaped.
+
+:class:`CasePack` builds one case's pack as a section, as data; the one renderer
+(:mod:`audit_analysis.render.present`) turns it into the page's markup."""
 
 from __future__ import annotations
 
-import html
+from itertools import groupby
 
 import pandas as pd
 
 from audit_analysis.analysis.summaries import age_band
 from audit_analysis.io.dataset import CycleData
 from audit_analysis.io.ratings import MET_OR_BETTER, SCALE
+from audit_analysis.render.present import section_html
+from audit_analysis.render.section import (
+    Block,
+    Bullets,
+    Emphasis,
+    Grid,
+    Group,
+    Heading,
+    Row,
+    RowGroup,
+    Section,
+    Strong,
+    Text,
+)
 
-__all__ = ["BANNER", "MARKING", "SHORT", "STYLE", "case_grid", "case_pack_html", "flagged_cases"]
+__all__ = [
+    "BANNER",
+    "MARKING",
+    "SHORT",
+    "STYLE",
+    "CasePack",
+    "case_grid",
+    "case_pack_html",
+    "flagged_cases",
+]
 
 
 MARKING = "OFFICIAL-SENSITIVE"
@@ -71,102 +97,142 @@ def case_grid(data: CycleData, case_ref: str) -> tuple[pd.DataFrame, list[str], 
     return grid, agencies, silent
 
 
-def case_pack_html(data: CycleData, case_ref: str) -> str:
-    """The body of a case pack (escaped HTML), for ``export.page``."""
-    grid, agencies, silent = case_grid(data, case_ref)
-    # agency codes with hyphens are not identifiers: read ratings by position instead
-    values = grid[agencies].to_numpy()
-    grid_rows = grid.drop(columns=agencies)
-    case = data.cases.set_index("case_ref").loc[case_ref]
-    e = html.escape
-    parts = [
-        f'<p class="marking">{MARKING}</p>',
-        f"<h1>Case pack: {e(case_ref)}</h1>",
-        f"<p>Priority theme: {e(str(case['priority'] or 'not given'))}; age band: "
-        f"{e(str(age_band(pd.Series([case['age']])).iloc[0]))}. Audit cycle "
-        f"{e(data.cycle)}.</p>",
-    ]
-    parts.append(
-        "<p>Agencies that returned an audit of this case: "
-        + (e(", ".join(agencies)) or "none")
-        + ".</p>"
-    )
-    parts.append(
-        "<p><strong>Returned nothing for this case</strong> (of the agencies that "
-        "sent returns this cycle): " + (e(", ".join(silent)) or "none") + ".</p>"
-    )
-    deep = data.deep_dive
-    if deep is not None and case_ref in set(deep["case_ref"]):
-        d = deep.set_index("case_ref").loc[case_ref]
-        parts.append(
-            "<p>Deep dive: "
-            + (
+class CasePack:
+    """The case pack of one case as a section (``case-pack``): the case, where agencies
+    disagree, every standard against every agency, and the evidence, standard by
+    standard. Built from the cycle's data alone (no session: a pack is one case, run
+    on its own); :meth:`build` shows, draws and writes nothing."""
+
+    name = "case-pack"
+    title = "Case pack"
+
+    def __init__(self, data: CycleData, case_ref: str) -> None:
+        self.data = data
+        self.case_ref = case_ref
+        self.grid, self.agencies, self.silent = case_grid(data, case_ref)
+        # agency codes with hyphens are not identifiers: read ratings by position instead
+        self.values = self.grid[self.agencies].to_numpy()
+        self.rows = self.grid.drop(columns=self.agencies)
+
+    def build(self) -> Section:
+        """The section: its parts, in reading order, as blocks."""
+        return Section(self.name, self.title, self.parts())
+
+    def parts(self) -> dict[str, list[Block]]:
+        return {
+            "case": self.case(),
+            "disagree": self.disagreements(),
+            "grid": self.every_standard(),
+            "evidence": self.evidence(),
+        }
+
+    def case(self) -> list[Block]:
+        """The marking, the case, who returned an audit of it and who did not, and what
+        the deep dive made of it."""
+        data, case_ref = self.data, self.case_ref
+        case = data.cases.set_index("case_ref").loc[case_ref]
+        blocks: list[Block] = [
+            Text(MARKING, css="marking"),
+            Heading(f"Case pack: {case_ref}", 1),
+            Text(
+                f"Priority theme: {case['priority'] or 'not given'}; age band: "
+                f"{age_band(pd.Series([case['age']])).iloc[0]}. Audit cycle {data.cycle}."
+            ),
+            Text(
+                "Agencies that returned an audit of this case: "
+                f"{', '.join(self.agencies) or 'none'}."
+            ),
+            Text(
+                (
+                    Strong("Returned nothing for this case"),
+                    " (of the agencies that sent returns this cycle): "
+                    f"{', '.join(self.silent) or 'none'}.",
+                )
+            ),
+        ]
+        deep = data.deep_dive
+        if deep is not None and case_ref in set(deep["case_ref"]):
+            d = deep.set_index("case_ref").loc[case_ref]
+            said = "Deep dive: " + (
                 "discussed"
                 if d["discussed"]
-                else "not discussed ("
-                + e(str(d["reason_not_discussed"] or "no reason given"))
-                + ")"
+                else f"not discussed ({d['reason_not_discussed'] or 'no reason given'})"
             )
-            + (f"; themes: {e(str(d['themes']))}" if d["themes"] else "")
-            + ("; <strong>action required</strong>" if d["action_required"] else "")
-            + ".</p>"
-        )
-    disagree = grid[grid["disagree"]]
-    parts.append("<h2>Where agencies disagree</h2>")
-    if disagree.empty:
-        parts.append("<p>No standard where one agency says met or exceeded and another unmet.</p>")
-    else:
+            if d["themes"]:
+                said += f"; themes: {d['themes']}"
+            blocks.append(
+                Text((f"{said}; ", Strong("action required"), "."))
+                if d["action_required"]
+                else Text(f"{said}.")
+            )
+        return blocks
+
+    def disagreements(self) -> list[Block]:
+        """Each standard where one agency says met or exceeded and another unmet."""
+        grid, agencies, values = self.grid, self.agencies, self.values
+        disagree = grid[grid["disagree"]]
+        heading = Heading("Where agencies disagree", 2)
+        if disagree.empty:
+            return [
+                heading,
+                Text("No standard where one agency says met or exceeded and another unmet."),
+            ]
         items = []
         for i in disagree.index:
             said = "; ".join(f"{a}: {values[i][j]}" for j, a in enumerate(agencies) if values[i][j])
-            items.append(
-                f"<li>Standard {int(grid.at[i, 'standard'])} "
-                f"({e(str(grid.at[i, 'text']))}): {e(said)}</li>"
+            items.append(f"Standard {int(grid.at[i, 'standard'])} ({grid.at[i, 'text']}): {said}")
+        return [heading, Bullets(tuple(items), css="disagree")]
+
+    def every_standard(self) -> list[Block]:
+        """Every standard against every agency, by KLOE: ◆ where agencies disagree (met
+        or exceeded against unmet), ◇ where they differ otherwise."""
+        numbered = enumerate(self.rows.itertuples(index=False))
+        groups = []
+        for kloe, rows in groupby(numbered, key=lambda row: row[1].kloe):
+            rows = list(rows)
+            title = f"KLOE {int(kloe)}: {rows[0][1].kloe_title}"
+            groups.append(RowGroup(title, tuple(self._row(i, r) for i, r in rows), css="kloe"))
+        return [
+            Heading("Every standard, every agency", 2),
+            Text(
+                "Rows where agencies disagree (met or exceeded against unmet) are marked "
+                "◆ and shaded; rows with any other difference are marked ◇.",
+                css="note",
+            ),
+            Grid(("Standard", *self.agencies), tuple(groups), css="grid"),
+        ]
+
+    def _row(self, i: int, r) -> Row:
+        """Standard ``r`` (the ``i``-th of the framework) against every agency, marked."""
+        mark, css = ("◆", "disagree") if r.disagree else (("◇", "spread") if r.spread else ("", ""))
+        return Row(f"{int(r.standard)}. {r.text}", tuple(str(v) for v in self.values[i]), css, mark)
+
+    def evidence(self) -> list[Block]:
+        """Each standard any agency rated: each agency's rating and its evidence, in
+        the agency's words."""
+        blocks: list[Block] = [Heading("Evidence, standard by standard", 2)]
+        ratings = self.data.ratings
+        mine = ratings[ratings["case_ref"] == self.case_ref]
+        for r in self.rows.itertuples(index=False):
+            said = mine[mine["standard"] == r.standard].sort_values("agency")
+            if said.empty:
+                continue
+            items = tuple(
+                (
+                    Strong(a),
+                    f" ({SHORT.get(str(g), str(g))}): ",
+                    ev if isinstance(ev, str) else Emphasis("no evidence given"),
+                )
+                for a, g, ev in zip(said["agency"], said["rating"], said["evidence"], strict=True)
             )
-        parts.append('<ul class="disagree">' + "".join(items) + "</ul>")
-    parts.append("<h2>Every standard, every agency</h2>")
-    parts.append(
-        '<p class="note">Rows where agencies disagree (met or exceeded against '
-        "unmet) are marked ◆ and shaded; rows with any other difference are marked "
-        "◇.</p>"
-    )
-    head = "".join(f'<th scope="col">{e(h)}</th>' for h in ["Standard", *agencies])
-    rows, kloe = [], None
-    for i, r in enumerate(grid_rows.itertuples(index=False)):
-        if r.kloe != kloe:
-            kloe = r.kloe
-            rows.append(
-                f'<tr class="kloe"><th colspan="{len(agencies) + 1}" '
-                f'scope="rowgroup">KLOE {int(r.kloe)}: {e(str(r.kloe_title))}</th></tr>'
-            )
-        mark, cls = (
-            ("◆ ", ' class="disagree"')
-            if r.disagree
-            else (("◇ ", ' class="spread"') if r.spread else ("", ""))
-        )
-        cells = "".join(f"<td>{e(v)}</td>" for v in values[i])
-        rows.append(
-            f'<tr{cls}><th scope="row">{mark}{int(r.standard)}. {e(str(r.text))}</th>{cells}</tr>'
-        )
-    parts.append(
-        f'<table class="grid"><thead><tr>{head}</tr></thead><tbody>'
-        + "".join(rows)
-        + "</tbody></table>"
-    )
-    parts.append("<h2>Evidence, standard by standard</h2>")
-    mine = data.ratings[data.ratings["case_ref"] == case_ref]
-    for r in grid_rows.itertuples(index=False):
-        said = mine[mine["standard"] == r.standard].sort_values("agency")
-        if said.empty:
-            continue
-        items = "".join(
-            f"<li><strong>{e(a)}</strong> ({e(SHORT.get(str(g), str(g)))}): "
-            + (e(ev) if isinstance(ev, str) else "<em>no evidence given</em>")
-            + "</li>"
-            for a, g, ev in zip(said["agency"], said["rating"], said["evidence"], strict=True)
-        )
-        parts.append(f"<h3>{int(r.standard)}. {e(str(r.text))}</h3><ul>{items}</ul>")
-    return "\n".join(parts)
+            blocks.append(Group((Heading(f"{int(r.standard)}. {r.text}", 3), Bullets(items))))
+        return blocks
+
+
+def case_pack_html(data: CycleData, case_ref: str) -> str:
+    """The body of a case pack (escaped HTML), for ``export.page``: its section
+    rendered by :func:`~audit_analysis.render.present.section_html`."""
+    return section_html(CasePack(data, case_ref).build())
 
 
 STYLE = """
