@@ -164,7 +164,7 @@ def test_agency_names_written_resolve_to_their_codes():
 
 # --- the toolkit writer ---------------------------------------------------------------
 def _labelled_values(ws) -> dict[str, object]:
-    """Label -> the next non-empty cell to its right, as CONTRACT.md finds them."""
+    """Label -> the next non-empty cell to its right, as docs/data-contract.md finds them."""
     found = {}
     for row in ws.iter_rows():
         for i, cell in enumerate(row):

@@ -61,7 +61,7 @@ def test_earlier_frameworks_are_marked_reconstructions(cycle):
     assert fw.kloe(1).key == "information-sharing" and fw.kloe(2).key == "thresholds"
 
 
-# CONTRACT.md: 1-4 = today's 5-8, 5-8 = today's 1-4, 9-12 = 9-12, 13 = 13,
+# docs/data-contract.md: 1-4 = today's 5-8, 5-8 = today's 1-4, 9-12 = 9-12, 13 = 13,
 # 14-17 = today's 15-18, 18-21 = 19-22, 22-23 = 23-24.
 OLD_TO_NEW = {
     **{o: o + 4 for o in range(1, 5)},

@@ -1,4 +1,4 @@
-"""The loader against every rule of CONTRACT.md, on small synthetic files built here."""
+"""The loader against every rule of docs/data-contract.md, on small synthetic files built here."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Audit return templates: the toolkit workbooks the agencies fill in, one per agency per
 case, written from the same framework that reads the returns back.
 
-A template is a toolkit workbook (CONTRACT.md, form 1) written by
+A template is a toolkit workbook (docs/data-contract.md, form 1) written by
 :func:`audit_analysis.admin.toolkit.write_toolkit` as a form (:class:`~audit_analysis.admin.toolkit.
 FormOptions`): its header block names the agency, the case by its audit reference
 (``case_ref``, with ``Case ID type: case_ref``), the audit cycle and the template version

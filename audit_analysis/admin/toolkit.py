@@ -1,9 +1,9 @@
 """Writing audit returns: the toolkit workbook (form 1) and the bulk table (form 2).
 
-Both forms are described in CONTRACT.md ("Audit return, form 1" and "form 2"). The
-writers here produce files the loader reads; they are used by the synthetic demo data
-(:mod:`audit_analysis.demo.generator`) and by tests, and are the starting point for the blank
-templates a partnership sends to its auditors.
+Both forms are described in docs/data-contract.md ("Form 1: the toolkit workbook" and
+"Form 2: the bulk table"). The writers here produce files the loader reads; they are used
+by the synthetic demo data (:mod:`audit_analysis.demo.generator`) and by tests, and are the
+starting point for the blank templates a partnership sends to its auditors.
 
 Output is byte-for-byte deterministic: the same arguments give the same bytes, so
 generated files can be committed and checked against a fresh generation. Workbooks get
@@ -52,7 +52,7 @@ __all__ = [
 FIXED_TIME = dt.datetime(2019, 1, 1, 0, 0, 0)
 _ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 
-#: Header-block labels, in the order written (CONTRACT.md, form 1).
+#: Header-block labels, in the order written (docs/data-contract.md, form 1).
 HEADER_LABELS = (
     "Agency:",
     "Case ID:",
@@ -125,7 +125,7 @@ def write_toolkit(
     notes: Mapping[int, str] | None = None,
     form: FormOptions | None = None,
 ) -> Path:
-    """Write one toolkit workbook (CONTRACT.md form 1) for one agency and one case.
+    """Write one toolkit workbook (docs/data-contract.md form 1) for one agency and one case.
 
     The first sheet, "Audit", holds a title row, the header block (each label with its
     value in the cell to its right; a label whose value is None is written with a blank
@@ -449,7 +449,7 @@ def write_bulk_csv(
     include_agency: bool = True,
     header: Iterable[str] | None = None,
 ) -> Path:
-    """Write a bulk table (CONTRACT.md form 2) as CSV, one row per case and standard.
+    """Write a bulk table (docs/data-contract.md form 2) as CSV, one row per case and standard.
 
     Each row is a mapping with keys ``agency``, ``case_id``, ``case_id_type``,
     ``standard``, ``rating``, ``evidence`` (missing or None -> blank). Without

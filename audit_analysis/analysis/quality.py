@@ -41,7 +41,7 @@ __all__ = [
 
 
 def has_evidence(evidence: pd.Series) -> np.ndarray:
-    """The one rule for "gives evidence": the text is there and not blank (CONTRACT.md:
+    """The one rule for "gives evidence": the text is there and not blank (docs/data-contract.md:
     a Met or Exceeded rating needs evidence; a bare one cannot be checked)."""
     text = evidence.astype("object")
     return np.fromiter(

@@ -1,5 +1,5 @@
 """The statistics the suite reports: intervals for proportions and their changes,
-agreement between raters, and bootstrap intervals for agreement (CONTRACT.md,
+agreement between raters, and bootstrap intervals for agreement (docs/data-contract.md,
 "Statistics the suite exposes").
 
 Every formula is taken from a published source, cited where it is used, and each

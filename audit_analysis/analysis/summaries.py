@@ -5,7 +5,7 @@ Every function takes the tidy ``ratings`` table of :func:`audit_analysis.load_cy
 table, one row per thing, sorted so that the same inputs give the same CSV, byte for
 byte.
 
-Counting rules (CONTRACT.md, "Ratings"):
+Counting rules (docs/data-contract.md, "Ratings"):
 
 * ``not_recorded`` and ``not_applicable`` are counted and shown, but stand in no
   denominator: ``n`` is the number of ratings on the scale (unmet, partially met, met,

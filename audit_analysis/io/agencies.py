@@ -1,4 +1,5 @@
-"""The agency register (CONTRACT.md, "Agencies"), kept as data in ``data/agencies.csv``."""
+"""The agency register (docs/data-contract.md, "Agencies"), kept as data in
+``data/agencies.csv``."""
 
 from __future__ import annotations
 

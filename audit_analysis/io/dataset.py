@@ -1,6 +1,6 @@
 """``load_cycle``: a cycle's folder of audit returns into tidy, validated tables.
 
-The rules are CONTRACT.md's. Every standard row read from a return lands in exactly one
+The rules are docs/data-contract.md's. Every standard row read from a return lands in exactly one
 of ``ratings`` or ``rejections``; a file that cannot be used is one rejection and takes
 no other file down with it. The case-identifier crosswalk of ``cases.csv`` is used here
 to resolve case IDs and never leaves this module.
@@ -60,7 +60,7 @@ _STANDARD = re.compile(r"^(?:s|std|standard)?\s*\.?\s*(\d{1,3})(?:\.0+)?$")
 
 @dataclass(frozen=True)
 class CycleData:
-    """What :func:`load_cycle` gives back. See CONTRACT.md for each table's columns."""
+    """What :func:`load_cycle` gives back. See docs/data-contract.md for each table's columns."""
 
     cycle: str
     framework: Framework
@@ -706,7 +706,7 @@ def _ratings_frame(rows: list[tuple]) -> pd.DataFrame:
 
 
 def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = None) -> CycleData:
-    """Load one cycle's audit returns from ``data_dir/<cycle>/`` (CONTRACT.md).
+    """Load one cycle's audit returns from ``data_dir/<cycle>/`` (docs/data-contract.md).
 
     Raises :class:`CycleNotFoundError` only when nothing usable can be read (no folder,
     no ``cases.csv``). Every other problem is a row of ``rejections``. Workbooks are

@@ -1,4 +1,4 @@
-"""Rating words and the ordered rating scale (CONTRACT.md, "Ratings")."""
+"""Rating words and the ordered rating scale (docs/data-contract.md, "Ratings")."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reading audit return files (CONTRACT.md forms 1 and 2) into raw rows.
+"""Reading audit return files (docs/data-contract.md forms 1 and 2) into raw rows.
 
 This module knows file formats only: where the header block and the standards table
 are in a toolkit workbook, where the header row of a bulk table is, how a CSV is

@@ -1,4 +1,4 @@
-"""The tidy tables' shapes (CONTRACT.md, "What loading gives back"), checked by pandera
+"""The tidy tables' shapes (docs/data-contract.md, "What load_cycle gives back"), checked by pandera
 before ``load_cycle`` returns them, so a bug in a reader can never reach an analysis."""
 
 from __future__ import annotations

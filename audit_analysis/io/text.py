@@ -1,4 +1,4 @@
-"""Small text normalisations shared by every reader (CONTRACT.md's matching rules)."""
+"""Small text normalisations shared by every reader (docs/data-contract.md's matching rules)."""
 
 from __future__ import annotations
 
