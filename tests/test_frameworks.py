@@ -96,6 +96,29 @@ def test_a_partnerships_own_framework_takes_precedence(tmp_path):
     assert map_standard(25, "2019-20", "2018-19", tmp_path) is None
 
 
+
+def test_a_framework_left_with_last_years_cycle_is_a_clear_error(tmp_path, capsys):
+    """Copied from the 2018-19 folder and not updated: its ratings would be labelled
+    2018-19 inside the 2019-20 cycle. Loading stops, naming the file and both cycles."""
+    from conftest import write_cases
+
+    from audit_analysis import load_cycle
+    from audit_analysis.pipeline.cli import main
+
+    fw = yaml.safe_load(Path(load_framework("2018-19").source).read_text(encoding="utf-8"))
+    folder = tmp_path / "2019-20"
+    write_cases(folder)
+    (folder / "returns").mkdir()
+    (folder / "framework.yaml").write_text(yaml.safe_dump(fw), encoding="utf-8")
+    with pytest.raises(AuditDataError, match="says it is for 2018-19 but is the framework of"):
+        load_framework("2019-20", tmp_path)
+    with pytest.raises(AuditDataError) as caught:
+        load_cycle(tmp_path, "2019-20")
+    assert caught.value.file == str(folder / "framework.yaml")
+    assert main(["validate", str(tmp_path), "--cycle", "2019-20"]) != 0
+    err = capsys.readouterr().err
+    assert "framework.yaml" in err and "2018-19" in err and "Traceback" not in err
+
 @pytest.mark.parametrize(
     ("raw", "message"),
     [

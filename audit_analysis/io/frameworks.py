@@ -153,7 +153,15 @@ def load_framework(cycle: str, data_dir: str | Path | None = None) -> Framework:
         stamp = path.lstat().st_mtime_ns
     except OSError as exc:
         raise AuditDataError(f"cannot read framework: {exc.strerror}", file=str(path)) from None
-    return _load_file(str(path), stamp)
+    framework = _load_file(str(path), stamp)
+    if framework.cycle != normalise_cycle(cycle):
+        raise AuditDataError(
+            f"this framework says it is for {framework.cycle} but is the framework of "
+            f"{normalise_cycle(cycle)} (its folder): correct its 'cycle:'",
+            file=str(path),
+            value=framework.cycle,
+        )
+    return framework
 
 
 #: A framework file larger than this is refused unread (the built-in ones are 10 KB).
