@@ -3,10 +3,33 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import openpyxl
 import pytest
+
+# Debian's chromium package, driven by playwright (never ``playwright install``).
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def needs_chromium(what: str):
+    """Skip a test module when no Chromium is on PATH."""
+    return pytest.mark.skipif(
+        CHROMIUM is None,
+        reason=f"no chromium on PATH: install Debian's chromium package (.ci/run does) to run "
+        f"the {what} test",
+    )
+
 
 CASES_HEADER = ["case_ref", "priority", "age", "CareFirst ID", "tribal_id", "initials"]
 CASES = [

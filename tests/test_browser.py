@@ -3,27 +3,12 @@
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
+from conftest import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(
-        CHROMIUM is None,
-        reason="no chromium on PATH: install Debian's chromium package (.ci/run does) to run "
-        "the browser test",
-    ),
-]
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    needs_chromium("browser"),
 ]
 
 
@@ -32,7 +17,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

@@ -20,30 +20,17 @@ import time
 import urllib.request
 
 import pytest
+from conftest import CHROMIUM, CHROMIUM_ARGS, needs_chromium
 
 from audit_analysis.pipeline.runner import NOTEBOOK_DIR
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 MISSING = [m for m in ("jupyterlab", "ipywidgets") if importlib.util.find_spec(m) is None]
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(
-        CHROMIUM is None,
-        reason="no chromium on PATH: install Debian's chromium package (.ci/run does) to run "
-        "the JupyterLab test",
-    ),
+    needs_chromium("JupyterLab"),
     pytest.mark.skipif(
         bool(MISSING), reason=f"{', '.join(MISSING)} not installed: pip install -e '.[lab]'"
     ),
-]
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
 ]
 START_SECONDS = 120  # JupyterLab answering
 RUN_MS = 240_000  # the notebook run and the widget shown (a cold kernel on a busy machine)
@@ -119,7 +106,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 

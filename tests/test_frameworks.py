@@ -96,7 +96,6 @@ def test_a_partnerships_own_framework_takes_precedence(tmp_path):
     assert map_standard(25, "2019-20", "2018-19", tmp_path) is None
 
 
-
 def test_a_framework_left_with_last_years_cycle_is_a_clear_error(tmp_path, capsys):
     """Copied from the 2018-19 folder and not updated: its ratings would be labelled
     2018-19 inside the 2019-20 cycle. Loading stops, naming the file and both cycles."""
@@ -118,6 +117,7 @@ def test_a_framework_left_with_last_years_cycle_is_a_clear_error(tmp_path, capsy
     assert main(["validate", str(tmp_path), "--cycle", "2019-20"]) != 0
     err = capsys.readouterr().err
     assert "framework.yaml" in err and "2018-19" in err and "Traceback" not in err
+
 
 @pytest.mark.parametrize(
     ("raw", "message"),
