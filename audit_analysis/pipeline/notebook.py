@@ -6,14 +6,13 @@ started from, so a notebook opened anywhere in JupyterLab runs on the demo data 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from audit_analysis.io import cache
 from audit_analysis.io.cycles import normalise_cycle
-from audit_analysis.io.dataset import CycleData
 from audit_analysis.paths import PROJECT_ROOT
 from audit_analysis.render.present import Report
+from audit_analysis.sections.base import Session
 
 __all__ = ["PROJECT_ROOT", "Session", "open_session", "project_path"]
 
@@ -27,21 +26,6 @@ def project_path(path: str | Path) -> Path:
         return path
     root = PROJECT_ROOT if (PROJECT_ROOT / "pyproject.toml").is_file() else Path.cwd()
     return root / path
-
-
-@dataclass
-class Session:
-    data: CycleData
-    earlier: list[CycleData]
-    report: Report
-    min_cell_count: int
-    data_dir: Path
-    output_dir: Path
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def cycle(self) -> str:
-        return self.data.cycle
 
 
 def open_session(

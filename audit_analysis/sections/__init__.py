@@ -6,9 +6,8 @@ below; shows nothing (``audit_analysis.render.present.Report.show`` renders a se
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from audit_analysis.render.section import Section
+from audit_analysis.sections.base import Session
 from audit_analysis.sections.by_kloe import KloeFindings
 from audit_analysis.sections.consistency import Consistency
 from audit_analysis.sections.data_quality import DataQuality
@@ -16,9 +15,6 @@ from audit_analysis.sections.executive import Executive
 from audit_analysis.sections.trends import Trends
 
 __all__ = ["build_all"]
-
-if TYPE_CHECKING:  # the session is the pipeline's: sections only read it
-    from audit_analysis.pipeline.notebook import Session
 
 
 def build_all(session: Session) -> dict[str, Section]:

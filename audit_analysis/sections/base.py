@@ -8,15 +8,34 @@ take them from the other sections' builders instead of computing them again
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, ClassVar
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import ClassVar
 
+from audit_analysis.io.dataset import CycleData
+from audit_analysis.render.present import Report
 from audit_analysis.render.section import Block, Section
 
-__all__ = ["SectionBuilder"]
+__all__ = ["SectionBuilder", "Session"]
 
 
-if TYPE_CHECKING:  # the session is the pipeline's: sections only read it
-    from audit_analysis.pipeline.notebook import Session
+@dataclass
+class Session:
+    """What a section is built from: the cycle, the cycles it is compared with, the
+    small-numbers threshold and where it came from; ``report`` is where a notebook
+    renders it (:func:`audit_analysis.pipeline.notebook.open_session` opens one)."""
+
+    data: CycleData
+    earlier: list[CycleData]
+    report: Report
+    min_cell_count: int
+    data_dir: Path
+    output_dir: Path
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def cycle(self) -> str:
+        return self.data.cycle
 
 
 class SectionBuilder:

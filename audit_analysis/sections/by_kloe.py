@@ -14,7 +14,7 @@ import pandas as pd
 from audit_analysis.analysis import disclosure, summaries
 from audit_analysis.render import plots
 from audit_analysis.render.section import Block, Figure, Learning, Section, Table, Text
-from audit_analysis.sections.base import SectionBuilder
+from audit_analysis.sections.base import SectionBuilder, Session
 from audit_analysis.sections.words import (
     extremes_text,
     interval,
@@ -122,7 +122,7 @@ class KloeFindings(SectionBuilder):
         }
 
 
-def build(session) -> Section:
+def build(session: Session) -> Section:
     """The findings-by-KLOE section of ``session``'s cycle."""
     return KloeFindings(session).build()
 

@@ -16,7 +16,7 @@ from audit_analysis.analysis import agreement
 from audit_analysis.analysis.agreement import AGREEMENT_COLUMNS
 from audit_analysis.render import labels, plots
 from audit_analysis.render.section import Block, Figure, Section, Table, Text
-from audit_analysis.sections.base import SectionBuilder
+from audit_analysis.sections.base import SectionBuilder, Session
 from audit_analysis.sections.words import pct, standard_label
 
 __all__ = [
@@ -117,7 +117,7 @@ class Consistency(SectionBuilder):
         }
 
 
-def build(session) -> Section:
+def build(session: Session) -> Section:
     """The agency-consistency section of ``session``'s cycle."""
     return Consistency(session).build()
 

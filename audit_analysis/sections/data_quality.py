@@ -14,7 +14,7 @@ from audit_analysis.analysis import quality
 from audit_analysis.render import labels, plots
 from audit_analysis.render.labels import agency_name
 from audit_analysis.render.section import Block, Figure, Section, Table, Text
-from audit_analysis.sections.base import SectionBuilder
+from audit_analysis.sections.base import SectionBuilder, Session
 from audit_analysis.sections.words import interval, pct
 
 __all__ = [
@@ -101,7 +101,7 @@ class DataQuality(SectionBuilder):
         }
 
 
-def build(session) -> Section:
+def build(session: Session) -> Section:
     """The data-quality section of ``session``'s cycle."""
     return DataQuality(session).build()
 

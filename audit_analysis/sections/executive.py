@@ -13,7 +13,6 @@ the KLOE trend and "About these figures".
 from __future__ import annotations
 
 from functools import cached_property, partial
-from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -21,7 +20,7 @@ from audit_analysis.analysis import disclosure, summaries
 from audit_analysis.analysis import trends as trend_stats
 from audit_analysis.render import plots
 from audit_analysis.render.section import Block, Bullets, Figure, Section, Table, Text
-from audit_analysis.sections.base import SectionBuilder
+from audit_analysis.sections.base import SectionBuilder, Session
 from audit_analysis.sections.by_kloe import KloeFindings, breakdown_text
 from audit_analysis.sections.consistency import Consistency
 from audit_analysis.sections.data_quality import DataQuality, records_sentences
@@ -42,10 +41,6 @@ from audit_analysis.sections.words import (
 )
 
 __all__ = ["Executive", "about_these_figures", "build", "standout_sentences"]
-
-
-if TYPE_CHECKING:  # the session is the pipeline's: sections only read it
-    from audit_analysis.pipeline.notebook import Session
 
 
 class Executive(SectionBuilder):

@@ -14,7 +14,7 @@ import pandas as pd
 from audit_analysis.analysis import trends
 from audit_analysis.render import plots
 from audit_analysis.render.section import Block, Figure, Section, Table, Text
-from audit_analysis.sections.base import SectionBuilder
+from audit_analysis.sections.base import SectionBuilder, Session
 from audit_analysis.sections.words import interval, pct, points
 
 __all__ = [
@@ -120,7 +120,7 @@ class Trends(SectionBuilder):
         return parts
 
 
-def build(session) -> Section:
+def build(session: Session) -> Section:
     """The trends section of ``session``'s cycle against its earlier cycles."""
     return Trends(session).build()
 
