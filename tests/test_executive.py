@@ -50,6 +50,10 @@ def test_a_kloe_total_that_would_reveal_a_suppressed_theme_is_hidden(tmp_path):
     session, out = _session(tmp_path, rate)
     summary = executive.Executive(session)
     assert summary.exposed_kloes == {"dispute-resolution"}
+    assert summary.hidden_kloes == {"dispute-resolution"}
+    # the lead's total less the KLOEs shown would give KLOE 6's count of ratings away
+    total = int(summary.kloes.overall["n"])
+    assert f"{total} ratings" not in summary.lead and "of their ratings" in summary.lead
     session.report.show(summary.build(), "kloe-trend", "priority")
     trend = pd.read_csv(out / "tables" / "exec-kloe-trend.csv", dtype=str, keep_default_na=False)
     kloe6 = trend[trend["label"].str.startswith("KLOE 6")].iloc[0]
@@ -92,6 +96,8 @@ def test_standards_on_few_cases_are_not_named_or_shown(tmp_path):
 
     session, out = _session(tmp_path, rate)
     summary = executive.Executive(session)
+    assert summary.hidden_kloes == set()
+    assert f"of their {int(summary.kloes.overall['n'])} ratings" in summary.lead
     session.report.show(summary.build(), "standards")
     shown = pd.read_csv(out / "tables" / "exec-weakest-standards.csv", dtype=str)
     assert "24" not in set(shown["standard"])

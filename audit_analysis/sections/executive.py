@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from functools import cached_property, partial
 
+import numpy as np
 import pandas as pd
 
 from audit_analysis.analysis import disclosure, summaries
@@ -105,10 +106,12 @@ class Executive(SectionBuilder):
     def lead(self) -> str:
         data, earlier = self.data, self.session.earlier
         row = self.kloes.overall
+        # the total less the KLOEs shown would give a hidden KLOE's count away
+        ratings = "ratings" if self.hidden_kloes else f"{int(row['n'])} ratings"
         lead = (
             f"In {data.cycle}, {int(row['agencies'])} agencies audited {len(data.cases)} "
             f"children's cases against {len(data.framework.standards)} standards. "
-            f"{pct(row['share'])} of their {int(row['n'])} ratings met or exceeded the standard"
+            f"{pct(row['share'])} of their {ratings} met or exceeded the standard"
         )
         if pd.notna(row["low"]):
             lead += f" (95% interval by case: {pct(row['low'])} to {pct(row['high'])})"
@@ -158,8 +161,11 @@ class Executive(SectionBuilder):
             "about": [Text(p) for p in about_these_figures(self.session)],
         }
 
-    def _kloe_trend(self) -> Figure:
-        data, min_cell_count = self.data, self.min_cell_count
+    @cached_property
+    def _kloe_long(self) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
+        """Each KLOE's share per cycle (like with like), the same with small numbers
+        marked ``c``, and which rows are hidden."""
+        data = self.data
         if self.session.earlier:
             long = trend_stats.kloe_trend_long(
                 data, self.session.earlier, common_standards_only=True
@@ -175,14 +181,26 @@ class Executive(SectionBuilder):
         # small numbers: a KLOE resting on too few cases, or whose total would reveal a
         # suppressed priority theme (self.exposed_kloes), shows c, is not drawn and is
         # named in no sentence
-        marked = disclosure.suppress_breakdown(long, None, min_cell_count)
+        marked = disclosure.suppress_breakdown(long, None, self.min_cell_count)
         marked = disclosure.suppress_totals(marked, self.exposed_kloes, "kloe_key", where="current")
         hide = (marked["share"].astype("object") == disclosure.MARKER).to_numpy()
+        return long, marked, hide
+
+    @cached_property
+    def hidden_kloes(self) -> set:
+        """This year's KLOEs whose figures the page hides (shown ``c``)."""
+        long, _, hide = self._kloe_long
+        return set(long.loc[hide & long["current"].to_numpy(), "kloe_key"])
+
+    def _kloe_trend(self) -> Figure:
+        data = self.data
+        long, marked, hide = self._kloe_long
+        long = long.copy()  # relabelled and blanked for drawing below
         current = long[long["current"]]
         order = dict(zip(current["kloe_key"], current["label"], strict=True))
         long["label"] = long["kloe_key"].map(order).fillna(long["label"])
         cycles = list(dict.fromkeys(long["cycle"]))
-        hidden_now = set(long.loc[hide & long["current"].to_numpy(), "kloe_key"])
+        hidden_now = self.hidden_kloes
         counted = {
             key
             for key, n in zip(current["kloe_key"], current["standards"], strict=True)
