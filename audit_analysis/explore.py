@@ -61,6 +61,7 @@ from audit_analysis.io.dataset import CASES_FILE, CycleData, load_cycle
 from audit_analysis.io.schemas import PRIORITIES
 from audit_analysis.pipeline.notebook import project_path
 from audit_analysis.render import plots
+from audit_analysis.render.labels import rating_label
 from audit_analysis.render.outputs import write_csv
 
 __all__ = [
@@ -106,14 +107,9 @@ SCREEN_DPI = 80
 CHART_CACHE = 32  # charts kept for selections seen before
 EXPORT_DPI = 150
 SOURCE = "Source: multi-agency case audit returns, {cycle}. For the QA group only."
-RATING_NAMES = {
-    "exceeded": "Exceeded",
-    "met": "Met",
-    "partially_met": "Partially met",
-    "unmet": "Unmet",
-    "not_applicable": "N/A",
-    "not_recorded": "Not recorded",
-}
+# the rating words the pages use (ratings.yaml's labels), so the explorer and the
+# report never name a rating two ways
+RATING_NAMES = {code: rating_label(code) for code in COUNT_COLUMNS}
 _EXCEEDED, _MET, _PARTIAL, _UNMET, _NA, _BLANK = range(len(COUNT_COLUMNS))
 _RANK = np.array([4.0, 3.0, 2.0, 1.0, np.nan, np.nan])  # a single rating, for sorting
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_.-]+")
@@ -373,7 +369,7 @@ HEADINGS = {
     "priority": "Priority theme",
     "age_band": "Age band",
     "agencies_met": "Met or exceeded by",
-    "agencies_unmet": "Unmet by",
+    "agencies_unmet": f"{rating_label('unmet')} by",
     "ratings": "Every rating",
     "evidence_met": "Evidence: met or exceeded",
     "evidence_unmet": "Evidence: unmet",
