@@ -1,8 +1,10 @@
-"""Presenting findings in a notebook: each chart with its title, subtitle, alt text and
-the table behind it, saved as PNG, SVG and CSV; every table escaped on the way out.
+"""The one renderer of sections (:mod:`audit_analysis.render.section`): each chart with
+its title, subtitle, alt text and the table behind it, saved as PNG, SVG and CSV; every
+text and table escaped on the way out.
 
-A notebook calls these so that what the analyst sees in JupyterLab is what the exported
-HTML shows, and every chart's numbers are on disk beside it.
+A notebook calls :meth:`Report.show` so that what the analyst sees in JupyterLab is what
+the exported HTML shows, and every chart's numbers are on disk beside it; blocks that
+write no files (a case pack's) render with :func:`block_html` and :func:`section_html`.
 
 A chart is one block that prints as one (``export.PRINT_STYLE``): its title, subtitle,
 chart, source line and table. On screen the chart is the PNG and its table folds away
