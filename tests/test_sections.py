@@ -210,3 +210,21 @@ def test_data_quality_and_consistency_build_alone(session):
     assert dq.name == "data-quality" and dq["summary"]
     agree = consistency.Consistency(session)
     assert agree.sentence == agree.build()["summary"][0].text
+
+
+def test_jupyterlab_gets_the_pages_alignment_once_per_notebook(tmp_path, monkeypatch):
+    """JupyterLab right-aligns every table cell; the first show of a notebook adds the
+    page's rule (text left, numbers right), scoped to the suite's own tables."""
+    shown: list[str] = []
+    monkeypatch.setattr(present, "display_html", shown.append)
+    report = present.Report(tmp_path, "2018-19")
+    report.show(Text("one"))
+    report.show([Text("two"), Text("three")])
+    assert shown == [present.LAB_STYLE, "<p>one</p>", "<p>two</p>", "<p>three</p>"]
+    rules = present.LAB_STYLE
+    assert rules.startswith("<style>") and ":not(.num)" in rules
+    selectors = rules.removeprefix("<style>").split("{")[0]
+    # two selectors, each scoped to JupyterLab's rendered output and the suite's tables
+    assert selectors.count(".jp-RenderedHTMLCommon ") == 2
+    assert selectors.startswith(".jp-RenderedHTMLCommon :is(.table-block, .chart-block)")
+    assert ",.jp-RenderedHTMLCommon table.learning" in selectors

@@ -49,6 +49,7 @@ from audit_analysis.render.section import (  # noqa: E402
 )
 
 __all__ = [
+    "LAB_STYLE",
     "PRINT_ONLY",
     "Report",
     "SOURCE",
@@ -61,6 +62,14 @@ __all__ = [
 
 
 SOURCE = "Source: multi-agency case audit returns, {cycle}."
+# JupyterLab right-aligns every table cell; the exported page's stylesheet aligns text
+# left and numbers right. The same rules, scoped to this suite's tables, for the analyst
+# working in JupyterLab (harmless on the page, whose own rules say the same).
+LAB_STYLE = (
+    "<style>.jp-RenderedHTMLCommon :is(.table-block, .chart-block) :is(td, th):not(.num),"
+    ".jp-RenderedHTMLCommon table.learning :is(td, th) { text-align: left; "
+    "vertical-align: top; }</style>"
+)
 # Hidden on screen, shown by the print stylesheet (``!important`` there beats this inline
 # style, which keeps them hidden in JupyterLab too, where the page's stylesheet is absent).
 PRINT_ONLY = 'style="display:none"'
@@ -217,6 +226,7 @@ class Report:
         self.tables = self.output_dir / "tables"
         self.figures.mkdir(parents=True, exist_ok=True)
         self.tables.mkdir(parents=True, exist_ok=True)
+        self._styled = False
 
     def save_table(self, frame: pd.DataFrame, name: str) -> Path:
         return write_csv(frame, self.tables / f"{name}.csv")
@@ -230,6 +240,9 @@ class Report:
             blocks = section
         else:
             blocks = [section]
+        if not self._styled:  # once per notebook: tables read left to right in JupyterLab
+            display_html(LAB_STYLE)
+            self._styled = True
         for block in blocks:
             markup = self.html(block)
             if markup:
