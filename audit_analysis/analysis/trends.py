@@ -49,6 +49,7 @@ from audit_analysis.analysis.inference import (
 from audit_analysis.analysis.stats import NOT_ESTIMABLE
 from audit_analysis.analysis.summaries import add_shares, tally
 from audit_analysis.io.dataset import CycleData
+from audit_analysis.io.development import latest_status
 from audit_analysis.io.frameworks import Framework
 
 __all__ = [
@@ -436,18 +437,8 @@ def area_progress(
     by_cycle = {d.cycle: d for d in cycles}
     kloes = {k.key: k for k in current.framework.kloes}
     numbers = {s.key: s.number for s in current.framework.standards}
-    status: dict[str, str] = {}
-    progress_now: dict[str, str | None] = {}
-    for data in cycles:
-        record = getattr(data, "development", None)
-        if record is None:
-            continue
-        for r in record.progress.itertuples():
-            if r.kind != "area":
-                continue
-            status[r.area_id.casefold()] = r.status
-            if data.cycle == current.cycle:
-                progress_now[r.area_id.casefold()] = r.progress
+    records = [(d.cycle, d.development) for d in cycles if d.development is not None]
+    status, progress_now = latest_status(records, "area", now=current.cycle)
     rows = []
     for data in cycles:
         record = getattr(data, "development", None)

@@ -49,6 +49,7 @@ __all__ = [
     "Development",
     "earlier_items",
     "history",
+    "latest_status",
     "later_ids",
     "open_items",
     "read_development",
@@ -410,17 +411,33 @@ def _update(row: dict, number: int, reject: Reject, earlier: Item, kind: str) ->
     }
 
 
+def latest_status(
+    history: Sequence[tuple[str, Development]], kind: str | None = None, now: str | None = None
+) -> tuple[dict[str, str], dict[str, str | None]]:
+    """The latest recorded status of every area and recommendation (of ``kind`` only,
+    when given) in ``history`` (cycles oldest first, each with its record), keyed by its
+    id casefolded; and what cycle ``now``'s record noted of each (its ``progress``)."""
+    status: dict[str, str] = {}
+    noted: dict[str, str | None] = {}
+    for cycle, record in history:
+        for r in record.progress.itertuples():
+            if kind is not None and r.kind != kind:
+                continue
+            status[r.area_id.casefold()] = r.status
+            if cycle == now:
+                noted[r.area_id.casefold()] = r.progress
+    return status, noted
+
+
 def open_items(history: Sequence[tuple[str, Development]]) -> list[tuple[Item, str]]:
     """Every area and recommendation raised in ``history`` (cycles oldest first, each
     with its record) whose latest status is not ``met`` or ``dropped``, with that
     status (``open`` when none was ever recorded)."""
     items: dict[str, Item] = {}
-    status: dict[str, str] = {}
     for cycle, record in history:
         for item in _raised(record, cycle):
             items.setdefault(item.id.casefold(), item)
-        for r in record.progress.itertuples():
-            status[r.area_id.casefold()] = r.status
+    status, _ = latest_status(history)
     return [
         (item, status.get(key, "open"))
         for key, item in items.items()

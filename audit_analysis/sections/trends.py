@@ -12,6 +12,7 @@ from functools import cached_property, partial
 import pandas as pd
 
 from audit_analysis.analysis import trends
+from audit_analysis.io.development import latest_status
 from audit_analysis.render import plots
 from audit_analysis.render.section import Block, Figure, Section, Table, Text
 from audit_analysis.sections.base import SectionBuilder, Session
@@ -335,20 +336,9 @@ def recommendations_display(current, earlier) -> pd.DataFrame:
     """The recommendations raised in the compared cycles (the report's section 4.3.3),
     oldest first, with the latest status recorded and this cycle's progress."""
     cycles = sorted([*earlier, current], key=lambda d: d.cycle)
-    status: dict[str, str] = {}
-    progress: dict[str, str | None] = {}
-    rows = []
-    for data in cycles:
-        record = getattr(data, "development", None)
-        if record is None:
-            continue
-        for r in record.progress.itertuples():
-            if r.kind == "recommendation":
-                status[r.area_id.casefold()] = r.status
-                if data.cycle == current.cycle:
-                    progress[r.area_id.casefold()] = r.progress
-        for r in record.recommendations.itertuples():
-            rows.append((data.cycle, r))
+    records = [(d.cycle, d.development) for d in cycles if d.development is not None]
+    status, progress = latest_status(records, "recommendation", now=current.cycle)
+    rows = [(cycle, r) for cycle, record in records for r in record.recommendations.itertuples()]
     return pd.DataFrame(
         {
             "recommendation": [r.recommendation for _, r in rows],
