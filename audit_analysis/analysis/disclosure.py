@@ -39,7 +39,6 @@ from audit_analysis.analysis.summaries import STAT_COLUMNS
 
 __all__ = [
     "MARKER",
-    "exposed_totals",
     "suppress",
     "suppress_breakdown",
     "suppress_counts",
@@ -584,16 +583,3 @@ def suppress_totals(
         else:
             out.loc[rows, column] = marker
     return out
-
-
-def exposed_totals(
-    summary: pd.DataFrame,
-    by: str | Sequence[str],
-    min_count: int = 5,
-    cases_column: str = "cases",
-    within: str | Sequence[str] | None = None,
-) -> set:
-    """The ``within`` groups (KLOEs or standards) of a breakdown whose published total
-    would give a suppressed cell away: :func:`totals_to_suppress` under the name the
-    executive page calls it by."""
-    return totals_to_suppress(summary, by, min_count, cases_column, within)

@@ -524,9 +524,10 @@ def compliance(data: CycleData, agencies: Sequence[str] | None = None) -> pd.Dat
 
     cases = sorted(data.cases["case_ref"])
     cases += sorted(set(ratings["case_ref"]) - set(cases))
+    columns = _compliance_agencies(data, agencies)
     rows = []
     for case_ref in cases:
-        for agency in _compliance_agencies(data, agencies):
+        for agency in columns:
             mine = groups.get((agency, case_ref))
             files = set(named.get((agency, case_ref), set()))
             if mine is not None:
@@ -570,13 +571,17 @@ def compliance(data: CycleData, agencies: Sequence[str] | None = None) -> pd.Dat
     return table.astype({c: "int64" for c in ints} | {"evidence_share": "float64"})
 
 
-def compliance_grid(data: CycleData, agencies: Sequence[str] | None = None) -> pd.DataFrame:
+def compliance_grid(
+    data: CycleData, agencies: Sequence[str] | None = None, table: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """:func:`compliance` as a case x agency grid of short codes (:data:`COMPLIANCE_LEGEND`),
     then three rows per agency: ``returned`` (cases with a usable return), ``old
     template`` (of those, on an earlier template) and ``evidence`` (the share of its met
     or exceeded ratings that give evidence, ``-`` where it has none). Every cell is text.
+    ``table``: :func:`compliance` of the same data and agencies, when the caller has it.
     """
-    table = compliance(data, agencies)
+    if table is None:
+        table = compliance(data, agencies)
     columns = _compliance_agencies(data, agencies)
     cases = list(dict.fromkeys(table["case_ref"]))
     codes = table.set_index(["case_ref", "agency"])["code"]

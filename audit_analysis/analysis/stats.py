@@ -55,12 +55,9 @@ from functools import lru_cache
 from numbers import Integral, Real
 from typing import Literal
 
-import krippendorff
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
-from statsmodels.stats.inter_rater import fleiss_kappa as _sm_fleiss_kappa
-from statsmodels.stats.proportion import proportion_confint
 
 __all__ = [
     "ALPHA_LEVELS",
@@ -235,6 +232,8 @@ def wilson_interval(successes: int, n: int, confidence: float = 0.95) -> tuple[f
     level = _check_confidence(confidence)
     if total == 0:
         return (_NAN, _NAN)
+    from statsmodels.stats.proportion import proportion_confint  # scipy: only when used
+
     low, high = proportion_confint(x, total, alpha=1.0 - level, method="wilson")
     low = 0.0 if x == 0 else min(max(float(low), 0.0), 1.0)
     high = 1.0 if x == total else min(max(float(high), 0.0), 1.0)
@@ -380,6 +379,8 @@ def krippendorff_alpha(
     data = _reliability_matrix(reliability_data)
     if _alpha_not_estimable(data):
         return _NAN
+    import krippendorff  # its scipy import, only when alpha is computed
+
     value = float(krippendorff.alpha(reliability_data=data, level_of_measurement=level))
     return value if math.isfinite(value) else _NAN
 
@@ -594,7 +595,9 @@ def fleiss_kappa(counts: npt.ArrayLike | pd.DataFrame) -> float:
     share = table.sum(axis=0) / table.sum()
     if float((share**2).sum()) >= 1.0:
         return _NAN
-    return float(_sm_fleiss_kappa(table, method="fleiss"))
+    from statsmodels.stats.inter_rater import fleiss_kappa as sm_fleiss_kappa
+
+    return float(sm_fleiss_kappa(table, method="fleiss"))
 
 
 def _ac1_categories(data: np.ndarray, categories: Sequence[float] | None) -> np.ndarray:

@@ -295,8 +295,10 @@ def _long(
     level: _Level,
     common_standards_only: bool = False,
     confidence: float = 0.95,
+    wide: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    wide = _wide(current, earlier, level, common_standards_only, confidence)
+    if wide is None:
+        wide = _wide(current, earlier, level, common_standards_only, confidence)
     cycles = [d.cycle for d in _cycles(current, earlier)]
     ident = [c for c in ("standard_key", "kloe_key", "kloe_title", "text", "question") if c in wide]
     numbers = ["kloe", "standard"] if level is _STANDARD else ["kloe", "standards"]
@@ -337,7 +339,10 @@ def trend_table(
 
 
 def trend_long(
-    current: CycleData, earlier: Sequence[CycleData], confidence: float = 0.95
+    current: CycleData,
+    earlier: Sequence[CycleData],
+    confidence: float = 0.95,
+    table: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """:func:`trend_table` one row per standard key x cycle, for plotting.
 
@@ -345,9 +350,10 @@ def trend_long(
     ``standard_key``, ``kloe_key``, ``kloe_title``, ``text``, ``cycle``, ``current``
     (True for the current cycle), ``kloe``, ``standard`` (numbers that year),
     ``status``, ``n``, ``met_or_better``, ``share``, ``low``, ``high``. Sorted by
-    position, then cycle.
+    position, then cycle. ``table``: the :func:`trend_table` of the same cycles, when
+    the caller has it already (it is reshaped, not computed again).
     """
-    return _long(current, earlier, _STANDARD, confidence=confidence)
+    return _long(current, earlier, _STANDARD, confidence=confidence, wide=table)
 
 
 def kloe_trend_table(

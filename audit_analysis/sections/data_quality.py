@@ -51,6 +51,7 @@ class DataQuality(SectionBuilder):
     def parts(self) -> dict[str, list[Block]]:
         data, cycle = self.data, self.data.cycle
         shares = quality.evidence_shares(data)
+        compliance = quality.compliance(data)  # the grid and its CSV from one table
         records: list[Block] = [Text(s) for s in records_detail(data)]
         if data.deep_dive is not None and len(data.deep_dive):
             records.append(Table(data.deep_dive, f"Deep-dive record, {cycle}", "deep-dive"))
@@ -85,11 +86,11 @@ class DataQuality(SectionBuilder):
             ],
             "compliance": [
                 Table(
-                    quality.compliance_grid(data),
+                    quality.compliance_grid(data, table=compliance),
                     f"Returns by case and agency, {cycle}: {quality.COMPLIANCE_LEGEND}",
                     "compliance",
                 ),
-                Table(quality.compliance(data), "", "compliance-detail", show=False),
+                Table(compliance, "", "compliance-detail", show=False),
             ],
             "records": records,
             "rejections": [
@@ -110,7 +111,7 @@ def quality_sentences(
     returns: pd.DataFrame, evidence: pd.DataFrame, rejections: pd.DataFrame, cycle: str
 ) -> list[str]:
     """The report's section 2.3 findings, measured: templates, evidence, rejections."""
-    known = returns[returns["agency"] != "(unattributed)"]
+    known = returns[returns["agency"] != quality.UNATTRIBUTED]
     sentences = [
         f"{len(known)} agencies sent {int(known['returns'].sum())} returns holding "
         f"{int(known['ratings'].sum())} ratings."
@@ -135,7 +136,7 @@ def quality_sentences(
             + ", ".join(agency_name(a) for a in bulk["agency"])
             + "."
         )
-    ev = evidence[evidence["agency"] != "(unattributed)"]
+    ev = evidence[evidence["agency"] != quality.UNATTRIBUTED]
     total = int(ev["met_or_better"].sum())
     if total:
         share = ev["met_or_better_evidenced"].sum() / total

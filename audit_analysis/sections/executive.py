@@ -80,7 +80,7 @@ class Executive(SectionBuilder):
     def exposed_kloes(self) -> set:
         """KLOEs whose total would give a suppressed priority theme away (its only rated
         theme is suppressed, or the total pins each hidden cell): hidden too."""
-        return disclosure.exposed_totals(
+        return disclosure.totals_to_suppress(
             self.kloes.by_priority_unsuppressed, "priority", self.min_cell_count, within="kloe_key"
         )
 

@@ -102,7 +102,7 @@ class Trends(SectionBuilder):
         ]
         charts: list[Block] = []
         if self.table is not None:
-            long = trends.trend_long(data, earlier)
+            long = trends.trend_long(data, earlier, table=self.table)
             every = [*cycles, cycle]
             for kloe in data.framework.kloes:
                 part = trend_part(long, kloe.key)

@@ -12,6 +12,7 @@ import math
 import pandas as pd
 
 from audit_analysis.analysis.disclosure import MARKER
+from audit_analysis.analysis.summaries import STAT_COLUMNS
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -87,19 +88,8 @@ def extremes_text(found: dict | None, what: str, name=label) -> str:
     )
 
 
-SUMMARY_COLUMNS = [
-    "exceeded",
-    "met",
-    "partially_met",
-    "unmet",
-    "not_applicable",
-    "not_recorded",
-    "n",
-    "share",
-    "low",
-    "high",
-    "cases",
-]
+# what a reader's table shows of a summary: every statistic but the met-or-better count
+SUMMARY_COLUMNS = [c for c in STAT_COLUMNS if c != "met_or_better"]
 
 
 def summary_table(rows: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
