@@ -399,7 +399,7 @@ def coverage(data: CycleData, recorded_only: bool = False) -> pd.DataFrame:
     return table
 
 
-def evidence_shares(data: CycleData) -> pd.DataFrame:
+def evidence_shares(data: CycleData, rates: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per agency: met-or-better ratings (``n``), how many give evidence
     (``met_or_better``, named so :func:`summaries.add_shares` applies), the ``share``
     with evidence and its 95% interval with the case as the unit (an agency's ratings of
@@ -408,7 +408,8 @@ def evidence_shares(data: CycleData) -> pd.DataFrame:
     from audit_analysis.analysis.inference import case_sums
     from audit_analysis.analysis.summaries import add_shares
 
-    rates = evidence_rate(data)
+    if rates is None:  # the caller may have evidence_rate(data) already
+        rates = evidence_rate(data)
     rates = rates[rates["met_or_better"] > 0].reset_index(drop=True)
     ratings = data.ratings
     met = ratings["rating"].astype("object").isin(MET_OR_BETTER).to_numpy()

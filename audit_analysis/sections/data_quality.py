@@ -50,7 +50,7 @@ class DataQuality(SectionBuilder):
 
     def parts(self) -> dict[str, list[Block]]:
         data, cycle = self.data, self.data.cycle
-        shares = quality.evidence_shares(data)
+        shares = quality.evidence_shares(data, self.evidence)
         compliance = quality.compliance(data)  # the grid and its CSV from one table
         records: list[Block] = [Text(s) for s in records_detail(data)]
         if data.deep_dive is not None and len(data.deep_dive):
