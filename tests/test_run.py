@@ -175,3 +175,22 @@ def test_a_failing_notebook_stops_the_run_and_keeps_previous_outputs(study, tmp_
         run_annual(root / "data", "2019-20", out=out, progress=False, notebook_dir=broken)
     assert sorted(p.name for p in (out / "2019-20").iterdir()) == ["keep.txt"]
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_the_manifest_names_every_file_of_a_cycle_folder_as_it_is():
+    """The cycle folder's own files keep their names in the manifest (only returns, which
+    agencies name by case, are numbered): the development record's three included."""
+    from audit_analysis.pipeline.runner import _shown_path
+
+    for name in (
+        "cases.csv",
+        "framework.yaml",
+        "deep_dive.csv",
+        "learning_event.csv",
+        "family_feedback.csv",
+        "development_areas.csv",
+        "progress.csv",
+        "recommendations.csv",
+    ):
+        assert _shown_path(name, 3) == name
+    assert _shown_path("notes about C17.csv", 3) == "other/file-0003.csv"

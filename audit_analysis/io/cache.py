@@ -20,13 +20,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from audit_analysis.io.dataset import CycleData, load_cycle
+from audit_analysis.io.frameworks import FRAMEWORK_FILE
 
 __all__ = ["ENV", "FRAMEWORK_FILE", "WAIT_SECONDS", "cycle", "fingerprint", "write", "write_all"]
 
 
 ENV = "AUDIT_ANALYSIS_CYCLE_CACHE"
 WAIT_SECONDS = 60.0  # how long a notebook waits for the runner to finish writing
-FRAMEWORK_FILE = "framework.yaml"
 
 _read: dict[tuple[str, int], dict] = {}
 

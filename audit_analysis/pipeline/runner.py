@@ -29,7 +29,10 @@ import yaml
 from audit_analysis.exceptions import AuditDataError, RunFailedError
 from audit_analysis.io.agencies import resolve_agency
 from audit_analysis.io.cycles import normalise_cycle, parse_cycle
-from audit_analysis.io.dataset import CASES_FILE, RETURNS_DIR, find_cycle_folder
+from audit_analysis.io.dataset import CASES_FILE, RETURNS_DIR, CycleData, find_cycle_folder
+from audit_analysis.io.development import AREAS_FILE, PROGRESS_FILE, RECOMMENDATIONS_FILE
+from audit_analysis.io.frameworks import FRAMEWORK_FILE
+from audit_analysis.io.records import DEEP_DIVE, FAMILY_FEEDBACK, LEARNING_EVENT
 from audit_analysis.io.workbooks import die_with_parent
 from audit_analysis.paths import (
     PROJECT_ROOT,
@@ -108,8 +111,17 @@ MANIFEST_READERS = (
     "it: each input is its folder's kind, a number and its SHA-256, so it can be matched "
     "to the file in the cycle folder."
 )
-_KNOWN_INPUTS = {CASES_FILE, "framework.yaml", "deep_dive.csv", "learning_event.csv"}
-_KNOWN_INPUTS |= {"family_feedback.csv"}
+# the cycle folder's own files, named as they are (the manifest numbers any other file)
+_KNOWN_INPUTS = {
+    CASES_FILE,
+    FRAMEWORK_FILE,
+    DEEP_DIVE,
+    LEARNING_EVENT,
+    FAMILY_FEEDBACK,
+    AREAS_FILE,
+    PROGRESS_FILE,
+    RECOMMENDATIONS_FILE,
+}
 # What a run leaves while it works: a staging folder (tempfile.mkdtemp's eight characters
 # after the prefix), the outputs it is replacing, and the same for case packs.
 _STAGING = re.compile(r"^\.(\d{4}-\d{2})(?:-[a-z0-9_]{8}|\.previous)$")
@@ -687,10 +699,13 @@ def run_case_packs(
     # the staging folder, and no two cases can share one.
     names = {case: safe_name(case) for case in cases}
     with owner_only(), _writing(out), output_lock(out):
-        return _packs_locked(data_dir, cycle, cases, names, out, workers, progress, notebook_dir)
+        return _packs_locked(
+            data, data_dir, cycle, cases, names, out, workers, progress, notebook_dir
+        )
 
 
 def _packs_locked(
+    data: CycleData,
     data_dir: Path,
     cycle: str,
     cases: list[str],
@@ -701,6 +716,7 @@ def _packs_locked(
     notebook_dir: str | Path,
 ) -> Path:
 
+    from audit_analysis.io import cache
     from audit_analysis.render.export import notebook_to_html
     from audit_analysis.sections.casepack import BANNER, STYLE
 
@@ -712,7 +728,9 @@ def _packs_locked(
     logs.mkdir()
     source = str(Path(notebook_dir) / f"{CASE_PACK_NOTEBOOK}.ipynb")
     workers = workers or min(len(cases), os.cpu_count() or 1)
+    cycles_file = staging / ".cache" / "cycles.pickle"
     try:
+        cache.write(cycles_file, data_dir, [data])  # loaded once, for every pack
         jobs = [
             (
                 case,
@@ -728,11 +746,12 @@ def _packs_locked(
                     str(staging),
                     str(inside(logs, f"{names[case]}.log")),
                 ),
-                {},
+                {"cache": str(cycles_file)},
             )
             for case in cases
         ]
         _run_parallel(jobs, workers, f"Case packs {cycle}", "case", progress)
+        shutil.rmtree(staging / ".cache")
         for case in cases:
             notebook_to_html(
                 inside(staging / "notebooks", f"{names[case]}.ipynb"),
