@@ -234,3 +234,17 @@ def test_validate_reads_a_freshly_started_cycle(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Cases: 0" in out
     assert "progress.csv, rows 2-5: status must be one of" in out
+
+
+def test_a_rejected_value_is_quoted_clean_as_every_other_reader_quotes_it(tmp_path):
+    """A terminal escape in a development file's bad value is escaped in the log, and a
+    long one cut to the excerpt, as in returns and the deep dive."""
+    from audit_analysis.io.text import EXCERPT_CHARS
+
+    folder = cycle(tmp_path, "2018-19")
+    hostile = "\x1b[31mred" + "x" * 500
+    write(folder / "development_areas.csv", AREAS, [["B1", "4", hostile, "text", "", ""]])
+    rejected = rejections_of(load_cycle(tmp_path, "2018-19"), "development_areas.csv")
+    value = rejected.loc[0, "raw_value"]
+    assert "\x1b" not in value and "\\x1b[31mred" in value
+    assert len(value) <= EXCERPT_CHARS + 1

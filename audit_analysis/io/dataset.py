@@ -39,7 +39,8 @@ from audit_analysis.io.returns import (
     read_table_csv,
     special_file_reason,
 )
-from audit_analysis.io.text import cell_text, excerpt, header_key, identifier_key, is_blank
+from audit_analysis.io.schemas import rejection
+from audit_analysis.io.text import cell_text, header_key, identifier_key, is_blank
 from audit_analysis.io.workbooks import Budgets, WorkbookRefused, read_isolated
 
 __all__ = [
@@ -213,15 +214,7 @@ def read_cases(folder: Path, rejections: list[dict]) -> tuple[pd.DataFrame, _Cro
     LEFT_OUT = RejectionCode.CASE_LEFT_OUT
 
     def reject(number: int, reason: str, value: object, code: RejectionCode) -> None:
-        rejections.append(
-            {
-                "source_file": CASES_FILE,
-                "source_row": number,
-                "code": code.value,
-                "reason": reason,
-                "raw_value": None if value is None else excerpt(cell_text(value)),
-            }
-        )
+        rejections.append(rejection(CASES_FILE, number, code, reason, value))
 
     for item in table:
         if item.__class__ is CsvRowError:
@@ -310,15 +303,7 @@ class _Loader:
     def reject(
         self, source: str, row: int | None, reason: str, value: object, code: RejectionCode
     ) -> None:
-        self.rejections.append(
-            {
-                "source_file": source,
-                "source_row": row,
-                "code": code.value,
-                "reason": reason,
-                "raw_value": None if value is None else excerpt(cell_text(value)),
-            }
-        )
+        self.rejections.append(rejection(source, row, code, reason, value))
 
     def _agency_of(self, name: object) -> str | None:
         """:func:`resolve_agency`, remembered per cell value (bulk rows repeat them)."""

@@ -36,7 +36,7 @@ from audit_analysis.exceptions import RejectionCode
 from audit_analysis.io.cycles import parse_cycle
 from audit_analysis.io.frameworks import Framework
 from audit_analysis.io.records import read_optional_table
-from audit_analysis.io.text import cell_text
+from audit_analysis.io.schemas import rejection
 
 __all__ = [
     "AREAS_FILE",
@@ -233,15 +233,7 @@ def read_development(
 
     def rejecter(name: str) -> Reject:
         def reject(row: int | None, reason: str, value: object) -> None:
-            rejections.append(
-                {
-                    "source_file": name,
-                    "source_row": row,
-                    "code": RejectionCode.DEVELOPMENT.value,
-                    "reason": reason,
-                    "raw_value": None if value is None else cell_text(value)[:200],
-                }
-            )
+            rejections.append(rejection(name, row, RejectionCode.DEVELOPMENT, reason, value))
 
         return reject
 

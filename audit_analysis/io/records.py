@@ -32,7 +32,8 @@ from audit_analysis.io.returns import (
     read_table_csv,
     special_file_reason,
 )
-from audit_analysis.io.text import cell_text, excerpt, header_key
+from audit_analysis.io.schemas import rejection
+from audit_analysis.io.text import header_key
 
 __all__ = [
     "COLUMNS",
@@ -154,15 +155,7 @@ def read_records(
 
     def rejecter(name: str):
         def reject(row: int | None, reason: str, value: object) -> None:
-            rejections.append(
-                {
-                    "source_file": name,
-                    "source_row": row,
-                    "code": RejectionCode.RECORD.value,
-                    "reason": reason,
-                    "raw_value": None if value is None else excerpt(cell_text(value)),
-                }
-            )
+            rejections.append(rejection(name, row, RejectionCode.RECORD, reason, value))
 
         return reject
 

@@ -10,8 +10,18 @@ import pandera.pandas as pa
 
 from audit_analysis.exceptions import RejectionCode
 from audit_analysis.io.ratings import CATEGORIES, RATING_DTYPE
+from audit_analysis.io.text import cell_text, excerpt
 
-__all__ = ["CASES", "FORMS", "PRIORITIES", "RATINGS", "REJECTIONS", "RETURNS", "STATUSES"]
+__all__ = [
+    "CASES",
+    "FORMS",
+    "PRIORITIES",
+    "RATINGS",
+    "REJECTIONS",
+    "RETURNS",
+    "STATUSES",
+    "rejection",
+]
 
 
 PRIORITIES = ("early_help", "neglect", "exploitation")
@@ -86,3 +96,17 @@ REJECTIONS = pa.DataFrameSchema(
     ordered=True,
     name="rejections",
 )
+
+
+def rejection(
+    source_file: str, source_row: int | None, code: RejectionCode, reason: str, value: object
+) -> dict:
+    """One row of the rejection log (:data:`REJECTIONS`), the value quoted as a short,
+    clean excerpt (control characters escaped): the one way every reader logs a row."""
+    return {
+        "source_file": source_file,
+        "source_row": source_row,
+        "code": RejectionCode(code).value,
+        "reason": reason,
+        "raw_value": None if value is None else excerpt(cell_text(value)),
+    }
