@@ -30,6 +30,9 @@ class AuditError(Exception):
     """The base of every error a user can cause (bad data, a failed run, an output that
     cannot be written). ``str(err)`` is one line."""
 
+    def __reduce__(self):  # survive pickling between processes with every attribute
+        return (_rebuild, (type(self), self.__dict__.copy(), self.args))
+
 
 class AuditDataError(AuditError):
     """A problem with the user's data, located as precisely as we can.
@@ -52,9 +55,6 @@ class AuditDataError(AuditError):
         self.row = row
         self.value = value
         super().__init__(self.message)
-
-    def __reduce__(self):  # survive pickling between processes with every attribute
-        return (_rebuild, (type(self), self.__dict__.copy()))
 
     @property
     def message(self) -> str:
@@ -107,9 +107,6 @@ class RunFailedError(AuditError):
         self.logs = logs
         super().__init__(self.message)
 
-    def __reduce__(self):
-        return (_rebuild, (type(self), self.__dict__.copy()))
-
     @property
     def message(self) -> str:
         where = f"in cell {self.cell}" if self.cell is not None else "before any cell ran"
@@ -119,10 +116,10 @@ class RunFailedError(AuditError):
         return self.message
 
 
-def _rebuild(cls: type, state: dict) -> AuditError:
+def _rebuild(cls: type, state: dict, args: tuple = ()) -> AuditError:
     error = cls.__new__(cls)
     error.__dict__.update(state)
-    Exception.__init__(error, getattr(error, "message", ""))
+    Exception.__init__(error, *args)
     return error
 
 

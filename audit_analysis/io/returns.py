@@ -22,10 +22,6 @@ from audit_analysis.exceptions import AuditDataError
 from audit_analysis.io.text import cell_text, header_key, is_blank, label_key
 from audit_analysis.io.workbooks import Budgets, WorkbookRefused, read_sheets
 
-# A real audit return is tens of kilobytes. Anything this large is a stray file:
-# it is rejected without being opened, so it can never exhaust memory
-# (``workbooks.Budgets.max_file_mb``, which can be changed, is what is applied).
-MAX_WORKBOOK_BYTES = Budgets().max_file_mb * 1024 * 1024
 # A CSV's header line longer than this is no audit table.
 MAX_HEADER_LINE_BYTES = 1024 * 1024
 # Blank lines tolerated before a CSV's header row.
