@@ -7,7 +7,7 @@ The public API, and all the README promises:
   with, opened as a notebook opens them, and every report section built from it as data
   (text, tables, figure specifications) for ``session.report.show`` to render;
 - :func:`run_annual` and :func:`run_case_packs`: the annual run and the deep-dive case
-  packs (these four imported on first use, so that ``import audit_analysis`` stays light);
+  packs;
 - the errors: :class:`AuditError` (the one base), :class:`AuditDataError`,
   :class:`RunFailedError`, and :class:`RejectionCode`, the code of every rejection.
 
@@ -16,7 +16,6 @@ Everything else lives in the layers (``io``, ``analysis``, ``render``, ``section
 """
 
 from audit_analysis.exceptions import AuditDataError, AuditError, RejectionCode, RunFailedError
-from audit_analysis.io.dataset import CycleData, load_cycle
 
 __version__ = "0.1.0"
 __all__ = [
@@ -34,17 +33,22 @@ __all__ = [
 ]
 
 
+# name -> (module, attribute), imported on first use: `import audit_analysis` (and
+# `audit-analysis --version`) stays light; pandas comes with the first load.
+_LAZY = {
+    "CycleData": ("audit_analysis.io.dataset", "CycleData"),
+    "load_cycle": ("audit_analysis.io.dataset", "load_cycle"),
+    "open_session": ("audit_analysis.pipeline.notebook", "open_session"),
+    "build_sections": ("audit_analysis.sections", "build_all"),
+    "run_annual": ("audit_analysis.pipeline.runner", "run_annual"),
+    "run_case_packs": ("audit_analysis.pipeline.runner", "run_case_packs"),
+}
+
+
 def __getattr__(name: str):
-    if name in ("run_annual", "run_case_packs"):
-        from audit_analysis.pipeline import runner
+    if name in _LAZY:
+        from importlib import import_module
 
-        return getattr(runner, name)
-    if name == "open_session":
-        from audit_analysis.pipeline.notebook import open_session
-
-        return open_session
-    if name == "build_sections":
-        from audit_analysis.sections import build_all
-
-        return build_all
+        module, attribute = _LAZY[name]
+        return getattr(import_module(module), attribute)
     raise AttributeError(f"module 'audit_analysis' has no attribute {name!r}")
