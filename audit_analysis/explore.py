@@ -54,14 +54,20 @@ from audit_analysis.analysis.inference import (
     difference_p_values,
     effective_sizes,
 )
-from audit_analysis.analysis.summaries import AGE_BANDS, COUNT_COLUMNS, add_shares, age_band
-from audit_analysis.io.agencies import agencies as agency_register
+from audit_analysis.analysis.summaries import (
+    AGE_BANDS,
+    COUNT_COLUMNS,
+    STAT_COLUMNS,
+    add_shares,
+    age_band,
+)
+from audit_analysis.analysis.trends import NO_RATINGS, NOT_IN_FRAMEWORK, RATED, verdicts
 from audit_analysis.io.cycles import normalise_cycle, parse_cycle
 from audit_analysis.io.dataset import CASES_FILE, CycleData, load_cycle
 from audit_analysis.io.schemas import PRIORITIES
 from audit_analysis.pipeline.notebook import project_path
 from audit_analysis.render import plots
-from audit_analysis.render.labels import rating_label
+from audit_analysis.render.labels import agency_name, rating_label
 from audit_analysis.render.outputs import write_csv
 
 __all__ = [
@@ -167,17 +173,10 @@ class _Cycle:
 
     def register(self) -> pd.DataFrame:
         """:func:`~audit_analysis.analysis.agreement.disagreement_register` of the whole cycle,
-        run on the ratings of the (case, standard) pairs that hold both sides only (the
-        register looks at nothing else), with each standard's ``kloe_key`` and
-        ``text``."""
+        with each standard's ``text``."""
         if self._register is None:
-            met = self.cube[..., _EXCEEDED].sum(axis=1) + self.cube[..., _MET].sum(axis=1)
-            both = (met > 0) & (self.cube[..., _UNMET].sum(axis=1) > 0)  # (case, standard)
-            rows = self.row_ok.copy()
-            rows[rows] = both[self.row_case[rows], self.row_std[rows]]
-            table = disagreement_register(self.data.ratings[rows])
+            table = disagreement_register(self.data.ratings)
             fw = self.data.framework
-            table["kloe_key"] = table["standard_key"].map({s.key: s.kloe_key for s in fw.standards})
             table["text"] = table["standard_key"].map({s.key: s.text for s in fw.standards})
             self._register = table
         return self._register
@@ -256,7 +255,7 @@ def _shares(counts: np.ndarray) -> pd.DataFrame:
     return add_shares(tally_selection(counts))
 
 
-STATS = [*COUNT_COLUMNS, "n", "met_or_better", "share", "low", "high", "cases"]
+STATS = list(STAT_COLUMNS)
 
 
 # --------------------------------------------------------------------------- state
@@ -807,10 +806,9 @@ class Explorer:
     def _view_agencies(self, view, cyc, ci, ai, si, sub, totals) -> None:
         total = totals.iloc[0]
         per_agency = _shares(sub.sum(axis=2).transpose(1, 0, 2))
-        names = agency_register().set_index("code")["name"].to_dict()
         codes = [cyc.agencies[i] for i in ai]
         per_agency.insert(0, "agency", codes)
-        per_agency.insert(1, "agency_name", [names.get(c, c) for c in codes])
+        per_agency.insert(1, "agency_name", [agency_name(c) for c in codes])
         per_agency = per_agency[per_agency[list(COUNT_COLUMNS)].sum(axis=1) > 0]
         top = totals[STATS].copy()
         top.insert(0, "agency", "all")
@@ -852,8 +850,8 @@ class Explorer:
         table = pd.concat([pd.DataFrame(rows), _shares(padded)], axis=1)
         table["status"] = np.where(
             ~table["in_framework"],
-            "not in framework",
-            np.where(table["n"] > 0, "rated", "no ratings"),
+            NOT_IN_FRAMEWORK,
+            np.where(table["n"] > 0, RATED, NO_RATINGS),
         )
         p1, n1, df1 = effective_sizes(
             table["met_or_better"], table["n"], table["case_ss"], table["cases"]
@@ -868,7 +866,9 @@ class Explorer:
         table["change_high"] = np.where(earlier, high, np.nan)
         table["p"] = np.where(earlier, p, np.nan)
         table["verdict"] = [
-            "" if not earlier[i] else _verdict(table["change"].iloc[i], table["p"].iloc[i])
+            ""
+            if not earlier[i]
+            else verdicts([table["change"].iloc[i]], [table["p"].iloc[i]], 0.95)[0]
             for i in range(len(table))
         ]
         columns = ["cycle", "status", "standards", *STATS, "change", "change_low", "change_high"]
@@ -1321,9 +1321,8 @@ class Explorer:
             scopes += [
                 (f"    {x.number}. {_short(x.text, 70)}", f"standard:{x.key}") for x in k.standards
             ]
-        names = agency_register().set_index("code")["name"].to_dict()
         agencies = [("All agencies", "")] + [
-            (f"{a}: {_short(names.get(a, a), 40)}", a) for a in cyc.agencies
+            (f"{a}: {_short(agency_name(a), 40)}", a) for a in cyc.agencies
         ]
         sorts = list(SORTS.items()) + [(a, f"Agency {a}") for a in cyc.agencies]
         c = self.controls
@@ -1397,14 +1396,6 @@ def _options(control, options: list) -> None:
 
 def _lower(text: str) -> str:
     return text[:1].lower() + text[1:]
-
-
-def _verdict(change: float, p: float) -> str:
-    if pd.isna(change) or pd.isna(p):
-        return "not estimable"
-    if p < 0.05:
-        return "improved" if change > 0 else "declined"
-    return "no clear change"
 
 
 def explorer(

@@ -47,18 +47,8 @@ TARGETS = {
     **hostile.targets(),
     **explore_bench.TARGETS,  # the explorer's redraws (bench/explore.py)
 }
-UNITS = {
-    "seconds": "s",
-    "ms_per_file": "ms",
-    "floor_ms_per_file": "ms",
-    "naive_ms_per_file": "ms",
-    "floor_seconds": "s",
-    "naive_seconds": "s",
-    "peak_rss_mb": "MiB",
-    "inference_seconds": "s",
-    "analyses_seconds": "s",
-    **explore_bench.UNITS,
-}
+# a key's unit by how it ends (load.seconds, explore.demo_redraw_worst_seconds: s)
+UNITS = {"seconds": "s", "ms_per_file": "ms", "peak_rss_mb": "MiB"}
 
 
 def _machine() -> dict:
@@ -238,9 +228,7 @@ def _passes(value: float, op: str, target: float) -> bool:
 
 def _shown(key: str, value: object) -> str:
     if isinstance(value, float):
-        unit = UNITS.get(key.split(".", 1)[1], "")
-        for ending, name in (("_seconds", "s"), ("_peak_rss_mb", "MiB")):
-            unit = name if key.endswith(ending) else unit
+        unit = next((u for end, u in UNITS.items() if key.endswith(end)), "")
         text = f"{value:,.3f}" if value < 10 else f"{value:,.1f}"
         if key.endswith(("ratio_to_floor", "speedup_vs_naive")):
             text = f"{value:.2f}x"

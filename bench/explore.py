@@ -39,17 +39,6 @@ TARGETS = {
     "explore.national_redraw_median_seconds": ("<=", 0.5),
     "explore.national_redraw_worst_seconds": ("<=", 2.0),
 }
-UNITS = {
-    "demo_import_seconds": "s",
-    "demo_first_render_seconds": "s",
-    "demo_redraw_median_seconds": "s",
-    "demo_redraw_worst_seconds": "s",
-    "national_import_seconds": "s",
-    "national_first_render_seconds": "s",
-    "national_redraw_median_seconds": "s",
-    "national_redraw_worst_seconds": "s",
-    "national_peak_rss_mb": "MiB",
-}
 
 
 def changes(ex) -> list[tuple[str, object]]:

@@ -30,7 +30,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # the bomb builders the tests use
 
 BOMBS = ("strings", "xfd", "xfd_undeclared", "cv_undeclared", "z_undeclared", "rows")
 # A bomb must be refused well within the memory the tests allow (1 GB).
@@ -38,7 +37,14 @@ TARGET_PEAK_MB = 1024.0
 REPEATS = 3  # fresh processes per bomb: the median of their seconds, the most memory
 
 
+def _test_builders() -> None:
+    """Make the bomb and cycle builders the tests use importable, when first needed."""
+    if str(ROOT / "tests") not in sys.path:
+        sys.path.insert(0, str(ROOT / "tests"))
+
+
 def build(name: str, path: Path) -> Path:
+    _test_builders()
     from bombs import far_cells, rows_bomb, strings_bomb
 
     if name == "strings":
@@ -50,6 +56,7 @@ def build(name: str, path: Path) -> Path:
 
 
 def _cycle(root: Path, name: str) -> Path:
+    _test_builders()
     from conftest import write_cases, write_toolkit
 
     folder = root / name / "2018-19"

@@ -15,12 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 
 from audit_analysis.admin.toolkit import FormOptions, write_toolkit
 from audit_analysis.exceptions import AuditDataError, RejectionCode
-from audit_analysis.io.agencies import agencies as agency_register
 from audit_analysis.io.agencies import agency_codes, resolve_agency
 from audit_analysis.io.cycles import normalise_cycle
 from audit_analysis.io.dataset import RETURNS_DIR, find_cycle_folder, read_cases
@@ -28,6 +26,7 @@ from audit_analysis.io.frameworks import Framework, load_framework
 from audit_analysis.io.records import RECORDS_FOLDER, write_blank_records
 from audit_analysis.io.text import identifier_key
 from audit_analysis.paths import inside, owner_only, safe_name
+from audit_analysis.render.labels import agency_name
 
 __all__ = [
     "CASE_ID_TYPE",
@@ -74,15 +73,9 @@ class TemplateSet:
     records: list[Path] = field(default_factory=list)
 
 
-@lru_cache(maxsize=1)
-def _agency_names() -> dict[str, str]:
-    register = agency_register()
-    return dict(zip(register["code"], register["name"], strict=True))
-
-
 def template_form(framework: Framework, agency: str, case_ref: str, cycle: str) -> FormOptions:
     """The form options of the template for ``agency`` (a code) and ``case_ref``."""
-    name = _agency_names().get(agency, agency)
+    name = agency_name(agency)
     words = ", ".join(RATING_CHOICES[:-1]) + " or " + RATING_CHOICES[-1]
     needs = " or ".join(EVIDENCE_NEEDED)
     return FormOptions(
@@ -129,9 +122,8 @@ def _unwritable(framework: Framework, refs: Sequence[str], codes: Sequence[str])
     Checked before any template is written, so a bad text never leaves half a set."""
     from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-    names = _agency_names()
     texts = [(f"case_ref {r!r}", r) for r in refs]
-    texts += [(f"agency {c}", names.get(c, c)) for c in codes]
+    texts += [(f"agency {c}", agency_name(c)) for c in codes]
     for kloe in framework.kloes:
         texts += [(f"KLOE {kloe.number}", f"{kloe.title} {kloe.question}")]
         texts += [(f"standard {s.number}", s.text) for s in kloe.standards]
@@ -150,7 +142,7 @@ def write_template(
     return write_toolkit(
         path,
         framework,
-        agency=_agency_names().get(agency, agency),
+        agency=agency_name(agency),
         case_id=case_ref,
         case_id_type=CASE_ID_TYPE,
         audit_cycle=cycle,

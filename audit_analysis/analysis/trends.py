@@ -53,6 +53,7 @@ from audit_analysis.io.development import latest_status
 from audit_analysis.io.frameworks import Framework
 
 __all__ = [
+    "verdicts",
     "NO_RATINGS",
     "NOT_IN_FRAMEWORK",
     "RATED",
@@ -184,7 +185,7 @@ def _per_cycle(
     return add_shares(frame), sizes
 
 
-def _verdicts(diff: np.ndarray, adjusted: np.ndarray, confidence: float) -> list[str]:
+def verdicts(diff: np.ndarray, adjusted: np.ndarray, confidence: float) -> list[str]:
     """``improved`` or ``declined`` where the adjusted p-value is below ``1 -
     confidence``, ``no clear change`` elsewhere, ``not estimable`` where there is no
     p-value."""
@@ -283,7 +284,7 @@ def _wide(
         table[f"diff_high_vs_{e}"] = high
         table[f"p_vs_{e}"] = p_value
         table[f"p_adjusted_vs_{e}"] = adjusted
-        table[f"verdict_vs_{e}"] = _verdicts(diff, adjusted, confidence)
+        table[f"verdict_vs_{e}"] = verdicts(diff, adjusted, confidence)
     if level is not _STANDARD:
         table["note"] = [_note(k, frameworks, common_standards_only) for k in keys]
     return table
