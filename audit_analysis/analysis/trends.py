@@ -495,10 +495,13 @@ def area_progress(
     # the earlier areas measured here are a family of tests, like the standards: a
     # change is called only where it stands out after allowing for how many were tested
     table.insert(table.columns.get_loc("p") + 1, "p_adjusted", bh_adjust(table["p"].to_numpy()))
-    unclear = table["measured"].isin(["improved", "declined"]) & ~(
-        table["p_adjusted"] < 1.0 - confidence
-    )
-    table.loc[unclear, "measured"] = "no clear change"
+    measured = table["measured"].isin(["improved", "declined", "no clear change"])
+    if measured.any():  # the standards' verdict rule, on the adjusted p-values
+        table.loc[measured, "measured"] = verdicts(
+            table.loc[measured, "diff"].to_numpy(float),
+            table.loc[measured, "p_adjusted"].to_numpy(float),
+            confidence,
+        )
     return table.astype({"kloe": "Int64"})
 
 
