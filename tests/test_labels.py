@@ -136,7 +136,7 @@ def test_tables_show_words_and_percentages_and_keep_suppression():
         "95% interval to",
     ]
     assert list(shown["Priority theme"]) == ["Early help", "Neglect"]
-    assert list(shown["Share met or exceeded"]) == ["73.4%", "c"]
+    assert list(shown["Share met or exceeded"]) == ["73%", "c"]  # as sentences say it
     assert pd.isna(shown["95% interval to"].iloc[0])  # shown as an empty cell
     assert list(table.columns)[1] == "priority"  # the frame saved as CSV is untouched
 
@@ -168,4 +168,5 @@ def test_table_cells_are_escaped_aligned_and_blank_where_missing():
     heads = re.findall(r"<th [^>]*>", markup)
     assert heads[:3] == ['<th scope="col" class="num">'] * 3  # numbers, with c among them
     assert heads[3] == '<th scope="col">'
-    assert '<td class="num">c</td>' in markup and '<td class="long">' in markup
+    assert '<td class="num" data-label="n">c</td>' in markup
+    assert '<td class="long" data-label="text">' in markup  # a phone shows each cell's column

@@ -77,6 +77,7 @@ from pathlib import Path
 import numpy as np
 
 from audit_analysis.admin.toolkit import normalise_zip, write_bulk_csv, write_toolkit
+from audit_analysis.demo.commentary import COMMENTARY
 from audit_analysis.io.frameworks import Framework, load_framework
 
 __all__ = [
@@ -941,6 +942,8 @@ def generate(out_dir: Path, seed: int = 2019) -> dict:
     _write_records(out_dir / CYCLES[-1])
     for cycle in CYCLES:
         _write_development(out_dir / cycle, cycle)
+        if cycle in COMMENTARY:  # the QA group's words, a draft
+            (out_dir / cycle / "commentary.md").write_bytes(COMMENTARY[cycle].encode("utf-8"))
     (out_dir / "README.md").write_bytes(_readme(seed, summary).encode("utf-8"))
     return {"seed": seed, "cycles": summary}
 
@@ -1474,6 +1477,9 @@ def _readme(seed: int, summary: dict) -> str:
         "  2017-18 and 2018-19, `progress.csv` against the earlier areas and",
         "  recommendations: paraphrased from the report's Appendix II and section 4.3.3;",
         "  owners are teams or roles.",
+        "- 2018-19's `commentary.md`: the QA group's words for the report, invented, every",
+        "  figure a `{{ share ... }}` or `{{ change ... }}` reference; a draft, so its pages",
+        "  say DRAFT.",
         "- Returns: each agency of the register audits the cases it would plausibly work",
         "  with (about six agencies per case), one toolkit workbook per case in",
         "  `returns/<AGENCY>/`, named by the case's ID in that agency's own scheme.",

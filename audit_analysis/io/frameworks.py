@@ -48,6 +48,12 @@ class Standard:
     kloe: int
     kloe_key: str
     text: str
+    short: str = ""  # a short name for charts and headlines; "" gives the full wording
+
+    @property
+    def name(self) -> str:
+        """What a page calls the standard: its short name, or else its full wording."""
+        return self.short or self.text
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,8 @@ class Framework:
 
     def to_frame(self) -> pd.DataFrame:
         """One row per standard: ``kloe``, ``kloe_key``, ``kloe_title``, ``standard``,
-        ``standard_key``, ``text``."""
+        ``standard_key``, ``text`` and ``short`` (the short name, or the wording when the
+        framework gives none)."""
         titles = {k.number: k.title for k in self.kloes}
         return pd.DataFrame(
             [
@@ -101,6 +108,7 @@ class Framework:
                     "standard": s.number,
                     "standard_key": s.key,
                     "text": s.text,
+                    "short": s.name,
                 }
                 for s in self.standards
             ]
@@ -271,7 +279,9 @@ def parse_framework(raw: object, source: str = "") -> Framework:
                     raise fail(f"standard key {skey!r} is empty or appears twice", skey)
                 numbers.add(snum)
                 keys.add(skey)
-                standards.append(Standard(snum, skey, knum, kkey, str(s.get("text", "")).strip()))
+                text = str(s.get("text", "")).strip()
+                short = " ".join(str(s.get("short") or "").split())
+                standards.append(Standard(snum, skey, knum, kkey, text, short))
         except (KeyError, TypeError, ValueError) as exc:
             raise fail(f"malformed KLOE or standard entry ({exc})", k) from None
         kloes.append(

@@ -73,6 +73,21 @@ install maps the package there), the package's own copy in an installed wheel.""
 CASE_PACKS = "case-packs"
 BANNER_QA = "OFFICIAL: for the case audit QA group. Aggregates and case-level detail."
 BANNER_EXEC = "OFFICIAL: Executive Group summary. Aggregate figures only; small numbers suppressed."
+DRAFT_MARKING = "OFFICIAL – DRAFT"
+DRAFT_NOTE = " Draft findings: not yet ratified by the agencies."
+
+
+def banners(status: str) -> tuple[str, str]:
+    """The QA pages' and the Executive Group page's banners for a cycle whose commentary
+    is ``status`` (``ratified`` or ``draft``): until it is ratified every page, and the
+    PDF, carry DRAFT in their marking line."""
+    if status == "ratified":
+        return BANNER_QA, BANNER_EXEC
+    return tuple(  # type: ignore[return-value]
+        DRAFT_MARKING + ":" + b.split(":", 1)[1] + DRAFT_NOTE for b in (BANNER_QA, BANNER_EXEC)
+    )
+
+
 EXECUTIVE_PDF = "executive-summary.pdf"
 log = logging.getLogger("audit_analysis")
 VERSIONED = (
@@ -464,6 +479,9 @@ def run_annual(
     # workers and kernels it starts (they inherit the umask).
     with owner_only(), _writing(out), output_lock(out):
         refuse_empty(current)
+        from audit_analysis.sections.commentary import refuse_unsound
+
+        refuse_unsound(current, compare)  # a commentary the pages cannot show: one line
         return _run_locked(
             data_dir, cycle, current, compare, out, min_cell_count, workers, progress, notebook_dir
         )
@@ -517,6 +535,9 @@ def _run_locked(
         for spec in NOTEBOOKS
     }
     cycles_file = staging / ".cache" / "cycles.pickle"
+    from audit_analysis.io.commentary import commentary_status
+
+    banner_qa, banner_exec = banners(commentary_status(current.folder))
     notes: list[str] = []
     try:
         jobs = [
@@ -533,10 +554,10 @@ def _run_locked(
                     "html": {
                         "target": staging / pages[spec.stem],
                         "title": f"{spec.title}: case audit {cycle}",
-                        "banner": BANNER_EXEC if spec.executive else BANNER_QA,
+                        "banner": banner_exec if spec.executive else banner_qa,
                     },
                     "cache": str(cycles_file),
-                    "pdf": _executive_pdf(staging, cycle) if spec.executive else None,
+                    "pdf": _executive_pdf(staging, cycle, banner_exec) if spec.executive else None,
                 },
             )
             for spec in sorted(NOTEBOOKS, key=_start_order)
@@ -566,7 +587,7 @@ def _run_locked(
             ("tables/", "Tables", "The CSV behind every chart."),
             ("figures/", "Figures", "Every chart as PNG and SVG."),
         ]
-        (staging / "index.html").write_text(index_page(cycle, entries, BANNER_QA), encoding="utf-8")
+        (staging / "index.html").write_text(index_page(cycle, entries, banner_qa), encoding="utf-8")
         manifest = {
             "cycle": cycle,
             "readers": MANIFEST_READERS,
@@ -649,7 +670,7 @@ def _publish(staging: Path, final: Path, previous: Path, keep: str | None = None
     shutil.rmtree(previous, ignore_errors=True)
 
 
-def _executive_pdf(staging: Path, cycle: str) -> dict:
+def _executive_pdf(staging: Path, cycle: str, banner: str = BANNER_EXEC) -> dict:
     """What :func:`~audit_analysis.render.pdf.print_to_pdf` needs for the Executive Group's PDF,
     written beside its page."""
     from audit_analysis.render.export import marking_of
@@ -658,7 +679,7 @@ def _executive_pdf(staging: Path, cycle: str) -> dict:
         "target": staging / EXECUTIVE_PDF,
         "title": f"Executive summary: case audit {cycle}",
         "subject": f"Multi-agency case audit {cycle}: the Executive Group's summary",
-        "marking": marking_of(BANNER_EXEC),
+        "marking": marking_of(banner),
         "keywords": [f"case audit {cycle}", "Executive Group", "aggregate figures only"],
     }
 

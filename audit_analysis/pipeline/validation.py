@@ -11,7 +11,7 @@ from audit_analysis.io.dataset import CycleData
 from audit_analysis.io.returns import skip_reason
 from audit_analysis.io.text import printable
 
-__all__ = ["format_report"]
+__all__ = ["commentary_lines", "format_report"]
 
 
 def format_report(data: CycleData) -> str:
@@ -41,6 +41,7 @@ def format_report(data: CycleData) -> str:
         f"{whole} files rejected whole"
     )
     lines += _records_lines(data)
+    lines += commentary_lines(data)
     summary = agency_summary(data)
     if len(summary):
         lines.append("")
@@ -123,4 +124,38 @@ def _records_lines(data: CycleData) -> list[str]:
             f"{len(record.recommendations)} recommendations; progress on {areas} earlier "
             f"areas and {len(updates) - areas} earlier recommendations"
         )
+    return lines
+
+
+def commentary_lines(data: CycleData) -> list[str]:
+    """The commentary's state and every problem in it, one line each naming its line
+    (errors stop the run; warnings, such as a figure typed by hand, do not)."""
+    from audit_analysis.exceptions import AuditDataError
+    from audit_analysis.io.commentary import COMMENTARY_FILE, commentary_status
+    from audit_analysis.pipeline.runner import earlier_cycles
+    from audit_analysis.sections.commentary import commentary_problems
+
+    if (
+        not (data.folder / COMMENTARY_FILE).exists()
+        and not (data.folder / COMMENTARY_FILE).is_symlink()
+    ):
+        return [f"Commentary: none ({COMMENTARY_FILE}); the pages will say none was supplied"]
+    try:
+        compared = earlier_cycles(data.folder.parent, data.cycle)
+    except AuditDataError:
+        compared = []
+    try:
+        problems = commentary_problems(data, compared)
+    except AuditDataError as exc:
+        return [f"Commentary: error: {exc}"]
+    status = commentary_status(data.folder)
+    errors = sum(p.level == "error" for p in problems)
+    warnings = len(problems) - errors
+    lines = [
+        f"Commentary: {COMMENTARY_FILE}, {status}"
+        + (f"; {errors} error{'s' * (errors != 1)} (the run refuses it)" if errors else "")
+        + (f"; {warnings} warning{'s' * (warnings != 1)}" if warnings else "")
+    ]
+    for problem in problems:
+        lines.append(f"  {COMMENTARY_FILE} {problem} [{problem.level}]")
     return lines

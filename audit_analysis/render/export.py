@@ -75,6 +75,32 @@ details { margin: .25rem 0 1.25rem; } summary { cursor: pointer; color: #1d70b8;
 .marking { font-weight: bold; letter-spacing: .05em; }
 pre { white-space: pre-wrap; }
 .output_stderr { display: none; }
+p, li, td, th, caption, summary { overflow-wrap: anywhere; }
+ul.headlines li { margin-bottom: .4rem; }
+.qa-words.quote { border-left: 4px solid var(--rule); padding-left: .75rem; }
+.qa-words.code { font-family: monospace; white-space: pre-wrap; }
+/* A phone: text and tables reflow to the screen's width, never wider. Each table's rows
+   stack, every cell under its column's name; charts carry a version drawn for the
+   width (present.Report, <picture>). */
+@media screen and (max-width: 40em) {
+  body { font-size: 16px; }
+  main { padding: 1rem .75rem 2rem; }
+  header.banner { padding: .5rem .75rem; }
+  h1 { font-size: 1.5rem; } h2 { font-size: 1.3rem; } h3 { font-size: 1.1rem; }
+  table { width: 100%; }
+  table, table > tbody, table > tbody > tr, table > tbody > tr > td,
+  table > tbody > tr > th, table > caption { display: block; width: 100%; }
+  table > thead { position: absolute; width: 1px; height: 1px; overflow: hidden;
+                  clip: rect(0 0 0 0); white-space: nowrap; }
+  table > tbody > tr { border-bottom: 1px solid var(--rule); padding: .35rem 0; }
+  table > tbody > tr > td, table > tbody > tr > th { border: none; padding: .1rem 0;
+                  text-align: left !important; white-space: normal !important;
+                  min-width: 0 !important; }
+  table > tbody > tr > td[data-label]::before { content: attr(data-label) ": ";
+                  font-weight: bold; }
+  table > tbody > tr > td[data-label]:empty { display: none; }
+  figure { margin: .75rem 0 1rem; }
+}
 """
 
 # Print: what a board member gets from Ctrl+P, and what the PDF is made from. Margin boxes
@@ -106,11 +132,14 @@ PRINT_STYLE = """
   h1, h2, h3, .chart-title, .chart-subtitle { break-after: avoid; page-break-after: avoid; }
   .text_cell { break-after: avoid; page-break-after: avoid; }  /* a heading with its chart */
   p, li { orphans: 3; widows: 3; }
-  .chart-block, .table-block { break-inside: avoid; page-break-inside: avoid; }
+  .table-block, .print-table { break-inside: auto; }
+  .chart-block { break-inside: auto; }
   figure.chart { break-inside: avoid; page-break-inside: avoid; margin: 0 0 3mm; }
+  .keep-with-next { break-after: avoid; page-break-after: avoid; }
+  caption { break-after: avoid; }
   .on-screen, details { display: none !important; }
   .in-print { display: block !important; }
-  figure.chart img.in-print { width: auto; max-width: 100%; height: auto; max-height: 140mm; }
+  figure.chart img.in-print { width: auto; max-width: 100%; height: auto; max-height: 105mm; }
   table { font-size: 8pt; margin: 2mm 0 4mm; width: 100%; }
   th, td { padding: .6mm 1.5mm; }
   thead { display: table-header-group; }

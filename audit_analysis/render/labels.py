@@ -95,7 +95,8 @@ def column_label(column: object) -> str:
 
 def display_table(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` as a reader sees it: headings in words, priority themes, age bands and
-    agencies in words, shares as percentages (``73.4%``). Suppressed cells (``c``) and
+    agencies in words, shares as whole percentages (``73%``, as the sentences write
+    them: the CSV keeps the precision). Suppressed cells (``c``) and
     other text are kept as they are. The frame saved as CSV is not changed."""
     out = frame.copy()
     percent = set(_labels().get("percent", []))
@@ -117,4 +118,4 @@ def _percent(value: object) -> object:
         return value
     if pd.isna(value):
         return None
-    return f"{float(value) * 100:.1f}%"
+    return f"{float(value):.0%}"  # as every sentence writes it: a table never says more

@@ -133,26 +133,79 @@ def _share_bars(ax, part: pd.DataFrame, ys, k: int, label: str | None, **style) 
     )
 
 
-def _share_axis(ax, labels: list, xlabel: str | None = None) -> None:
+# A chart for a phone: drawn this wide (inches) with text no smaller than NARROW_POINTS,
+# it is shown about 350 px wide on a 390 px screen with its text at 9 px or more.
+NARROW_WIDTH = 4.2
+NARROW_POINTS = 9.5
+NARROW_LABEL = 24  # characters a label line holds before it wraps
+
+
+def _legend_place(narrow: bool) -> dict:
+    """Where a legend goes above the chart: for a phone, compact and right-aligned over
+    the plot, so that it never widens the picture beyond its labels and plot."""
+    if not narrow:
+        return {"loc": "lower left", "bbox_to_anchor": (0, 1.0)}
+    return {
+        "loc": "lower right",
+        "bbox_to_anchor": (1.0, 1.0),
+        "fontsize": NARROW_POINTS,
+        "handlelength": 1.0,
+        "handletextpad": 0.3,
+        "columnspacing": 0.7,
+        "borderaxespad": 0.2,
+    }
+
+
+def _wrapped(labels: list, width: int = NARROW_LABEL) -> list:
+    """Labels wrapped onto lines of at most ``width`` characters, at spaces only."""
+    import textwrap
+
+    return ["\n".join(textwrap.wrap(str(v), width)) or str(v) for v in labels]
+
+
+def _share_axis(ax, labels: list, xlabel: str | None = None, narrow: bool = False) -> None:
     """Labels top to bottom, shares from 0% to 100%, light vertical grid lines."""
-    ax.set_yticks(range(len(labels)), labels[::-1])
+    shown = _wrapped(labels) if narrow else labels
+    ax.set_yticks(range(len(labels)), shown[::-1])
+    if narrow:
+        ax.tick_params(labelsize=NARROW_POINTS)
+        ax.xaxis.label.set_size(NARROW_POINTS)
     ax.set_xlim(-0.02, 1.02)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
-    ax.set_xlabel(xlabel or "Share met or exceeded, with 95% interval")
+    if narrow:
+        ax.set_xlabel(xlabel or "Met or exceeded, 95% interval", fontsize=NARROW_POINTS)
+        ax.set_xticks([0, 0.5, 1])
+    else:
+        ax.set_xlabel(xlabel or "Share met or exceeded, with 95% interval")
     ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
 
 
+def _narrow_height(labels: list, per_line: float = 0.2, per_label: float = 0.12) -> float:
+    lines = sum(len(t.split("\n")) for t in _wrapped(labels))
+    return per_line * lines + per_label * len(labels)
+
+
 def share_dots(
-    frame: pd.DataFrame, label: str, group: str | None = None, xlabel: str | None = None
+    frame: pd.DataFrame,
+    label: str,
+    group: str | None = None,
+    xlabel: str | None = None,
+    narrow: bool = False,
 ) -> plt.Figure:
     """Share met or exceeded with its 95% interval, one line per row (and marker shape
-    and colour per group, so that colour is never the only cue)."""
+    and colour per group, so that colour is never the only cue). ``narrow``: drawn for a
+    phone, :data:`NARROW_WIDTH` wide, labels wrapped, text at least
+    :data:`NARROW_POINTS`."""
     rows = frame.reset_index(drop=True)
     labels = list(dict.fromkeys(rows[label]))
     groups = list(dict.fromkeys(rows[group])) if group else [None]
     if group:  # a group with no figure to show (all suppressed or empty) has no entry
         groups = [g for g in groups if _has_figures(rows[rows[group] == g])] or groups
-    fig, ax = plt.subplots(figsize=(8, 0.6 + 0.38 * len(labels) * max(1, len(groups) ** 0.5)))
+    if narrow:
+        size = (NARROW_WIDTH, 1.3 + _narrow_height(labels) * max(1, len(groups) ** 0.5))
+    else:
+        size = (8, 0.6 + 0.38 * len(labels) * max(1, len(groups) ** 0.5))
+    fig, ax = plt.subplots(figsize=size)
     step = 0.6 / max(1, len(groups))
     for g_index, g in enumerate(groups):
         part = rows if g is None else rows[rows[group] == g]
@@ -167,15 +220,10 @@ def share_dots(
             elinewidth=1.2,
             markersize=5,
         )
-    _share_axis(ax, labels, xlabel)
+    _share_axis(ax, labels, xlabel, narrow)
     if group and any(_has_figures(rows[rows[group] == g]) for g in groups):
-        ax.legend(
-            ncols=min(len(groups), 4),
-            loc="lower left",
-            bbox_to_anchor=(0, 1.0),
-            frameon=False,
-            fontsize=8,
-        )
+        place = _legend_place(True) if narrow else {**_legend_place(False), "fontsize": 8}
+        ax.legend(ncols=min(len(groups), 2 if narrow else 4), frameon=False, **place)
     fig.tight_layout()
     return fig
 
@@ -278,11 +326,18 @@ def interval_plot(
     return fig
 
 
-def trend_dots(long: pd.DataFrame, label: str, cycles: list[str]) -> plt.Figure:
+def trend_dots(
+    long: pd.DataFrame, label: str, cycles: list[str], narrow: bool = False
+) -> plt.Figure:
     """Each row's share met or exceeded in each cycle, with 95% intervals; each cycle has
-    its own marker and colour; a cycle with no such standard shows nothing."""
+    its own marker and colour; a cycle with no such standard shows nothing. ``narrow``:
+    drawn for a phone (as :func:`share_dots`)."""
     labels = list(dict.fromkeys(long[label]))
-    fig, ax = plt.subplots(figsize=(8, 0.8 + 0.42 * len(labels)))
+    if narrow:
+        size = (NARROW_WIDTH, 1.4 + _narrow_height(labels, 0.2, 0.16))
+    else:
+        size = (8, 0.8 + 0.42 * len(labels))
+    fig, ax = plt.subplots(figsize=size)
     step = 0.6 / max(1, len(cycles))
     for k, cycle in enumerate(cycles):
         part = long[(long["cycle"] == cycle) & long["share"].notna()]
@@ -291,8 +346,8 @@ def trend_dots(long: pd.DataFrame, label: str, cycles: list[str]) -> plt.Figure:
             for v in part[label]
         ]
         _share_bars(ax, part, ys, k, cycle if len(part) else None, markersize=4.5)
-    _share_axis(ax, labels)
+    _share_axis(ax, labels, narrow=narrow)
     if ax.get_legend_handles_labels()[1]:
-        ax.legend(ncols=len(cycles), loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False)
+        ax.legend(ncols=len(cycles), frameon=False, **_legend_place(narrow))
     fig.tight_layout()
     return fig

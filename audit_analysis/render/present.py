@@ -135,11 +135,12 @@ def table_html(frame: pd.DataFrame, caption: str | None = None) -> str:
         for c, num in zip(frame.columns, numeric, strict=True)
     )
     body = []
+    labels = [f' data-label="{html.escape(str(c), quote=True)}"' for c in frame.columns]
     for row in frame.itertuples(index=False):
         cells = []
-        for value in row:
+        for value, label in zip(row, labels, strict=True):
             text, cls = _cell(value)
-            cells.append(f"<td{_attr(cls)}>{html.escape(text)}</td>")
+            cells.append(f"<td{_attr(cls)}{label}>{html.escape(text)}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     cap = f"<caption>{html.escape(caption)}</caption>" if caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>" + "".join(body) + "</tbody></table>"
@@ -193,7 +194,8 @@ def block_html(block: Block) -> str:
         return f"<p{_attr(block.css)}>{_runs_html(block.text)}</p>"
     if isinstance(block, Bullets):
         items = "".join(f"<li>{_runs_html(h)}</li>" for h in block.items)
-        return f"<ul{_attr(block.css)}>{items}</ul>"
+        tag = "ol" if block.ordered else "ul"
+        return f"<{tag}{_attr(block.css)}>{items}</{tag}>"
     if isinstance(block, Heading):
         return f"<h{block.level}>{html.escape(block.text)}</h{block.level}>"
     if isinstance(block, Grid):
@@ -243,10 +245,16 @@ class Report:
         if not self._styled:  # once per notebook: tables read left to right in JupyterLab
             display_html(LAB_STYLE)
             self._styled = True
+        heading = ""  # a heading is shown with what follows it: in print it never ends a page
         for block in blocks:
             markup = self.html(block)
-            if markup:
-                display_html(markup)
+            if isinstance(block, Heading):
+                heading += markup
+            elif markup:
+                display_html(heading + markup)
+                heading = ""
+        if heading:
+            display_html(heading)
 
     def html(self, block: Block) -> str:
         """The one renderer: a block as escaped HTML, its files written on the way
@@ -288,13 +296,27 @@ class Report:
         png_data = base64.b64encode(png.getvalue()).decode("ascii")
         svg_data = base64.b64encode(svg.getvalue()).decode("ascii")
         alt_text = html.escape(spec.alt, quote=True)
+        narrow = ""
+        if spec.narrow is not None:  # a phone gets the chart drawn for its width
+            small = spec.narrow()
+            buffer = io.BytesIO()
+            small.savefig(
+                buffer, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None}
+            )
+            plt.close(small)
+            (self.figures / f"{name}-narrow.png").write_bytes(buffer.getvalue())
+            data = base64.b64encode(buffer.getvalue()).decode("ascii")
+            narrow = f'<source media="(max-width: 40em)" srcset="data:image/png;base64,{data}">'
+        screen = f'<img class="on-screen" src="data:image/png;base64,{png_data}" alt="{alt_text}">'
+        if narrow:
+            screen = f'<picture class="on-screen">{narrow}{screen}</picture>'
         caption = SOURCE.format(cycle=self.cycle) + (f" {spec.key}" if spec.key else "")
         shown = table_html(display_table(spec.data), spec.table_caption or title)
         return (
             f'<div class="chart-block"><figure class="chart" id="{html.escape(name)}">'
             f'<p class="chart-title">{html.escape(title)}</p>'
             f'<p class="chart-subtitle">{html.escape(spec.subtitle)}</p>'
-            f'<img class="on-screen" src="data:image/png;base64,{png_data}" alt="{alt_text}">'
+            f"{screen}"
             f'<img class="in-print" {PRINT_ONLY} src="data:image/svg+xml;base64,{svg_data}" '
             f'alt="{alt_text}">'
             f"<figcaption>{html.escape(caption)}</figcaption></figure>"

@@ -82,10 +82,12 @@ class Text:
 
 @dataclass(frozen=True)
 class Bullets:
-    """Sentences shown as a list (``css``: the list's class, such as ``headlines``)."""
+    """Sentences shown as a list (``css``: the list's class, such as ``headlines``;
+    ``ordered``: numbered)."""
 
     items: tuple[str | Runs, ...]
     css: str = ""
+    ordered: bool = False
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,9 @@ class Figure:
     """A chart as a specification: ``draw()`` makes the matplotlib figure from ``data``
     only when rendered. ``name`` names its files (``figures/<name>.png|svg``,
     ``tables/<name>.csv``); ``key`` explains codes the chart uses (plain text, under
-    the chart with the source line); ``table_caption`` defaults to the title."""
+    the chart with the source line); ``table_caption`` defaults to the title;
+    ``narrow``, where given, draws the same chart for a phone's width (shown instead on
+    a narrow screen, saved as ``figures/<name>-narrow.png``)."""
 
     name: str
     title: str
@@ -158,6 +162,7 @@ class Figure:
     draw: Callable[[], MplFigure]
     key: str = ""
     table_caption: str | None = None
+    narrow: Callable[[], MplFigure] | None = None
 
 
 @dataclass(frozen=True)

@@ -200,12 +200,14 @@ def records_sentences(data, min_count: int = 5) -> list[str]:
             text += (
                 f"; {talk['discussed']} were discussed at the round table"
                 if talk["discussed"] != MARKER
-                else "; how many were discussed at the round table is too small a number to show"
+                else "; how many were discussed at the round table is not shown: with the "
+                f"number not discussed it would reveal a number under {min_count}"
             )
             text += (
                 f", and {act['action']} needed immediate action"
                 if act["action"] != MARKER
-                else ", and how many needed immediate action is too small a number to show"
+                else "; how many needed immediate action is not shown: it would reveal a "
+                f"number under {min_count}"
             )
             sentences.append(text + ".")
     if data.family_feedback is not None and len(data.family_feedback):
@@ -224,7 +226,8 @@ def records_sentences(data, min_count: int = 5) -> list[str]:
             elif shown["responded"] == MARKER:
                 sentences.append(
                     f"{shown['total']} families were invited to give feedback; how many "
-                    "responded is too small a number to show."
+                    "responded is not shown: it would reveal a number under "
+                    f"{min_count}."
                 )
             else:
                 sentences.append(

@@ -20,28 +20,37 @@ import pandas as pd
 from audit_analysis.analysis import disclosure, summaries
 from audit_analysis.analysis import trends as trend_stats
 from audit_analysis.render import plots
-from audit_analysis.render.section import Block, Bullets, Figure, Section, Table, Text
+from audit_analysis.render.section import Block, Bullets, Figure, Heading, Section, Table, Text
+from audit_analysis.sections import commentary as commentary_words
 from audit_analysis.sections.base import SectionBuilder, Session
 from audit_analysis.sections.by_kloe import KloeFindings, breakdown_text
 from audit_analysis.sections.consistency import Consistency
 from audit_analysis.sections.data_quality import DataQuality, records_sentences
 from audit_analysis.sections.trends import (
     Trends,
-    change_sentence,
     progress_sentence,
     progress_summary,
+    recommendations_display,
     trend_counts,
-    trend_sentence,
 )
 from audit_analysis.sections.words import (
     extremes_text,
     interval,
     pct,
-    standard_label,
-    summary_table,
+    points,
 )
 
-__all__ = ["Executive", "about_these_figures", "build", "standout_sentences"]
+__all__ = [
+    "Executive",
+    "about_these_figures",
+    "build",
+    "due_words",
+    "plain_change",
+    "page_table",
+    "plural",
+    "standout_sentences",
+    "standout_words",
+]
 
 
 class Executive(SectionBuilder):
@@ -104,62 +113,173 @@ class Executive(SectionBuilder):
 
     @cached_property
     def lead(self) -> str:
-        data, earlier = self.data, self.session.earlier
+        data = self.data
         row = self.kloes.overall
         # the total less the KLOEs shown would give a hidden KLOE's count away
-        ratings = "ratings" if self.hidden_kloes else f"{int(row['n'])} ratings"
+        ratings = "ratings" if self.hidden_kloes else f"{int(row['n']):,} ratings"
+        agencies, cases = int(row["agencies"]), len(data.cases)
+        standards = len(data.framework.standards)
         lead = (
-            f"In {data.cycle}, {int(row['agencies'])} agencies audited {len(data.cases)} "
-            f"children's cases against {len(data.framework.standards)} standards. "
-            f"{pct(row['share'])} of their {ratings} met or exceeded the standard"
+            f"In {data.cycle}, {agencies} {plural(agencies, 'agency', 'agencies')} audited "
+            f"{cases} children's {plural(cases, 'case')} against {standards} "
+            f"{plural(standards, 'standard')}. {pct(row['share'])} of their {ratings} met or "
+            "exceeded the standard"
         )
         if pd.notna(row["low"]):
             lead += f" (95% interval by case: {pct(row['low'])} to {pct(row['high'])})"
-        if earlier:
-            previous = earlier[-1]
-            like = trend_stats.overall_trend(data, [previous], common_standards_only=True).iloc[0]
-            common = int(like[f"standards_{data.cycle}"])
-            same = common == len(data.framework.standards) == len(previous.framework.standards)
-            scope = "" if same else f" on the {common} standards in both years' frameworks"
-            lead += f". Compared like with like{scope}: " + change_sentence(
-                like, data.cycle, previous.cycle
-            )
         return lead + "."
 
     @cached_property
-    def headlines(self) -> list[str]:
-        data, earlier = self.data, self.session.earlier
-        headlines = []
-        if earlier:
-            trend = self.trends.table
-            headlines.append(trend_sentence(trend, data.cycle, earlier[-1].cycle))
-            if len(earlier) > 1:
-                first = earlier[0].cycle
-                c = trend_counts(trend, first)
-                headlines.append(
-                    f"Over the longer run, against {first}: {c['improved']} standards improved "
-                    f"and {c['declined']} declined (counted the same way)."
-                )
+    def names(self) -> dict[str, str]:
+        """Each standard as the page names it: its number and short name (or wording)."""
+        return {s.key: f"{s.number}. {s.name}" for s in self.data.framework.standards}
+
+    @cached_property
+    def commentary(self):
+        """The QA group's commentary for the cycle (None: none supplied)."""
+        return commentary_words.load(self.session)
+
+    @cached_property
+    def figures(self) -> commentary_words.CommentaryFigures:
+        """Resolves the commentary's figure references with this page's numbers."""
+        return commentary_words.CommentaryFigures(
+            self.session, self.standards, self.trends.table, self.hidden_kloes, self.kloes.overall
+        )
+
+    def qa_words(self, pid: str) -> list[Block]:
+        """The commentary under one heading as blocks ([] when it says nothing there)."""
+        if self.commentary is None:
+            return []
+        return commentary_words.markdown_blocks(self.commentary.text(pid), self.figures.substitute)
+
+    @cached_property
+    def standouts(self) -> dict[str, str]:
+        """The standards clearly below and clearly above the overall share, a sentence
+        each ("" when none), in plain words."""
         few = self.standards.loc[
             self.standards["cases"].between(1, self.min_cell_count - 1), "standard_key"
         ]
         shown = self.compared[~self.compared["standard_key"].isin(set(few))]
-        headlines += standout_sentences(shown, self.standards)
-        headlines.append(self.consistency.sentence)
+        return standout_words(shown, self.standards, self.names)
+
+    @cached_property
+    def change_words(self) -> list[str]:
+        """The changes since earlier years in plain words: the overall change against
+        each earlier cycle, how many standards changed clearly, and why a change overall
+        and a count of standards can read differently."""
+        data, earlier = self.data, self.session.earlier
+        if not earlier:
+            return [f"There is no earlier cycle to compare {data.cycle} with."]
+        trend = self.trends.table
+        overall = trend_stats.overall_trend(data, earlier, common_standards_only=True).iloc[0]
+        out = []
+        for previous in reversed(earlier):
+            c = trend_counts(trend, previous.cycle)
+            compared = c["improved"] + c["declined"] + c["no clear change"]
+            change = plain_change(overall, data.cycle, previous.cycle)
+            counted = (
+                f"Of the {compared} {plural(compared, 'standard')} that can be compared, "
+                f"{c['improved']} improved clearly and {c['declined']} declined clearly; "
+                f"the other {c['no clear change']} moved no more than chance could explain."
+            )
+            out.append(f"Against {previous.cycle}: {change} {counted}")
+        if len(earlier) > 1:
+            last, first = earlier[-1].cycle, earlier[0].cycle
+            near, far = trend_counts(trend, last), trend_counts(trend, first)
+            if near["improved"] < far["improved"]:
+                out.append(
+                    f"Both hold: from one year to the next ({last} to {data.cycle}) most "
+                    "changes are smaller than chance alone could produce with "
+                    f"{len(data.cases)} cases, so few are counted; over two years or more "
+                    f"({first} to {data.cycle}) the same steady gains add up to changes "
+                    "large enough to count."
+                )
+        return out
+
+    @cached_property
+    def headlines(self) -> list[str]:
+        """The page's key messages in plain words, for its summary."""
+        data, earlier = self.data, self.session.earlier
+        headlines = []
+        if earlier:
+            headlines.append(self.change_words[0])
+        headlines += [s for s in (self.standouts["below"], self.standouts["above"]) if s]
+        headlines.append(self.agreement_words)
         headlines += self.quality.sentences[1:4]
         headlines += records_sentences(data, self.min_cell_count)
         return headlines
 
+    @cached_property
+    def agreement_words(self) -> str:
+        """Agreement between agencies as one plain sentence (the coefficients are on the
+        QA group's consistency page)."""
+        pooled = self.consistency.pooled
+        row = pooled.iloc[0] if len(pooled) else None
+        if row is None or pd.isna(row.get("pct_agree", float("nan"))):
+            return "Too few cases were rated by more than one agency to say how far agencies agree."
+        units = int(row["units"]) if "units" in row.index and pd.notna(row["units"]) else None
+        where = f" ({units:,} case-standards)" if units else ""
+        return (
+            "Where two agencies rated the same child's case against the same standard"
+            f"{where}, they gave the same rating in {pct(row['pct_agree'])} of pairs: "
+            "agencies often judge the same work differently."
+        )
+
     def parts(self) -> dict[str, list[Block]]:
-        return {
-            "lead": [Text(self.lead)],
-            "headlines": [Bullets(tuple(self.headlines), "headlines")],
-            "development": self._development(),
-            "kloe-trend": [self._kloe_trend()],
-            "standards": [self._weakest()],
-            "priority": [self._priority()],
-            "about": [Text(p) for p in about_these_figures(self.session)],
-        }
+        data = self.data
+        has_words = self.commentary is not None
+        summary: list[Block] = [Heading("Summary", 2), Text(self.lead)]
+        if has_words:
+            summary += self.qa_words("summary")
+        else:
+            summary.append(
+                Text(
+                    commentary_words.NO_COMMENTARY.format(file=commentary_words.COMMENTARY_FILE),
+                    "note",
+                )
+            )
+        summary.append(Bullets(tuple(self.headlines), "headlines"))
+        parts: dict[str, list[Block]] = {"summary": summary}
+        if action := self.qa_words("action-taken"):
+            parts["action-taken"] = [Heading("Action taken", 2), *action]
+        if has_words:
+            parts["worked-well"] = [Heading("What worked well", 2), *self.qa_words("worked-well")]
+        improve: list[Block] = [Heading("What needs to improve", 2), *self.qa_words("improve")]
+        improve.append(self._weakest())
+        parts["improve"] = improve
+        changes: list[Block] = [Heading("Changes since earlier years", 2)]
+        changes += [Text(t) for t in self.change_words]
+        kloes: list[Block] = [Heading("Each line of enquiry", 2)]
+        # every KLOE side by side: with earlier years to compare, how each changed
+        (changes if self.session.earlier else kloes).append(self._kloe_trend())
+        parts["changes"] = changes
+        for kloe in data.framework.kloes:
+            kloes.append(Heading(f"KLOE {kloe.number}: {kloe.title}", 3))
+            kloes += self.qa_words(f"kloe:{kloe.key}")
+            kloes.append(self._kloe_chart(kloe))
+        kloes += [Heading("By priority theme", 3), self._priority()]
+        parts["kloes"] = kloes
+        deep: list[Block] = []
+        for pid in ("deep-dive", "family-feedback", "learning-event"):
+            words = self.qa_words(pid)
+            if words:
+                deep += [Heading(commentary_words.part_title(pid), 3), *words]
+        counts = records_sentences(data, self.min_cell_count)
+        if deep or counts:
+            parts["deep-dive"] = [
+                Heading("Deep dive and families", 2),
+                *([Bullets(tuple(counts))] if counts else []),
+                *deep,
+            ]
+        if conclusions := self.qa_words("conclusions"):
+            parts["conclusions"] = [Heading("Conclusions", 2), *conclusions]
+        parts["next"] = [Heading("What happens next", 2), *self._next()]
+        parts["about"] = [
+            Heading("About these figures", 2),
+            *(Text(p) for p in about_these_figures(self.session)),
+            Text(self.consistency.sentence),
+        ]
+        return parts
 
     @cached_property
     def _kloe_long(self) -> tuple[pd.DataFrame, pd.DataFrame, np.ndarray]:
@@ -240,6 +360,7 @@ class Executive(SectionBuilder):
             alt=alt,
             data=table.reset_index(drop=True),
             draw=partial(plots.trend_dots, long, "label", cycles),
+            narrow=partial(plots.trend_dots, long, "label", cycles, narrow=True),
         )
 
     def _weakest(self, count: int = 6) -> Figure:
@@ -247,7 +368,7 @@ class Executive(SectionBuilder):
         # a standard resting on fewer cases than the threshold is not shown at all
         small = standards["cases"].between(1, self.min_cell_count - 1)
         rated = standards[(standards["n"] > 0) & ~small].sort_values(["share", "standard"])
-        weakest = rated.head(count).assign(label=lambda t: t.apply(standard_label, axis=1))
+        weakest = rated.head(count).assign(label=lambda t: t["standard_key"].map(self.names))
         verdicts = dict(zip(self.compared["standard_key"], self.compared["verdict"], strict=True))
         below = sum(verdicts.get(k) == "below" for k in weakest["standard_key"])
         clear = (
@@ -279,8 +400,9 @@ class Executive(SectionBuilder):
                 )
             ),
             alt=alt,
-            data=summary_table(weakest),
+            data=page_table(weakest, "label"),
             draw=partial(plots.share_dots, weakest, "label"),
+            narrow=partial(plots.share_dots, weakest, "label", narrow=True),
         )
 
     def _priority(self) -> Figure:
@@ -294,9 +416,180 @@ class Executive(SectionBuilder):
                 f"c: fewer than {self.min_cell_count} cases"
             ),
             alt=alt,
-            data=summary_table(by_theme, "priority"),
+            data=page_table(by_theme, "kloe_title", "priority"),
             draw=partial(plots.share_dots, by_theme, "kloe_title", group="priority"),
+            narrow=partial(plots.share_dots, by_theme, "kloe_title", group="priority", narrow=True),
         )
+
+    def _kloe_chart(self, kloe) -> Block:
+        """One KLOE's standards on the executive page: each standard's share met or
+        exceeded per cycle (this year only, with nothing to compare), 95% intervals by
+        case, standards named by their short names."""
+        data, earlier = self.data, self.session.earlier
+        if kloe.key in self.hidden_kloes:
+            return Text(
+                f"KLOE {kloe.number}'s figures are "
+                + commentary_words.suppressed_words("reveal", self.min_cell_count)
+                + ".",
+                "note",
+            )
+        names = {s.key: f"{s.number}. {s.name}" for s in kloe.standards}
+        few = set(
+            self.standards.loc[
+                self.standards["cases"].between(1, self.min_cell_count - 1), "standard_key"
+            ]
+        )
+        cycles = [*(e.cycle for e in earlier), data.cycle]
+        if earlier:
+            long = self._trend_long
+            part = long[long["standard_key"].isin(list(names))].copy()
+        else:
+            part = self.standards[self.standards["kloe_key"] == kloe.key].assign(cycle=data.cycle)
+        part = part[part["standard_key"].isin(list(names))].copy()
+        part["label"] = part["standard_key"].map(names)
+        part.loc[part["standard_key"].isin(few), ["share", "low", "high"]] = float("nan")
+        now = self.standards[
+            (self.standards["kloe_key"] == kloe.key) & ~self.standards["standard_key"].isin(few)
+        ]
+        now = now[now["n"] > 0]
+        if now.empty:
+            title = f"KLOE {kloe.number}: no standard rated on enough cases to show"
+        else:
+            title = (
+                f"KLOE {kloe.number}, {data.cycle}: from {pct(now['share'].min())} to "
+                f"{pct(now['share'].max())} of ratings met or exceeded across its "
+                f"{len(now)} {plural(len(now), 'standard')}"
+            )
+            if earlier and self.trends.table is not None:
+                previous = earlier[-1].cycle
+                trend = self.trends.table[self.trends.table["kloe_key"] == kloe.key]
+                c = trend_counts(trend, previous)
+                if c["improved"] or c["declined"]:
+                    title += (
+                        f"; since {previous}, {c['improved']} improved and "
+                        f"{c['declined']} declined clearly"
+                    )
+                else:
+                    title += f"; none changed clearly since {previous}"
+        table = part[["label", "cycle", "share", "low", "high"]].astype(object)
+        for column in ("share", "low", "high"):
+            table[column] = (
+                table[column]
+                .map(lambda v: None if pd.isna(v) else round(float(v), 4))
+                .astype(object)
+            )
+        if few & set(names):
+            table.loc[part["standard_key"].isin(few).to_numpy(), "share"] = disclosure.MARKER
+        alt = (
+            f"Dot chart of KLOE {kloe.number}'s standards, share met or exceeded per cycle "
+            f"({', '.join(cycles)}) with 95% intervals by case: "
+            + "; ".join(
+                f"{lab}: " + ", ".join(f"{r.cycle} {interval(r)}" for r in g.itertuples())
+                for lab, g in part.groupby("label", sort=False)
+            )
+            + "."
+        )
+        draw = (
+            partial(plots.trend_dots, part, "label", cycles)
+            if earlier
+            else partial(plots.share_dots, part, "label")
+        )
+        narrow = (
+            partial(plots.trend_dots, part, "label", cycles, narrow=True)
+            if earlier
+            else partial(plots.share_dots, part, "label", narrow=True)
+        )
+        return Figure(
+            f"exec-kloe-{kloe.number}",
+            title=title,
+            subtitle=(
+                "Share of ratings met or exceeded, all agencies, per cycle, with 95% "
+                "intervals by case"
+                + (
+                    f"; standards rated on fewer than {self.min_cell_count} cases not shown"
+                    if few & set(names)
+                    else ""
+                )
+            ),
+            alt=alt,
+            data=table.reset_index(drop=True),
+            draw=draw,
+            narrow=narrow,
+        )
+
+    @cached_property
+    def _trend_long(self) -> pd.DataFrame:
+        return trend_stats.trend_long(self.data, self.session.earlier, table=self.trends.table)
+
+    def _next(self) -> list[Block]:
+        """What happens next: this cycle's areas for development and recommendations with
+        their owners and due dates, then the earlier ones with the QA group's words on
+        their progress, their status and, for areas, the measured change."""
+        data, cycle = self.data, self.data.cycle
+        areas = self.trends.areas
+        blocks: list[Block] = []
+        new = areas[areas["raised_in"] == cycle] if len(areas) else areas
+        if len(new):
+            blocks.append(
+                Table(
+                    pd.DataFrame(
+                        {
+                            "area for development": new["area"].to_numpy(),
+                            "line of enquiry": new["kloe_title"].fillna("").to_numpy(),
+                            "owner": new["owner"].fillna("").to_numpy(),
+                            "due": [due_words(d) for d in new["due"]],
+                        }
+                    ),
+                    f"Areas for development raised in {cycle}, with who owns each and when "
+                    "it is due",
+                    "exec-next-areas",
+                )
+            )
+        recommendations = recommendations_display(data, self.session.earlier)
+        raised = recommendations[recommendations["raised in"] == cycle]
+        if len(raised):
+            blocks.append(
+                Table(
+                    pd.DataFrame(
+                        {
+                            "recommendation": raised["recommendation"].to_numpy(),
+                            "owner": raised["owner"].to_numpy(),
+                            "due": [due_words(d) for d in raised["due"]],
+                        }
+                    ),
+                    f"Recommendations of {cycle}, with who owns each and when it is due",
+                    "exec-next-recommendations",
+                )
+            )
+        if not blocks:
+            blocks.append(
+                Text(
+                    f"No areas for development or recommendations are recorded for {cycle} "
+                    "(development_areas.csv and recommendations.csv in the cycle's folder).",
+                    "note",
+                )
+            )
+        blocks += self._development()
+        older = recommendations[recommendations["raised in"] != cycle]
+        if len(older):
+            blocks.append(
+                Table(
+                    pd.DataFrame(
+                        {
+                            "recommendation": older["recommendation"].to_numpy(),
+                            "raised in": older["raised in"].to_numpy(),
+                            "status": older["status"].to_numpy(),
+                            "progress noted this year": older[
+                                "progress noted this year"
+                            ].to_numpy(),
+                        }
+                    ),
+                    "Earlier recommendations: their latest status and the progress the QA "
+                    "group noted this year",
+                    "exec-earlier-recommendations",
+                )
+            )
+        return blocks
 
     def _development(self) -> list[Block]:
         """The partnership's earlier areas for development: status and measured change."""
@@ -323,37 +616,109 @@ def build(session: Session, **builders) -> Section:
     return Executive(session, **builders).build()
 
 
-def standout_sentences(compared: pd.DataFrame, standards: pd.DataFrame) -> list[str]:
-    """Standards clearly below and clearly above the cycle's overall share
-    (:func:`~audit_analysis.analysis.summaries.compare_to_overall`), in words; a plain statement
-    when none stands out."""
-    merged = compared.merge(standards[["standard_key", "text"]], on="standard_key", how="left")
-    sentences = []
+def page_table(rows: pd.DataFrame, label: str, by: str | None = None) -> pd.DataFrame:
+    """The table behind one of the page's charts: what each row is, how many ratings and
+    cases it rests on, the share met or exceeded and its interval. No count of ratings by
+    level is published on the Executive Group's page: under a theme or a standard those
+    can be counts of one or two children's ratings."""
+    columns = [label, *([by] if by else []), "n", "cases", "share", "low", "high"]
+    out = rows[columns].astype(object).copy()
+    for column in ("share", "low", "high"):
+        out[column] = out[column].map(
+            lambda v: v if isinstance(v, str) else (None if pd.isna(v) else round(float(v), 4))
+        )
+    return out.reset_index(drop=True)
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``word`` for one, its plural (``many``, or ``word`` + s) otherwise."""
+    return word if count == 1 else (many or word + "s")
+
+
+def due_words(due: object) -> str:
+    """A due date as the page says it: ``2020-03`` -> ``March 2020``; anything else as
+    written."""
+    import datetime as dt
+
+    text = "" if due is None or (isinstance(due, float) and pd.isna(due)) else str(due).strip()
+    for fmt, out in (("%Y-%m", "%B %Y"), ("%Y-%m-%d", "%-d %B %Y")):
+        try:
+            return dt.datetime.strptime(text, fmt).strftime(out)
+        except ValueError:
+            continue
+    return text
+
+
+def plain_change(overall: pd.Series, current: str, earlier: str) -> str:
+    """The overall change against ``earlier`` in plain words, from an
+    :func:`~audit_analysis.analysis.trends.overall_trend` row: the two shares, the
+    change in points with its 95% interval by case, and what that means."""
+    now, before = overall[f"share_{current}"], overall[f"share_{earlier}"]
+    if pd.isna(now) or pd.isna(before):
+        return f"no comparison with {earlier} is possible (no ratings in one of the years)."
+    diff = overall[f"diff_vs_{earlier}"]
+    low, high = overall[f"diff_low_vs_{earlier}"], overall[f"diff_high_vs_{earlier}"]
+    verdict = overall[f"verdict_vs_{earlier}"]
+    size = abs(round(float(diff) * 100))
+    way = "up" if diff > 0 else "down"
+    moved = f"{way} {size} {plural(size, 'point')}" if size else "unchanged"
+    text = f"{pct(now)} of ratings met or exceeded the standard, against {pct(before)}: {moved}"
+    if pd.notna(low):
+        text += f" (95% interval by case: {points(low)} to {points(high)} points)"
+    meaning = {
+        "improved": "a clear improvement.",
+        "declined": "a clear decline.",
+        "no clear change": "a difference that chance alone could give with these cases, so "
+        "not counted as a change.",
+    }.get(verdict, "too few cases to tell.")
+    return f"{text}, {meaning}"
+
+
+def standout_words(
+    compared: pd.DataFrame, standards: pd.DataFrame, names: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The standards clearly below and clearly above the cycle's overall share
+    (:func:`~audit_analysis.analysis.summaries.compare_to_overall`), one sentence each
+    (``below``, ``above``; "" when none), naming each standard by its number and short
+    name (``names``: standard key to name; else its full wording), never cut."""
+    columns = [c for c in ("standard_key", "text", "short") if c in standards.columns]
+    merged = compared.merge(standards[columns], on="standard_key", how="left")
+    out = {"below": "", "above": ""}
     for verdict in ("below", "above"):
         rows = merged[merged["verdict"] == verdict].sort_values(
             "share", ascending=verdict == "below"
         )
         if rows.empty:
             continue
-        shown = "; ".join(
-            f"{standard_label(r, 60)} ({pct(r['share'])})" for _, r in rows.head(4).iterrows()
-        )
+
+        def name(r) -> str:
+            if names and r["standard_key"] in names:
+                return names[r["standard_key"]]
+            words = r.get("short") if isinstance(r.get("short"), str) else r["text"]
+            return f"{int(r['standard'])}. {str(words).rstrip('.')}"
+
+        shown = "; ".join(f"{name(r)} ({pct(r['share'])})" for _, r in rows.head(4).iterrows())
         more = f"; and {len(rows) - 4} more" if len(rows) > 4 else ""
-        sentences.append(
-            f"Clearly {verdict} this year's overall share of {pct(rows['overall'].iloc[0])}: "
-            f"{shown}{more}."
+        word = plural(len(rows), "standard")
+        out[verdict] = (
+            f"{len(rows)} {word} clearly {verdict} this year's overall share of "
+            f"{pct(rows['overall'].iloc[0])}, allowing for chance and for the "
+            f"{len(compared)} standards compared at once: {shown}{more}."
         )
-    if not sentences:
-        return [
-            "No standard stands clearly above or below the overall share once chance "
-            "variation between cases is allowed for."
-        ]
-    note = (
-        "A standard is named here only where its gap from the overall share stands out "
-        f"once chance variation between cases, and the {len(compared)} standards compared "
-        "at once, are allowed for."
-    )
-    return [*sentences, note]
+    return out
+
+
+def standout_sentences(
+    compared: pd.DataFrame, standards: pd.DataFrame, names: dict[str, str] | None = None
+) -> list[str]:
+    """:func:`standout_words` as a list of sentences, or one plain statement when no
+    standard stands out."""
+    words = standout_words(compared, standards, names)
+    found = [words[v] for v in ("below", "above") if words[v]]
+    return found or [
+        "No standard stands clearly above or below the overall share once chance "
+        "variation between cases is allowed for."
+    ]
 
 
 def _added_standards(data, keys: set[str]) -> str:
@@ -395,9 +760,10 @@ def about_these_figures(session: Session, today=None) -> list[str]:
         "Each agency audited the cases it works with against the partnership's "
         f"standards, rating each {', '.join(scale[:-1])} or {scale[-1]}. Shares are of "
         f"ratings on that scale ({outside} are left out).",
-        f"Every agency rates the same {cases} cases, so the case, not the rating, is the "
-        "unit of every 95% interval: it says how far a share could be from the one a "
-        "different sample of cases would give. A share's interval is Wilson's score "
+        f"The agencies rate the same {cases} cases, each case by the agencies that work "
+        "with it, so the case, not the rating, is the unit of every 95% interval: it "
+        "says how far a share could be from the one a different sample of cases would "
+        "give. A share's interval is Wilson's score "
         "interval on the effective number of ratings once ratings of the same case are "
         "allowed to go together, with Student's t on the number of cases less one "
         "(Korn and Graubard's method). The intervals do not cover changes in how an "

@@ -296,15 +296,17 @@ def appendix_display(areas: pd.DataFrame, kloe: int | None = None) -> pd.DataFra
 
 def progress_summary(areas: pd.DataFrame) -> pd.DataFrame:
     """The executive page's "Progress on earlier areas for development": area, raised
-    in, status and the measured change in one word or phrase (improved, no clear change,
-    declined, not measured). The texts are the partnership's own (no case, no
-    evidence); they are escaped wherever they are shown."""
+    in, status, the QA group's words on this year's progress and the measured change in
+    one word or phrase (improved, no clear change, declined, not measured). The texts
+    are the partnership's own (no case, no evidence); they are escaped wherever they are
+    shown."""
     earlier = areas[areas["measured"] != "raised this cycle"]
     return pd.DataFrame(
         {
             "area": earlier["area"].to_numpy(),
             "raised in": earlier["raised_in"].to_numpy(),
             "status": earlier["status"].to_numpy(),
+            "progress noted this year": earlier["progress"].fillna("").to_numpy(),
             "measured change": earlier["measured"].to_numpy(),
         }
     )
