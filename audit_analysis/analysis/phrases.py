@@ -39,6 +39,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 import pandas as pd
 
@@ -133,10 +134,16 @@ def _phrases(words: Sequence[str]) -> list[str]:
 def features(text: str) -> list[str]:
     """Every word and two-word phrase of ``text`` (:data:`STOP_WORDS` left out), once per
     occurrence: what the log-odds count."""
+    return list(_features(text))
+
+
+@lru_cache(maxsize=65536)
+def _features(text: str) -> tuple[str, ...]:
+    # evidence repeats itself across cases and agencies: each text is cut up once
     out: list[str] = []
     for clause in tokens(text):
         out += _phrases(clause)
-    return out
+    return tuple(out)
 
 
 def log_odds(
@@ -243,13 +250,18 @@ def _quotes(texts: Sequence[tuple[str, str]], phrase: str, many: int) -> list[st
     """Up to ``many`` quotes of ``phrase`` from ``texts`` (case, scrubbed text), one per
     case while other cases have one, in the order given."""
     found: list[tuple[str, str]] = []
+    distinct: set[tuple[str, str]] = set()  # (case, quote) pairs of distinct cases
     for case, text in texts:
         for sentence in _sentences(text):
             if phrase in _sentence_features(sentence):
                 q = quote(sentence, phrase)
                 if q:
                     found.append((case, q))
+                    if all(c != case and o != q for c, o in distinct):
+                        distinct.add((case, q))
                     break
+        if len(distinct) >= many:  # enough: one quote from each of ``many`` cases
+            break
     chosen, cases = [], set()
     for case, q in found:  # first one quote per case, then the rest
         if case not in cases and q not in chosen:
@@ -261,8 +273,9 @@ def _quotes(texts: Sequence[tuple[str, str]], phrase: str, many: int) -> list[st
     return chosen[:many]
 
 
-def _sentence_features(sentence: str) -> set[str]:
-    return set(features(sentence))
+@lru_cache(maxsize=65536)
+def _sentence_features(sentence: str) -> frozenset[str]:
+    return frozenset(_features(sentence))
 
 
 def distinctive_phrases(
