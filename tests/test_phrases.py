@@ -167,3 +167,29 @@ def test_no_evidence_on_one_side_gives_an_empty_table():
     assert table.empty and list(table.columns) == phrases.COLUMNS
     with pytest.raises(ValueError):
         log_odds({"a": 1}, {"a": 1}, prior_total=0)
+
+
+def test_quotes_come_from_different_cases_and_say_different_things():
+    """Three quotes at most, each different (ignoring case and the apostrophe's shape),
+    in the order of the evidence."""
+    evidence = {
+        "C01": "No plan for the child's views. No plan agreed at all.",
+        "C02": "no plan for the child’s views.",
+        "C03": "No plan for the child's views.",
+        "C04": "There was no plan shared.",
+        "C05": "Still no plan in place.",
+    }
+    ratings = pd.DataFrame(
+        {
+            "case_ref": list(evidence) + ["C06", "C07", "C08"],
+            "rating": ["unmet"] * 5 + ["met"] * 3,
+            "evidence": list(evidence.values()) + ["Plan shared with owners."] * 3,
+        }
+    )
+    table = distinctive_phrases(ratings, min_z=0).set_index("phrase")
+    assert table.loc["no plan", "not_met"] == 6
+    assert table.loc["no plan", "quotes"] == (
+        "No plan for the child's views.",
+        "There was no plan shared.",
+        "Still no plan in place.",
+    )

@@ -247,29 +247,34 @@ def _window(sentence: str, at: int, words: int, length: int) -> str:
 
 
 def _quotes(texts: Sequence[tuple[str, str]], phrase: str, many: int) -> list[str]:
-    """Up to ``many`` quotes of ``phrase`` from ``texts`` (case, scrubbed text), one per
-    case while other cases have one, in the order given."""
+    """Up to ``many`` different quotes of ``phrase`` from ``texts`` (case, scrubbed
+    text), one per case while other cases have one, in the order given. Quotes that
+    differ only in case or apostrophes are one quote."""
     found: list[tuple[str, str]] = []
-    distinct: set[tuple[str, str]] = set()  # (case, quote) pairs of distinct cases
+    first_cases: set[str] = set()  # cases whose quote is new: what is chosen first
+    said: set[str] = set()
     for case, text in texts:
         for sentence in _sentences(text):
             if phrase in _sentence_features(sentence):
                 q = quote(sentence, phrase)
                 if q:
                     found.append((case, q))
-                    if all(c != case and o != q for c, o in distinct):
-                        distinct.add((case, q))
+                    if case not in first_cases and _norm(q) not in said:
+                        first_cases.add(case)
+                        said.add(_norm(q))
                     break
-        if len(distinct) >= many:  # enough: one quote from each of ``many`` cases
+        if len(first_cases) >= many:  # enough: a different quote from each of many cases
             break
-    chosen, cases = [], set()
+    chosen, cases, said = [], set(), set()
     for case, q in found:  # first one quote per case, then the rest
-        if case not in cases and q not in chosen:
+        if case not in cases and _norm(q) not in said:
             chosen.append(q)
             cases.add(case)
+            said.add(_norm(q))
     for _case, q in found:
-        if q not in chosen:
+        if _norm(q) not in said:
             chosen.append(q)
+            said.add(_norm(q))
     return chosen[:many]
 
 
