@@ -108,6 +108,9 @@ def test_an_existing_commentary_is_kept_without_force(tmp_path, capsys):
     assert "Our own words." not in target.read_text(encoding="utf-8")
     elsewhere = tmp_path / "drafts" / "c.md"
     assert main([*args[:-1], "--out", str(elsewhere)]) == 0 and elsewhere.is_file()
+    capsys.readouterr()
+    assert main([*args, "--out", str(tmp_path)]) == 1  # a folder is no file, forced or not
+    assert "is a folder" in capsys.readouterr().err
 
 
 def _planted(demo, evidence: str):

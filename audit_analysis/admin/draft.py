@@ -205,6 +205,8 @@ def draft_commentary(
     cycle = normalise_cycle(cycle)
     data = load_cycle(data_dir, cycle)
     path = Path(out) if out is not None else data.folder / COMMENTARY_FILE
+    if path.is_dir():
+        raise AuditDataError("is a folder: give the commentary file's name", file=str(path))
     if (path.exists() or path.is_symlink()) and not force:
         raise AuditDataError(
             "a commentary is already there: it is kept (pass --force to replace it)",
