@@ -78,6 +78,14 @@ def test_the_skeleton_has_every_heading_and_reference_in_order(demo, text):
     assert len(note) == 1 and "More often where standards were not or partly met" in note[0]
     assert re.search(r"- [a-z' ]+: \d+ times in not or partly met evidence, \d+ in met", note[0])
     assert '"' in note[0]
+    # across the KLOEs: what worked well lists met evidence's phrases, what needs to
+    # improve the others'
+    well = text.split("## What worked well", 1)[1].split("## What needs to improve")[0]
+    improve = text.split("## What needs to improve", 1)[1].split("## KLOE")[0]
+    assert "were met or exceeded:" in well and "not or partly met:" not in well
+    assert "were not or partly met:" in improve and "met or exceeded:" not in improve
+    assert re.findall(r"\(z -\d", well) and not re.findall(r"\(z \+", well)
+    assert re.findall(r"\(z \+\d", improve) and not re.findall(r"\(z -", improve)
 
 
 def test_the_first_cycle_refers_to_no_change(tmp_path):
