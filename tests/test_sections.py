@@ -227,3 +227,36 @@ def test_jupyterlab_gets_the_pages_alignment_once_per_notebook(tmp_path, monkeyp
     assert selectors.count(".jp-RenderedHTMLCommon ") == 2
     assert selectors.startswith(".jp-RenderedHTMLCommon :is(.table-block, .chart-block)")
     assert ",.jp-RenderedHTMLCommon table.learning" in selectors
+
+
+def test_findings_by_kloe_shows_each_kloes_distinctive_phrases(session, sections, tmp_path):
+    """The QA page's phrases: one table (or a sentence saying none stands out) per KLOE,
+    covering the KLOE and its standards; the planted identifiers and markup of hostile
+    evidence come out scrubbed and escaped."""
+    import dataclasses
+
+    from audit_analysis.sections import by_kloe
+
+    part = sections["findings-by-kloe"]["phrases"]
+    kloes = session.data.framework.kloes
+    assert len(part) == 1 + len(kloes)
+    tables = [b for b in part if isinstance(b, Table)]
+    assert tables and all(b.name is None for b in tables)  # shown only: no CSV of quotes
+    seen = set().union(*(set(t.frame["Evidence of"]) for t in tables))
+    assert any(s.startswith("Standard ") for s in seen) and any(s.startswith("KLOE ") for s in seen)
+    for table in tables:
+        assert set(table.frame["More often where"]) <= {"not or partly met", "met or exceeded"}
+        assert table.frame["Quotes"].str.startswith("“").all()
+        assert not table.frame["Quotes"].str.contains(r"\bC\d\d\b").any()
+
+    ratings = session.data.ratings.copy()
+    chosen = (ratings["kloe"] == kloes[0].number) & ratings["rating"].isin(["unmet"])
+    ratings["evidence"] = ratings["evidence"].astype(object)
+    ratings.loc[chosen, "evidence"] = "Zebrafish C05 " + HOSTILE
+    ratings["evidence"] = ratings["evidence"].astype(session.data.ratings["evidence"].dtype)
+    hostile = dataclasses.replace(session, data=dataclasses.replace(session.data, ratings=ratings))
+    first = by_kloe.build(hostile)["phrases"][1]
+    assert isinstance(first, Table) and first.frame["Quotes"].str.contains("Zebrafish").any()
+    markup = present.Report(tmp_path, "2018-19").html(first)
+    assert "Zebrafish [id] &lt;script&gt;" in markup
+    assert "<script>" not in markup and "C05" not in markup

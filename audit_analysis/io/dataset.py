@@ -47,6 +47,7 @@ __all__ = [
     "CASES_FILE",
     "CycleData",
     "RETURNS_DIR",
+    "case_identifiers",
     "find_cycle_folder",
     "load_cycle",
     "parse_standard_number",
@@ -279,6 +280,30 @@ def read_cases(folder: Path, rejections: list[dict]) -> tuple[pd.DataFrame, _Cro
     cases = pd.DataFrame(records, columns=["case_ref", "priority", "age"])
     cases = cases.astype({"case_ref": "str", "priority": "str", "age": "Int64"})
     return cases, crosswalk
+
+
+def case_identifiers(folder: str | Path) -> frozenset[str]:
+    """Every value of the case identifier columns of ``folder``'s ``cases.csv``
+    (``case_ref`` and each identifier column, such as ``carefirst_id`` or ``initials``;
+    not ``priority`` or ``age``), rows that were left out included: what a quote of
+    evidence must not carry (:func:`audit_analysis.analysis.phrases.scrub`). Only the
+    values: which case each belongs to never leaves this module. Empty when there is no
+    readable ``cases.csv``."""
+    path = Path(folder) / CASES_FILE
+    if not path.is_file() or special_file_reason(path) is not None:
+        return frozenset()
+    try:
+        header, rows = read_table_csv(path)
+        keep = [j for j, h in enumerate(header) if header_key(h) not in ("priority", "age", "")]
+        values = set()
+        for item in rows:
+            if item.__class__ is CsvRowError:
+                continue
+            _number, cells = item
+            values.update(cells[j].strip() for j in keep if j < len(cells) and cells[j].strip())
+    except (ReturnFileError, OSError):
+        return frozenset()
+    return frozenset(values)
 
 
 # --------------------------------------------------------------------------- returns

@@ -98,6 +98,19 @@ def _new_cycle(args: argparse.Namespace) -> int:
     return 0
 
 
+def _draft_commentary(args: argparse.Namespace) -> int:
+    from audit_analysis.admin.draft import draft_commentary
+
+    made = draft_commentary(args.data, args.cycle, args.out, force=args.force)
+    for warning in made.warnings:
+        _say(f"audit-analysis: warning: {warning}", file=sys.stderr)
+    since = f", changes since {', '.join(made.earlier)}" if made.earlier else ""
+    _say(f"Commentary skeleton for {made.cycle} written to {made.path}")
+    _say(f"  {len(made.kloes)} KLOEs with their figures as references{since}; the")
+    _say("  distinctive phrases and quotes under each are comments for the QA group only")
+    return 0
+
+
 def _run_options(args: argparse.Namespace) -> dict:
     """What the annual run and the case packs take alike from the command line."""
     return {"out": args.out, "workers": args.workers, "progress": not args.quiet}
@@ -261,6 +274,25 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="replace an existing framework.yaml"
     )
     new_cycle.set_defaults(func=_new_cycle)
+
+    draft = sub.add_parser(
+        "draft-commentary",
+        help="write a skeleton of the QA group's commentary, with the evidence's distinctive "
+        "phrases as comments",
+        description="Write DATA/<cycle>/commentary.md (or --out): every heading the "
+        "commentary takes, each KLOE's figures as references ({{ share KEY }}, {{ change "
+        "KEY vs CYCLE }}), and under each KLOE, in comments that never reach a page, the "
+        "phrases that most distinguish evidence where standards were not or partly met "
+        "from where they were met or exceeded, with counts and short quotes (case "
+        "identifiers shown as [id]). An existing file is kept unless --force.",
+    )
+    draft.add_argument("--data", required=True, help="the data folder holding one folder per cycle")
+    draft.add_argument("--cycle", required=True, help="the audit cycle, e.g. 2018-19")
+    draft.add_argument(
+        "--out", metavar="FILE", help="where to write (default DATA/<cycle>/commentary.md)"
+    )
+    draft.add_argument("--force", action="store_true", help="replace an existing commentary")
+    draft.set_defaults(func=_draft_commentary)
 
     run = sub.add_parser(
         "run",

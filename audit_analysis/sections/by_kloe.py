@@ -11,7 +11,8 @@ from functools import cached_property, partial
 
 import pandas as pd
 
-from audit_analysis.analysis import disclosure, summaries
+from audit_analysis.analysis import disclosure, phrases, summaries
+from audit_analysis.io.dataset import case_identifiers
 from audit_analysis.render import plots
 from audit_analysis.render.section import Block, Figure, Learning, Section, Table, Text
 from audit_analysis.sections.base import SectionBuilder, Session
@@ -23,10 +24,20 @@ from audit_analysis.sections.words import (
     summary_table,
 )
 
-__all__ = ["KloeFindings", "agency_kloe_table", "breakdown_text", "build", "kloe_chart_text"]
+__all__ = [
+    "KloeFindings",
+    "agency_kloe_table",
+    "breakdown_text",
+    "build",
+    "kloe_chart_text",
+    "phrase_table",
+]
 
 
 _WHAT = {"priority": "priority theme", "age": "age band"}
+#: Distinctive phrases shown each way for a whole KLOE and for each of its standards.
+PHRASES_PER_KLOE = 5
+PHRASES_PER_STANDARD = 3
 
 
 class KloeFindings(SectionBuilder):
@@ -59,6 +70,64 @@ class KloeFindings(SectionBuilder):
         return disclosure.suppress_breakdown(
             self.by_priority_unsuppressed, "priority", self.min_cell_count
         )
+
+    @cached_property
+    def phrases(self) -> dict[int, pd.DataFrame]:
+        """Per KLOE number, the phrases that most distinguish its not or partly met
+        evidence from its met or exceeded evidence (:mod:`~audit_analysis.analysis.phrases`;
+        :data:`PHRASES_PER_KLOE` each way), for the whole KLOE and for each of its
+        standards (:data:`PHRASES_PER_STANDARD` each way), as :func:`phrase_table` shows
+        them. For the QA group: the quotes are evidence text (identifiers as ``[id]``)."""
+        data = self.data
+        ids = case_identifiers(data.folder)
+        out = {}
+        for kloe in data.framework.kloes:
+            rows = data.ratings[data.ratings["kloe"] == kloe.number]
+            found = [
+                (
+                    f"KLOE {kloe.number}",
+                    phrases.distinctive_phrases(rows, identifiers=ids, top=PHRASES_PER_KLOE),
+                )
+            ]
+            for standard in kloe.standards:
+                found.append(
+                    (
+                        f"Standard {standard.number}",
+                        phrases.distinctive_phrases(
+                            rows[rows["standard"] == standard.number],
+                            identifiers=ids,
+                            top=PHRASES_PER_STANDARD,
+                        ),
+                    )
+                )
+            out[kloe.number] = phrase_table(found)
+        return out
+
+    def _phrase_blocks(self) -> list[Block]:
+        blocks: list[Block] = [
+            Text(
+                "The words and two-word phrases that most distinguish the auditors' "
+                "evidence where standards were not or partly met from where they were met "
+                "or exceeded, for each KLOE and each of its standards: ranked by the "
+                "weighted log-odds ratio with an informative Dirichlet prior (Monroe, "
+                "Colaresi and Quinn 2008), listed when z is beyond 1.96 either way and the "
+                "phrase is in the evidence of 3 or more cases. A reading aid for the QA "
+                "group, not a finding: among hundreds of phrases some stand out by chance, "
+                "so read the quotes before using one. Quotes are evidence text, with case "
+                "identifiers shown as [id]; audit-analysis draft-commentary puts the same "
+                "phrases in the commentary skeleton."
+            )
+        ]
+        for kloe in self.data.framework.kloes:
+            table = self.phrases[kloe.number]
+            name = f"KLOE {kloe.number} ({kloe.title})"
+            if table.empty:
+                blocks.append(Text(f"{name}: no phrase stands out in the evidence."))
+                continue
+            blocks.append(
+                Table(table, f"{name}: phrases that distinguish the evidence, {self.data.cycle}")
+            )
+        return blocks
 
     def _breakdown(self, table: pd.DataFrame, by: str, what: str) -> Figure:
         cycle = self.data.cycle
@@ -119,6 +188,7 @@ class KloeFindings(SectionBuilder):
                     "kloe-by-agency",
                 )
             ],
+            "phrases": self._phrase_blocks(),
         }
 
 
@@ -211,3 +281,33 @@ def agency_kloe_table(by_agency: pd.DataFrame) -> pd.DataFrame:
     wide = cells.pivot(index="agency", columns="column", values="cell").reset_index()
     wide.columns.name = None
     return wide
+
+
+def phrase_table(found: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
+    """Distinctive phrases (:func:`~audit_analysis.analysis.phrases.distinctive_phrases`
+    tables, each with what it covers) as one reader's table: where, which way, the
+    phrase, its count each way, z to one decimal and its quotes."""
+    rows = []
+    for where, table in found:
+        for r in table.itertuples():
+            rows.append(
+                {
+                    "Evidence of": where,
+                    "More often where": r.direction,
+                    "Phrase": r.phrase,
+                    "Not or partly met": int(r.not_met),
+                    "Met or exceeded": int(r.met),
+                    "z": round(float(r.z), 1),
+                    "Quotes": " ".join(f"“{q}”" for q in r.quotes),
+                }
+            )
+    columns = [
+        "Evidence of",
+        "More often where",
+        "Phrase",
+        "Not or partly met",
+        "Met or exceeded",
+        "z",
+        "Quotes",
+    ]
+    return pd.DataFrame(rows, columns=columns)
