@@ -362,3 +362,55 @@ def test_select_cases_draws_in_drawing_order(data: Path, tmp_path: Path) -> None
         members = [r[0] for r in rows if r[3] == priority]
         expected = [members[i] for i in drawing_order(len(members), 99, number)]
         assert [g["carefirst_id"] for g in got if g["priority"] == priority] == expected
+
+
+DEMO = Path(__file__).resolve().parent.parent / "data" / "demo"
+
+
+def test_the_demo_candidate_list_draws_next_years_cases(tmp_path: Path) -> None:
+    """The demo's candidate export and example criteria, with the demo's earlier cohorts:
+    the five children it plants from earlier cycles are left out, every criterion holds."""
+    import shutil
+
+    from audit_analysis.io.dataset import read_cases
+    from audit_analysis.io.text import identifier_key
+
+    data = tmp_path / "data"
+    audited: set[str] = set()
+    for cycle in ("2016-17", "2017-18", "2018-19"):
+        (data / cycle).mkdir(parents=True)
+        shutil.copy(DEMO / cycle / "cases.csv", data / cycle / "cases.csv")
+        _, crosswalk = read_cases(data / cycle, [])
+        audited |= set(crosswalk.schemes["carefirstid"]) | set(crosswalk.schemes["tribalid"])
+    (data / "2019-20").mkdir()
+    shutil.copy(DEMO / "selection-2019-20.yaml", data / "2019-20" / "selection.yaml")
+    made = select_cases(data, "2019-20", DEMO / "candidates-2019-20.csv", 8, seed=20190401)
+    assert made.drawn == dict.fromkeys(PRIORITIES, 8)
+    listed = read_csv(DEMO / "candidates-2019-20.csv")
+    again = [
+        c
+        for c in listed
+        if {identifier_key(c["carefirst_id"]), identifier_key(c["tribal_id"])} & audited
+    ]
+    assert len(again) == 5
+    chosen = read_csv(made.cases_file) + read_csv(made.reserve_file)
+    ids = {c["carefirst_id"] for c in chosen}
+    assert not ids & {c["carefirst_id"] for c in again}
+    by_id = {c["carefirst_id"]: c for c in listed}
+    ranges = {"early_help": (0, 15), "neglect": (0, 17), "exploitation": (10, 17)}
+    families: Counter[str] = Counter()
+    for case in chosen:
+        row = by_id[case["carefirst_id"]]
+        low, high = ranges[row["priority"]]
+        assert low <= int(row["age"]) <= high and row["lead_professional"]
+        families[row["family_id"]] += bool(row["family_id"])
+    assert max(families.values()) == 1
+    record = read_record(made.folder)
+    assert record.total_population == len(chosen)
+
+
+def test_the_demo_2018_19_record_matches_its_cases() -> None:
+    record = read_record(DEMO / "2018-19")
+    cases = read_csv(DEMO / "2018-19" / "cases.csv")
+    assert record.drawn == Counter(c["priority"] for c in cases)
+    assert record.seed is None and "SYNTHETIC" in record.raw["note"]

@@ -496,7 +496,9 @@ def select_cases(
         "drawn_by": f"audit-analysis {_version()}",
         "numpy": np.__version__,
     }
-    body = yaml.safe_dump(record, sort_keys=False, allow_unicode=True, width=100)
+    body = yaml.safe_dump(
+        record, sort_keys=False, allow_unicode=True, width=100, default_flow_style=None
+    )
     text = _RECORD_HEADER.format(cycle=cycle, name=path.name, n=per_priority, seed=seed) + body
 
     folder.mkdir(parents=True, exist_ok=True)
