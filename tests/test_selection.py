@@ -407,6 +407,15 @@ def test_the_demo_candidate_list_draws_next_years_cases(tmp_path: Path) -> None:
     assert max(families.values()) == 1
     record = read_record(made.folder)
     assert record.total_population == len(chosen)
+    # docs/selecting-cases.md shows this run's output: it stays true
+    page = (DEMO.parent.parent / "docs" / "selecting-cases.md").read_text(encoding="utf-8")
+    for priority in PRIORITIES:
+        line = (
+            f"  {priority.replace('_', ' ')}: 8 drawn from {made.eligible[priority]} eligible, "
+            f"{made.reserves[priority]} on the reserve list"
+        )
+        assert line in page
+    assert f"`data/demo/candidates-2019-20.csv` ({len(listed)} children" in page
 
 
 def test_the_demo_2018_19_record_matches_its_cases() -> None:

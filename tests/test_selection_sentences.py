@@ -88,3 +88,19 @@ def test_the_page_sentences_without_a_record_or_with_a_broken_one(tmp_path: Path
         "The selection record (selection_record.yaml) cannot be read (not readable YAML at "
         "line 2): the figures describe these 5 cases only."
     ]
+
+
+def test_the_demo_page_sentences_are_the_ones_the_docs_quote() -> None:
+    """The demo's 2018-19 record, its ratings weighted: the sentences
+    docs/selecting-cases.md quotes are what the code says."""
+    from audit_analysis import load_cycle
+
+    root = Path(__file__).resolve().parent.parent
+    data = load_cycle(root / "data" / "demo", "2018-19")
+    sentences = selection_sentences(SimpleNamespace(data=data))
+    page = (root / "docs" / "selecting-cases.md").read_text(encoding="utf-8")
+    quoted = " ".join(
+        line.removeprefix("> ") for line in page.splitlines() if line.startswith("> ")
+    )
+    assert " ".join(sentences) in quoted
+    assert chosen_sentence(None, 24) in quoted
