@@ -282,7 +282,7 @@ BROKEN = [
     ("no priority", lambda rows: [rows[0][:3] + [""] + rows[0][4:]] + rows[1:],
      "row 2: no priority"),
     ("unknown priority", lambda rows: rows[:4] + [rows[4][:3] + ["gangs"] + rows[4][4:]] + rows[5:],
-     "row 6: priority 'gangs' is not one of early_help, neglect, exploitation"),
+     "row 6: the priority is not one of early_help, neglect, exploitation"),
     ("age", lambda rows: rows[:1] + [rows[1][:4] + ["42"] + rows[1][5:]] + rows[2:],
      "row 3: age is not a whole number of years from 0 to 30"),
     ("no identifier", lambda rows: rows[:1] + [["", ""] + rows[1][2:]] + rows[2:],
@@ -423,3 +423,51 @@ def test_the_demo_2018_19_record_matches_its_cases() -> None:
     cases = read_csv(DEMO / "2018-19" / "cases.csv")
     assert record.drawn == Counter(c["priority"] for c in cases)
     assert record.seed is None and "SYNTHETIC" in record.raw["note"]
+
+
+def test_unreadable_candidate_files_are_one_line(data: Path, tmp_path: Path, capsys) -> None:
+    real = write_list(tmp_path / "real.csv", candidates())
+    link = tmp_path / "link.csv"
+    link.symlink_to(real)
+    binary = tmp_path / "binary.csv"
+    binary.write_bytes(b"\x81\x8d\x8f\x90\x9d" * 20)
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04 not a workbook")
+    other = tmp_path / "list.pdf"
+    other.write_bytes(b"%PDF")
+    for path, reason in (
+        (link, "symbolic link"),
+        (binary, "not text"),
+        (broken, "workbook"),
+        (other, "a candidate list is a .csv or .xlsx file"),
+        (tmp_path / "missing.csv", "no such file"),
+    ):
+        code = main(
+            ["select-cases", "--data", str(data), "--cycle", "2019-20", "--candidates",
+             str(path), "--per-priority", "2", "--seed", "1"]
+        )  # fmt: skip
+        err = capsys.readouterr().err
+        assert code == 1 and len(err.strip().splitlines()) == 1 and reason in err, err
+        assert "Traceback" not in err
+    assert not (data / "2019-20").exists()
+
+
+def test_bad_options_and_criteria_are_one_line(data: Path, tmp_path: Path) -> None:
+    source = write_list(tmp_path / "c.csv", candidates())
+    with pytest.raises(AuditDataError, match="1 or more"):
+        select_cases(data, "2019-20", source, 0, seed=1)
+    with pytest.raises(AuditDataError, match="whole number from 0"):
+        select_cases(data, "2019-20", source, 2, seed=-1)
+    (data / "2019-20").mkdir(parents=True)
+    criteria = data / "2019-20" / "selection.yaml"
+    for text, message in (
+        ("ages:\n  gangs: [1, 2]\n", "'gangs' is not a priority theme"),
+        ("ages:\n  neglect: [12, 3]\n", "whole years from 0 to 30"),
+        ("agess: {}\n", "unknown key 'agess'"),
+        ("required: [nothing_here]\n", "no column 'nothing_here'"),
+        ("ages: [\n", "not readable YAML"),
+    ):
+        criteria.write_text(text)
+        with pytest.raises(AuditDataError, match=message):
+            select_cases(data, "2019-20", source, 2, seed=1)
+    assert not (data / "2019-20" / "cases.csv").exists()

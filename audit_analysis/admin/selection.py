@@ -43,7 +43,7 @@ import yaml
 from audit_analysis.exceptions import AuditDataError, CycleNotFoundError
 from audit_analysis.io.cycles import normalise_cycle, parse_cycle
 from audit_analysis.io.dataset import CASES_FILE, find_cycle_folder, read_cases
-from audit_analysis.io.returns import CsvRowError, ReturnFileError, read_table_csv
+from audit_analysis.io.returns import CsvRowError, ReturnFileError, open_plain, read_table_csv
 from audit_analysis.io.schemas import PRIORITIES
 from audit_analysis.io.selection import (
     CRITERIA_FILE,
@@ -206,10 +206,8 @@ def _parse(
         if not priority:
             problems.append(f"row {number}: no priority")
         elif priority not in PRIORITIES:
-            problems.append(
-                f"row {number}: priority {cell(where_priority)[:40]!r} is not one of "
-                f"{', '.join(PRIORITIES)}"
-            )
+            # never the cell's text: in a row with a cell too many it is an identifier
+            problems.append(f"row {number}: the priority is not one of {', '.join(PRIORITIES)}")
         age_text, age = cell(where_age), None
         try:
             value = float(age_text)
@@ -266,8 +264,9 @@ def _exclude_earlier(
                 f"cannot check the cases audited in {earlier}: {exc.reason}",
                 file=str(folder / CASES_FILE),
             ) from None
-        schemes = [(j, crosswalk.schemes.get(header_key(header[j]))) for j in ids]
-        schemes = [(j, known) for j, known in schemes if known]
+        # column to column, as the loader resolves a case ID of a named type
+        found = [(j, crosswalk.scheme_for(header[j])) for j in ids]
+        schemes = [(j, crosswalk.schemes[name]) for j, name in found if name]
         for candidate in pool:
             if candidate.out is None and any(
                 identifier_key(candidate.cell(j)) in known for j, known in schemes
@@ -471,7 +470,7 @@ def select_cases(
             reserve_rows.append([priority, i, c.age, *(c.cell(j) for j in carried)])
 
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
+    with open_plain(path) as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
             digest.update(chunk)
     record = {
