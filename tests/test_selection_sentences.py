@@ -104,3 +104,18 @@ def test_the_demo_page_sentences_are_the_ones_the_docs_quote() -> None:
     )
     assert " ".join(sentences) in quoted
     assert chosen_sentence(None, 24) in quoted
+
+
+def test_about_these_figures_says_how_the_cases_were_chosen(tmp_path: Path) -> None:
+    """The executive page's hook: "About these figures" carries the sentences."""
+    from datetime import date
+
+    from audit_analysis import load_cycle
+    from audit_analysis.sections.executive import about_these_figures
+
+    root = Path(__file__).resolve().parent.parent / "data" / "demo"
+    data = load_cycle(root, "2018-19")
+    session = SimpleNamespace(data=data, earlier=[], min_cell_count=5, data_dir=root)
+    paragraphs = about_these_figures(session, today=date(2026, 3, 4))
+    assert " ".join(selection_sentences(session)) in paragraphs
+    assert paragraphs[2].startswith("24 cases were drawn at random, 8 from each priority theme")
