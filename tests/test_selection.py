@@ -246,13 +246,15 @@ def test_an_xlsx_candidate_list_draws_as_its_csv(data: Path, tmp_path: Path) -> 
     ws.append(HEADER)
     for r in rows:  # CareFirst IDs and ages as numbers, as an export writes them
         ws.append([int(r[0]), r[1], r[2], r[3], float(r[4]), r[5] or None, r[6] or None])
-    # The title row above the header: the first non-blank row is the header, so
-    # move the title out of the way by making it the header's sheet row 1 instead.
-    ws.delete_rows(1, 2)
     wb.save(tmp_path / "candidates.xlsx")
     a = select_cases(data, "2019-20", tmp_path / "candidates.xlsx", 3, seed=5)
     b = select_cases(tmp_path / "b", "2019-20", write_list(tmp_path / "c.csv", rows), 3, seed=5)
     assert a.cases_file.read_bytes() == b.cases_file.read_bytes()
+    ws.cell(4, 5, 42)  # the first child's age, on the sheet's row 4 below the title
+    wb.save(tmp_path / "bad.xlsx")
+    with pytest.raises(CandidateListError) as caught:
+        select_cases(tmp_path / "c", "2019-20", tmp_path / "bad.xlsx", 3, seed=5)
+    assert caught.value.problems == ["row 4: age is not a whole number of years from 0 to 30"]
 
 
 def test_a_cases_csv_listing_cases_is_kept_unless_forced(data: Path, tmp_path: Path) -> None:

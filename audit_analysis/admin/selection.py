@@ -63,6 +63,7 @@ __all__ = ["CandidateListError", "Selection", "drawing_order", "read_candidates"
 SHOWN_PROBLEMS = 5
 #: Columns carried to ``cases.csv`` with the identifiers though they identify no one alone.
 _CARRIED_NOT_UNIQUE = ("initials",)
+_HEADER_SEARCH_ROWS = 20  # rows of a workbook searched for the header row
 _SEED_LIMIT = 10**9  # a random seed has at most nine digits: easy to read out and retype
 
 
@@ -91,8 +92,10 @@ def _rebuild_list_error(problems: list[str], file: str | None) -> CandidateListE
 
 
 def _sheet_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]] | CsvRowError]]:
-    """A workbook's first sheet holding data: its header row and the rows below it,
-    numbered as the spreadsheet numbers them, every cell as the text a person sees."""
+    """A workbook's first sheet holding data: its header row (the first row naming
+    ``priority`` and ``age`` among the first 20, else the first row holding anything)
+    and the rows below it, numbered as the spreadsheet numbers them, every cell as the
+    text a person sees."""
     reader = read_isolated([path])
     try:
         _, sheets = next(reader)
@@ -105,6 +108,16 @@ def _sheet_rows(path: Path) -> tuple[list[str], Iterator[tuple[int, list[str]] |
         first = next((i for i, row in enumerate(texts) if any(row)), None)
         if first is None:
             continue
+        # an export often has a title above its table: the header row is the first row
+        # naming both priority and age, else the first row holding anything
+        first = next(
+            (
+                i
+                for i, row in enumerate(texts[:_HEADER_SEARCH_ROWS])
+                if {"priority", "age"} <= {header_key(c) for c in row}
+            ),
+            first,
+        )
         body = [(i + 1, row) for i, row in enumerate(texts) if i > first and any(row)]
         return texts[first], iter(body)
     raise AuditDataError("the workbook has no data on any sheet", file=str(path))
