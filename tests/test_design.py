@@ -137,3 +137,15 @@ def test_too_few_cases_for_an_interval() -> None:
     # B3 unrated: neglect's weight is 30/2 = 15; (5*6 + 15*2) / (5*8 + 15*8)
     assert row["share"] == pytest.approx(60 / 160, abs=1e-12)
     assert math.isnan(row["low"]) and math.isnan(row["high"])
+
+
+def test_one_theme_without_the_correction_is_the_plain_interval_by_case() -> None:
+    """With a single theme the weights are all equal and, without the finite population
+    correction, the stratified variance is the case-level variance of
+    :mod:`audit_analysis.analysis.inference` term for term: the same share and interval."""
+    one = dict.fromkeys(THEME, "neglect")
+    ratings = ratings_of()
+    weighted = weighted_shares(ratings, cases_of(one), {"neglect": 1000}, fpc=False).iloc[0]
+    plain = overall_summary(ratings).iloc[0]
+    for column in ("share", "low", "high"):
+        assert weighted[column] == pytest.approx(plain[column], abs=1e-12)
