@@ -86,6 +86,10 @@ def _new_cycle(args: argparse.Namespace) -> int:
         _say(f"  {made.cases_file}  kept: it already lists cases")
     else:
         _say(f"  {made.cases_file}  empty: add the cohort ({', '.join(made.id_columns)})")
+        _say(
+            f"      or draw it: audit-analysis select-cases --data {args.data} --cycle "
+            f"{made.cycle} --candidates <export> --per-priority 8"
+        )
     _say(f"  {made.returns_dir}/  empty: returns go here")
     if made.progress_file is not None:
         _say(
