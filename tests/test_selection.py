@@ -473,3 +473,26 @@ def test_bad_options_and_criteria_are_one_line(data: Path, tmp_path: Path) -> No
         with pytest.raises(AuditDataError, match=message):
             select_cases(data, "2019-20", source, 2, seed=1)
     assert not (data / "2019-20" / "cases.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("carefirst_id", True),
+        ("CareFirst ID", True),
+        ("CareFirstID", True),
+        ("Tribal-Id", True),
+        ("Case ID", True),
+        ("id", True),
+        ("paid", False),
+        ("valid", False),
+        ("family_id", False),
+        ("Household ID", False),
+        ("sibling group id", False),
+        ("initials", False),
+    ],
+)
+def test_which_columns_are_identifiers_by_default(name: str, expected: bool) -> None:
+    from audit_analysis.io.selection import identifier_like
+
+    assert identifier_like(name) is expected

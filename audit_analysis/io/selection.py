@@ -20,6 +20,7 @@ report pages can say how the cases were chosen and weight their figures to it
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,6 +33,7 @@ from audit_analysis.io.text import header_key
 
 __all__ = [
     "CRITERIA_FILE",
+    "identifier_like",
     "RECORD_FILE",
     "RESERVE_FILE",
     "Criteria",
@@ -46,6 +48,7 @@ RECORD_FILE = "selection_record.yaml"
 RESERVE_FILE = "reserve.csv"
 
 _SHARED = ("family", "household", "sibling")
+_ID_WORD = re.compile(r"(?:^|[\s_.\-])[iI][dD]$|[a-z0-9]ID$")
 _CRITERIA_KEYS = ("ages", "required", "one_per_family", "identifiers", "exclude_earlier_cycles")
 
 
@@ -228,6 +231,7 @@ def read_record(folder: str | Path) -> SelectionRecord | None:
 
 def identifier_like(name: str) -> bool:
     """A column the draw treats as a child's identifier by default: its name ends in
-    ``id`` and names no family or household (which several children share)."""
-    key = header_key(name)
-    return key.endswith("id") and key != "caseid" and not key.startswith(_SHARED)
+    the word ``id`` (``carefirst_id``, ``Tribal ID``, ``CareFirstID``; not ``paid``) and
+    names no family, household or sibling group (which several children share)."""
+    text = name.replace("\xa0", " ").strip()
+    return bool(_ID_WORD.search(text)) and not header_key(text).startswith(_SHARED)
