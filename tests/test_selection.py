@@ -9,6 +9,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from scipy import stats
 
 from audit_analysis.admin.selection import CandidateListError, drawing_order, select_cases
@@ -496,3 +498,32 @@ def test_which_columns_are_identifiers_by_default(name: str, expected: bool) -> 
     from audit_analysis.io.selection import identifier_like
 
     assert identifier_like(name) is expected
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    sizes=st.tuples(*(st.integers(0, 12) for _ in PRIORITIES)),
+    per=st.integers(1, 6),
+    seed=st.integers(0, 2**32),
+)
+def test_any_draw_splits_the_eligible_into_drawn_and_reserve(
+    tmp_path_factory, sizes, per, seed
+) -> None:
+    """For any list and seed: each theme gives min(N, eligible) cases, the cases and the
+    reserves are exactly the eligible children, each once, and the record counts them."""
+    tmp = tmp_path_factory.mktemp("draw")
+    n_per = dict(zip(PRIORITIES, sizes, strict=True))
+    rows = candidates(n_per)
+    if not rows:
+        return
+    made = select_cases(tmp / "data", "2019-20", write_list(tmp / "c.csv", rows), per, seed=seed)
+    cases, reserves = read_csv(made.cases_file), read_csv(made.reserve_file)
+    for priority, n in n_per.items():
+        ids = [r[0] for r in rows if r[3] == priority]
+        drawn = [c["carefirst_id"] for c in cases if c["priority"] == priority]
+        rest = [r["carefirst_id"] for r in reserves if r["priority"] == priority]
+        assert len(drawn) == min(per, n) and sorted(drawn + rest) == sorted(ids)
+        assert [int(r["order"]) for r in reserves if r["priority"] == priority] == list(
+            range(1, len(rest) + 1)
+        )
+    assert made.eligible == n_per and read_record(made.folder).drawn == made.drawn
