@@ -191,6 +191,9 @@ def test_the_manifest_names_every_file_of_a_cycle_folder_as_it_is():
         "development_areas.csv",
         "progress.csv",
         "recommendations.csv",
+        "selection.yaml",
+        "selection_record.yaml",
+        "reserve.csv",
     ):
         assert _shown_path(name, 3) == name
     assert _shown_path("notes about C17.csv", 3) == "other/file-0003.csv"

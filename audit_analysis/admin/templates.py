@@ -216,7 +216,10 @@ def write_templates(
     ]
     refs = _select_cases(list(cohort["case_ref"]), cases)
     if not refs:
-        raise AuditDataError("cases.csv lists no cases: add the cohort first", file=str(folder))
+        raise AuditDataError(
+            "cases.csv lists no cases: add the cohort first (or draw it: select-cases)",
+            file=str(folder),
+        )
 
     out = Path(out)
     returns = (folder / RETURNS_DIR).resolve()

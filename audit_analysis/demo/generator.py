@@ -88,7 +88,12 @@ __all__ = [
     "AGES_2018_19",
     "BASE_2018_19",
     "CASES_COLUMNS",
+    "CANDIDATES_FILE",
+    "CANDIDATES_PER_PRIORITY",
+    "CANDIDATE_COLUMNS",
     "CASES_PER_PRIORITY",
+    "CRITERIA_EXAMPLE",
+    "ELIGIBLE_2018_19",
     "CASE_SD",
     "CYCLES",
     "Case",
@@ -101,6 +106,7 @@ __all__ = [
     "FAMILY_FEEDBACK",
     "GENERIC_NA",
     "LEARNING_EVENT",
+    "NEXT_CYCLE",
     "NOISE_SD",
     "NOTE_ROW",
     "PRIORITIES",
@@ -934,7 +940,8 @@ def generate(out_dir: Path, seed: int = 2019) -> dict:
     for cycle in CYCLES:
         if (out_dir / cycle).is_dir():
             shutil.rmtree(out_dir / cycle)
-    (out_dir / "README.md").unlink(missing_ok=True)
+    for name in ("README.md", CANDIDATES_FILE, CRITERIA_EXAMPLE):
+        (out_dir / name).unlink(missing_ok=True)
     root = np.random.default_rng(seed)
     summary: dict = {}
     for cycle, rng in zip(CYCLES, root.spawn(len(CYCLES)), strict=True):
@@ -944,8 +951,12 @@ def generate(out_dir: Path, seed: int = 2019) -> dict:
         _write_development(out_dir / cycle, cycle)
         if cycle in COMMENTARY:  # the QA group's words, a draft
             (out_dir / cycle / "commentary.md").write_bytes(COMMENTARY[cycle].encode("utf-8"))
+    # the draw of the next cycle's cases (issue 26): after the cycles, from a generator of
+    # its own, so the cycles' files are what they were before it existed
+    candidates = _write_candidates(out_dir, root.spawn(1)[0])
+    _write_selection_record(out_dir / CYCLES[-1])
     (out_dir / "README.md").write_bytes(_readme(seed, summary).encode("utf-8"))
-    return {"seed": seed, "cycles": summary}
+    return {"seed": seed, "cycles": summary, "candidates": candidates}
 
 
 # The rest of the 2018-19 cycle (issue 6), modelled on the report's appendices: the mock
@@ -1434,6 +1445,130 @@ def _write_development(folder: Path, cycle: str) -> None:
     )
 
 
+# --- choosing the next cycle's cases (issue 26) -------------------------------------------
+NEXT_CYCLE = "2019-20"
+CANDIDATES_FILE = f"candidates-{NEXT_CYCLE}.csv"
+CRITERIA_EXAMPLE = f"selection-{NEXT_CYCLE}.yaml"
+#: Children on the demo's candidate list per priority theme (before any criterion).
+CANDIDATES_PER_PRIORITY = {"early_help": 150, "neglect": 220, "exploitation": 60}
+#: Eligible children per theme that the synthetic 2018-19 selection record states.
+ELIGIBLE_2018_19 = {"early_help": 146, "neglect": 213, "exploitation": 52}
+CANDIDATE_COLUMNS = (
+    "carefirst_id", "tribal_id", "initials", "priority", "age", "family_id",
+    "lead_professional",
+)  # fmt: skip
+_CRITERIA_TEXT = f"""\
+# An example of the QA group's criteria for drawing the {NEXT_CYCLE} cases (synthetic demo).
+# Copy it to DATA/{NEXT_CYCLE}/selection.yaml before running select-cases;
+# docs/selecting-cases.md explains each key.
+ages:
+  early_help: [0, 15]
+  neglect: [0, 17]
+  exploitation: [10, 17]   # the exploitation cohort is in the upper age range
+required: [lead_professional]   # a child with no lead professional cannot be audited
+one_per_family: family_id       # at most one child of a family
+"""
+
+
+def _earlier_children(out_dir: Path) -> list[dict[str, str]]:
+    import csv
+
+    children = []
+    for cycle in CYCLES:
+        with (out_dir / cycle / "cases.csv").open(encoding="utf-8", newline="") as fh:
+            children += list(csv.DictReader(fh))
+    return children
+
+
+def _write_candidates(out_dir: Path, rng: np.random.Generator) -> dict:
+    """The demo's candidate export for the next cycle: ``CANDIDATES_PER_PRIORITY``
+    invented children with CareFirst IDs from 800000 (the audited cohorts' are from
+    900000), Tribal IDs ``TR-8xxxx`` for ages 3 to 18, sibling groups sharing a
+    ``family_id``, a few with no lead professional, ages outside the example criteria,
+    and five children audited in an earlier cycle (matched by CareFirst ID, one written
+    as Excel writes a whole number, ``931021.0``, or by Tribal ID in another case), whom
+    ``select-cases`` leaves out. Writes it and the example criteria; returns counts."""
+    total = sum(CANDIDATES_PER_PRIORITY.values())
+    carefirst = [str(x) for x in 800000 + rng.choice(100000, size=total, replace=False)]
+    tribal = [f"TR-{x}" for x in 80000 + rng.choice(10000, size=total, replace=False)]
+    initials = ["".join(p) for p in rng.choice(list("ABCDEFGHJKLMNPRSTW"), size=(total, 2))]
+    ages_for = {"early_help": (0, 17), "neglect": (0, 18), "exploitation": (9, 21)}
+    rows: list[list[str]] = []
+    k = 0
+    family = 0
+    for priority, count in CANDIDATES_PER_PRIORITY.items():
+        low, high = ages_for[priority]
+        ages = rng.integers(low, high + 1, size=count)
+        i = 0
+        while i < count:
+            # one child in eight starts a sibling group of two or three (same theme)
+            size = int(rng.choice([2, 3])) if rng.random() < 0.125 else 1
+            size = min(size, count - i)
+            family += 1
+            for _ in range(size):
+                age = int(ages[i])
+                lead = "" if rng.random() < 0.05 else str(rng.choice(["SW", "EH", "TAC"]))
+                rows.append(
+                    [
+                        carefirst[k],
+                        tribal[k] if 3 <= age <= 18 else "",
+                        initials[k],
+                        priority,
+                        str(age),
+                        f"FAM-{family:04d}" if size > 1 else "",
+                        lead,
+                    ]
+                )
+                i += 1
+                k += 1
+    # children audited before, on the list again
+    earlier = _earlier_children(out_dir)
+    picked = [earlier[int(j)] for j in rng.choice(len(earlier), size=5, replace=False)]
+    planted = 0
+    for child in picked:
+        target = rows[int(rng.integers(len(rows)))]
+        if child["carefirst_id"]:
+            excel = planted == 0
+            target[0] = child["carefirst_id"] + (".0" if excel else "")
+        else:
+            target[1] = child["tribal_id"]
+        planted += 1
+    _write_small_csv(out_dir / CANDIDATES_FILE, list(CANDIDATE_COLUMNS), [tuple(r) for r in rows])
+    (out_dir / CRITERIA_EXAMPLE).write_bytes(_CRITERIA_TEXT.encode("utf-8"))
+    return {"file": CANDIDATES_FILE, "candidates": len(rows), "audited_before": planted}
+
+
+def _write_selection_record(folder: Path) -> None:
+    """A selection record for the demo's 2018-19 cohort, so the pages can say how its
+    cases were chosen: the design the reference report describes (8 cases drawn at
+    random from each priority theme, 2.2.3) and invented eligible counts. It is marked
+    synthetic and has no seed: no candidate list lies behind it."""
+    import yaml
+
+    drawn = dict.fromkeys(PRIORITIES, CASES_PER_PRIORITY)
+    record = {
+        "cycle": CYCLES[-1],
+        "note": (
+            "SYNTHETIC demo record, written by the demo generator: the demo's 2018-19 "
+            "cohort was invented first, so no candidate list or seed lies behind it. It "
+            "states the design the reference report describes (8 cases drawn at random "
+            "from each priority theme) and invented counts of eligible children."
+        ),
+        "method": "simple random sample without replacement within each priority theme",
+        "seed": None,
+        "seed_given": False,
+        "per_priority": CASES_PER_PRIORITY,
+        "eligible": dict(ELIGIBLE_2018_19),
+        "drawn": drawn,
+        "reserves": {p: ELIGIBLE_2018_19[p] - drawn[p] for p in PRIORITIES},
+        "drawn_by": "audit-analysis demo generator (synthetic)",
+    }
+    text = "# How the 2018-19 demo cases were chosen: SYNTHETIC (see note).\n" + yaml.safe_dump(
+        record, sort_keys=False, allow_unicode=True, width=100
+    )
+    (folder / "selection_record.yaml").write_bytes(text.encode("utf-8"))
+
+
 def _readme(seed: int, summary: dict) -> str:
     no_type = [a for a in AGENCY_ORDER if SCHEMES[a][1] is None]
     lines = [
@@ -1480,6 +1615,14 @@ def _readme(seed: int, summary: dict) -> str:
         "- 2018-19's `commentary.md`: the QA group's words for the report, invented, every",
         "  figure a `{{ share ... }}` or `{{ change ... }}` reference; a draft, so its pages",
         "  say DRAFT.",
+        f"- Choosing the next cycle's cases: `{CANDIDATES_FILE}`, an invented candidate",
+        "  export for the draw (`audit-analysis select-cases`, docs/selecting-cases.md):",
+        "  children by priority theme with invented IDs, sibling groups sharing a",
+        "  `family_id`, a few with no lead professional, and five children audited in an",
+        f"  earlier cycle, whom the draw leaves out; `{CRITERIA_EXAMPLE}` is example",
+        "  criteria to copy to the cycle's `selection.yaml`. 2018-19 has a",
+        "  `selection_record.yaml` stating the report's design (8 cases drawn at random",
+        "  per theme) with invented eligible counts and no seed (the cohort came first).",
         "- Returns: each agency of the register audits the cases it would plausibly work",
         "  with (about six agencies per case), one toolkit workbook per case in",
         "  `returns/<AGENCY>/`, named by the case's ID in that agency's own scheme.",

@@ -86,6 +86,10 @@ def _new_cycle(args: argparse.Namespace) -> int:
         _say(f"  {made.cases_file}  kept: it already lists cases")
     else:
         _say(f"  {made.cases_file}  empty: add the cohort ({', '.join(made.id_columns)})")
+        _say(
+            f"      or draw it: audit-analysis select-cases --data {args.data} --cycle "
+            f"{made.cycle} --candidates <export> --per-priority 8"
+        )
     _say(f"  {made.returns_dir}/  empty: returns go here")
     if made.progress_file is not None:
         _say(
@@ -108,6 +112,37 @@ def _draft_commentary(args: argparse.Namespace) -> int:
     _say(f"Commentary skeleton for {made.cycle} written to {made.path}")
     _say(f"  {len(made.kloes)} KLOEs with their figures as references{since}; the")
     _say("  distinctive phrases and quotes under each are comments for the QA group only")
+    return 0
+
+
+def _select_cases(args: argparse.Namespace) -> int:
+    from audit_analysis.admin.selection import CandidateListError, select_cases
+
+    try:
+        made = select_cases(
+            args.data,
+            args.cycle,
+            args.candidates,
+            args.per_priority,
+            seed=args.seed,
+            force=args.force,
+        )
+    except CandidateListError as exc:
+        for problem in exc.problems:
+            _fail(f"{exc.file}: {problem}")
+        raise
+    for line in made.shortfalls:
+        _say(f"audit-analysis: warning: {line}", file=sys.stderr)
+    how = "given" if made.seed_given else "chosen at random: keep it to draw the same cases again"
+    _say(f"{made.total_drawn} cases drawn for {made.cycle} with seed {made.seed} ({how})")
+    for priority, count in made.drawn.items():
+        _say(
+            f"  {priority.replace('_', ' ')}: {count} drawn from {made.eligible[priority]} "
+            f"eligible, {made.reserves[priority]} on the reserve list"
+        )
+    _say(f"  {made.cases_file}")
+    _say(f"  {made.reserve_file}  (reserves in drawing order, per priority theme)")
+    _say(f"  {made.record_file}  (how they were drawn: seed, criteria, counts)")
     return 0
 
 
@@ -293,6 +328,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     draft.add_argument("--force", action="store_true", help="replace an existing commentary")
     draft.set_defaults(func=_draft_commentary)
+    select = sub.add_parser(
+        "select-cases",
+        help="draw the cycle's cases at random from a candidate list, N per priority theme",
+        description="Read a candidate list (CSV or XLSX: identifier columns, priority, age, "
+        "criteria columns), leave out every child audited in an earlier cycle and every "
+        "candidate outside DATA/<cycle>/selection.yaml's criteria, and draw N cases per "
+        "priority theme at random. Writes DATA/<cycle>/cases.csv, reserve.csv and "
+        "selection_record.yaml; the same file, criteria and seed give the same draw. "
+        "Refuses to replace a cases.csv that lists cases, unless --force. "
+        "docs/selecting-cases.md explains it.",
+    )
+    select.add_argument(
+        "--data", required=True, help="the data folder holding one folder per cycle"
+    )
+    select.add_argument("--cycle", required=True, help="the cycle to draw for, e.g. 2019-20")
+    select.add_argument(
+        "--candidates", required=True, metavar="FILE", help="the candidate list (.csv or .xlsx)"
+    )
+    select.add_argument(
+        "--per-priority", type=int, required=True, metavar="N", help="cases per priority theme"
+    )
+    select.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="the draw's seed (default: a random one, printed and recorded)",
+    )
+    select.add_argument(
+        "--force", action="store_true", help="replace a cases.csv that already lists cases"
+    )
+    select.set_defaults(func=_select_cases)
 
     run = sub.add_parser(
         "run",

@@ -33,6 +33,7 @@ from audit_analysis.io.dataset import CASES_FILE, RETURNS_DIR, CycleData, find_c
 from audit_analysis.io.development import AREAS_FILE, PROGRESS_FILE, RECOMMENDATIONS_FILE
 from audit_analysis.io.frameworks import FRAMEWORK_FILE
 from audit_analysis.io.records import DEEP_DIVE, FAMILY_FEEDBACK, LEARNING_EVENT
+from audit_analysis.io.selection import CRITERIA_FILE, RECORD_FILE, RESERVE_FILE
 from audit_analysis.io.workbooks import die_with_parent
 from audit_analysis.paths import (
     PROJECT_ROOT,
@@ -136,6 +137,9 @@ _KNOWN_INPUTS = {
     AREAS_FILE,
     PROGRESS_FILE,
     RECOMMENDATIONS_FILE,
+    CRITERIA_FILE,  # how the cases were chosen (issue 26)
+    RECORD_FILE,
+    RESERVE_FILE,
 }
 # What a run leaves while it works: a staging folder (tempfile.mkdtemp's eight characters
 # after the prefix), the outputs it is replacing, and the same for case packs.

@@ -26,6 +26,7 @@ from audit_analysis.sections.base import SectionBuilder, Session
 from audit_analysis.sections.by_kloe import KloeFindings, breakdown_text
 from audit_analysis.sections.consistency import Consistency
 from audit_analysis.sections.data_quality import DataQuality, records_sentences
+from audit_analysis.sections.selection import selection_sentences
 from audit_analysis.sections.trends import (
     Trends,
     progress_sentence,
@@ -228,7 +229,11 @@ class Executive(SectionBuilder):
     def parts(self) -> dict[str, list[Block]]:
         data = self.data
         has_words = self.commentary is not None
-        summary: list[Block] = [Heading("Summary", 2), Text(self.lead)]
+        summary: list[Block] = [
+            Heading("Summary", 2),
+            # how the cases were chosen; what that means for the shares: About these figures
+            Text(self.lead + " " + selection_sentences(self.session)[0]),
+        ]
         if has_words:
             summary += self.qa_words("summary")
         else:
@@ -769,6 +774,8 @@ def about_these_figures(session: Session, today=None) -> list[str]:
         "(Korn and Graubard's method). The intervals do not cover changes in how an "
         "agency's auditors rate from one year to the next.",
     ]
+    # issue 26: how the cases were chosen, and what the shares therefore describe
+    paragraphs.append(" ".join(selection_sentences(session)))
     if session.earlier:
         paragraphs.append(
             "A change between years has the MOVER interval (Zou and Donner) built from "
