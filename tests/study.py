@@ -22,6 +22,32 @@ HOSTILE = '<script>alert("x")</script> & <b>bold</b>'
 DEV_HOSTILE = '<img src=x onerror="dev()"> & <i>plans</i>'
 DEV_FORMULA = "=cmd|' /c calc'!A1"
 FORMULA = '=HYPERLINK("http://evil.invalid")'
+# The QA group's commentary: hostile text in every form Markdown could carry it, beside
+# figure references that the pages must fill in.
+COMMENTARY_HOSTILE = '<script>alert("qa")</script>'
+COMMENTARY = f"""---
+status: draft
+---
+
+## Summary
+
+Overall {{{{ share overall }}}}; since 2018-19 {{{{ change overall vs 2018-19 }}}}.
+{COMMENTARY_HOSTILE} and <b>bold</b> & <img src="http://evil.invalid/c.png">.
+
+![remote](http://evil.invalid/remote.png) and [click](javascript:alert(2)).
+
+## What needs to improve
+
+- **Plans**: {{{{ share smart-plans }}}}.
+
+## KLOE thresholds
+
+Thresholds: {{{{ share thresholds }}}}, {{{{ change thresholds vs 2018-19 }}}}.
+
+## Conclusions
+
+Agree the recommendations.
+"""
 WORDS = ["unmet", "Not met", "partially met", "Met", "met", "Exceeded", "N/A"]
 
 
@@ -136,6 +162,7 @@ def build_study(root: Path, seed: int = 7) -> dict[str, list[str]]:
     (current / "family_feedback.csv").write_text(
         "case_ref,invited,responded\nQ201,yes,yes\nQ203,yes,no\n", encoding="utf-8"
     )
+    (current / "commentary.md").write_text(COMMENTARY, encoding="utf-8")
     return refs
 
 
