@@ -102,6 +102,7 @@ def _demo_copy(tmp_path: Path) -> Path:
 def test_an_existing_commentary_is_kept_without_force(tmp_path, capsys):
     data = _demo_copy(tmp_path)
     target = data / "2018-19" / "commentary.md"
+    target.unlink()  # the demo's own commentary: start as a cycle without one
     assert main(["draft-commentary", "--data", str(data), "--cycle", "2018-19"]) == 0
     assert target.read_text(encoding="utf-8").startswith("---\nstatus: draft\n---")
     assert "written to" in capsys.readouterr().out

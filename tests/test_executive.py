@@ -60,8 +60,11 @@ def test_a_kloe_total_that_would_reveal_a_suppressed_theme_is_hidden(tmp_path):
     assert kloe6[["n", "cases", "met_or_better", "share", "low", "high"]].tolist() == ["c"] * 6
     assert not trend[trend["label"].str.startswith("KLOE 1")]["share"].eq("c").any()
     theme = pd.read_csv(out / "tables" / "exec-by-priority.csv", dtype=str, keep_default_na=False)
-    early6 = theme[(theme["kloe"] == "6") & (theme["priority"] == "early_help")].iloc[0]
+    kloe6 = theme["kloe_title"] == summary.data.framework.kloe(6).title
+    early6 = theme[kloe6 & (theme["priority"] == "early_help")].iloc[0]
     assert early6["n"] == "c"
+    # the page publishes no count of ratings by level: a theme's can be one child's
+    assert not {"exceeded", "met", "partially_met", "unmet"} & set(theme.columns)
 
 
 def test_a_kloe_total_leaving_one_case_per_hidden_theme_is_hidden(tmp_path):
@@ -100,5 +103,5 @@ def test_standards_on_few_cases_are_not_named_or_shown(tmp_path):
     assert f"of their {int(summary.kloes.overall['n'])} ratings" in summary.lead
     session.report.show(summary.build(), "improve")
     shown = pd.read_csv(out / "tables" / "exec-weakest-standards.csv", dtype=str)
-    assert "24" not in set(shown["standard"])
+    assert not shown["label"].str.startswith("24.").any()
     assert not any("24. " in h for h in summary.headlines)

@@ -100,6 +100,7 @@ def test_the_marking_cannot_break_out_of_the_stylesheet():
     assert "<" not in style and ">" not in style  # cannot close the <style> element
     assert 'OFFICIAL"' not in style  # nor end the CSS string it sits in
     assert css_string('a"b') == "a\\000022b"
+    assert css_string("OFFICIAL – DRAFT") == "OFFICIAL \\002013  DRAFT"  # the space kept
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +139,7 @@ def test_the_run_without_a_browser_writes_the_html_and_says_so_once(
             root / "data",
             "2019-20",
             out=tmp_path / "out",
-            compare=[],
+            compare=["2018-19"],  # the study's commentary refers to it
             progress=False,
             notebook_dir=stub_notebooks,
         )
@@ -163,7 +164,7 @@ def test_the_run_with_a_browser_writes_the_pdf_and_links_it(
             root / "data",
             "2019-20",
             out=tmp_path / "out",
-            compare=[],
+            compare=["2018-19"],  # the study's commentary refers to it
             progress=False,
             notebook_dir=stub_notebooks,
         )

@@ -81,24 +81,23 @@ ul.headlines li { margin-bottom: .4rem; }
 .qa-words.code { font-family: monospace; white-space: pre-wrap; }
 /* A phone: text and tables reflow to the screen's width, never wider. Each table's rows
    stack, every cell under its column's name; charts carry a version drawn for the
-   width (present.Report, <picture>). */
+   width (present.Report, a picture element). */
 @media screen and (max-width: 40em) {
   body { font-size: 16px; }
   main { padding: 1rem .75rem 2rem; }
   header.banner { padding: .5rem .75rem; }
   h1 { font-size: 1.5rem; } h2 { font-size: 1.3rem; } h3 { font-size: 1.1rem; }
   table { width: 100%; }
-  table, table > tbody, table > tbody > tr, table > tbody > tr > td,
-  table > tbody > tr > th, table > caption { display: block; width: 100%; }
-  table > thead { position: absolute; width: 1px; height: 1px; overflow: hidden;
-                  clip: rect(0 0 0 0); white-space: nowrap; }
-  table > tbody > tr { border-bottom: 1px solid var(--rule); padding: .35rem 0; }
-  table > tbody > tr > td, table > tbody > tr > th { border: none; padding: .1rem 0;
+  table, table tbody, table tr, table td, table th, table caption { display: block;
+                  width: 100%; }
+  table thead { position: absolute; width: 1px; height: 1px; overflow: hidden;
+                clip: rect(0 0 0 0); white-space: nowrap; }
+  table tbody tr { border-bottom: 1px solid var(--rule); padding: .35rem 0; }
+  table tbody td, table tbody th { border: none; padding: .1rem 0;
                   text-align: left !important; white-space: normal !important;
                   min-width: 0 !important; }
-  table > tbody > tr > td[data-label]::before { content: attr(data-label) ": ";
-                  font-weight: bold; }
-  table > tbody > tr > td[data-label]:empty { display: none; }
+  table td[data-label]::before { content: attr(data-label) ": "; font-weight: bold; }
+  table td[data-label]:empty { display: none; }
   figure { margin: .75rem 0 1rem; }
 }
 """
@@ -179,13 +178,16 @@ def marking_of(banner: str) -> str:
 
 def css_string(text: str) -> str:
     """``text`` safe inside a double-quoted CSS string in a ``<style>`` element: every
-    character that could end the string, the rule or the element is escaped."""
+    character that could end the string, the rule or the element is escaped. A space
+    right after an escape is doubled: CSS takes the first as the escape's end."""
     out = []
-    for char in text:
+    for i, char in enumerate(text):
         if char.isalnum() or char in " .,;:()-_'/&+":
             out.append(char)
         else:
             out.append(f"\\{ord(char):06x}")
+            if text[i + 1 : i + 2].isspace():
+                out.append(" ")
     return "".join(out)
 
 
