@@ -365,3 +365,21 @@ def test_the_next_steps_name_this_years_areas_and_recommendations_with_owners(se
     progress = tables["exec-development-progress"]
     assert "progress noted this year" in progress.columns
     assert pd.Series(progress["progress noted this year"]).str.len().gt(0).all()
+
+
+def test_the_findings_by_kloe_page_shows_each_kloes_words_before_its_chart(session):
+    section = KloeFindings(session).build()
+    blocks = section["kloes"]
+    words = [
+        i
+        for i, b in enumerate(blocks)
+        if isinstance(b, Text) and "remain the strongest" in str(b.text)
+    ]
+    assert len(words) == 1
+    assert type(blocks[words[0] + 1]).__name__ == "Figure"  # then KLOE 1's chart
+    assert (
+        blocks[words[0] - 1].text == "KLOE 1, Thresholds and referrals: the QA group's commentary"
+    )
+    data = session.data
+    kloes = summaries.kloe_summary(data.ratings, data.framework).set_index("kloe_key")
+    assert _interval(kloes.loc["thresholds"]) in blocks[words[0]].text

@@ -15,6 +15,7 @@ from audit_analysis.analysis import disclosure, phrases, summaries
 from audit_analysis.io.dataset import case_identifiers
 from audit_analysis.render import plots
 from audit_analysis.render.section import Block, Figure, Learning, Section, Table, Text
+from audit_analysis.sections import commentary as commentary_words
 from audit_analysis.sections.base import SectionBuilder, Session
 from audit_analysis.sections.words import (
     extremes_text,
@@ -141,6 +142,26 @@ class KloeFindings(SectionBuilder):
             draw=partial(plots.share_dots, table, "kloe_title", group=by),
         )
 
+    @cached_property
+    def commentary(self):
+        """The QA group's commentary (None: none supplied)."""
+        return commentary_words.load(self.session)
+
+    @cached_property
+    def figures(self) -> commentary_words.CommentaryFigures:
+        return commentary_words.CommentaryFigures(self.session, self.standards, None)
+
+    def qa_words(self, kloe) -> list[Block]:
+        """What the QA group wrote under ``## KLOE <key>``, figures filled in, under a
+        line saying whose words they are ([] when it wrote nothing there)."""
+        text = self.commentary.text(f"kloe:{kloe.key}") if self.commentary else ""
+        if not text:
+            return []
+        return [
+            Text(f"KLOE {kloe.number}, {kloe.title}: the QA group's commentary", "note"),
+            *commentary_words.markdown_blocks(text, self.figures.substitute),
+        ]
+
     def parts(self) -> dict[str, list[Block]]:
         data, cycle = self.data, self.data.cycle
         overall = self.overall
@@ -151,6 +172,7 @@ class KloeFindings(SectionBuilder):
                 label=lambda t: t.apply(standard_label, axis=1)
             )
             title, subtitle, alt = kloe_chart_text(rows, cycle)
+            kloes += self.qa_words(kloe)
             kloes.append(
                 Figure(
                     f"kloe-{kloe.number}",

@@ -116,7 +116,8 @@ class CommentaryFigures:
         self.data = session.data
         self.least = session.min_cell_count
         self.standards = standards
-        self.trend = trend
+        if trend is not None or not session.earlier:
+            self.trend = trend
         self.hidden_kloes = hidden_kloes or set()
         if overall is not None:  # the page's own, computed once
             self.overall = overall
@@ -124,6 +125,12 @@ class CommentaryFigures:
     @cached_property
     def overall(self) -> pd.Series:
         return summaries.overall_summary(self.data.ratings).iloc[0]
+
+    @cached_property
+    def trend(self) -> pd.DataFrame | None:
+        """The per-standard trend table, computed only when a reference needs it and the
+        caller had none (the findings-by-KLOE page)."""
+        return trend_stats.trend_table(self.data, self.session.earlier)
 
     @cached_property
     def kloes(self) -> pd.DataFrame:
