@@ -55,7 +55,10 @@ __all__ = [
     "SOURCE",
     "block_html",
     "display_html",
+    "figure_image",
+    "figure_layout",
     "learning_table_html",
+    "screen_html",
     "section_html",
     "table_html",
 ]
@@ -274,33 +277,87 @@ class Report:
         The chart is drawn twice, not three times: the page embeds the very PNG and SVG
         saved in ``figures/`` (each drawing costs a notebook about a second per KLOE
         chart): the PNG for the screen, the SVG for print."""
-        name, title = spec.name, spec.title
         fig = spec.draw()
-        png, svg = io.BytesIO(), io.BytesIO()
-        fig.savefig(png, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
-        (self.figures / f"{name}.png").write_bytes(png.getvalue())
-        fig.savefig(
-            svg, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None}
-        )
-        (self.figures / f"{name}.svg").write_bytes(svg.getvalue())
+        png, svg = _save(fig, "png"), _save(fig, "svg")
         plt.close(fig)
-        self.save_table(spec.data, name)
-        png_data = base64.b64encode(png.getvalue()).decode("ascii")
-        svg_data = base64.b64encode(svg.getvalue()).decode("ascii")
-        alt_text = html.escape(spec.alt, quote=True)
-        caption = SOURCE.format(cycle=self.cycle) + (f" {spec.key}" if spec.key else "")
-        shown = table_html(display_table(spec.data), spec.table_caption or title)
-        return (
-            f'<div class="chart-block"><figure class="chart" id="{html.escape(name)}">'
-            f'<p class="chart-title">{html.escape(title)}</p>'
-            f'<p class="chart-subtitle">{html.escape(spec.subtitle)}</p>'
-            f'<img class="on-screen" src="data:image/png;base64,{png_data}" alt="{alt_text}">'
-            f'<img class="in-print" {PRINT_ONLY} src="data:image/svg+xml;base64,{svg_data}" '
-            f'alt="{alt_text}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-            f"<details><summary>Table: {html.escape(title)}</summary>{shown}</details>"
-            f'<div class="in-print print-table" {PRINT_ONLY}>{shown}</div></div>'
+        (self.figures / f"{spec.name}.png").write_bytes(png)
+        (self.figures / f"{spec.name}.svg").write_bytes(svg)
+        self.save_table(spec.data, spec.name)
+        return figure_layout(spec, self.cycle, ("image/png", png), ("image/svg+xml", svg))
+
+
+def _save(fig, fmt: str) -> bytes:
+    """A drawn chart as PNG (150 dpi) or SVG, cropped to what it shows."""
+    buffer = io.BytesIO()
+    if fmt == "png":
+        fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
+    else:
+        fig.savefig(
+            buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None}
         )
+    return buffer.getvalue()
+
+
+def figure_image(spec: Figure, fmt: str = "svg") -> bytes:
+    """A chart drawn as :meth:`Report.html` draws it, as SVG or PNG bytes, writing no
+    file (for a screen that shows charts without saving them, such as the explorer)."""
+    fig = spec.draw()
+    try:
+        return _save(fig, fmt)
+    finally:
+        plt.close(fig)
+
+
+def figure_layout(
+    spec: Figure,
+    cycle: str,
+    screen: tuple[str, bytes],
+    printed: tuple[str, bytes] | None = None,
+) -> str:
+    """A chart block's markup: title, subtitle, the image (``screen``: its media type
+    and bytes; ``printed``: the one for print, when another), source line and key, and
+    the table behind it folded away (and printed open when there is a print image)."""
+    title = spec.title
+    alt_text = html.escape(spec.alt, quote=True)
+
+    def img(kind: tuple[str, bytes], attrs: str) -> str:
+        data = base64.b64encode(kind[1]).decode("ascii")
+        return f'<img {attrs} src="data:{kind[0]};base64,{data}" alt="{alt_text}">'
+
+    caption = SOURCE.format(cycle=cycle) + (f" {spec.key}" if spec.key else "")
+    shown = table_html(display_table(spec.data), spec.table_caption or title)
+    images = img(screen, 'class="on-screen"')
+    tail = ""
+    if printed is not None:
+        images += img(printed, f'class="in-print" {PRINT_ONLY}')
+        tail = f'<div class="in-print print-table" {PRINT_ONLY}>{shown}</div>'
+    return (
+        f'<div class="chart-block"><figure class="chart" id="{html.escape(spec.name)}">'
+        f'<p class="chart-title">{html.escape(title)}</p>'
+        f'<p class="chart-subtitle">{html.escape(spec.subtitle)}</p>'
+        f"{images}<figcaption>{html.escape(caption)}</figcaption></figure>"
+        f"<details><summary>Table: {html.escape(title)}</summary>{shown}</details>"
+        f"{tail}</div>"
+    )
+
+
+def screen_html(block: Block, cycle: str, image: bytes | None = None) -> str:
+    """A block as :meth:`Report.html` shows it, writing no file: a table with its
+    caption, a chart as :func:`figure_layout` lays it out (``image``: its SVG, drawn
+    here when not given), any other block as :func:`block_html`."""
+    if isinstance(block, Group):
+        return "".join(screen_html(b, cycle) for b in block.blocks)
+    if isinstance(block, Table):
+        if not block.show:
+            return ""
+        return (
+            f'<div class="table-block">{table_html(display_table(block.frame), block.caption)}'
+            "</div>"
+        )
+    if isinstance(block, Figure):
+        svg = image if image is not None else figure_image(block, "svg")
+        return figure_layout(block, cycle, ("image/svg+xml", svg))
+    return block_html(block)
 
 
 def learning_table_html(learning: pd.DataFrame, kloe: int) -> str:
