@@ -501,3 +501,38 @@ def test_explore_notebook_runs_with_papermill(study, tmp_path):
     assert "application/vnd.jupyter.widget-view+json" in data[0]
     assert "QA group only" in data[0]["text/html"]
     assert not any(o.get("output_type") == "error" for o in shown)
+
+
+# ----------------------------------------------------------------- notebooks for exploring
+
+
+ROOT = NOTEBOOK_DIR.parent
+
+
+def test_tracked_notebooks_carry_no_outputs_and_the_check_catches_one_that_does(tmp_path):
+    import subprocess
+    import sys
+
+    check = [sys.executable, str(ROOT / "tools" / "notebooks_clean.py")]
+    clean = subprocess.run([*check, str(NOTEBOOK_DIR)], capture_output=True, text=True)
+    assert clean.returncode == 0 and clean.stdout == ""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="2 cases\n")]
+    nb.cells[2].execution_count = 4
+    nbformat.write(nb, tmp_path / "00-explore.ipynb")
+    dirty = subprocess.run([*check, str(tmp_path)], capture_output=True, text=True)
+    assert dirty.returncode == 1
+    assert "00-explore.ipynb: cell 3: 1 output, execution count 4" in dirty.stdout
+    assert "tools/notebooks_clean.py notebooks" in (ROOT / "Makefile").read_text()
+
+
+def test_make_lab_opens_a_git_ignored_working_copy_on_a_chosen_port():
+    """JupyterLab's autosave lands in lab/, never in notebooks/ (which the annual run
+    executes): make lab copies the notebooks there (keeping earlier edits) and serves it."""
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\nlab: ")[1].split("\n\n")[0]
+    assert "notebooks --out $(LAB)" in recipe and "jupyter lab $(LAB)/" in recipe
+    assert "--port=$(PORT)" in recipe and "PORT ?= " in makefile and "LAB  := lab" in makefile
+    assert "Stop it with Ctrl+C" in recipe
+    assert "notebooks/" not in recipe.split("jupyter lab")[1]
+    assert "lab/" in (ROOT / ".gitignore").read_text().split()
