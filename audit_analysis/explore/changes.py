@@ -23,7 +23,7 @@ from audit_analysis.analysis.inference import (
     difference_p_values,
     effective_sizes,
 )
-from audit_analysis.analysis.summaries import add_shares
+from audit_analysis.analysis.summaries import COUNT_COLUMNS, add_shares
 from audit_analysis.analysis.trends import verdicts
 from audit_analysis.explore.state import ALL, PreparedCycle, Selection, tally_selection
 from audit_analysis.io.schemas import PRIORITIES
@@ -39,23 +39,31 @@ def columns_of(cur: PreparedCycle, by: str) -> list[str]:
     return [ALL, *(cur.agencies if by == "agency" else PRIORITIES)]
 
 
-def _counts(cyc: PreparedCycle, s: Selection, by: str, column: str, keys: np.ndarray):
-    """Counts ``(standards, cases, 6)`` of one column, standards in the order of ``keys``
-    (a standard this cycle's framework lacks has none)."""
-    cases = cyc.case_mask(s)
-    agencies = cyc.agency_mask(s) if by == "priority" else np.ones(len(cyc.agencies), bool)
-    if column != ALL:
-        if by == "agency":
-            agencies = np.array([a == column for a in cyc.agencies], dtype=bool)
-        else:
-            cases = cases & (cyc.priority == column)
-    ci, ai = np.flatnonzero(cases), np.flatnonzero(agencies)
-    part = cyc.cube[np.ix_(ci, ai)].sum(axis=1, dtype=np.int64)  # (cases, standards, 6)
+def _counts(cyc: PreparedCycle, s: Selection, by: str, columns: list[str], keys: np.ndarray):
+    """Counts ``(columns x standards, cases, 6)``: each column's standards in the order
+    of ``keys`` (a standard this cycle's framework lacks has none), column after column.
+    The cycle's array is sliced once: a column is a view of it, not a copy."""
+    cases = np.flatnonzero(cyc.case_mask(s))
     where = pd.Index(cyc.std_keys).get_indexer(keys)
-    out = np.zeros((len(keys), len(ci), part.shape[2]), dtype=np.int64)
     found = where >= 0
-    out[found] = part[:, where[found]].transpose(1, 0, 2)
-    return out
+    if by == "agency":
+        part = cyc.cube[cases]  # (cases, agencies, standards, 6)
+        blocks = [part.sum(axis=1, dtype=np.int64)]
+        blocks += [
+            part[:, cyc.agencies.index(a)] if a in cyc.agencies else None for a in columns[1:]
+        ]
+    else:
+        agencies = np.flatnonzero(cyc.agency_mask(s))
+        whole = cyc.cube[np.ix_(cases, agencies)].sum(axis=1, dtype=np.int64)
+        themes = cyc.priority[cases]
+        blocks = [whole] + [whole[themes == p] for p in columns[1:]]
+    width = max([len(cases), 1])
+    out = np.zeros((len(columns), len(keys), width, len(COUNT_COLUMNS)), dtype=np.int64)
+    for i, block in enumerate(blocks):
+        if block is None or not len(block):
+            continue
+        out[i, found, : len(block)] = block[:, where[found]].transpose(1, 0, 2)
+    return out.reshape(len(columns) * len(keys), width, len(COUNT_COLUMNS))
 
 
 def change_table(cur: PreparedCycle, then: PreparedCycle, s: Selection) -> pd.DataFrame:
@@ -71,30 +79,29 @@ def change_table(cur: PreparedCycle, then: PreparedCycle, s: Selection) -> pd.Da
     picks ratings when the columns are themes and is ignored when they are agencies."""
     fw = cur.data.framework
     keys = cur.std_keys
+    columns = columns_of(cur, s.by)
     meta = fw.to_frame()[["kloe", "standard", "standard_key", "text"]].reset_index(drop=True)
-    parts = []
-    for column in columns_of(cur, s.by):
-        now = add_shares(tally_selection(_counts(cur, s, s.by, column, keys)))
-        old = add_shares(tally_selection(_counts(then, s, s.by, column, keys)))
-        p1, n1, df1 = effective_sizes(now["met_or_better"], now["n"], now["case_ss"], now["cases"])
-        p2, n2, df2 = effective_sizes(old["met_or_better"], old["n"], old["case_ss"], old["cases"])
-        diff, low, high = difference_limits(p1, n1, df1, p2, n2, df2, CONFIDENCE)
-        p = difference_p_values(p1, n1, df1, p2, n2, df2)
-        adjusted = bh_adjust(p)
-        part = meta.copy()
-        part["column"] = column
-        for suffix, frame in (("then", old), ("now", now)):
-            for stat in ("n", "cases", "met_or_better", "share", "low", "high"):
-                part[f"{stat}_{suffix}"] = frame[stat].to_numpy()
-        part["change"] = diff
-        part["change_low"] = low
-        part["change_high"] = high
-        part["p"] = p
-        part["p_adjusted"] = adjusted
-        part["verdict"] = verdicts(diff, adjusted, CONFIDENCE)
-        parts.append(part)
-    table = pd.concat(parts, ignore_index=True)
-    for stat in ("n", "cases", "met_or_better"):
-        for suffix in ("then", "now"):
-            table[f"{stat}_{suffix}"] = table[f"{stat}_{suffix}"].astype("int64")
+    now = add_shares(tally_selection(_counts(cur, s, s.by, columns, keys)))
+    old = add_shares(tally_selection(_counts(then, s, s.by, columns, keys)))
+    p1, n1, df1 = effective_sizes(now["met_or_better"], now["n"], now["case_ss"], now["cases"])
+    p2, n2, df2 = effective_sizes(old["met_or_better"], old["n"], old["case_ss"], old["cases"])
+    diff, low, high = difference_limits(p1, n1, df1, p2, n2, df2, CONFIDENCE)
+    p = difference_p_values(p1, n1, df1, p2, n2, df2)
+    # each column is a family of standards, adjusted together as on the trends page
+    adjusted = np.concatenate([bh_adjust(part) for part in np.split(p, len(columns))])
+    table = pd.concat([meta] * len(columns), ignore_index=True)
+    table["column"] = np.repeat(columns, len(keys))
+    for suffix, frame in (("then", old), ("now", now)):
+        for stat in ("n", "cases", "met_or_better", "share", "low", "high"):
+            values = frame[stat].to_numpy()
+            table[f"{stat}_{suffix}"] = values.astype("int64") if stat in _COUNTS else values
+    table["change"] = diff
+    table["change_low"] = low
+    table["change_high"] = high
+    table["p"] = p
+    table["p_adjusted"] = adjusted
+    table["verdict"] = verdicts(diff, adjusted, CONFIDENCE)
     return table
+
+
+_COUNTS = ("n", "cases", "met_or_better")

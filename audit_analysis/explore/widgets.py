@@ -189,7 +189,7 @@ class Explorer:
         if key in self._charts:
             self._charts.move_to_end(key)
             return self._charts[key]
-        image = figure_image(self.view.chart, fmt)
+        image = figure_image(self.view.chart, fmt, tight=False)  # one drawing, not two
         self._charts[key] = image
         while len(self._charts) > self._chart_cache:
             self._charts.popitem(last=False)

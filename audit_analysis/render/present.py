@@ -286,24 +286,28 @@ class Report:
         return figure_layout(spec, self.cycle, ("image/png", png), ("image/svg+xml", svg))
 
 
-def _save(fig, fmt: str) -> bytes:
-    """A drawn chart as PNG (150 dpi) or SVG, cropped to what it shows."""
+def _save(fig, fmt: str, tight: bool = True) -> bytes:
+    """A drawn chart as PNG (150 dpi) or SVG, cropped to what it shows (``tight``: at
+    the cost of drawing it once more to measure it)."""
     buffer = io.BytesIO()
+    crop = "tight" if tight else None
     if fmt == "png":
-        fig.savefig(buffer, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
+        fig.savefig(buffer, format="png", dpi=150, bbox_inches=crop, metadata={"Software": None})
     else:
         fig.savefig(
-            buffer, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None}
+            buffer, format="svg", bbox_inches=crop, metadata={"Date": None, "Creator": None}
         )
     return buffer.getvalue()
 
 
-def figure_image(spec: Figure, fmt: str = "svg") -> bytes:
+def figure_image(spec: Figure, fmt: str = "svg", tight: bool = True) -> bytes:
     """A chart drawn as :meth:`Report.html` draws it, as SVG or PNG bytes, writing no
-    file (for a screen that shows charts without saving them, such as the explorer)."""
+    file (for a screen that shows charts without saving them, such as the explorer).
+    ``tight=False`` keeps the chart's own margins (its layout already fits it) and
+    draws it once instead of twice: for a screen that redraws on every click."""
     fig = spec.draw()
     try:
-        return _save(fig, fmt)
+        return _save(fig, fmt, tight)
     finally:
         plt.close(fig)
 
