@@ -800,7 +800,7 @@ def _changes(view: View, cycles: Cycles, s: Selection, cyc: PreparedCycle) -> No
                     standard_words(n, t, 40)
                     for n, t in zip(listed["standard"], listed["text"], strict=True)
                 ],
-                GROUPINGS[s.by][:-1] if s.by == "agency" else "Priority theme": [
+                "Agency" if s.by == "agency" else "Priority theme": [
                     column_label(s.by, c) for c in listed["column"]
                 ],
                 then: [
