@@ -125,6 +125,12 @@ def test_the_view_sorts_by_change_filters_to_clear_changes_and_counts_each_cell(
     assert (np.diff(listed["change"].to_numpy()) >= 0).all()  # largest fall first
     best = v.compute(source, replace(s, order="best")).table
     assert (np.diff(best["change"].to_numpy()) <= 0).all()
+    # the grid's rows: each standard by its largest fall that can be estimated
+    grid = next(b for b in view.blocks if isinstance(b, Table)).frame
+    falls = listed.groupby("standard")["change"].min()
+    numbers = [int(label.split(".")[0]) for label in grid["standard"]]
+    shown = [falls.get(n, np.inf) for n in numbers]
+    assert shown == sorted(shown) and set(numbers) >= set(falls.index)
     by_number = v.compute(source, replace(s, order="standard")).table
     assert (np.diff(by_number["standard"].to_numpy()) >= 0).all()
     clear = v.compute(source, replace(s, clear_only=True))

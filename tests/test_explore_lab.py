@@ -254,6 +254,11 @@ def test_the_change_view_fits_1280_by_800_and_its_verdicts_are_the_trends_pages(
     shot = os.environ.get("EXPLORER_SCREENSHOT")
     if shot:  # docs/explorer.png is taken here: EXPLORER_SCREENSHOT=docs/explorer.png
         choose_view(page, "What changed", "Change in points")
+        page.locator(".audit-explorer-clear-only input").uncheck()
+        page.evaluate("() => window.jupyterapp.shell.collapseLeft()")  # more room
+        for no in page.locator(".jp-Notification-Toast-Close, .jp-toast-close").all():
+            no.click()
+        page.wait_for_timeout(1000)
         page.locator(".audit-explorer").evaluate("e => e.scrollIntoView({block: 'start'})")
         page.wait_for_timeout(500)
         page.screenshot(path=shot)
@@ -279,7 +284,7 @@ def test_explorer_runs_in_jupyterlab_and_redraws_when_a_control_changes(lab, bro
     image = page.locator(".audit-explorer-answer img").first
     assert image.evaluate("img => img.naturalWidth") > 300
     assert image.bounding_box()["x"] + image.bounding_box()["width"] <= WIDTH
-    table = page.locator(".audit-explorer-answer table").first.inner_text()
+    table = page.locator(".audit-explorer-answer .table-block table").first.inner_text()
     assert "threshold guidance" in table
 
     # change a control: the first agency in the list

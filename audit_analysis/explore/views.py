@@ -50,6 +50,8 @@ __all__ = ["SHOWN_ROWS", "View", "compute", "plural"]
 
 SHOWN_ROWS = 200  # a table longer than this shows its first rows; the export has all
 STATS = list(STAT_COLUMNS)
+# what a chart of ratings draws, and the table folded under it shows
+CHART_COLUMNS = ["unmet", "partially_met", "met", "exceeded", "n", "share", "low", "high"]
 RATING_NAMES = {code: rating_label(code) for code in COUNT_COLUMNS}
 _EXCEEDED, _MET, _PARTIAL, _UNMET, _NA, _BLANK = range(len(COUNT_COLUMNS))
 _RANK = np.array([4.0, 3.0, 2.0, 1.0, np.nan, np.nan])  # a single rating, for sorting
@@ -261,6 +263,12 @@ def _display_counts(table: pd.DataFrame, first: dict[str, object]) -> pd.DataFra
     return out
 
 
+def _whole(table: pd.DataFrame) -> pd.DataFrame:
+    """Counts as whole numbers (a total row made from a Series comes back as floats)."""
+    counts = [*COUNT_COLUMNS, "n", "met_or_better", "cases"]
+    return table.astype(dict.fromkeys([c for c in counts if c in table], "int64"))
+
+
 def _summary(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
     fw = cyc.data.framework
     per_standard = add_shares(tally_selection(sub.sum(axis=1).transpose(1, 0, 2)))
@@ -277,15 +285,20 @@ def _summary(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
     table = pd.concat([top, per_standard], ignore_index=True) if len(si) > 1 else per_standard
     table["kloe"] = pd.array(table["kloe"], dtype="Int64")
     table["standard"] = pd.array(table["standard"], dtype="Int64")
+    table = _whole(table)
     view.table = table
     labels = [
         "All in selection" if r.row == "selection" else standard_words(r.standard, r.text, 38)
         for r in table.itertuples(index=False)
     ]
-    data = table.assign(label=labels)[["label", *STATS]]
+    data = table.assign(label=labels)[["label", *CHART_COLUMNS]]
     view.chart = _rating_chart(view, s, data, finding(total), scope_words(s, cyc))
     view.blocks.append(view.chart)
-    shown = _display_counts(table, {"standard": labels})
+    words = [
+        "All in selection" if r.row == "selection" else standard_words(r.standard, r.text, 200)
+        for r in table.itertuples(index=False)
+    ]
+    shown = _display_counts(table, {"standard": words})
     caption = "Each standard's ratings, with the share met or exceeded (95% interval by case)."
     view.blocks.append(Table(shown, caption))
 
@@ -300,9 +313,10 @@ def _agencies(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
     top.insert(0, "agency", "all")
     top.insert(1, "agency_name", "All agencies in selection")
     table = pd.concat([top, per_agency[["agency", "agency_name", *STATS]]], ignore_index=True)
+    table = _whole(table)
     view.table = table
     labels = ["All in selection", *table["agency"].iloc[1:]]
-    data = table.assign(label=labels)[["label", *STATS]]
+    data = table.assign(label=labels)[["label", *CHART_COLUMNS]]
     title = f"By agency: {finding(total)[0].lower()}{finding(total)[1:]}"
     view.chart = _rating_chart(view, s, data, title, scope_words(s, cyc))
     view.blocks.append(view.chart)
@@ -385,7 +399,7 @@ def _cycles_view(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
     if len(table) == 1:
         view.message = "Choose cycles to compare with (earlier cycles only)."
         view.blocks.append(_message(view.message))
-    data = table.assign(label=table["cycle"])[["label", *STATS]]
+    data = table.assign(label=table["cycle"])[["label", "n", "cases", "share", "low", "high"]]
     title = f"Over the cycles: {finding(total)[0].lower()}{finding(total)[1:]} in {s.cycle}"
     view.chart = Figure(
         name=f"{s.cycle}-cycles",
@@ -754,7 +768,9 @@ def _changes(view: View, cycles: Cycles, s: Selection, cyc: PreparedCycle) -> No
     if s.order == "standard":
         ordered = [k for k in cyc.std_keys if k in grid.index]
     else:
-        extreme = grid_rows.groupby("standard_key")["change"].agg(
+        # each standard by its largest estimable fall (or rise); none estimable: last
+        estimable = grid_rows["change"].where(grid_rows["verdict"] != NOT_ESTIMABLE)
+        extreme = estimable.groupby(grid_rows["standard_key"]).agg(
             "min" if s.order == "worst" else "max"
         )
         ordered = list(extreme.sort_values(ascending=s.order == "worst", na_position="last").index)
@@ -872,7 +888,7 @@ def _cell(view: View, cycles: Cycles, s: Selection, then: str, table: pd.DataFra
         + (change_words(r.change, r.change_low, r.change_high) or "no change to estimate")
         + f", {r.verdict}. {short(r.text, 200)}."
     )
-    view.blocks.append(Text((Strong(title),), css="audit-explorer-cell"))
+    view.blocks.append(Text((Strong(title),), css="audit-explorer-cell-title"))
     if rows.empty:
         view.blocks.append(Text("No ratings behind this cell."))
         return

@@ -42,18 +42,21 @@ __all__ = ["CHART_CACHE", "STYLE", "Explorer", "explorer"]
 
 CHART_CACHE = 32  # charts kept for selections seen before
 EXPORT_DPI = 150
-PANEL_WIDTH = "280px"
+PANEL_WIDTH = "240px"
 e = html.escape
 # The answer's tables fill the width they are given and wrap their words rather than
 # run past the edge; numbers and codes never break. Scoped to the explorer.
 STYLE = """<style>
-.audit-explorer-answer table { border-collapse: collapse; font-size: 12px; width: 100%;
+.audit-explorer-answer table { border-collapse: collapse; font-size: 11.5px; width: 100%;
   margin: 4px 0; table-layout: auto; }
-.audit-explorer-answer th, .audit-explorer-answer td { padding: 2px 5px; text-align: left;
+.audit-explorer-answer th, .audit-explorer-answer td { padding: 2px 3px; text-align: left;
   vertical-align: top; border-bottom: 1px solid #e0e0e0; line-height: 1.35;
   overflow-wrap: anywhere; white-space: pre-line; }
-.audit-explorer-answer :is(td, th).num { text-align: right; white-space: nowrap;
+.audit-explorer-answer th { overflow-wrap: break-word; }
+.audit-explorer .widget-html-content { line-height: 1.4; }
+.audit-explorer-answer td.num { text-align: right; white-space: nowrap;
   overflow-wrap: normal; font-variant-numeric: tabular-nums; }
+.audit-explorer-answer th.num { text-align: right; overflow-wrap: normal; }
 .audit-explorer-answer td.nw { white-space: nowrap; overflow-wrap: normal; }
 .audit-explorer-answer thead th { border-bottom: 2px solid #505a5f; }
 .audit-explorer-answer caption { text-align: left; font-weight: bold; padding: 4px 0; }
@@ -360,7 +363,7 @@ class Explorer:
             control.observe(self._on_control(name), names="value")
         out = {
             "banner": w.HTML(
-                f'{STYLE}<div class="audit-explorer-banner" style="background:#fbe9ef;'
+                f'{STYLE}<div style="background:#fbe9ef;'
                 f'border-left:6px solid #801650;padding:4px 10px;"><strong>{e(BANNER)}'
                 "</strong></div>"
             ),
