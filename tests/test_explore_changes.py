@@ -204,6 +204,11 @@ def test_the_controls_drive_the_change_view(cycles, tmp_path):
     assert ex.controls["against"].value == EARLIER[-1]  # the latest earlier cycle
     ex.controls["against"].value = EARLIER[0]
     assert f"against {EARLIER[0]}" in ex.view.headline
+    ex.controls["cycle"].value = EARLIER[0]  # nothing before it: the view says so
+    assert ex.message == f"No cycle before {EARLIER[0]} to compare with."
+    ex.controls["cycle"].value = CYCLE  # and back: the comparison chosen is kept
+    assert ex.controls["against"].value == EARLIER[0]
+    assert f"against {EARLIER[0]}" in ex.view.headline
     ex.controls["clear_only"].value = True
     options = ex.controls["cell"].options
     assert len(options) == len(ex.table) + 1  # each listed cell, and none

@@ -92,7 +92,8 @@ class Selection:
     ``sort_by`` and ``descending`` order the cases view; ``like_for_like`` counts, over
     the cycles, only standards in every compared cycle's framework.
 
-    The change view: ``against`` (the earlier cycle; empty: the latest earlier one),
+    The change view: ``against`` (the earlier cycle; empty, or not before ``cycle``:
+    the latest earlier one; kept across a cycle change, like ``compare``),
     ``by`` (columns: a key of :data:`GROUPINGS`), ``order`` (a key of :data:`ORDERS`),
     ``clear_only`` (only standards with a clear change in some column) and ``cell``
     (``<standard_key>|<column>``: the cell whose cases and evidence are shown)."""
@@ -283,7 +284,7 @@ def normalise(s: Selection, cyc: PreparedCycle, cycles: list[str]) -> Selection:
         sort_by=s.sort_by if s.sort_by in SORTS or s.sort_by in cyc.agencies else "case_ref",
         descending=bool(s.descending),
         like_for_like=bool(s.like_for_like),
-        against=s.against if s.against in cycles and s.against < s.cycle else "",
+        against=s.against if s.against in cycles else "",  # used while before the cycle
         by=s.by if s.by in GROUPINGS else "agency",
         order=s.order if s.order in ORDERS else "worst",
         clear_only=bool(s.clear_only),
