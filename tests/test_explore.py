@@ -227,8 +227,16 @@ def test_like_for_like_counts_only_standards_in_every_cycle(ex, cycles):
     assert all(len(k) > len(common) for k in keys[1:])  # standards came and went
     set_control(ex, "view", "cycles")
     assert set(ex.table["standards"]) == {len(common)}
+    # the headline counts every standard, the table only those in every cycle: said why
+    counted = int(ex.table["n"].iloc[-1])
+    total = int(ex.view.blocks[0].text[2].split()[1].replace(",", ""))
+    assert counted < total
+    assert f"counts {counted:,} ratings here against the {total:,} of the headline" in (
+        ex.view.text()
+    )
     set_control(ex, "like_for_like", False)
     assert list(ex.table["standards"]) == [len(k) for k in keys]
+    assert "of the headline" not in ex.view.text()
 
 
 @pytest.mark.parametrize("like_for_like", [True, False])

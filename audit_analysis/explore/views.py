@@ -521,7 +521,7 @@ def _cases(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
     each = "rating" if len(si) == 1 else "ratings met or exceeded out of those on the scale"
     caption = (
         f"{plural(len(table), 'case')} behind this selection; under each agency, its {each}. "
-        f"Sorted by {SORTS.get(s.sort_by, 'agency ' + s.sort_by).lower()}"
+        f"Sorted by {SORTS[s.sort_by].lower() if s.sort_by in SORTS else 'agency ' + s.sort_by}"
         + (", descending." if s.descending else ".")
         + _rows_note(table)
     )
