@@ -34,16 +34,26 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP)
-	$(BIN)/ruff check audit_analysis tests
-	$(BIN)/ruff format --check audit_analysis tests
+	$(BIN)/ruff check audit_analysis tests tools
+	$(BIN)/ruff format --check audit_analysis tests tools
 	$(BIN)/lint-imports
+	$(BIN)/python tools/notebooks_clean.py notebooks
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-# JupyterLab refuses to start as root unless told: allow it only when running as root.
+# JupyterLab on a working copy of the notebooks in lab/ (git-ignored; made once, your
+# edits kept), so autosave never touches notebooks/, which the annual run executes.
+# `make lab PORT=8890` picks the port. JupyterLab refuses to start as root unless told:
+# allow it only when running as root.
+PORT ?= 8888
+LAB  := lab
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+	@$(BIN)/audit-analysis notebooks --out $(LAB) >/dev/null
+	@echo "JupyterLab on http://localhost:$(PORT)/ serving $(LAB)/, working copies of notebooks/."
+	@echo "Stop it with Ctrl+C in this terminal (then y), or: $(BIN)/jupyter server stop $(PORT)"
+	$(BIN)/jupyter lab $(LAB)/ --port=$(PORT) --ServerApp.port_retries=0 \
+	  $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # requirements.lock: every package, pinned, that pyproject.toml resolves to (dev and lab
 # extras included), for any platform; make report, make test and CI install from it.

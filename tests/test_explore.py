@@ -42,7 +42,7 @@ def cycles(study):
 
 @pytest.fixture
 def ex(cycles, tmp_path):
-    return Explorer(cycles, CYCLE, EARLIER, export_dir=tmp_path / "exports")
+    return Explorer(cycles, CYCLE, EARLIER, export_dir=tmp_path / "exports", view="summary")
 
 
 def themed(data) -> pd.DataFrame:
@@ -77,7 +77,7 @@ def test_counting_once_per_cycle_gives_the_suites_own_tally(cycles):
     """The explorer's fast counts (an array of case x agency x standard x rating) give
     exactly summaries.tally + add_shares on the same ratings, for random selections."""
     data = cycles[CYCLE]
-    ex = Explorer(cycles, CYCLE, [], widgets=False)
+    ex = Explorer(cycles, CYCLE, [], widgets=False, view="summary")
     ratings = themed(data)
     rng = np.random.default_rng(3)
     fw = data.framework
@@ -201,9 +201,16 @@ def test_cycle_and_compare_controls(ex, cycles):
     set_control(ex, "compare", ())
     assert list(ex.table["cycle"]) == [CYCLE]
     assert "Choose cycles to compare" in ex.message
+    set_control(ex, "compare", tuple(EARLIER))
     set_control(ex, "cycle", "2018-19")
     assert ex.controls["compare"].options == ("2017-18",)  # only earlier cycles
-    assert ex.state.compare == ()
+    assert ex.controls["compare"].value == ("2017-18",)
+    assert list(ex.table["cycle"]) == ["2017-18", "2018-19"]
+    set_control(ex, "cycle", CYCLE)  # and back: both comparisons are still chosen
+    assert ex.controls["compare"].value == tuple(EARLIER)
+    assert list(ex.table["cycle"]) == [*EARLIER, CYCLE]
+    set_control(ex, "compare", ())
+    set_control(ex, "cycle", "2018-19")
     set_control(ex, "view", "summary")
     assert ex.view.headline.count("2018-19") == 1
     fw = cycles["2018-19"].framework
@@ -220,8 +227,16 @@ def test_like_for_like_counts_only_standards_in_every_cycle(ex, cycles):
     assert all(len(k) > len(common) for k in keys[1:])  # standards came and went
     set_control(ex, "view", "cycles")
     assert set(ex.table["standards"]) == {len(common)}
+    # the headline counts every standard, the table only those in every cycle: said why
+    counted = int(ex.table["n"].iloc[-1])
+    total = int(ex.view.blocks[0].text[2].split()[1].replace(",", ""))
+    assert counted < total
+    assert f"counts {counted:,} ratings here against the {total:,} of the headline" in (
+        ex.view.text()
+    )
     set_control(ex, "like_for_like", False)
     assert list(ex.table["standards"]) == [len(k) for k in keys]
+    assert "of the headline" not in ex.view.text()
 
 
 @pytest.mark.parametrize("like_for_like", [True, False])
@@ -246,6 +261,11 @@ def test_changes_over_the_cycles_are_the_trend_tables(ex, cycles, like_for_like)
             assert table.at[e, "change_low"] == pytest.approx(row[f"diff_low_vs_{e}"])
             assert table.at[e, "change_high"] == pytest.approx(row[f"diff_high_vs_{e}"])
             assert table.at[e, "p"] == pytest.approx(row[f"p_vs_{e}"], rel=1e-6)
+            # the verdict is the page's: adjusted for the standards compared at once
+            assert table.at[e, "verdict"] == row[f"verdict_vs_{e}"], (scope, e)
+            assert table.at[e, "p_adjusted"] == pytest.approx(
+                row[f"p_adjusted_vs_{e}"], rel=1e-6, nan_ok=True
+            )
 
 
 def test_view_control_switches_tables_and_charts(ex):
@@ -255,11 +275,11 @@ def test_view_control_switches_tables_and_charts(ex):
         assert not ex.table.empty, name
         assert (ex.chart_data is not None) == (name in charted), name
         assert (ex.figure() is not None) == (name in charted), name
-        # the case picker and the sort controls show only in their own views
-        assert (ex._case_row.layout.display != "none") == (name == "case")
-        assert (ex._sort_row.layout.display != "none") == (name == "cases")
+        # each view's own controls show only in that view
+        for group, box in ex._groups.items():
+            assert (box.layout.display != "none") == (group == name), (group, name)
         assert ex.buttons["chart"].disabled == (name not in charted)
-        assert (ex._out["chart"].layout.display != "none") == (name in charted)
+        assert ("data:image/svg+xml" in ex._out["answer"].value) == (name in charted)
 
 
 def test_case_control_shows_every_agencys_rating_and_evidence_side_by_side(ex, cycles):
@@ -272,15 +292,18 @@ def test_case_control_shows_every_agencys_rating_and_evidence_side_by_side(ex, c
     assert set(table["case_ref"]) == {case}
     ratings = cycles[CYCLE].ratings
     mine = ratings[ratings["case_ref"] == case]
-    agencies = sorted(mine["agency"].unique())
-    assert [c for c in table.columns if c.endswith(" rating")] == [f"{a} rating" for a in agencies]
-    for a in agencies:  # each agency's rating and evidence, standard by standard
-        theirs = mine[mine["agency"] == a].set_index("standard_key")
-        for _, row in table.iterrows():
-            if row["standard_key"] in theirs.index:
-                evidence = theirs.at[row["standard_key"], "evidence"]
-                assert row[f"{a} evidence"] == (evidence if isinstance(evidence, str) else "")
-    assert f"Case {case}" in ex.view.table_html
+    assert len(table) == len(mine)  # every agency's rating of every standard, one a row
+    got = table.set_index(["standard_key", "agency"])
+    for r in mine.itertuples():
+        row = got.loc[(r.standard_key, r.agency)]
+        assert row["rating"] == r.rating
+        assert row["evidence"] == (r.evidence if isinstance(r.evidence, str) else "")
+    assert f"Case {case}" in ex.answer_html()
+    # a leftover agency filter does not hide the other agencies; the headline says so
+    agency = sorted(mine["agency"].unique())[0]
+    ex.set(agency=agency)
+    assert set(ex.table["agency"]) == set(mine["agency"])
+    assert "Ignored here" in ex.view.headline and f"agency {agency}" in ex.view.headline
 
 
 def test_sort_controls_order_the_cases(ex):
@@ -323,9 +346,9 @@ def test_a_filter_that_leaves_no_data_says_so_without_a_chart(ex, cycles, view):
     set_control(ex, "priority", priority)
     set_control(ex, "age_band", band)  # no exception
     assert ex.message and ex.message.startswith(NO_MATCH)
-    assert NO_MATCH in ex.view.table_html
+    assert NO_MATCH in ex._out["answer"].value
     assert ex.chart_data is None and ex.figure() is None
-    assert ex._out["chart"].layout.display == "none"
+    assert "<img" not in ex._out["answer"].value
     assert ex.buttons["chart"].disabled
     with pytest.raises(ValueError, match="no chart"):
         ex.export_chart()
@@ -353,13 +376,18 @@ def test_every_free_text_is_escaped(ex, cycles):
     case, key = hostile["case_ref"].iloc[0], hostile["standard_key"].iloc[0]
     ex.set(view="case", case=case)
     assert HOSTILE in ex.table.to_numpy()  # the table keeps the text as written
-    assert "<script>" not in ex.view.table_html
-    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in ex.view.table_html
+    assert "<script>" not in ex.answer_html()
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in ex.answer_html()
     ex.set(view="disagreements", scope=f"standard:{key}")
     assert (ex.table["evidence_met"] + ex.table["evidence_unmet"]).str.contains("<script>").any()
-    assert "<script>" not in ex.view.table_html and "&lt;script&gt;" in ex.view.table_html
-    assert "<b>bold</b>" not in ex._out["table"].value
-    assert "&lt;b&gt;" in ex._out["table"].value
+    assert "<script>" not in ex.answer_html() and "&lt;script&gt;" in ex.answer_html()
+    assert "<b>bold</b>" not in ex._out["answer"].value
+    assert "&lt;b&gt;" in ex._out["answer"].value
+    # and in the change view's cell: the evidence behind its ratings in both cycles
+    ex.set(view="changes", scope="all", cell=f"{key}|all")
+    assert HOSTILE in set(ex.view.cell_table["evidence"])
+    assert "<script>" not in ex._out["answer"].value
+    assert "&lt;script&gt;" in ex._out["answer"].value
     assert "<script>" not in ex.static_html()
 
 
@@ -393,7 +421,9 @@ def test_export_buttons_write_a_formula_safe_csv_and_the_chart(ex, cycles, tmp_p
     svg = png.with_suffix(".svg")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in svg.read_text(encoding="utf-8")
-    assert "By agency" in svg.read_text(encoding="utf-8")  # the chart's title is text
+    shown = svg.read_text(encoding="utf-8")
+    assert all(code in shown for code in ex.table["agency"][1:])  # the chart's labels are text
+    assert png.stat().st_mode & 0o777 == 0o600 and written[0].stat().st_mode & 0o777 == 0o600
     ex.set(view="cases")
     assert ex.buttons["chart"].disabled
     ex._export("chart")
@@ -401,11 +431,11 @@ def test_export_buttons_write_a_formula_safe_csv_and_the_chart(ex, cycles, tmp_p
 
 
 def test_the_widget_shows_the_chart_as_an_image(ex):
-    image = ex._out["chart"]
-    assert image.format == "svg+xml" and bytes(image.value).startswith(b"<?xml")
-    before = bytes(image.value)
+    assert ex._out["answer"].value.count('src="data:image/svg+xml;base64,') == 1
+    assert ex.chart_image("svg").startswith(b"<?xml")
+    before = ex._out["answer"].value
     set_control(ex, "scope", "kloe:" + ex.current.data.framework.kloes[0].key)
-    assert bytes(image.value) != before
+    assert ex._out["answer"].value != before
 
 
 # ----------------------------------------------------------------- without a widget manager
@@ -416,7 +446,8 @@ def test_without_a_widget_manager_it_shows_a_message_and_static_tables(ex, cycle
     assert "application/vnd.jupyter.widget-view+json" in bundle
     page = bundle["text/html"]
     assert "widget manager" in page and "JupyterLab" in page
-    assert page.count("<table") == 3  # the share, by agency, over the cycles
+    # what changed (its grid and its list), the share, by agency, over the cycles
+    assert page.count("<h3>") == 4 and page.count("<table") == 5
     assert "QA group only" in page
     assert ex.view.name == "summary"  # displaying did not change the view
     plain = Explorer(cycles, CYCLE, EARLIER, widgets=False)
@@ -478,3 +509,38 @@ def test_explore_notebook_runs_with_papermill(study, tmp_path):
     assert "application/vnd.jupyter.widget-view+json" in data[0]
     assert "QA group only" in data[0]["text/html"]
     assert not any(o.get("output_type") == "error" for o in shown)
+
+
+# ----------------------------------------------------------------- notebooks for exploring
+
+
+ROOT = NOTEBOOK_DIR.parent
+
+
+def test_tracked_notebooks_carry_no_outputs_and_the_check_catches_one_that_does(tmp_path):
+    import subprocess
+    import sys
+
+    check = [sys.executable, str(ROOT / "tools" / "notebooks_clean.py")]
+    clean = subprocess.run([*check, str(NOTEBOOK_DIR)], capture_output=True, text=True)
+    assert clean.returncode == 0 and clean.stdout == ""
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    nb.cells[2].outputs = [nbformat.v4.new_output("stream", text="2 cases\n")]
+    nb.cells[2].execution_count = 4
+    nbformat.write(nb, tmp_path / "00-explore.ipynb")
+    dirty = subprocess.run([*check, str(tmp_path)], capture_output=True, text=True)
+    assert dirty.returncode == 1
+    assert "00-explore.ipynb: cell 3: 1 output, execution count 4" in dirty.stdout
+    assert "tools/notebooks_clean.py notebooks" in (ROOT / "Makefile").read_text()
+
+
+def test_make_lab_opens_a_git_ignored_working_copy_on_a_chosen_port():
+    """JupyterLab's autosave lands in lab/, never in notebooks/ (which the annual run
+    executes): make lab copies the notebooks there (keeping earlier edits) and serves it."""
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile.split("\nlab: ")[1].split("\n\n")[0]
+    assert "notebooks --out $(LAB)" in recipe and "jupyter lab $(LAB)/" in recipe
+    assert "--port=$(PORT)" in recipe and "PORT ?= " in makefile and "LAB  := lab" in makefile
+    assert "Stop it with Ctrl+C" in recipe
+    assert "notebooks/" not in recipe.split("jupyter lab")[1]
+    assert "lab/" in (ROOT / ".gitignore").read_text().split()

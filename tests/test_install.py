@@ -59,6 +59,11 @@ def test_the_wheel_holds_the_notebooks_and_the_data_files(wheel):
         assert f"audit_analysis/notebooks/{stem}.ipynb" in names
     assert "audit_analysis/data/notebooks.yaml" in names
     assert "audit_analysis/data/frameworks/2018-19.yaml" in names
+    # every sub-package of the library, the explorer's among them
+    packages = {
+        p.parent.relative_to(ROOT).as_posix() for p in ROOT.glob("audit_analysis/**/__init__.py")
+    }
+    assert {f"{p}/__init__.py" for p in packages} <= names
     assert not any(n.startswith(("tests/", "bench/", "data/demo")) for n in names)
 
 

@@ -68,7 +68,7 @@ def rating_bars(summary: pd.DataFrame, label: str = "label") -> plt.Figure:
     """Stacked horizontal bars: each row's ratings as shares of those rated on the scale,
     with the share met or exceeded and its 95% interval written at the right."""
     rows = summary.reset_index(drop=True)
-    height = 0.5 + 0.42 * len(rows)
+    height = max(0.5 + 0.42 * len(rows), 1.6)  # room for the legend over a row or two
     fig, ax = plt.subplots(figsize=(8.5, height))
     totals = rows[list(RATING_COLOURS)].sum(axis=1).replace(0, np.nan)
     left = np.zeros(len(rows))
@@ -99,7 +99,9 @@ def rating_bars(summary: pd.DataFrame, label: str = "label") -> plt.Figure:
                 )
         left += share
     for yi, (_, row) in zip(y, rows.iterrows(), strict=True):
-        if row["n"] > 0:
+        if row["n"] > 0 and pd.isna(row["low"]):
+            text = f"{row['share']:.0%} (too few cases for an interval), n={int(row['n'])}"
+        elif row["n"] > 0:
             text = f"{row['share']:.0%} ({row['low']:.0%}-{row['high']:.0%}), n={int(row['n'])}"
         else:
             text = "no ratings"

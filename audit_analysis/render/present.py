@@ -55,7 +55,10 @@ __all__ = [
     "SOURCE",
     "block_html",
     "display_html",
+    "figure_image",
+    "figure_layout",
     "learning_table_html",
+    "screen_html",
     "section_html",
     "table_html",
 ]
@@ -282,47 +285,107 @@ class Report:
         The chart is drawn twice, not three times: the page embeds the very PNG and SVG
         saved in ``figures/`` (each drawing costs a notebook about a second per KLOE
         chart): the PNG for the screen, the SVG for print."""
-        name, title = spec.name, spec.title
         fig = spec.draw()
-        png, svg = io.BytesIO(), io.BytesIO()
-        fig.savefig(png, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None})
-        (self.figures / f"{name}.png").write_bytes(png.getvalue())
-        fig.savefig(
-            svg, format="svg", bbox_inches="tight", metadata={"Date": None, "Creator": None}
-        )
-        (self.figures / f"{name}.svg").write_bytes(svg.getvalue())
+        png, svg = _save(fig, "png"), _save(fig, "svg")
         plt.close(fig)
-        self.save_table(spec.data, name)
-        png_data = base64.b64encode(png.getvalue()).decode("ascii")
-        svg_data = base64.b64encode(svg.getvalue()).decode("ascii")
-        alt_text = html.escape(spec.alt, quote=True)
-        narrow = ""
+        (self.figures / f"{spec.name}.png").write_bytes(png)
+        (self.figures / f"{spec.name}.svg").write_bytes(svg)
+        self.save_table(spec.data, spec.name)
+        narrow = None
         if spec.narrow is not None:  # a phone gets the chart drawn for its width
             small = spec.narrow()
-            buffer = io.BytesIO()
-            small.savefig(
-                buffer, format="png", dpi=150, bbox_inches="tight", metadata={"Software": None}
-            )
+            narrow = _save(small, "png")
             plt.close(small)
-            (self.figures / f"{name}-narrow.png").write_bytes(buffer.getvalue())
-            data = base64.b64encode(buffer.getvalue()).decode("ascii")
-            narrow = f'<source media="(max-width: 40em)" srcset="data:image/png;base64,{data}">'
-        screen = f'<img class="on-screen" src="data:image/png;base64,{png_data}" alt="{alt_text}">'
-        if narrow:
-            screen = f'<picture class="on-screen">{narrow}{screen}</picture>'
-        caption = SOURCE.format(cycle=self.cycle) + (f" {spec.key}" if spec.key else "")
-        shown = table_html(display_table(spec.data), spec.table_caption or title)
-        return (
-            f'<div class="chart-block"><figure class="chart" id="{html.escape(name)}">'
-            f'<p class="chart-title">{html.escape(title)}</p>'
-            f'<p class="chart-subtitle">{html.escape(spec.subtitle)}</p>'
-            f"{screen}"
-            f'<img class="in-print" {PRINT_ONLY} src="data:image/svg+xml;base64,{svg_data}" '
-            f'alt="{alt_text}">'
-            f"<figcaption>{html.escape(caption)}</figcaption></figure>"
-            f"<details><summary>Table: {html.escape(title)}</summary>{shown}</details>"
-            f'<div class="in-print print-table" {PRINT_ONLY}>{shown}</div></div>'
+            (self.figures / f"{spec.name}-narrow.png").write_bytes(narrow)
+        return figure_layout(
+            spec, self.cycle, ("image/png", png), ("image/svg+xml", svg), narrow=narrow
         )
+
+
+def _save(fig, fmt: str, tight: bool = True) -> bytes:
+    """A drawn chart as PNG (150 dpi) or SVG, cropped to what it shows (``tight``: at
+    the cost of drawing it once more to measure it)."""
+    buffer = io.BytesIO()
+    crop = "tight" if tight else None
+    if fmt == "png":
+        fig.savefig(buffer, format="png", dpi=150, bbox_inches=crop, metadata={"Software": None})
+    else:
+        fig.savefig(
+            buffer, format="svg", bbox_inches=crop, metadata={"Date": None, "Creator": None}
+        )
+    return buffer.getvalue()
+
+
+def figure_image(spec: Figure, fmt: str = "svg", tight: bool = True) -> bytes:
+    """A chart drawn as :meth:`Report.html` draws it, as SVG or PNG bytes, writing no
+    file (for a screen that shows charts without saving them, such as the explorer).
+    ``tight=False`` keeps the chart's own margins (its layout already fits it) and
+    draws it once instead of twice: for a screen that redraws on every click."""
+    fig = spec.draw()
+    try:
+        return _save(fig, fmt, tight)
+    finally:
+        plt.close(fig)
+
+
+def figure_layout(
+    spec: Figure,
+    cycle: str,
+    screen: tuple[str, bytes],
+    printed: tuple[str, bytes] | None = None,
+    narrow: bytes | None = None,
+) -> str:
+    """A chart block's markup: title, subtitle, the image (``screen``: its media type
+    and bytes; ``printed``: the one for print, when another; ``narrow``: a PNG drawn for
+    a phone's width, shown instead on a narrow screen), source line and key, and the
+    table behind it folded away (and printed open when there is a print image)."""
+    title = spec.title
+    alt_text = html.escape(spec.alt, quote=True)
+
+    def img(kind: tuple[str, bytes], attrs: str) -> str:
+        data = base64.b64encode(kind[1]).decode("ascii")
+        return f'<img {attrs} src="data:{kind[0]};base64,{data}" alt="{alt_text}">'
+
+    caption = SOURCE.format(cycle=cycle) + (f" {spec.key}" if spec.key else "")
+    shown = table_html(display_table(spec.data), spec.table_caption or title)
+    images = img(screen, 'class="on-screen"')
+    if narrow is not None:
+        small = base64.b64encode(narrow).decode("ascii")
+        images = (
+            '<picture class="on-screen"><source media="(max-width: 40em)" '
+            f'srcset="data:image/png;base64,{small}">{images}</picture>'
+        )
+    tail = ""
+    if printed is not None:
+        images += img(printed, f'class="in-print" {PRINT_ONLY}')
+        tail = f'<div class="in-print print-table" {PRINT_ONLY}>{shown}</div>'
+    return (
+        f'<div class="chart-block"><figure class="chart" id="{html.escape(spec.name)}">'
+        f'<p class="chart-title">{html.escape(title)}</p>'
+        f'<p class="chart-subtitle">{html.escape(spec.subtitle)}</p>'
+        f"{images}<figcaption>{html.escape(caption)}</figcaption></figure>"
+        f"<details><summary>Table: {html.escape(title)}</summary>{shown}</details>"
+        f"{tail}</div>"
+    )
+
+
+def screen_html(block: Block, cycle: str, image: bytes | None = None) -> str:
+    """A block as :meth:`Report.html` shows it, writing no file: a table with its
+    caption, a chart as :func:`figure_layout` lays it out (``image``: its SVG, drawn
+    here when not given), any other block as :func:`block_html`."""
+    if isinstance(block, Group):
+        return "".join(screen_html(b, cycle) for b in block.blocks)
+    if isinstance(block, Table):
+        if not block.show:
+            return ""
+        return (
+            f'<div class="table-block">{table_html(display_table(block.frame), block.caption)}'
+            "</div>"
+        )
+    if isinstance(block, Figure):
+        svg = image if image is not None else figure_image(block, "svg")
+        return figure_layout(block, cycle, ("image/svg+xml", svg))
+    return block_html(block)
 
 
 def learning_table_html(learning: pd.DataFrame, kloe: int) -> str:
