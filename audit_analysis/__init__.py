@@ -17,7 +17,19 @@ Everything else lives in the layers (``io``, ``analysis``, ``render``, ``section
 
 from audit_analysis.exceptions import AuditDataError, AuditError, RejectionCode, RunFailedError
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The installed package's version (set from git when it was built: pyproject.toml,
+    ``[tool.setuptools_scm]``); the manifest adds the commit when run from a clone."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("audit-analysis")
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        return "0.0.0+unknown"
+
+
+__version__ = _version()
 __all__ = [
     "AuditDataError",
     "AuditError",

@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -56,8 +57,10 @@ __all__ = [
     "NothingToAnalyseError",
     "OutputError",
     "START_ORDER",
+    "StrictRefusalError",
     "VERSIONED",
     "clean_stale",
+    "code_record",
     "copy_notebooks",
     "earlier_cycles",
     "output_lock",
@@ -100,6 +103,10 @@ NotebookFailedError = RunFailedError
 
 class NothingToAnalyseError(AuditDataError):
     """The cycle has no rating on the scale: the run stops before any notebook."""
+
+
+class StrictRefusalError(AuditDataError):
+    """``--strict`` and the cycle has rejections: the run stops before any notebook."""
 
 
 class OutputError(AuditDataError):
@@ -332,6 +339,42 @@ def _versions() -> dict[str, str]:
 LOCK_FILE = PROJECT_ROOT / "requirements.lock"
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def code_record(root: Path = PROJECT_ROOT) -> dict[str, object]:
+    """Which code ran: the package's version (from git tags at build time,
+    setuptools-scm) and, when the package runs from a clone, the commit and whether the
+    clone had uncommitted changes (``dirty``). Outside a clone (an installed wheel)
+    ``commit`` is None."""
+    from audit_analysis import __version__
+
+    record: dict[str, object] = {"version": __version__, "commit": None, "dirty": None}
+    if not (root / ".git").exists():
+        return record
+    import subprocess
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(root), *args],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit:
+        status = git("status", "--porcelain", "--untracked-files=no")
+        record.update(commit=commit, dirty=None if status is None else bool(status))
+    return record
+
+
 def _lock_record(lock: Path = LOCK_FILE) -> dict[str, object]:
     """What the run's environment was pinned by: the clone's ``requirements.lock`` (its
     SHA-256) and any installed package whose version differs from its pin."""
@@ -365,6 +408,34 @@ def _lock_record(lock: Path = LOCK_FILE) -> dict[str, object]:
     }
 
 
+def _kernel_manager():
+    """The kernel manager class for the run's kernels: IPC transport (Unix sockets in the
+    user's private Jupyter runtime folder, ``jupyter --runtime-dir``) where the platform
+    has it, so no kernel listens on a TCP port and none warns that its traffic is
+    unencrypted. On Windows, which has no IPC transport, the default: TCP on the loopback
+    only, every message signed with the kernel's key (docs/reliability.md)."""
+    from jupyter_client.manager import KernelManager
+
+    if os.name == "nt":  # pragma: no cover - no IPC transport on Windows
+        return KernelManager
+
+    class IPCKernelManager(KernelManager):
+        def __init__(self, *args, **kwargs):
+            import uuid
+
+            from jupyter_core.paths import jupyter_runtime_dir
+
+            runtime = Path(jupyter_runtime_dir())
+            runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
+            kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault(
+                "connection_file", str(runtime / f"audit-{uuid.uuid4().hex[:12]}.json")
+            )
+            super().__init__(*args, **kwargs)
+
+    return IPCKernelManager
+
+
 def _execute(
     source: str,
     target: str,
@@ -378,8 +449,8 @@ def _execute(
     """Run one notebook (in a worker process). Returns its stem and a note ("" when
     there is nothing to say).
 
-    The kernel's own chatter (ipykernel warns at every start that its loopback link is
-    unencrypted) goes to ``log``, not the console; a failing cell's error comes back as
+    The kernel talks to this worker over IPC (:func:`_kernel_manager`); its own chatter
+    goes to ``log``, not the console; a failing cell's error comes back as
     :class:`~audit_analysis.exceptions.RunFailedError`. With ``html`` (``notebook_to_html``'s
     ``target``,
     ``title``, ``banner``) the worker exports the page too, while other notebooks still
@@ -411,6 +482,7 @@ def _execute(
             cwd=cwd,
             log_output=False,
             shutdown_kernel="immediate",  # every output is in: no need to wait for it
+            kernel_manager_class=_kernel_manager(),
         )
     except PapermillExecutionError as exc:
         raise RunFailedError(Path(source).name, exc.exec_count, exc.ename, exc.evalue) from None
@@ -435,12 +507,16 @@ def run_annual(
     workers: int | None = None,
     progress: bool = True,
     notebook_dir: str | Path = NOTEBOOK_DIR,
+    strict: bool = False,
 ) -> Path:
     """Execute every notebook for ``cycle`` and write ``out/<cycle>/``. Returns that path.
 
     Refuses (:class:`NothingToAnalyseError`) a cycle with no rating on the scale before
-    any notebook runs. Holds ``out``'s lock (:func:`output_lock`) while it works; what
-    it writes is owner-only; a write that fails is an :class:`OutputError`."""
+    any notebook runs; with ``strict``, refuses (:class:`StrictRefusalError`) a cycle
+    with any rejection too. The manifest's ``notes`` say what the data lacked
+    (:func:`~audit_analysis.pipeline.validation.run_notes`). Holds ``out``'s lock
+    (:func:`output_lock`) while it works; what it writes is owner-only; a write that
+    fails is an :class:`OutputError`."""
     from audit_analysis.io.dataset import load_cycle
 
     # jsonschema, under papermill and nbconvert, builds an IRI grammar with lark at import
@@ -449,9 +525,16 @@ def run_annual(
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     from audit_analysis.render.export import index_page  # noqa: F401 - nbconvert, before the workers fork
 
+    started = _now()
     cycle = normalise_cycle(cycle)
     data_dir = Path(data_dir).resolve()
     current = load_cycle(data_dir, cycle)  # fail fast, with the loader's message
+    if strict and len(current.rejections):
+        raise StrictRefusalError(
+            f"{len(current.rejections)} rejections in {cycle} and --strict: no notebook was "
+            "run and the outputs were left as they were; `audit-analysis validate` lists each",
+            file=str(current.folder),
+        )
     compare = (
         earlier_cycles(data_dir, cycle)
         if compare is None
@@ -465,7 +548,16 @@ def run_annual(
     with owner_only(), _writing(out), output_lock(out):
         refuse_empty(current)
         return _run_locked(
-            data_dir, cycle, current, compare, out, min_cell_count, workers, progress, notebook_dir
+            data_dir,
+            cycle,
+            current,
+            compare,
+            out,
+            min_cell_count,
+            workers,
+            progress,
+            notebook_dir,
+            started,
         )
 
 
@@ -492,10 +584,12 @@ def _run_locked(
     workers: int | None,
     progress: bool,
     notebook_dir: str | Path,
+    started: datetime,
 ) -> Path:
 
     from audit_analysis.io import cache
     from audit_analysis.io.dataset import load_cycle
+    from audit_analysis.pipeline.validation import run_notes
     from audit_analysis.render.export import index_page
 
     final = out / cycle
@@ -517,7 +611,7 @@ def _run_locked(
         for spec in NOTEBOOKS
     }
     cycles_file = staging / ".cache" / "cycles.pickle"
-    notes: list[str] = []
+    pdf_notes: list[str] = []
     try:
         jobs = [
             (
@@ -554,7 +648,9 @@ def _run_locked(
                 lambda: [current, *(load_cycle(data_dir, other) for other in compare)],
             ),
         )
-        notes = [note for _, note in results if note]
+        pdf_notes = [note for _, note in results if note]
+        notes = run_notes(current, staging / "tables", min_cell_count)
+        notes += [{"kind": "pdf", "text": f"{EXECUTIVE_PDF} not written: {n}"} for n in pdf_notes]
         shutil.rmtree(staging / ".cache")
         entries = [(pages[spec.stem], spec.title, spec.description) for spec in NOTEBOOKS]
         if (staging / EXECUTIVE_PDF).is_file():
@@ -567,9 +663,14 @@ def _run_locked(
             ("figures/", "Figures", "Every chart as PNG and SVG."),
         ]
         (staging / "index.html").write_text(index_page(cycle, entries, BANNER_QA), encoding="utf-8")
+        finished = _now()
         manifest = {
             "cycle": cycle,
             "readers": MANIFEST_READERS,
+            "started": started.isoformat(timespec="seconds"),
+            "finished": finished.isoformat(timespec="seconds"),
+            "duration_seconds": round((finished - started).total_seconds(), 1),
+            "code": code_record(),
             "parameters": {**parameters, "data_dir": str(data_dir), "output_dir": str(final)},
             "inputs": _inputs(data_dir, [cycle, *compare]),
             "notebooks": {
@@ -588,15 +689,42 @@ def _run_locked(
         failed = out / f"{cycle}.failed"
         shutil.rmtree(failed, ignore_errors=True)
         staging.rename(failed)
+        _mark_failed(failed, cycle, reprint=isinstance(exc, Exception))
         if isinstance(exc, RunFailedError):
             exc.folder, exc.logs = failed, failed / "logs"
         raise
     # case packs are built separately: the run keeps them
     _publish(staging, final, out / f".{cycle}.previous", keep=CASE_PACKS)
     shutil.rmtree(out / f"{cycle}.failed", ignore_errors=True)
-    for note in notes:  # no browser to print the PDF: the run succeeds, and says so
+    for note in pdf_notes:  # no browser to print the PDF: the run succeeds, and says so
         log.warning("audit-analysis: %s not written: %s; the HTML is written", EXECUTIVE_PDF, note)
     return final
+
+
+def _mark_failed(folder: Path, cycle: str, reprint: bool = True) -> None:
+    """Every page a failed run left in ``folder`` says so in its banner and marking line
+    (:data:`~audit_analysis.render.export.FAILED_MARKING`); the executive PDF is printed
+    again from its marked page (``reprint``), or removed when it cannot be: no complete-
+    looking summary leaves a failed run unmarked. Never raises: the run's own error is
+    what the operator must see."""
+    from audit_analysis.render.export import FAILED_MARKING, mark_failed
+
+    try:
+        for page in folder.glob("*.html"):
+            mark_failed(page)
+        pdf = folder / EXECUTIVE_PDF
+        if not pdf.exists():
+            return
+        pdf.unlink()
+        if reprint and (folder / "executive-summary.html").is_file():
+            from audit_analysis.render.pdf import print_to_pdf
+
+            spec = _executive_pdf(folder, cycle)
+            spec["marking"] = f"{FAILED_MARKING}. {spec['marking']}"
+            spec["keywords"] = [FAILED_MARKING, *spec["keywords"]]
+            print_to_pdf(folder / "executive-summary.html", **spec)
+    except Exception as exc:  # noqa: BLE001 - the run's error comes first
+        log.warning("audit-analysis: could not mark %s as a failed run's: %s", folder, exc)
 
 
 def _run_parallel(
