@@ -47,9 +47,11 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 
-# JupyterLab refuses to start as root unless told: allow it only when running as root.
+# JupyterLab on PORT (`make lab PORT=8890`; Ctrl+C twice stops it). It refuses to start
+# as root unless told: allow it only when running as root.
+PORT ?= 8888
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/ $$([ "$$(id -u)" = 0 ] && echo --allow-root)
+	$(BIN)/jupyter lab notebooks/ --port $(PORT) $$([ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # requirements.lock: every package, pinned, that pyproject.toml resolves to (dev and lab
 # extras included), for any platform; make report, make test and CI install from it.

@@ -185,3 +185,50 @@ def test_marking_a_failed_folder_removes_a_pdf_it_cannot_print_again(tmp_path, m
     runner._mark_failed(folder, "2018-19")
     assert FAILED_MARKING in (folder / "executive-summary.html").read_text()
     assert not (folder / runner.EXECUTIVE_PDF).exists()
+
+
+# ----------------------------------------------------------------------- papermill direct
+
+
+def _executed(path: Path, cycle: str = "2018-19") -> Path:
+    """A notebook as papermill leaves it: its parameters in the metadata, outputs in."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["papermill"] = {"parameters": {"cycle": cycle, "data_dir": "/d"}}
+    cell = nbformat.v4.new_code_cell("secret_code = 1")
+    cell.outputs = [nbformat.v4.new_output("display_data", data={"text/html": "<p>Share 77%</p>"})]
+    nb.cells = [cell]
+    nbformat.write(nb, path)
+    return path
+
+
+def test_page_turns_papermills_output_into_the_runs_page(tmp_path, capsys):
+    from audit_analysis.pipeline.runner import BANNER_EXEC, BANNER_QA
+
+    trends = _executed(tmp_path / "03-trends.ipynb")
+    assert main(["page", str(trends)]) == 0
+    text = (tmp_path / "03-trends.html").read_text(encoding="utf-8")
+    assert "<title>Trends against earlier years: case audit 2018-19</title>" in text
+    assert BANNER_QA in text and "Share 77%" in text and "secret_code" not in text
+    executive = _executed(tmp_path / "05-executive-summary.ipynb")
+    target = tmp_path / "pages" / "exec.html"
+    assert main(["page", str(executive), "--out", str(target)]) == 0
+    assert BANNER_EXEC in target.read_text(encoding="utf-8")
+    assert f"Page written to {target}" in capsys.readouterr().out
+
+
+def test_page_refuses_what_papermill_did_not_run_in_one_line(tmp_path, capsys):
+    import nbformat
+
+    plain = tmp_path / "plain.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(), plain)
+    (tmp_path / "junk.ipynb").write_text("{not json")
+    for path, reason in (
+        (plain, "not executed by papermill"),
+        (tmp_path / "junk.ipynb", "not a notebook"),
+        (tmp_path / "missing.ipynb", "cannot read the notebook"),
+    ):
+        assert main(["page", str(path)]) == 1
+        (line,) = capsys.readouterr().err.splitlines()
+        assert reason in line and path.name in line

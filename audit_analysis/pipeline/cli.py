@@ -190,6 +190,13 @@ def _notebooks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _page(args: argparse.Namespace) -> int:
+    from audit_analysis.pipeline.runner import notebook_page
+
+    _say(f"Page written to {notebook_page(args.notebook, args.out)}")
+    return 0
+
+
 def _demo_data(args: argparse.Namespace) -> int:
     from audit_analysis.demo import generate
 
@@ -349,6 +356,18 @@ def build_parser() -> argparse.ArgumentParser:
     notebooks.add_argument("--out", required=True, help="folder to copy them into")
     notebooks.add_argument("--force", action="store_true", help="replace existing files")
     notebooks.set_defaults(func=_notebooks)
+
+    page = sub.add_parser(
+        "page",
+        help="turn a notebook papermill executed into the page the annual run would make",
+        description="Export NOTEBOOK, executed by papermill directly, as the annual run "
+        "exports it: code hidden, the banner and print stylesheet of its readers (the "
+        "executive summary's for 05-executive-summary), titled with the cycle it ran for. "
+        "No manifest, index or PDF: `audit-analysis run` makes those.",
+    )
+    page.add_argument("notebook", help="the executed notebook (.ipynb)")
+    page.add_argument("--out", help="the page to write (default: NOTEBOOK with .html)")
+    page.set_defaults(func=_page)
 
     demo = sub.add_parser(
         "demo-data",

@@ -63,6 +63,7 @@ __all__ = [
     "code_record",
     "copy_notebooks",
     "earlier_cycles",
+    "notebook_page",
     "output_lock",
     "refuse_empty",
     "run_annual",
@@ -725,6 +726,48 @@ def _mark_failed(folder: Path, cycle: str, reprint: bool = True) -> None:
             print_to_pdf(folder / "executive-summary.html", **spec)
     except Exception as exc:  # noqa: BLE001 - the run's error comes first
         log.warning("audit-analysis: could not mark %s as a failed run's: %s", folder, exc)
+
+
+def notebook_page(notebook: str | Path, target: str | Path | None = None) -> Path:
+    """The page ``audit-analysis run`` would have made of an executed notebook (one that
+    papermill ran directly): code hidden, the banner and print stylesheet of its
+    readers, titled by the notebook and the cycle it was run for. Written to ``target``
+    (default: beside it, as ``.html``), owner-only. Returns the page's path."""
+    import nbformat
+
+    from audit_analysis.render.export import notebook_to_html
+
+    source = Path(notebook)
+    target = Path(target) if target else source.with_suffix(".html")
+    try:
+        nb = nbformat.read(source, as_version=4)
+    except OSError as exc:
+        raise AuditDataError(
+            f"cannot read the notebook: {exc.strerror}", file=str(source)
+        ) from None
+    except Exception as exc:  # nbformat's several errors for a file that is not a notebook
+        reason = " ".join(str(exc).split())[:200]
+        raise AuditDataError(f"not a notebook: {reason}", file=str(source)) from None
+    papermill_run = nb.metadata.get("papermill") or {}
+    if not papermill_run:
+        raise AuditDataError(
+            "not executed by papermill: run it first (docs/operator.md, 'Running one "
+            "notebook with papermill')",
+            file=str(source),
+        )
+    cycle = str((papermill_run.get("parameters") or {}).get("cycle") or "").strip()
+    spec = next((s for s in NOTEBOOKS if s.stem == source.stem), None)
+    title = spec.title if spec else source.stem
+    executive = bool(spec and spec.executive)
+    with owner_only(), _writing(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        notebook_to_html(
+            source,
+            target,
+            title=f"{title}: case audit {cycle}" if cycle else title,
+            banner=BANNER_EXEC if executive else BANNER_QA,
+        )
+    return target
 
 
 def _run_parallel(
