@@ -1,6 +1,6 @@
 """audit-analysis: a partnership's multi-agency case audit, from returns to findings.
 
-The public API, and all the README promises:
+The public API, and all the documentation (docs/index.md) promises:
 
 - :func:`load_cycle` and :class:`CycleData`: one cycle's returns read into tidy tables;
 - :func:`open_session` and :func:`build_sections`: a cycle and the cycles it is compared

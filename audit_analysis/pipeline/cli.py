@@ -80,8 +80,8 @@ def _new_cycle(args: argparse.Namespace) -> int:
 
     made = start_cycle(args.data, args.from_cycle, args.to_cycle, force=args.force)
     _say(f"Cycle {made.cycle} started in {made.folder}")
-    _say(f"  {made.framework_file}  copied from {made.copied_from}: edit it (README,")
-    _say("      'Editing a framework'), keeping each standard's key")
+    _say(f"  {made.framework_file}  copied from {made.copied_from}: edit it")
+    _say("      (docs/analyst.md#editing-a-framework), keeping each standard's key")
     if made.kept_cases:
         _say(f"  {made.cases_file}  kept: it already lists cases")
     else:
