@@ -28,7 +28,7 @@ ROUTES = (
 # already, merged by the lead. Once a page exists, take it out of here (a test says so).
 PENDING = {"commentary.md", "selecting-cases.md", "mistakes.md", "case-mix-and-planning.md"}
 
-FENCE = re.compile(r"^```.*?^```", re.S | re.M)
+FENCE = re.compile(r"^[ \t]*```.*?^[ \t]*```", re.S | re.M)
 LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(([^)\s]+)\)")
 CODE_SPAN = re.compile(r"`([^`\n]+)`")
 

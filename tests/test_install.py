@@ -120,6 +120,10 @@ def test_installed_wheel_runs_from_another_folder(wheel, tmp_path):
         check=True,
         capture_output=True,
     )
+    checked = subprocess.run(
+        [str(python), "-m", "pip", "check"], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout  # every requirement met, none broken
     work = tmp_path / "elsewhere"
     work.mkdir()
     cli = str(env_dir / "bin" / "audit-analysis")
