@@ -4,7 +4,10 @@ and a failed run's pages marked as such."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+import os
+import stat
 import subprocess
 from pathlib import Path
 
@@ -232,3 +235,22 @@ def test_page_refuses_what_papermill_did_not_run_in_one_line(tmp_path, capsys):
         assert main(["page", str(path)]) == 1
         (line,) = capsys.readouterr().err.splitlines()
         assert reason in line and path.name in line
+
+
+# ----------------------------------------------------------------------- quiet logs
+
+
+@pytest.mark.skipif(os.name == "nt", reason="no IPC transport on Windows")
+def test_the_runs_kernels_use_ipc_in_a_private_folder():
+    """No TCP port, so no "running over TCP without encryption" in any log (the run's
+    logs are checked end to end in test_run.py)."""
+    manager = runner._kernel_manager()(kernel_name="python3")
+    folder = Path(manager.connection_file).parent
+    try:
+        assert manager.transport == "ipc"
+        assert manager.ip.startswith(str(folder))  # the sockets sit beside the file
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        assert len(f"{manager.ip}-99999") < 100  # within a Unix socket path's limit
+    finally:
+        asyncio.run(manager.cleanup_resources())
+    assert not folder.exists()

@@ -410,29 +410,30 @@ def _lock_record(lock: Path = LOCK_FILE) -> dict[str, object]:
 
 
 def _kernel_manager():
-    """The kernel manager class for the run's kernels: IPC transport (Unix sockets in the
-    user's private Jupyter runtime folder, ``jupyter --runtime-dir``) where the platform
-    has it, so no kernel listens on a TCP port and none warns that its traffic is
-    unencrypted. On Windows, which has no IPC transport, the default: TCP on the loopback
-    only, every message signed with the kernel's key (docs/reliability.md)."""
-    from jupyter_client.manager import KernelManager
+    """The kernel manager class for the run's kernels: IPC transport (Unix sockets in a
+    private folder, 0700, of the temporary directory, removed with the kernel) where the
+    platform has it, so no kernel listens on a TCP port and none warns that its traffic
+    is unencrypted. On Windows, which has no IPC transport, nbclient's default: TCP on
+    the loopback only, every message signed with the kernel's key (docs/reliability.md)."""
+    from jupyter_client import AsyncKernelManager
 
     if os.name == "nt":  # pragma: no cover - no IPC transport on Windows
-        return KernelManager
+        return AsyncKernelManager
 
-    class IPCKernelManager(KernelManager):
+    class IPCKernelManager(AsyncKernelManager):
         def __init__(self, *args, **kwargs):
-            import uuid
-
-            from jupyter_core.paths import jupyter_runtime_dir
-
-            runtime = Path(jupyter_runtime_dir())
-            runtime.mkdir(mode=0o700, parents=True, exist_ok=True)
-            kwargs.setdefault("transport", "ipc")
-            kwargs.setdefault(
-                "connection_file", str(runtime / f"audit-{uuid.uuid4().hex[:12]}.json")
-            )
+            folder = tempfile.mkdtemp(prefix="audit-kernel-")  # short: a socket path
+            kwargs.setdefault("transport", "ipc")  # is at most about 100 bytes
+            kwargs.setdefault("connection_file", os.path.join(folder, "kernel.json"))
             super().__init__(*args, **kwargs)
+            self._private_folder = folder
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:
+                shutil.rmtree(self._private_folder, ignore_errors=True)
+
+        cleanup_resources = _async_cleanup_resources
 
     return IPCKernelManager
 
