@@ -2,8 +2,9 @@
 same run as its floor or its obvious alternative, medians of repeats after a warm-up.
 
 Prints a table (key, value, target, pass or miss), writes ``outputs/bench/results.json``
-and, from it, ``docs/performance.md`` (:mod:`bench.page`). Inputs are written to a temporary folder and removed;
-nothing under ``data/`` is touched. Targets live here, never in timed tests.
+and, from it, ``docs/performance.md`` (:mod:`bench.page`). Inputs are written to a
+temporary folder and removed; nothing under ``data/`` is touched. Targets live here,
+never in timed tests.
 """
 
 from __future__ import annotations
