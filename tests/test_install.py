@@ -42,9 +42,18 @@ def test_the_lock_pins_every_dependency_of_pyproject():
     assert not missing, f"requirements.lock lacks {missing}: run `make lock`"
 
 
+def _git(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False
+    )
+
+
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> tuple[Path, str]:
-    """The wheel built from the clone, and everything pip and setuptools said."""
+def built(tmp_path_factory) -> tuple[Path, str, str, str]:
+    """The wheel built from the clone, everything pip and setuptools said, and the
+    commit and exact tag (if any) it was built at."""
+    head = _git("rev-parse", "--short=7", "HEAD").stdout.strip()
+    tag = _git("describe", "--tags", "--exact-match").stdout.strip()
     out = tmp_path_factory.mktemp("wheel")
     done = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--verbose", "--no-deps", "-w", str(out), str(ROOT)],
@@ -53,7 +62,7 @@ def built(tmp_path_factory) -> tuple[Path, str]:
         text=True,
     )
     (found,) = out.glob("audit_analysis-*.whl")
-    return found, done.stdout + done.stderr
+    return found, done.stdout + done.stderr, head, tag
 
 
 @pytest.fixture(scope="module")
@@ -64,7 +73,7 @@ def wheel(built) -> Path:
 def test_building_the_wheel_gives_no_setuptools_warning(built):
     """Every data folder is named in the packages configuration: setuptools has nothing
     to warn about (it once printed 90 lines saying the data "would be ignored")."""
-    _, log = built
+    log = built[1]
     assert "absent from the `packages` configuration" not in log
     assert "SetuptoolsDeprecationWarning" not in log
     assert "SetuptoolsWarning" not in log
@@ -72,26 +81,14 @@ def test_building_the_wheel_gives_no_setuptools_warning(built):
 
 def test_the_version_comes_from_git(built):
     """The wheel's version is setuptools-scm's, from the clone's tags and commits (not a
-    number typed into pyproject.toml, which stayed 0.1.0 whatever the code): built off
-    a tag it carries the commit it was built from."""
-    wheel, _ = built
+    number typed into pyproject.toml, which stayed 0.1.0 whatever the code): off a tag
+    it carries the commit it was built from."""
+    wheel, _, head, tag = built
     version = wheel.name.split("-")[1]
-    if not (ROOT / ".git").exists():
+    if not head:
         pytest.skip("not a git clone")
-    head = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "--short=7", "HEAD"],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    exact_tag = subprocess.run(
-        ["git", "-C", str(ROOT), "describe", "--tags", "--exact-match"],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if exact_tag.returncode == 0:
-        tag = exact_tag.stdout.strip().lstrip("v")
+    if tag:
+        tag = tag.lstrip("v")
         assert version == tag or version.startswith(f"{tag}+"), (version, tag)
     else:
         assert f"+g{head}" in version, (version, head)
