@@ -265,7 +265,7 @@ def test_a_quiet_run_on_bad_data_says_so_in_one_line_and_lists_it(study, tmp_pat
 
     root, _ = study
     data = tmp_path / "data"
-    shutil.copytree(root / "data" / "2019-20", data / "2019-20")
+    shutil.copytree(root / "data", data)
     returns = data / "2019-20" / "returns"
     write_toolkit(
         returns / "CRC" / "x.xlsx",
