@@ -19,11 +19,17 @@ $(STAMP): pyproject.toml requirements.lock
 	  $(PYTHON) -m virtualenv --quiet $(VENV); }
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps -e '.[dev,lab]'
+	@# setuptools says, for any editable install of a package with a mapped folder (the
+	@# notebooks), that folders named like the package may shadow it: information only.
+	PYTHONWARNINGS='ignore:Editable installation' \
+	  $(BIN)/python -m pip install --quiet --no-deps -e '.[dev,lab]'
 	@touch $(STAMP)
 
+# Exit status 3 is "outputs written, but the data had problems" (docs/operator.md): the
+# demo's 2018-19 has rejected rows and files on purpose, so 3 is a success here.
 report: $(STAMP)
-	$(BIN)/audit-analysis run --data $(DEMO) --cycle $(CYCLE) --out outputs
+	@$(BIN)/audit-analysis run --data $(DEMO) --cycle $(CYCLE) --out outputs; \
+	  status=$$?; [ $$status -eq 0 ] || [ $$status -eq 3 ]
 
 validate: $(STAMP)
 	@for c in $(CYCLES); do \

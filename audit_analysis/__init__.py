@@ -1,6 +1,6 @@
 """audit-analysis: a partnership's multi-agency case audit, from returns to findings.
 
-The public API, and all the README promises:
+The public API, and all the documentation (docs/index.md) promises:
 
 - :func:`load_cycle` and :class:`CycleData`: one cycle's returns read into tidy tables;
 - :func:`open_session` and :func:`build_sections`: a cycle and the cycles it is compared
@@ -17,7 +17,19 @@ Everything else lives in the layers (``io``, ``analysis``, ``render``, ``section
 
 from audit_analysis.exceptions import AuditDataError, AuditError, RejectionCode, RunFailedError
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The installed package's version (set from git when it was built: pyproject.toml,
+    ``[tool.setuptools_scm]``); the manifest adds the commit when run from a clone."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("audit-analysis")
+    except PackageNotFoundError:  # imported from a source tree that was never installed
+        return "0.0.0+unknown"
+
+
+__version__ = _version()
 __all__ = [
     "AuditDataError",
     "AuditError",

@@ -1,9 +1,10 @@
 """``python -m bench`` (``make bench``): speed, memory and scale, each measured in the
 same run as its floor or its obvious alternative, medians of repeats after a warm-up.
 
-Prints a table (key, value, target, pass or miss) and writes
-``outputs/bench/results.json``. Inputs are written to a temporary folder and removed;
-nothing under ``data/`` is touched. Targets live here, never in timed tests.
+Prints a table (key, value, target, pass or miss), writes ``outputs/bench/results.json``
+and, from it, ``docs/performance.md`` (:mod:`bench.page`). Inputs are written to a
+temporary folder and removed; nothing under ``data/`` is touched. Targets live here,
+never in timed tests.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from pathlib import Path
 from . import annual, calibration, hostile, measure
 from . import explore as explore_bench
 from .inputs import write_cycle
+from .page import shown as _shown
+from .page import write as write_page
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "outputs" / "bench" / "results.json"
@@ -47,8 +50,6 @@ TARGETS = {
     **hostile.targets(),
     **explore_bench.TARGETS,  # the explorer's redraws (bench/explore.py)
 }
-# a key's unit by how it ends (load.seconds, explore.demo_redraw_worst_seconds: s)
-UNITS = {"seconds": "s", "ms_per_file": "ms", "peak_rss_mb": "MiB"}
 
 
 def _machine() -> dict:
@@ -226,18 +227,6 @@ def _passes(value: float, op: str, target: float) -> bool:
     return {"<=": value <= target, ">=": value >= target, "<": value < target}[op]
 
 
-def _shown(key: str, value: object) -> str:
-    if isinstance(value, float):
-        unit = next((u for end, u in UNITS.items() if key.endswith(end)), "")
-        text = f"{value:,.3f}" if value < 10 else f"{value:,.1f}"
-        if key.endswith(("ratio_to_floor", "speedup_vs_naive")):
-            text = f"{value:.2f}x"
-        elif key.startswith("calibration.") and not key.endswith("seconds"):
-            text = f"{value:.1%}"
-        return f"{text} {unit}".strip()
-    return f"{value:,}" if isinstance(value, int) else str(value)
-
-
 def table(metrics: dict, verdicts: dict) -> str:
     rows = [("key", "value", "target", "")]
     for key, value in metrics.items():
@@ -299,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(table(metrics, verdicts))
+    if args.out == RESULTS and not (args.only_calibration or args.only_explore):
+        # docs/performance.md shows a full run's figures, never a partial one
+        print(f"docs page written to {write_page(result)}")
     missed = [key for key, ok in verdicts.items() if not ok]
     print(
         f"\n{len(verdicts) - len(missed)} of {len(verdicts)} targets met"

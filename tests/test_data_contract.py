@@ -120,11 +120,6 @@ def small_cycle(cycle_dir: Path) -> CycleData:
 # ----------------------------------------------------------------- the tests
 
 
-def test_readme_points_to_this_contract():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert "[docs/data-contract.md](docs/data-contract.md) is the full contract." in readme
-
-
 def test_no_tracked_file_mentions_the_shared_folder():
     try:
         listed = subprocess.run(

@@ -96,6 +96,26 @@ def test_a_partnerships_own_framework_takes_precedence(tmp_path):
     assert map_standard(25, "2019-20", "2018-19", tmp_path) is None
 
 
+def test_a_framework_without_cycle_is_its_folders(tmp_path):
+    """``cycle:`` may be left out (or left empty): the folder names the cycle. A file with
+    no cycle and no folder to name one is still an error."""
+    fw = yaml.safe_load(Path(load_framework("2018-19").source).read_text(encoding="utf-8"))
+    del fw["cycle"]
+    for cycle, text in (
+        ("2019-20", yaml.safe_dump(fw)),
+        ("2020-21", "cycle:\n" + yaml.safe_dump(fw)),
+    ):
+        (tmp_path / cycle).mkdir()
+        (tmp_path / cycle / "framework.yaml").write_text(text, encoding="utf-8")
+        mine = load_framework(cycle.replace("-", "/"), tmp_path)
+        assert mine.cycle == cycle
+        assert [s.key for s in mine.standards] == [
+            s.key for s in load_framework("2018-19").standards
+        ]
+    with pytest.raises(AuditDataError, match="'cycle' is not a cycle name"):
+        parse_framework(fw, source="framework.yaml")
+
+
 def test_a_framework_left_with_last_years_cycle_is_a_clear_error(tmp_path, capsys):
     """Copied from the 2018-19 folder and not updated: its ratings would be labelled
     2018-19 inside the 2019-20 cycle. Loading stops, naming the file and both cycles."""

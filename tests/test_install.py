@@ -7,6 +7,7 @@ report`` would install an environment missing a dependency.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -41,16 +42,56 @@ def test_the_lock_pins_every_dependency_of_pyproject():
     assert not missing, f"requirements.lock lacks {missing}: run `make lock`"
 
 
+def _git(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        ["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=False
+    )
+
+
 @pytest.fixture(scope="module")
-def wheel(tmp_path_factory) -> Path:
+def built(tmp_path_factory) -> tuple[Path, str, str, str]:
+    """The wheel built from the clone, everything pip and setuptools said, and the
+    commit and exact tag (if any) it was built at."""
+    head = _git("rev-parse", "--short=7", "HEAD").stdout.strip()
+    tag = _git("describe", "--tags", "--exact-match").stdout.strip()
     out = tmp_path_factory.mktemp("wheel")
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(ROOT)],
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--verbose", "--no-deps", "-w", str(out), str(ROOT)],
         check=True,
         capture_output=True,
+        text=True,
     )
     (found,) = out.glob("audit_analysis-*.whl")
-    return found
+    return found, done.stdout + done.stderr, head, tag
+
+
+@pytest.fixture(scope="module")
+def wheel(built) -> Path:
+    return built[0]
+
+
+def test_building_the_wheel_gives_no_setuptools_warning(built):
+    """Every data folder is named in the packages configuration: setuptools has nothing
+    to warn about (it once printed 90 lines saying the data "would be ignored")."""
+    log = built[1]
+    assert "absent from the `packages` configuration" not in log
+    assert "SetuptoolsDeprecationWarning" not in log
+    assert "SetuptoolsWarning" not in log
+
+
+def test_the_version_comes_from_git(built):
+    """The wheel's version is setuptools-scm's, from the clone's tags and commits (not a
+    number typed into pyproject.toml, which stayed 0.1.0 whatever the code): off a tag
+    it carries the commit it was built from."""
+    wheel, _, head, tag = built
+    version = wheel.name.split("-")[1]
+    if not head:
+        pytest.skip("not a git clone")
+    if tag:
+        tag = tag.lstrip("v")
+        assert version == tag or version.startswith(f"{tag}+"), (version, tag)
+    else:
+        assert f"+g{head}" in version, (version, head)
 
 
 def test_the_wheel_holds_the_notebooks_and_the_data_files(wheel):
@@ -81,27 +122,36 @@ def test_installed_wheel_runs_from_another_folder(wheel, tmp_path):
         check=True,
         capture_output=True,
     )
+    checked = subprocess.run(
+        [str(python), "-m", "pip", "check"], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout  # every requirement met, none broken
     work = tmp_path / "elsewhere"
     work.mkdir()
     cli = str(env_dir / "bin" / "audit-analysis")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
     env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env['PATH']}"
 
-    def run(*args: str) -> subprocess.CompletedProcess:
+    def run(*args: str, status: int = 0) -> subprocess.CompletedProcess:
         done = subprocess.run(
             [cli, *args], cwd=work, env=env, capture_output=True, text=True, timeout=900
         )
-        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.returncode == status, done.stderr[-2000:]
         assert "Traceback" not in done.stderr
         return done
 
     assert run("--version").stdout.startswith("audit-analysis ")
     run("demo-data", "--out", "data")
     run("validate", "data", "--cycle", "2018-19")
-    run("run", "--data", "data", "--cycle", "2018-19", "--out", "out", "--quiet")
+    # the demo's 2018-19 has rejections on purpose: outputs written, exit status 3, and
+    # one line says so, --quiet or not
+    done = run("run", "--data", "data", "--cycle", "2018-19", "--out", "out", "--quiet", status=3)
+    assert "data problems in 2018-19:" in done.stderr and "rejections" in done.stderr
     assert (work / "out" / "2018-19" / "executive-summary.html").is_file()
     manifest = (work / "out" / "2018-19" / "manifest.json").read_text(encoding="utf-8")
     assert str(ROOT) not in manifest  # nothing of the clone was used
+    code = json.loads(manifest)["code"]
+    assert code["commit"] is None and code["version"] == wheel.name.split("-")[1]
     run("case-packs", "--data", "data", "--cycle", "2018-19", "--out", "out", "--quiet")
     assert list((work / "out" / "2018-19" / "case-packs").glob("*.html"))
     run("notebooks", "--out", "notebooks")

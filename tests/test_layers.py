@@ -53,19 +53,3 @@ def test_no_module_imports_a_private_name_of_another():
                     if a.name.startswith("_") and not a.name.startswith("__")
                 ]
     assert crossing == []
-
-
-def test_the_readme_names_exactly_the_public_api():
-    """The README's layout lists the top level's public names; each one resolves."""
-    import re
-
-    import audit_analysis
-
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"__init__\.py\s+the public API:(.*?)\n  exceptions\.py", text, re.S)
-    assert block, "the README's layout no longer lists the public API"
-    listed = {name.strip() for name in re.split(r"[,\s]+", block.group(1)) if name.strip()}
-    public = set(audit_analysis.__all__) - {"__version__"}
-    assert listed == public
-    for name in public:
-        assert getattr(audit_analysis, name) is not None

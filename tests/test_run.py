@@ -6,13 +6,22 @@ from __future__ import annotations
 import json
 import re
 import shutil
+from datetime import datetime, timedelta
 
 import nbformat
 import pandas as pd
 import pytest
 from study import DEV_FORMULA, DEV_HOSTILE, FORMULA, HOSTILE
 
-from audit_analysis.pipeline.runner import NOTEBOOK_DIR, NOTEBOOKS, NotebookFailedError, run_annual
+from audit_analysis.pipeline.runner import (
+    NOTEBOOK_DIR,
+    NOTEBOOKS,
+    NotebookFailedError,
+    code_record,
+    run_annual,
+)
+from audit_analysis.pipeline.validation import PROBLEM_KINDS
+from audit_analysis.render.export import FAILED_MARKING
 
 pytestmark = pytest.mark.e2e  # papermill kernels: `pytest -m 'not e2e'` skips them
 
@@ -62,6 +71,25 @@ def test_run_writes_every_promised_output(run):
         for i in manifest["inputs"]
     )
     assert manifest["versions"]["papermill"] and manifest["versions"]["python"]
+    started = datetime.fromisoformat(manifest["started"])
+    finished = datetime.fromisoformat(manifest["finished"])
+    assert started.utcoffset() == timedelta(0) and started <= finished  # UTC, in order
+    assert manifest["duration_seconds"] == pytest.approx(
+        (finished - started).total_seconds(), abs=1.0
+    )
+    assert manifest["code"] == code_record()  # in a clone: its commit
+    assert manifest["code"]["version"] == manifest["versions"]["audit-analysis"]
+    # the study's data is clean: no problem, but the suppressed tables are named
+    notes = {n["kind"]: n for n in manifest["notes"]}
+    assert not set(notes) & set(PROBLEM_KINDS)
+    shown = notes["suppressed_tables"]["tables"]
+    assert notes["suppressed_tables"]["count"] == len(shown)
+    for path in (out / "tables").glob("*.csv"):
+        cells = set(pd.read_csv(path, dtype=str, keep_default_na=False).to_numpy().ravel())
+        assert ("c" in cells) == (path.stem in shown), path.name
+    # the kernels talk over IPC: no log warns of an unencrypted TCP link
+    logs = list((out / "logs").glob("*.log"))
+    assert logs and not [p for p in logs if "without encryption" in p.read_text("utf-8")]
 
 
 def test_trends_match_by_key_and_show_standards_absent_in_a_year(run):
@@ -175,6 +203,18 @@ def test_a_failing_notebook_stops_the_run_and_keeps_previous_outputs(study, tmp_
         run_annual(root / "data", "2019-20", out=out, progress=False, notebook_dir=broken)
     assert sorted(p.name for p in (out / "2019-20").iterdir()) == ["keep.txt"]
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    # what the failed run left says so on every page (and in any PDF's marking line)
+    pages = list((out / "2019-20.failed").glob("*.html"))
+    assert pages
+    for path in pages:
+        assert FAILED_MARKING in path.read_text(encoding="utf-8")
+    printed = out / "2019-20.failed" / "executive-summary.pdf"
+    if printed.exists():
+        from pypdf import PdfReader
+
+        reader = PdfReader(printed)
+        assert FAILED_MARKING in reader.metadata["/ProtectiveMarking"]
+        assert FAILED_MARKING in reader.pages[0].extract_text()
 
 
 def test_the_manifest_names_every_file_of_a_cycle_folder_as_it_is():

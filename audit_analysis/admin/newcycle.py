@@ -2,7 +2,7 @@
 group to edit, and its folder with an empty ``cases.csv`` and a ``returns/`` folder.
 
 The copied framework keeps every standard's key: a key is what lets trends compare a
-standard across years (README, "Editing a framework").
+standard across years (docs/analyst.md, "Editing a framework").
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ _HEADER = """\
 #           a new standard; delete a dropped standard with its key. Never reuse a key
 #           for a standard that measures something else.
 #   text    the wording printed on the toolkit.
-# Then set `note` to say what changed. README, "Editing a framework", says more.
+# Then set `note` to say what changed. docs/analyst.md, "Editing a framework", says more.
 """
 
 

@@ -33,6 +33,8 @@ __all__ = [
     "compliance",
     "compliance_grid",
     "compliance_lines",
+    "old_template_returns",
+    "unplaced_returns",
     "coverage",
     "evidence_rate",
     "rejections_summary",
@@ -614,6 +616,22 @@ def compliance_grid(
     return pd.concat([grid, pd.DataFrame(footer, columns=grid.columns)], ignore_index=True)
 
 
+def unplaced_returns(data: CycleData) -> pd.DataFrame:
+    """Returns (rows of ``data.returns``) that name no known agency or case and gave no
+    rating: they cannot be placed on the compliance grid."""
+    used = _used_returns(data)
+    placed = set(data.ratings["source_file"])
+    return used[
+        (used["agency"].isna() | used["case_ref"].isna()) & ~used["source_file"].isin(placed)
+    ]
+
+
+def old_template_returns(data: CycleData) -> pd.DataFrame:
+    """Returns (rows of ``data.returns``) on a template of an earlier cycle."""
+    used = _used_returns(data)
+    return used[used["template_version"].notna() & (used["template_version"] != data.cycle)]
+
+
 def compliance_lines(data: CycleData) -> list[str]:
     """The compliance section of ``validate``'s report: the grid, its legend, and how
     many returns could not be placed on it."""
@@ -626,11 +644,7 @@ def compliance_lines(data: CycleData) -> list[str]:
         *textwrap.wrap(COMPLIANCE_LEGEND, 96, initial_indent="  ", subsequent_indent="  "),
         grid.to_string(index=False),
     ]
-    used = _used_returns(data)
-    placed = set(data.ratings["source_file"])
-    loose = used[
-        (used["agency"].isna() | used["case_ref"].isna()) & ~used["source_file"].isin(placed)
-    ]
+    loose = unplaced_returns(data)
     if len(loose):
         lines.append(
             f"  {len(loose)} return(s) name no known agency or case and are not on the grid; "

@@ -161,7 +161,7 @@ def load_framework(cycle: str, data_dir: str | Path | None = None) -> Framework:
         stamp = path.lstat().st_mtime_ns
     except OSError as exc:
         raise AuditDataError(f"cannot read framework: {exc.strerror}", file=str(path)) from None
-    framework = _load_file(str(path), stamp)
+    framework = _load_file(str(path), stamp, normalise_cycle(cycle))
     if framework.cycle != normalise_cycle(cycle):
         raise AuditDataError(
             f"this framework says it is for {framework.cycle} but is the framework of "
@@ -251,20 +251,25 @@ def load_yaml(path: str | Path) -> object:
 
 
 @lru_cache(maxsize=32)
-def _load_file(path: str, _mtime: int) -> Framework:
-    return parse_framework(load_yaml(path), source=path)
+def _load_file(path: str, _mtime: int, cycle: str | None = None) -> Framework:
+    return parse_framework(load_yaml(path), source=path, cycle=cycle)
 
 
-def parse_framework(raw: object, source: str = "") -> Framework:
-    """Build and check a :class:`Framework` from its YAML structure."""
+def parse_framework(raw: object, source: str = "", cycle: str | None = None) -> Framework:
+    """Build and check a :class:`Framework` from its YAML structure. ``cycle`` (the
+    cycle whose folder holds the file) is the framework's when it has no ``cycle:`` key;
+    a ``cycle:`` that names another cycle is for :func:`load_framework` to refuse."""
 
     def fail(reason: str, value: object = None) -> AuditDataError:
         return AuditDataError(f"framework: {reason}", file=source or None, value=value)
 
     if not isinstance(raw, dict) or "kloes" not in raw:
         raise fail("expected a mapping with 'cycle' and 'kloes'")
-    cycle = parse_cycle(raw.get("cycle"))
-    if cycle is None:
+    if raw.get("cycle") is None and cycle is not None:
+        named = parse_cycle(cycle)  # no `cycle:` (or an empty one): the folder's
+    else:
+        named = parse_cycle(raw.get("cycle"))
+    if named is None:
         raise fail("'cycle' is not a cycle name", raw.get("cycle"))
     kloes, numbers, keys = [], set(), set()
     for k in raw["kloes"] or []:
@@ -296,7 +301,7 @@ def parse_framework(raw: object, source: str = "") -> Framework:
     if not numbers:
         raise fail("no standards")
     return Framework(
-        cycle=cycle,
+        cycle=named,
         kloes=tuple(kloes),
         reconstructed=bool(raw.get("reconstructed", False)),
         note=str(raw.get("note", "")).strip(),

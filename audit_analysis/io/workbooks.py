@@ -69,7 +69,7 @@ HEAD_BYTES = 4096  # how much of a sheet or the string table is read to find its
 
 
 class Budgets:
-    """How much a single workbook may cost before it is refused (README, "Reliability").
+    """How much a single workbook may cost before it is refused (docs/reliability.md).
 
     Every budget can be set with the environment variable ``AUDIT_ANALYSIS_`` plus its
     name in capitals, e.g. ``AUDIT_ANALYSIS_MAX_CELLS=5000000``:

@@ -80,8 +80,8 @@ def _new_cycle(args: argparse.Namespace) -> int:
 
     made = start_cycle(args.data, args.from_cycle, args.to_cycle, force=args.force)
     _say(f"Cycle {made.cycle} started in {made.folder}")
-    _say(f"  {made.framework_file}  copied from {made.copied_from}: edit it (README,")
-    _say("      'Editing a framework'), keeping each standard's key")
+    _say(f"  {made.framework_file}  copied from {made.copied_from}: edit it")
+    _say("      (docs/analyst.md#editing-a-framework), keeping each standard's key")
     if made.kept_cases:
         _say(f"  {made.cases_file}  kept: it already lists cases")
     else:
@@ -171,6 +171,7 @@ def _run(args: argparse.Namespace) -> int:
             args.cycle,
             compare=args.compare,
             min_cell_count=args.min_cell_count,
+            strict=args.strict,
             **_run_options(args),
         ),
         lambda exc: (
@@ -185,7 +186,27 @@ def _run(args: argparse.Namespace) -> int:
     _say(f"  {final / 'executive-summary.html'}  (for the Executive Group)")
     if (final / "executive-summary.pdf").is_file():
         _say(f"  {final / 'executive-summary.pdf'}  (the same, for the meeting pack)")
-    return 0
+    return _run_status(final)
+
+
+EXIT_PROBLEMS = 3
+"""``run``'s exit status when the outputs were written but part of the data was not used
+(rejections, returns not placed): docs/operator.md, "Exit statuses"."""
+
+
+def _run_status(final: Path) -> int:
+    """Say in one line, quiet or not, what the manifest notes (problems first); 0 when the
+    data had no problem, :data:`EXIT_PROBLEMS` when it had."""
+    import json
+
+    from audit_analysis.pipeline.validation import PROBLEM_KINDS, summary_line
+
+    manifest = json.loads((final / "manifest.json").read_text(encoding="utf-8"))
+    notes = manifest.get("notes", [])
+    line = summary_line(manifest["cycle"], notes)
+    if line:
+        _fail(line.replace("manifest.json", str(final / "manifest.json")))
+    return EXIT_PROBLEMS if any(n.get("kind") in PROBLEM_KINDS for n in notes) else 0
 
 
 def _case_packs(args: argparse.Namespace) -> int:
@@ -214,6 +235,13 @@ def _notebooks(args: argparse.Namespace) -> int:
     for path in written:
         _say(f"  {path}")
     _say("Open them in JupyterLab and set data_dir in each one's parameters cell.")
+    return 0
+
+
+def _page(args: argparse.Namespace) -> int:
+    from audit_analysis.pipeline.runner import notebook_page
+
+    _say(f"Page written to {notebook_page(args.notebook, args.out)}")
     return 0
 
 
@@ -365,7 +393,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="the annual run: execute every notebook and export the HTML",
         description="Execute every analysis notebook with papermill for one cycle and write "
         "OUT/<cycle>/: executed notebooks, figures, tables, HTML pages, index.html and a "
-        "manifest. Outputs are replaced only when every notebook succeeded.",
+        "manifest. Outputs are replaced only when every notebook succeeded. Exit status: 0 "
+        "outputs written, the data clean; 3 outputs written, but rows or files were rejected "
+        "or returns could not be placed (one line on stderr says so, and the manifest's "
+        "notes count each); 1 the run failed or was refused, previous outputs kept.",
     )
     run.add_argument("--data", required=True, help="the data folder holding one folder per cycle")
     run.add_argument("--cycle", required=True, help="the audit cycle, e.g. 2018-19")
@@ -385,7 +416,17 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--workers", type=int, default=None, help="notebooks run at once (default: one per core)"
     )
-    run.add_argument("--quiet", action="store_true", help="no progress bar")
+    run.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress bar (the one-line summary of data problems is still printed)",
+    )
+    run.add_argument(
+        "--strict",
+        action="store_true",
+        help="refuse to run (exit status 1, outputs left as they were) when any row or "
+        "file was rejected",
+    )
     run.set_defaults(func=_run)
 
     packs = sub.add_parser(
@@ -413,6 +454,18 @@ def build_parser() -> argparse.ArgumentParser:
     notebooks.add_argument("--out", required=True, help="folder to copy them into")
     notebooks.add_argument("--force", action="store_true", help="replace existing files")
     notebooks.set_defaults(func=_notebooks)
+
+    page = sub.add_parser(
+        "page",
+        help="turn a notebook papermill executed into the page the annual run would make",
+        description="Export NOTEBOOK, executed by papermill directly, as the annual run "
+        "exports it: code hidden, the banner and print stylesheet of its readers (the "
+        "executive summary's for 05-executive-summary), titled with the cycle it ran for. "
+        "No manifest, index or PDF: `audit-analysis run` makes those.",
+    )
+    page.add_argument("notebook", help="the executed notebook (.ipynb)")
+    page.add_argument("--out", help="the page to write (default: NOTEBOOK with .html)")
+    page.set_defaults(func=_page)
 
     demo = sub.add_parser(
         "demo-data",

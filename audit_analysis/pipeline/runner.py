@@ -21,6 +21,7 @@ import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from importlib import metadata, resources
 from pathlib import Path
 
@@ -57,10 +58,13 @@ __all__ = [
     "NothingToAnalyseError",
     "OutputError",
     "START_ORDER",
+    "StrictRefusalError",
     "VERSIONED",
     "clean_stale",
+    "code_record",
     "copy_notebooks",
     "earlier_cycles",
+    "notebook_page",
     "output_lock",
     "refuse_empty",
     "run_annual",
@@ -116,6 +120,10 @@ NotebookFailedError = RunFailedError
 
 class NothingToAnalyseError(AuditDataError):
     """The cycle has no rating on the scale: the run stops before any notebook."""
+
+
+class StrictRefusalError(AuditDataError):
+    """``--strict`` and the cycle has rejections: the run stops before any notebook."""
 
 
 class OutputError(AuditDataError):
@@ -351,6 +359,42 @@ def _versions() -> dict[str, str]:
 LOCK_FILE = PROJECT_ROOT / "requirements.lock"
 
 
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def code_record(root: Path = PROJECT_ROOT) -> dict[str, object]:
+    """Which code ran: the package's version (from git tags at build time,
+    setuptools-scm) and, when the package runs from a clone, the commit and whether the
+    clone had uncommitted changes (``dirty``). Outside a clone (an installed wheel)
+    ``commit`` is None."""
+    from audit_analysis import __version__
+
+    record: dict[str, object] = {"version": __version__, "commit": None, "dirty": None}
+    if not (root / ".git").exists():
+        return record
+    import subprocess
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(root), *args],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "HEAD")
+    if commit:
+        status = git("status", "--porcelain", "--untracked-files=no")
+        record.update(commit=commit, dirty=None if status is None else bool(status))
+    return record
+
+
 def _lock_record(lock: Path = LOCK_FILE) -> dict[str, object]:
     """What the run's environment was pinned by: the clone's ``requirements.lock`` (its
     SHA-256) and any installed package whose version differs from its pin."""
@@ -384,6 +428,35 @@ def _lock_record(lock: Path = LOCK_FILE) -> dict[str, object]:
     }
 
 
+def _kernel_manager():
+    """The kernel manager class for the run's kernels: IPC transport (Unix sockets in a
+    private folder, 0700, of the temporary directory, removed with the kernel) where the
+    platform has it, so no kernel listens on a TCP port and none warns that its traffic
+    is unencrypted. On Windows, which has no IPC transport, nbclient's default: TCP on
+    the loopback only, every message signed with the kernel's key (docs/reliability.md)."""
+    from jupyter_client import AsyncKernelManager
+
+    if os.name == "nt":  # pragma: no cover - no IPC transport on Windows
+        return AsyncKernelManager
+
+    class IPCKernelManager(AsyncKernelManager):
+        def __init__(self, *args, **kwargs):
+            folder = tempfile.mkdtemp(prefix="audit-kernel-")  # short: a socket path
+            kwargs.setdefault("transport", "ipc")  # is at most about 100 bytes
+            kwargs.setdefault("connection_file", os.path.join(folder, "kernel.json"))
+            super().__init__(*args, **kwargs)
+            self._private_folder = folder
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:
+                shutil.rmtree(self._private_folder, ignore_errors=True)
+
+        cleanup_resources = _async_cleanup_resources
+
+    return IPCKernelManager
+
+
 def _execute(
     source: str,
     target: str,
@@ -397,8 +470,8 @@ def _execute(
     """Run one notebook (in a worker process). Returns its stem and a note ("" when
     there is nothing to say).
 
-    The kernel's own chatter (ipykernel warns at every start that its loopback link is
-    unencrypted) goes to ``log``, not the console; a failing cell's error comes back as
+    The kernel talks to this worker over IPC (:func:`_kernel_manager`); its own chatter
+    goes to ``log``, not the console; a failing cell's error comes back as
     :class:`~audit_analysis.exceptions.RunFailedError`. With ``html`` (``notebook_to_html``'s
     ``target``,
     ``title``, ``banner``) the worker exports the page too, while other notebooks still
@@ -430,6 +503,7 @@ def _execute(
             cwd=cwd,
             log_output=False,
             shutdown_kernel="immediate",  # every output is in: no need to wait for it
+            kernel_manager_class=_kernel_manager(),
         )
     except PapermillExecutionError as exc:
         raise RunFailedError(Path(source).name, exc.exec_count, exc.ename, exc.evalue) from None
@@ -454,12 +528,16 @@ def run_annual(
     workers: int | None = None,
     progress: bool = True,
     notebook_dir: str | Path = NOTEBOOK_DIR,
+    strict: bool = False,
 ) -> Path:
     """Execute every notebook for ``cycle`` and write ``out/<cycle>/``. Returns that path.
 
     Refuses (:class:`NothingToAnalyseError`) a cycle with no rating on the scale before
-    any notebook runs. Holds ``out``'s lock (:func:`output_lock`) while it works; what
-    it writes is owner-only; a write that fails is an :class:`OutputError`."""
+    any notebook runs; with ``strict``, refuses (:class:`StrictRefusalError`) a cycle
+    with any rejection too. The manifest's ``notes`` say what the data lacked
+    (:func:`~audit_analysis.pipeline.validation.run_notes`). Holds ``out``'s lock
+    (:func:`output_lock`) while it works; what it writes is owner-only; a write that
+    fails is an :class:`OutputError`."""
     from audit_analysis.io.dataset import load_cycle
 
     # jsonschema, under papermill and nbconvert, builds an IRI grammar with lark at import
@@ -468,9 +546,16 @@ def run_annual(
     sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
     from audit_analysis.render.export import index_page  # noqa: F401 - nbconvert, before the workers fork
 
+    started = _now()
     cycle = normalise_cycle(cycle)
     data_dir = Path(data_dir).resolve()
     current = load_cycle(data_dir, cycle)  # fail fast, with the loader's message
+    if strict and len(current.rejections):
+        raise StrictRefusalError(
+            f"{len(current.rejections)} rejections in {cycle} and --strict: no notebook was "
+            "run and the outputs were left as they were; `audit-analysis validate` lists each",
+            file=str(current.folder),
+        )
     compare = (
         earlier_cycles(data_dir, cycle)
         if compare is None
@@ -487,7 +572,16 @@ def run_annual(
 
         refuse_unsound(current, compare)  # a commentary the pages cannot show: one line
         return _run_locked(
-            data_dir, cycle, current, compare, out, min_cell_count, workers, progress, notebook_dir
+            data_dir,
+            cycle,
+            current,
+            compare,
+            out,
+            min_cell_count,
+            workers,
+            progress,
+            notebook_dir,
+            started,
         )
 
 
@@ -514,10 +608,12 @@ def _run_locked(
     workers: int | None,
     progress: bool,
     notebook_dir: str | Path,
+    started: datetime,
 ) -> Path:
 
     from audit_analysis.io import cache
     from audit_analysis.io.dataset import load_cycle
+    from audit_analysis.pipeline.validation import run_notes
     from audit_analysis.render.export import index_page
 
     final = out / cycle
@@ -542,7 +638,7 @@ def _run_locked(
     from audit_analysis.io.commentary import commentary_status
 
     banner_qa, banner_exec = banners(commentary_status(current.folder))
-    notes: list[str] = []
+    pdf_notes: list[str] = []
     try:
         jobs = [
             (
@@ -579,7 +675,9 @@ def _run_locked(
                 lambda: [current, *(load_cycle(data_dir, other) for other in compare)],
             ),
         )
-        notes = [note for _, note in results if note]
+        pdf_notes = [note for _, note in results if note]
+        notes = run_notes(current, staging / "tables", min_cell_count)
+        notes += [{"kind": "pdf", "text": f"{EXECUTIVE_PDF} not written: {n}"} for n in pdf_notes]
         shutil.rmtree(staging / ".cache")
         entries = [(pages[spec.stem], spec.title, spec.description) for spec in NOTEBOOKS]
         if (staging / EXECUTIVE_PDF).is_file():
@@ -592,9 +690,14 @@ def _run_locked(
             ("figures/", "Figures", "Every chart as PNG and SVG."),
         ]
         (staging / "index.html").write_text(index_page(cycle, entries, banner_qa), encoding="utf-8")
+        finished = _now()
         manifest = {
             "cycle": cycle,
             "readers": MANIFEST_READERS,
+            "started": started.isoformat(timespec="seconds"),
+            "finished": finished.isoformat(timespec="seconds"),
+            "duration_seconds": round((finished - started).total_seconds(), 1),
+            "code": code_record(),
             "parameters": {**parameters, "data_dir": str(data_dir), "output_dir": str(final)},
             "inputs": _inputs(data_dir, [cycle, *compare]),
             "notebooks": {
@@ -613,15 +716,84 @@ def _run_locked(
         failed = out / f"{cycle}.failed"
         shutil.rmtree(failed, ignore_errors=True)
         staging.rename(failed)
+        _mark_failed(failed, cycle, reprint=isinstance(exc, Exception))
         if isinstance(exc, RunFailedError):
             exc.folder, exc.logs = failed, failed / "logs"
         raise
     # case packs are built separately: the run keeps them
     _publish(staging, final, out / f".{cycle}.previous", keep=CASE_PACKS)
     shutil.rmtree(out / f"{cycle}.failed", ignore_errors=True)
-    for note in notes:  # no browser to print the PDF: the run succeeds, and says so
+    for note in pdf_notes:  # no browser to print the PDF: the run succeeds, and says so
         log.warning("audit-analysis: %s not written: %s; the HTML is written", EXECUTIVE_PDF, note)
     return final
+
+
+def _mark_failed(folder: Path, cycle: str, reprint: bool = True) -> None:
+    """Every page a failed run left in ``folder`` says so in its banner and marking line
+    (:data:`~audit_analysis.render.export.FAILED_MARKING`); the executive PDF is printed
+    again from its marked page (``reprint``), or removed when it cannot be: no complete-
+    looking summary leaves a failed run unmarked. Never raises: the run's own error is
+    what the operator must see."""
+    from audit_analysis.render.export import FAILED_MARKING, mark_failed
+
+    try:
+        for page in folder.glob("*.html"):
+            mark_failed(page)
+        pdf = folder / EXECUTIVE_PDF
+        if not pdf.exists():
+            return
+        pdf.unlink()
+        if reprint and (folder / "executive-summary.html").is_file():
+            from audit_analysis.render.pdf import print_to_pdf
+
+            spec = _executive_pdf(folder, cycle)
+            spec["marking"] = f"{FAILED_MARKING}. {spec['marking']}"
+            spec["keywords"] = [FAILED_MARKING, *spec["keywords"]]
+            print_to_pdf(folder / "executive-summary.html", **spec)
+    except Exception as exc:  # noqa: BLE001 - the run's error comes first
+        log.warning("audit-analysis: could not mark %s as a failed run's: %s", folder, exc)
+
+
+def notebook_page(notebook: str | Path, target: str | Path | None = None) -> Path:
+    """The page ``audit-analysis run`` would have made of an executed notebook (one that
+    papermill ran directly): code hidden, the banner and print stylesheet of its
+    readers, titled by the notebook and the cycle it was run for. Written to ``target``
+    (default: beside it, as ``.html``), owner-only. Returns the page's path."""
+    import nbformat
+
+    from audit_analysis.render.export import notebook_to_html
+
+    source = Path(notebook)
+    target = Path(target) if target else source.with_suffix(".html")
+    try:
+        nb = nbformat.read(source, as_version=4)
+    except OSError as exc:
+        raise AuditDataError(
+            f"cannot read the notebook: {exc.strerror}", file=str(source)
+        ) from None
+    except Exception as exc:  # nbformat's several errors for a file that is not a notebook
+        reason = " ".join(str(exc).split())[:200]
+        raise AuditDataError(f"not a notebook: {reason}", file=str(source)) from None
+    papermill_run = nb.metadata.get("papermill") or {}
+    if not papermill_run:
+        raise AuditDataError(
+            "not executed by papermill: run it first (docs/operator.md, 'Running one "
+            "notebook with papermill')",
+            file=str(source),
+        )
+    cycle = str((papermill_run.get("parameters") or {}).get("cycle") or "").strip()
+    spec = next((s for s in NOTEBOOKS if s.stem == source.stem), None)
+    title = spec.title if spec else source.stem
+    executive = bool(spec and spec.executive)
+    with owner_only(), _writing(target):
+        target.parent.mkdir(parents=True, exist_ok=True)
+        notebook_to_html(
+            source,
+            target,
+            title=f"{title}: case audit {cycle}" if cycle else title,
+            banner=BANNER_EXEC if executive else BANNER_QA,
+        )
+    return target
 
 
 def _run_parallel(

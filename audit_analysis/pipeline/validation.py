@@ -11,7 +11,14 @@ from audit_analysis.io.dataset import CycleData
 from audit_analysis.io.returns import skip_reason
 from audit_analysis.io.text import printable
 
-__all__ = ["commentary_lines", "format_report"]
+__all__ = [
+    "PROBLEM_KINDS",
+    "commentary_lines",
+    "format_report",
+    "run_notes",
+    "summary_line",
+    "suppressed_tables",
+]
 
 
 def format_report(data: CycleData) -> str:
@@ -159,3 +166,110 @@ def commentary_lines(data: CycleData) -> list[str]:
     for problem in problems:
         lines.append(f"  {COMMENTARY_FILE} {problem} [{problem.level}]")
     return lines
+
+
+# ----------------------------------------------------------- what a run tells its operator
+
+PROBLEM_KINDS = ("rejections", "unplaced_returns")
+"""Notes that mean part of the data was not used: a run with any of them ends with exit
+status 3 (docs/operator.md, "Exit statuses")."""
+
+
+def run_notes(data: CycleData, tables: Path | None = None, min_cell_count: int = 5) -> list[dict]:
+    """What the operator of a run must hear about the data, one entry per kind with its
+    count (none when there is nothing to say): ``rejections`` (rows and whole files
+    rejected), ``unplaced_returns`` (returns naming no known agency or case),
+    ``old_templates`` (returns on an earlier cycle's template, loaded) and
+    ``suppressed_tables`` (published tables under ``tables`` with a cell shown ``c``,
+    resting on fewer than ``min_cell_count`` cases). Each entry: ``kind``, ``count``,
+    ``text``. No entry names a case or a file."""
+    from audit_analysis.analysis.quality import old_template_returns, unplaced_returns
+
+    notes = []
+    rejections = data.rejections
+    if len(rejections):
+        whole = int(rejections["source_row"].isna().sum())
+        rows = len(rejections) - whole
+        files = int(rejections["source_file"].nunique())
+        notes.append(
+            {
+                "kind": "rejections",
+                "count": len(rejections),
+                "text": f"{_n(len(rejections), 'rejection')} ({_n(rows, 'row')}, "
+                f"{_n(whole, 'whole file')}; from {_n(files, 'file')}): "
+                "`audit-analysis validate` lists each",
+            }
+        )
+    loose = len(unplaced_returns(data))
+    if loose:
+        notes.append(
+            {
+                "kind": "unplaced_returns",
+                "count": loose,
+                "text": f"{_n(loose, 'return')} naming no known agency or case, with no rating",
+            }
+        )
+    old = old_template_returns(data)
+    if len(old):
+        versions = ", ".join(sorted(str(v) for v in old["template_version"].unique()))
+        notes.append(
+            {
+                "kind": "old_templates",
+                "count": len(old),
+                "text": f"{_n(len(old), 'return')} on an earlier template ({versions}); loaded, "
+                "standards it lacks count as not recorded",
+            }
+        )
+    suppressed = suppressed_tables(tables) if tables is not None else []
+    if suppressed:
+        notes.append(
+            {
+                "kind": "suppressed_tables",
+                "count": len(suppressed),
+                "text": f"{_n(len(suppressed), 'table')} with figures suppressed (shown c: fewer "
+                f"than {min_cell_count} cases)",
+                "tables": suppressed,
+            }
+        )
+    return notes
+
+
+def suppressed_tables(folder: Path) -> list[str]:
+    """The CSV tables under ``folder`` (by stem) with a cell suppressed (``c``)."""
+    import csv
+
+    from audit_analysis.analysis.disclosure import MARKER
+
+    found = []
+    for path in sorted(Path(folder).glob("*.csv")):
+        with path.open(encoding="utf-8-sig", newline="") as fh:
+            if any(cell == MARKER for row in csv.reader(fh) for cell in row):
+                found.append(path.stem)
+    return found
+
+
+def summary_line(cycle: str, notes: list[dict]) -> str:
+    """The one line a run prints (whatever ``--quiet`` says) when ``notes`` holds
+    anything: the counts, problems first. Empty when there is nothing to say."""
+    counted = [n for n in notes if "count" in n]
+    if not counted:
+        return ""
+    problems = [n for n in counted if n["kind"] in PROBLEM_KINDS]
+    others = [n for n in counted if n["kind"] not in PROBLEM_KINDS]
+    words = {
+        "rejections": ("rejection", ""),
+        "unplaced_returns": ("return", " not placed"),
+        "old_templates": ("return", " on an old template"),
+        "suppressed_tables": ("table", " with suppressed figures"),
+    }
+    parts = []
+    for note in problems + others:
+        noun, rest = words.get(note["kind"], (note["kind"], ""))
+        parts.append(_n(note["count"], noun) + rest)
+    head = "data problems" if problems else "notes"
+    return f"{head} in {cycle}: " + ", ".join(parts) + " (manifest.json notes)"
+
+
+def _n(count: int, noun: str) -> str:
+    """``1 return``, ``2 returns``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"

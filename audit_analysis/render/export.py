@@ -32,6 +32,8 @@ __all__ = [
     "css_string",
     "index_page",
     "marking_of",
+    "mark_failed",
+    "FAILED_MARKING",
     "notebook_body",
     "notebook_to_html",
     "page",
@@ -168,6 +170,35 @@ PAGE = """<!DOCTYPE html>
 </body>
 </html>
 """
+
+
+FAILED_MARKING = "FAILED RUN: not for circulation"
+"""What every page and PDF of a failed run (``OUT/<cycle>.failed/``) says in its marking
+line, before its protective marking."""
+_MARGIN_BOXES = ('@top-center { content: "', '@bottom-center { content: "')
+
+
+def mark_failed(path: str | Path) -> bool:
+    """Mark the page at ``path`` (written by :func:`page`) as a failed run's: the banner
+    and the printed marking line, top and foot of every page, open with
+    :data:`FAILED_MARKING`. Returns False for a page that was not ours (left as it was)."""
+    path = Path(path)
+    text = path.read_text(encoding="utf-8")
+    if FAILED_MARKING in text:
+        return True
+    opening = '<header class="banner"><p>'
+    if opening not in text:
+        return False
+    text = text.replace(
+        opening,
+        '<header class="banner" style="background:#d4351c"><p><strong>'
+        f"{html.escape(FAILED_MARKING)}.</strong> ",
+        1,
+    )
+    for box in _MARGIN_BOXES:
+        text = text.replace(box, f"{box}{css_string(FAILED_MARKING)}. ")
+    path.write_text(text, encoding="utf-8")
+    return True
 
 
 def marking_of(banner: str) -> str:
