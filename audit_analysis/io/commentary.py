@@ -354,14 +354,15 @@ def parse_commentary(text: str, kloe_keys: list[str], source: str = "") -> Comme
     return commentary
 
 
-def read_commentary(cycle_dir: str | Path, kloe_keys: list[str]) -> Commentary | None:
-    """``cycle_dir``'s commentary, or None when it has none. A file that cannot be read
-    (a link, too large, not UTF-8) raises :class:`AuditDataError` naming it."""
+def _read_text(cycle_dir: str | Path) -> tuple[Path, str | None]:
+    """The commentary file's path and its text (None when the cycle has none). A file
+    that cannot be read (a link, too large, not UTF-8) raises :class:`AuditDataError`
+    naming it."""
     path = Path(cycle_dir) / COMMENTARY_FILE
     try:
         info = os.lstat(path)
     except FileNotFoundError:
-        return None
+        return path, None
     except OSError as exc:
         raise AuditDataError(
             f"cannot read the commentary: {exc.strerror}", file=str(path)
@@ -377,7 +378,7 @@ def read_commentary(cycle_dir: str | Path, kloe_keys: list[str]) -> Commentary |
             file=str(path),
         )
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        return path, path.read_bytes().decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise AuditDataError(
             f"not UTF-8 (byte {exc.start + 1}): save it as UTF-8", file=str(path)
@@ -386,17 +387,28 @@ def read_commentary(cycle_dir: str | Path, kloe_keys: list[str]) -> Commentary |
         raise AuditDataError(
             f"cannot read the commentary: {exc.strerror}", file=str(path)
         ) from None
-    return parse_commentary(text, kloe_keys, source=str(path))
+
+
+def read_commentary(cycle_dir: str | Path, kloe_keys: list[str]) -> Commentary | None:
+    """``cycle_dir``'s commentary, or None when it has none. A file that cannot be read
+    (a link, too large, not UTF-8) raises :class:`AuditDataError` naming it."""
+    path, text = _read_text(cycle_dir)
+    return None if text is None else parse_commentary(text, kloe_keys, source=str(path))
 
 
 def commentary_status(cycle_dir: str | Path) -> str:
-    """``ratified`` when the cycle's commentary is ratified and sound, else ``draft``
-    (no commentary, a draft, or one that cannot be read): what the pages' marking says."""
+    """``ratified`` when the cycle's commentary says so in sound front matter (status,
+    ratified_by and ratified_on), else ``draft`` (no commentary, a draft, or one that
+    cannot be read): what the pages' marking says."""
     try:
-        found = read_commentary(cycle_dir, [])
+        _, text = _read_text(cycle_dir)
     except AuditDataError:
         return "draft"
-    if found is None:
+    if text is None:
         return "draft"
-    meta_errors = [p for p in found.errors if p.line <= 2 or "front matter" in p.message]
-    return "ratified" if found.status == "ratified" and not meta_errors else "draft"
+    found = Commentary(source="")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    meta, _ = _front_matter(lines, found.problems)
+    _check_meta(meta, found)
+    sound = not found.errors or all("front-matter key" in p.message for p in found.errors)
+    return "ratified" if found.status == "ratified" and sound else "draft"
