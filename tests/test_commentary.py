@@ -383,3 +383,24 @@ def test_the_findings_by_kloe_page_shows_each_kloes_words_before_its_chart(sessi
     data = session.data
     kloes = summaries.kloe_summary(data.ratings, data.framework).set_index("kloe_key")
     assert _interval(kloes.loc["thresholds"]) in blocks[words[0]].text
+
+
+def test_the_page_says_whether_its_findings_are_ratified(tmp_path):
+    data = tmp_path / "data"
+    shutil.copytree(ROOT / "data" / "demo", data)
+    draft = Executive(open_session(data, "2018-19", tmp_path / "a")).build()
+    assert "These are draft findings: they have not yet been ratified by the agencies." in (
+        draft.sentences()
+    )
+    path = data / "2018-19" / "commentary.md"
+    path.write_text(
+        path.read_text(encoding="utf-8").replace(
+            "status: draft",
+            "status: ratified\nratified_by: the Executive Group\nratified_on: 2019-03-04",
+        ),
+        encoding="utf-8",
+    )
+    ratified = Executive(open_session(data, "2018-19", tmp_path / "b")).build()
+    assert "These findings were ratified by the Executive Group on 4 March 2019." in (
+        ratified.sentences()
+    )

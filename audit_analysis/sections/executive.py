@@ -147,6 +147,15 @@ class Executive(SectionBuilder):
             self.session, self.standards, self.trends.table, self.hidden_kloes, self.kloes.overall
         )
 
+    @property
+    def standing(self) -> str:
+        """Whether these findings are ratified, in one sentence."""
+        found = self.commentary
+        if found is not None and found.ratified:
+            on = due_words(found.ratified_on)
+            return f"These findings were ratified by {found.ratified_by} on {on}."
+        return "These are draft findings: they have not yet been ratified by the agencies."
+
     def qa_words(self, pid: str) -> list[Block]:
         """The commentary under one heading as blocks ([] when it says nothing there)."""
         if self.commentary is None:
@@ -235,6 +244,7 @@ class Executive(SectionBuilder):
             Text(self.lead + " " + selection_sentences(self.session)[0]),
         ]
         if has_words:
+            summary.append(Text(self.standing, "note"))
             summary += self.qa_words("summary")
         else:
             summary.append(
@@ -646,11 +656,12 @@ def due_words(due: object) -> str:
     import datetime as dt
 
     text = "" if due is None or (isinstance(due, float) and pd.isna(due)) else str(due).strip()
-    for fmt, out in (("%Y-%m", "%B %Y"), ("%Y-%m-%d", "%-d %B %Y")):
+    for fmt in ("%Y-%m", "%Y-%m-%d"):
         try:
-            return dt.datetime.strptime(text, fmt).strftime(out)
+            when = dt.datetime.strptime(text, fmt)
         except ValueError:
             continue
+        return f"{when:%B %Y}" if fmt == "%Y-%m" else f"{when.day} {when:%B %Y}"
     return text
 
 
