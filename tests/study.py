@@ -24,7 +24,7 @@ DEV_FORMULA = "=cmd|' /c calc'!A1"
 FORMULA = '=HYPERLINK("http://evil.invalid")'
 # The QA group's commentary: hostile text in every form Markdown could carry it, beside
 # figure references that the pages must fill in.
-COMMENTARY_HOSTILE = '<script>alert("qa")</script>'
+COMMENTARY_HOSTILE = "<script>window.qa = 1</script>"
 COMMENTARY = f"""---
 status: draft
 ---
@@ -34,7 +34,7 @@ status: draft
 Overall {{{{ share overall }}}}; since 2018-19 {{{{ change overall vs 2018-19 }}}}.
 {COMMENTARY_HOSTILE} and <b>bold</b> & <img src="http://evil.invalid/c.png">.
 
-![remote](http://evil.invalid/remote.png) and [click](javascript:alert(2)).
+![remote](http://evil.invalid/remote.png) and [click](javascript:void(0)).
 
 ## What needs to improve
 

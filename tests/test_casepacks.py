@@ -3,6 +3,7 @@ reaching the Executive Group's page or anything it links."""
 
 from __future__ import annotations
 
+import html
 import re
 
 import pytest
@@ -30,11 +31,13 @@ def test_a_pack_per_flagged_case_marked_and_escaped(packs):
 def test_no_case_pack_content_reaches_the_executive_page_or_what_it_links(packs, run):
     out, refs = run
     page = (out / "executive-summary.html").read_text(encoding="utf-8")
-    linked = re.findall(r'(?:href|src)="([^"#]+)"', page)
+    linked = re.findall(r'<[^<>]*\b(?:href|src)="([^"#]+)"', page)  # in tags, not text
     assert not [u for u in linked if not u.startswith("data:")]  # it links nothing
     text = re.sub(r"data:image/png;base64,[A-Za-z0-9+/=]+", "", page)
     assert "case-packs" not in text and "OFFICIAL-SENSITIVE" not in text
-    assert HOSTILE not in text and "&lt;script&gt;" not in text
+    # no evidence, raw or escaped (the QA group's own hostile words are there, escaped)
+    assert HOSTILE not in text and html.escape(HOSTILE, quote=False) not in text
+    assert "alert" not in text
     for ref in refs["2019-20"]:
         assert ref not in text
     index = (out / "index.html").read_text(encoding="utf-8")

@@ -276,7 +276,8 @@ def test_a_quiet_run_on_bad_data_says_so_in_one_line_and_lists_it(study, tmp_pat
     write_toolkit(returns / "y.xlsx", [(1, "met", "e")], agency="Nowhere Trust", case_id="Q201")
     out = tmp_path / "out"
     args = ["run", "--data", str(data), "--cycle", "2019-20", "--out", str(out), "--quiet"]
-    assert main([*args, "--compare"]) == EXIT_PROBLEMS
+    # the study's commentary refers to 2018-19: the run compares with it
+    assert main([*args, "--compare", "2018-19"]) == EXIT_PROBLEMS
     captured = capsys.readouterr()
     lines = captured.err.splitlines()
     assert len(lines) <= 2  # the summary, and a note when no browser printed the PDF

@@ -5,11 +5,14 @@ there is no Chromium (the run then writes the HTML alone: ``test_pdf.py``)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from html.parser import HTMLParser
 
 import pytest
 from pypdf import PdfReader
 
+from audit_analysis.pipeline.runner import banners
+from audit_analysis.render.export import marking_of
 from audit_analysis.render.pdf import find_browser, print_to_pdf
 
 pytestmark = [
@@ -20,11 +23,14 @@ pytestmark = [
     ),
 ]
 MM = 72 / 25.4
+# the study's commentary is a draft: its pages and PDF carry the draft marking
+MARKING = marking_of(banners("draft")[1])
 
 
 def squash(text: str) -> str:
-    """Text without its whitespace: lines wrap and cells split differently in a PDF."""
-    return re.sub(r"\s+", "", text)
+    """Text without its whitespace (lines wrap and cells split differently in a PDF) and
+    with the typesetter's ligatures (``ﬁ``, ``ﬀ``) as their letters."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
 class Charts(HTMLParser):
@@ -141,8 +147,8 @@ def test_the_paper_is_a4_tagged_with_its_title_cycle_and_marking(paper):
     info = reader.metadata
     assert info.title == "Executive summary: case audit 2019-20"
     assert "2019-20" in info.subject
-    assert info["/ProtectiveMarking"] == "OFFICIAL"
-    assert info["/Keywords"].startswith("OFFICIAL")
+    assert info["/ProtectiveMarking"] == MARKING == "OFFICIAL – DRAFT"
+    assert info["/Keywords"].startswith(MARKING)
     assert "/StructTreeRoot" in reader.trailer["/Root"]  # tagged: figures keep alt text
     for page in reader.pages:
         width, height = float(page.mediabox.width), float(page.mediabox.height)
@@ -204,8 +210,8 @@ def test_marking_heads_and_foots_every_page_and_pages_are_numbered(paper):
         pieces = placed_text(page)
         top = [t for t, y in pieces if y > height - 20 * MM]
         foot = [t for t, y in pieces if y < 20 * MM]
-        assert "OFFICIAL" in top, (number, top)
-        assert "OFFICIAL" in foot, (number, foot)
+        assert MARKING in top, (number, top)
+        assert MARKING in foot, (number, foot)
         assert f"Page {number} of {total}" in " ".join(foot), (number, foot)
         assert any("Executive summary: case audit 2019-20" in t for t in foot)
 
