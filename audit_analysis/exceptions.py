@@ -133,6 +133,7 @@ class RejectionCode(StrEnum):
     STANDARD = "standard"
     DUPLICATE = "duplicate"
     TEMPLATE = "template"
+    WRONG_CYCLE = "wrong-cycle"  # a return of a later cycle, in an earlier cycle's folder
     FILE = "file"  # a whole file unreadable, refused or holding no standards table
     ROW = "row"  # a line of a table that cannot be read as a row
     CASE_LEFT_OUT = "case-left-out"  # a cases.csv row whose case is left out
@@ -152,6 +153,7 @@ _KINDS = {
     RejectionCode.STANDARD: "standard",
     RejectionCode.DUPLICATE: "duplicate",
     RejectionCode.TEMPLATE: "template",
+    RejectionCode.WRONG_CYCLE: "template",
     RejectionCode.FILE: "whole file",
     RejectionCode.CASE_LEFT_OUT: "cases file",
     RejectionCode.CASE_FIELD: "cases file",

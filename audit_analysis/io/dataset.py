@@ -23,7 +23,7 @@ import pandas as pd
 from audit_analysis.exceptions import AuditDataError, CycleNotFoundError, RejectionCode
 from audit_analysis.io import schemas
 from audit_analysis.io.agencies import resolve_agency
-from audit_analysis.io.cycles import normalise_cycle, parse_cycle
+from audit_analysis.io.cycles import DataFolder, normalise_cycle, parse_cycle
 from audit_analysis.io.development import Development, earlier_items, later_ids, read_development
 from audit_analysis.io.frameworks import Framework, load_framework
 from audit_analysis.io.ratings import CATEGORIES, NOT_RECORDED, RATING_DTYPE, parse_rating
@@ -109,17 +109,10 @@ def _standard_in_text(text: str) -> int | None:
 
 
 def find_cycle_folder(data_dir: str | Path, cycle: str) -> Path:
-    """``DATA/<cycle>``; a folder named in another spelling of the cycle also counts."""
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise CycleNotFoundError("no such data folder", file=str(data_dir))
-    exact = data_dir / cycle
-    if exact.is_dir():
-        return exact
-    for child in sorted(data_dir.iterdir()):
-        if child.is_dir() and parse_cycle(child.name) == cycle:
-            return child
-    raise CycleNotFoundError(f"no folder for cycle {cycle} (expected {exact})", file=str(data_dir))
+    """``DATA/<cycle>``, by its canonical name alone (:class:`DataFolder`): a folder
+    spelling the cycle otherwise (``2018-2019``, ``2018-19-old``) is named in the error,
+    never read instead, and a link is not followed."""
+    return DataFolder.scan(data_dir).folder(cycle)
 
 
 # --------------------------------------------------------------------------- cases
@@ -394,6 +387,27 @@ class _Loader:
             )
         record["agency"] = agency
         version = head.get("template_version")
+        # A return belongs to the cycle of its folder: one made on a later cycle's template,
+        # or saying a later audit cycle, is another year's return (its case C01 is another
+        # child), rejected whole before its case is looked up.
+        stated = parse_cycle(head.get("audit_cycle"))
+        later = [
+            (what, value, cycle)
+            for what, value, cycle in (
+                ("audit cycle", head.get("audit_cycle"), stated),
+                ("template version", version, parse_cycle(version)),
+            )
+            if cycle is not None and cycle > self.framework.cycle
+        ]
+        if later:
+            what, value, cycle = later[0]
+            return whole(
+                f"the return's {what} is {cycle}, later than the {self.framework.cycle} "
+                f"folder it sits in: it belongs to {cycle}'s folder, and is not read as "
+                f"a {self.framework.cycle} return",
+                value,
+                RejectionCode.WRONG_CYCLE,
+            )
         template = self.framework if is_blank(version) else self.template(version)
         case_ref, case_problem = self.crosswalk.resolve(head["case_id"], head.get("case_id_type"))
         record["case_ref"] = case_ref
@@ -407,7 +421,6 @@ class _Loader:
         record["template_version"] = template.cycle
         # A template carries its own year in 'Audit cycle': last year's form reused
         # unchanged says last year. Any other year means the return is in the wrong folder.
-        stated = parse_cycle(head.get("audit_cycle"))
         if stated not in (None, self.framework.cycle, template.cycle):
             return whole(
                 f"the return is for audit cycle {stated} but sits in the "

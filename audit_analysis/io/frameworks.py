@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 
 from audit_analysis.exceptions import AuditDataError, UnknownCycleError
-from audit_analysis.io.cycles import normalise_cycle, parse_cycle
+from audit_analysis.io.cycles import DataFolder, normalise_cycle, parse_cycle
 
 __all__ = [
     "FRAMEWORK_FILE",
@@ -133,10 +133,10 @@ def is_builtin(framework: Framework) -> bool:
 def available_cycles(data_dir: str | Path | None = None) -> list[str]:
     """Cycles with a framework: the built-in ones plus any under ``data_dir``."""
     found = {p.stem for p in _builtin_dir().glob("*.yaml") if parse_cycle(p.stem)}
-    if data_dir is not None and Path(data_dir).is_dir():
-        for child in Path(data_dir).iterdir():
-            if (child / FRAMEWORK_FILE).is_file() and parse_cycle(child.name):
-                found.add(parse_cycle(child.name))
+    if data_dir is not None:
+        for name, folder in DataFolder.scan(data_dir).cycles.items():
+            if (folder / FRAMEWORK_FILE).is_file():
+                found.add(name)
     return sorted(found)
 
 

@@ -28,10 +28,18 @@ def _fail(text: object) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from audit_analysis.io.cycles import DataFolder
     from audit_analysis.io.dataset import load_cycle
     from audit_analysis.pipeline.validation import format_report
     from audit_analysis.render.outputs import write_csv
 
+    inputs = DataFolder.scan(args.data)
+    for option, path in (
+        ("--rejections-csv", args.rejections_csv),
+        ("--compliance-csv", args.compliance_csv),
+    ):
+        if path:  # before anything is read: a log is never written into the inputs
+            inputs.refuse_output(path, option)
     data = load_cycle(args.data, args.cycle)
     _say(format_report(data))
     if args.rejections_csv:
