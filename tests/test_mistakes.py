@@ -9,6 +9,7 @@ import json
 import os
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from conftest import write_cases, write_toolkit
 
@@ -224,3 +225,141 @@ def test_publishing_killed_at_every_rename_loses_nothing(tmp_path, monkeypatch, 
     assert renames is not None and renames >= 4  # the journal, two carried, two folders
     err = capsys.readouterr().err
     assert "its previous outputs are kept as they were (2 carried entries put back)" in err
+
+
+# ------------------------------------------------------------ 3. a return belongs to its cycle
+
+
+@pytest.mark.parametrize(
+    "stated",
+    [
+        {"audit_cycle": "2019-20", "template_version": "2019-20"},
+        {"audit_cycle": "2019/20"},
+        {"template_version": "2020-21"},
+    ],
+    ids=["next-years-form", "next-audit-cycle", "a-later-template"],
+)
+def test_a_return_of_a_later_cycle_is_rejected_whole_with_its_code(data, stated):
+    from audit_analysis.exceptions import RejectionCode
+    from audit_analysis.io.dataset import load_cycle
+
+    misfiled = data / "2018-19" / "returns" / "WMP" / "next-year.xlsx"
+    write_toolkit(misfiled, [(s, "met", "next year's child") for s in range(1, 25)], **stated)
+    loaded = load_cycle(data, "2018-19")
+    assert set(loaded.ratings["source_file"]) == {"returns/WMP/a.xlsx"}  # 1 rating, not 25
+    (row,) = loaded.rejections.itertuples()
+    assert row.code == RejectionCode.WRONG_CYCLE == "wrong-cycle"
+    assert row.source_file == "returns/WMP/next-year.xlsx" and pd.isna(row.source_row)
+    assert "later than the 2018-19 folder it sits in" in row.reason
+    record = loaded.returns.set_index("source_file").loc["returns/WMP/next-year.xlsx"]
+    assert record["status"] == "rejected" and pd.isna(record["case_ref"])
+
+
+def test_last_years_form_reused_is_still_read(data):
+    from audit_analysis.io.dataset import load_cycle
+
+    old = data / "2018-19" / "returns" / "UHB" / "old.xlsx"
+    write_toolkit(old, [(1, "met", "e")], agency="UHB", audit_cycle="2017-18",
+                  template_version="2017-18")  # fmt: skip
+    loaded = load_cycle(data, "2018-19")
+    assert loaded.rejections.empty and len(loaded.ratings) == 2
+
+
+@pytest.mark.parametrize("names", [["2018-2019"], ["2018-19-old"], ["2018-2019", "2018-19-old"]])
+def test_a_near_miss_is_named_in_one_line_never_read_instead(data, capsys, names):
+    import shutil
+
+    for name in names:
+        shutil.copytree(data / "2018-19", data / name)
+    shutil.rmtree(data / "2018-19")
+    assert main(["validate", str(data), "--cycle", "2018-19"]) == 1
+    err = one_line_refusal(capsys, "no folder for cycle 2018-19", "which is not read")
+    for name in names:
+        assert repr(name) in err
+
+
+def test_beside_the_cycles_folder_a_backup_is_named_and_not_read(data, capsys):
+    backup = data / "2018-19-old"
+    write_cases(backup, rows=[["Z99", "", "", "1", "T", "ZZ"]])
+    write_toolkit(backup / "returns" / "x.xlsx", [(1, "unmet", "old")], case_id="Z99")
+    assert main(["validate", str(data), "--cycle", "2018-19"]) == 0
+    out = capsys.readouterr().out
+    assert "Cases: 4" in out and "Ratings: 1 accepted" in out
+    assert "2018-19-old/ is not read: a cycle's folder is named exactly YYYY-YY" in out
+
+
+def test_one_rule_says_which_cycles_a_data_folder_holds(data, tmp_path):
+    from audit_analysis.io.cycles import DataFolder
+    from audit_analysis.io.development import _cycle_folders
+    from audit_analysis.io.frameworks import available_cycles
+    from audit_analysis.pipeline.runner import earlier_cycles
+
+    (data / "2016-17-old").mkdir()
+    write_cases(data / "2016-17-old")
+    (data / "2016-17-old" / "framework.yaml").write_text("cycle: 2016-17\n")
+    elsewhere = tmp_path / "elsewhere" / "2015-16"
+    write_cases(elsewhere)
+    (data / "2015-16").symlink_to(elsewhere)
+    (data / "2019-20").mkdir()  # started, no cases.csv yet
+    (data / "notes").mkdir()
+    folder = DataFolder.scan(data)
+    assert folder.order == ["2017-18", "2018-19", "2019-20"]
+    assert folder.with_cases() == ["2017-18", "2018-19"]
+    assert list(folder.links) == ["2015-16"] and folder.near_misses == {"2016-17": ["2016-17-old"]}
+    assert earlier_cycles(data, "2019-20") == ["2017-18", "2018-19"]
+    assert [c for c, _ in _cycle_folders(data, lambda c: True)] == folder.order
+    (data / "2030-31-old").mkdir()
+    (data / "2030-31-old" / "framework.yaml").write_text("cycle: 2030-31\n")
+    assert "2030-31" not in available_cycles(data)  # a backup's framework names no cycle
+    with pytest.raises(Exception, match="symbolic link: not followed"):
+        folder.folder("2015-16")
+
+
+# ------------------------------------------------------------ 13. writes never follow links
+
+
+def test_new_cycle_never_writes_through_a_dangling_link(data, tmp_path, capsys):
+    folder = data / "2019-20"
+    folder.mkdir()
+    target = tmp_path / "outside" / "planted.yaml"
+    target.parent.mkdir()
+    (folder / "framework.yaml").symlink_to(target)
+    argv = ["new-cycle", "--data", str(data), "--from", "2018-19"]
+    assert main(argv) == 1
+    one_line_refusal(capsys, "symbolic link: not written through")
+    assert not target.exists()
+    (folder / "framework.yaml").unlink()
+    (folder / "cases.csv").symlink_to(tmp_path / "outside" / "cases.csv")
+    assert main(argv) == 1
+    one_line_refusal(capsys, "symbolic link: not written through")
+    assert list((tmp_path / "outside").iterdir()) == []
+
+
+def test_progress_forced_over_a_link_is_refused(data, tmp_path, capsys):
+    from audit_analysis.admin.newcycle import carry_forward
+    from audit_analysis.exceptions import AuditDataError
+    from audit_analysis.io.frameworks import load_framework
+
+    (data / "2018-19" / "development_areas.csv").write_text(
+        "area_id,kloe,area\nA1,1,Referrals need feedback\n"
+    )
+    victim = tmp_path / "victim.csv"
+    victim.write_text("keep me")
+    folder = data / "2019-20"
+    folder.mkdir()
+    (folder / "progress.csv").symlink_to(victim)
+    with pytest.raises(AuditDataError, match="symbolic link: not written through"):
+        carry_forward(data, "2018-19", folder, lambda c: load_framework(c, data), force=True)
+    assert victim.read_text() == "keep me"
+
+
+def test_templates_never_write_through_a_linked_records_folder(data, tmp_path, capsys):
+    out = tmp_path / "templates"
+    out.mkdir()
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (out / "cycle-records").symlink_to(outside)
+    argv = ["templates", "--data", str(data), "--cycle", "2018-19", "--out", str(out)]
+    assert main([*argv, "--agency", "WMP", "--cases", "C01"]) == 1
+    one_line_refusal(capsys, "refusing to write outside the output folder")
+    assert list(outside.iterdir()) == []

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from audit_analysis.analysis.quality import agency_summary, compliance_lines
+from audit_analysis.io.cycles import DataFolder
 from audit_analysis.io.dataset import CycleData
 from audit_analysis.io.returns import skip_reason
 from audit_analysis.io.text import printable
@@ -52,6 +53,11 @@ def format_report(data: CycleData) -> str:
         lines.append(shown.to_string(index=False))
 
     lines += compliance_lines(data)
+    not_read = DataFolder.scan(data.folder.parent).notes(data.cycle)
+    if not_read:
+        lines.append("")
+        lines.append(f"Folders not read ({len(not_read)})")
+        lines += [f"  {printable(line, False)}" for line in not_read]
     skipped = returns[returns["status"] == "skipped"]["source_file"]
     if len(skipped):
         lines.append("")
