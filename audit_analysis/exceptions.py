@@ -138,6 +138,7 @@ class RejectionCode(StrEnum):
     ROW = "row"  # a line of a table that cannot be read as a row
     CASE_LEFT_OUT = "case-left-out"  # a cases.csv row whose case is left out
     CASE_FIELD = "case-field"  # a cases.csv field blanked; the case is kept
+    CASE_LOOKALIKE = "case-lookalike"  # a case_ref that looks like another, or mixes scripts; kept
     RECORD = "record"  # deep dive, learning event, family feedback
     DEVELOPMENT = "development"  # areas for development, progress, recommendations
 
@@ -157,4 +158,5 @@ _KINDS = {
     RejectionCode.FILE: "whole file",
     RejectionCode.CASE_LEFT_OUT: "cases file",
     RejectionCode.CASE_FIELD: "cases file",
+    RejectionCode.CASE_LOOKALIKE: "cases file",
 }

@@ -363,3 +363,117 @@ def test_templates_never_write_through_a_linked_records_folder(data, tmp_path, c
     assert main([*argv, "--agency", "WMP", "--cases", "C01"]) == 1
     one_line_refusal(capsys, "refusing to write outside the output folder")
     assert list(outside.iterdir()) == []
+
+
+# ------------------------------------------------------------ 5. text is read as written
+
+BULK = "agency,case_id,standard,rating,evidence"
+
+
+def _bulk(data: Path, name: str, raw: bytes) -> Path:
+    path = data / "2018-19" / "returns" / name
+    path.write_bytes(raw)
+    return path
+
+
+def _loaded(data: Path, name: str):
+    from audit_analysis.io.dataset import load_cycle
+
+    loaded = load_cycle(data, "2018-19")
+    ratings = loaded.ratings[loaded.ratings["source_file"] == f"returns/{name}"]
+    rejections = loaded.rejections[loaded.rejections["source_file"] == f"returns/{name}"]
+    return ratings, rejections
+
+
+def test_one_foreign_byte_in_a_utf8_file_rejects_its_line_never_garbles_the_file(data):
+    text = f"{BULK}\nWMP,C02,1,met,Zoë’s café\nWMP,C02,2,met,caf".encode() + b"\xe9\n"
+    text += "WMP,C02,3,met,naïve\n".encode()
+    ratings, rejections = _loaded(data, _bulk(data, "mixed.csv", text).name)
+    assert list(ratings["evidence"]) == ["Zoë’s café", "naïve"]
+    assert list(rejections["source_row"]) == [3]
+    assert "not UTF-8 while the rest of the file is UTF-8" in rejections["reason"].iloc[0]
+
+
+def test_a_windows_1252_file_is_read_whole_as_windows_1252(data):
+    raw = f"{BULK}\nWMP,C02,1,met,Zoë’s café\n".encode("cp1252")
+    ratings, rejections = _loaded(data, _bulk(data, "excel.csv", raw).name)
+    assert list(ratings["evidence"]) == ["Zoë’s café"] and rejections.empty
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        ("\ufeff" + BULK.replace(",", "\t") + "\r\nWMP\tC02\t1\tmet\tZoë\r\n").encode("utf-16-le"),
+        ("\ufeff" + BULK.replace(",", "\t") + "\nWMP\tC02\t1\tmet\tZoë\n").encode("utf-16-be"),
+        f"{BULK}\rWMP,C02,1,met,Zoë\r\rWMP,C02,2,met,Zoë\r".encode(),
+        f"sep=;\r\n{BULK.replace(',', ';')}\r\nWMP;C02;1;met;Zoë\r\n".encode(),
+        f"\ufeffsep=,\n{BULK}\nWMP,C02,1,met,Zoë\n".encode(),
+    ],
+    ids=["utf16-le-bom", "utf16-be-bom", "cr-only", "sep-line", "bom-and-sep-line"],
+)
+def test_excels_other_text_files_are_read(data, raw):
+    ratings, rejections = _loaded(data, _bulk(data, "excel.csv", raw).name)
+    assert rejections.empty, list(rejections["reason"])
+    assert set(ratings["evidence"]) == {"Zoë"} and len(ratings) >= 1
+
+
+def test_utf16_without_its_mark_is_refused_with_the_reason(data):
+    raw = f"{BULK}\nWMP,C02,1,met,Zoë\n".encode("utf-16-le")
+    ratings, rejections = _loaded(data, _bulk(data, "nobom.csv", raw).name)
+    assert ratings.empty
+    assert "NUL bytes (UTF-16 saved without a byte-order mark?)" in rejections["reason"].iloc[0]
+
+
+def test_nfc_and_nfd_spellings_are_one_case(data):
+    from audit_analysis.io.dataset import load_cycle
+
+    nfc, nfd = "Zo\u00eb1", "Zoe\u03081"
+    assert nfc != nfd
+    write_cases(
+        data / "2018-19", rows=[[nfc, "", "", "1", "T1", "AB"], [nfd, "", "", "2", "T2", "CD"]]
+    )
+    write_toolkit(data / "2018-19" / "returns" / "WMP" / "a.xlsx", [(1, "met", "e")], case_id=nfd)
+    _bulk(data, "b.csv", f"{BULK}\nUHB,{nfd},1,met,e\n".encode())
+    loaded = load_cycle(data, "2018-19")
+    assert list(loaded.cases["case_ref"]) == [nfc]
+    (dup,) = loaded.rejections[loaded.rejections["source_file"] == "cases.csv"].itertuples()
+    assert dup.code == "case-left-out" and "duplicate case_ref" in dup.reason
+    assert list(loaded.ratings["case_ref"]) == [nfc, nfc]
+
+
+def test_lookalike_and_mixed_script_references_are_flagged_and_kept(data, capsys):
+    rows = [
+        ["C01", "", "", "1", "T1", "AB"],
+        ["\u042101", "", "", "2", "T2", "CD"],  # Cyrillic Es
+        ["\uff23\uff10\uff12", "", "", "3", "T3", "EF"],  # fullwidth C02
+        ["C02", "", "", "4", "T4", "GH"],
+        ["Zo\u0435", "", "", "5", "T5", "IJ"],  # Latin with a Cyrillic e
+    ]
+    write_cases(data / "2018-19", rows=rows)
+    from audit_analysis.io.dataset import load_cycle
+
+    loaded = load_cycle(data, "2018-19")
+    assert len(loaded.cases) == 5  # flagged, never left out
+    flagged = loaded.rejections[loaded.rejections["code"] == "case-lookalike"]
+    assert list(flagged["source_row"]) == [3, 4, 6]
+    assert "looks like 'C01' (row 2)" in flagged["reason"].iloc[0]
+    assert "looks like 'C02' (row 5)" in flagged["reason"].iloc[1]
+    assert "mixes the scripts CYRILLIC, LATIN" in flagged["reason"].iloc[2]
+    assert main(["validate", str(data), "--cycle", "2018-19"]) == 0
+    assert "looks like 'C01'" in capsys.readouterr().out
+
+
+def test_a_yaml_key_given_twice_is_refused_with_its_line(data, capsys):
+    import yaml
+
+    from audit_analysis.io.frameworks import framework_path
+
+    raw = yaml.safe_load(framework_path("2018-19").read_text(encoding="utf-8"))
+    text = yaml.safe_dump(raw, sort_keys=False)
+    text += "kloes:\n- number: 1\n  key: only\n  title: One\n  standards: []\n"
+    (data / "2018-19" / "framework.yaml").write_text(text, encoding="utf-8")
+    line = text.count("\n") - 4
+    assert main(["validate", str(data), "--cycle", "2018-19"]) == 1
+    one_line_refusal(
+        capsys, f"line {line}: the key 'kloes' is given twice", "framework.yaml", "(first on line"
+    )

@@ -40,7 +40,14 @@ from audit_analysis.io.returns import (
     special_file_reason,
 )
 from audit_analysis.io.schemas import rejection
-from audit_analysis.io.text import cell_text, header_key, identifier_key, is_blank
+from audit_analysis.io.text import (
+    cell_text,
+    header_key,
+    identifier_key,
+    is_blank,
+    lookalike_key,
+    scripts,
+)
 from audit_analysis.io.workbooks import Budgets, WorkbookRefused, read_isolated
 
 __all__ = [
@@ -264,14 +271,48 @@ def read_cases(folder: Path, rejections: list[dict]) -> tuple[pd.DataFrame, _Cro
                     age_text,
                     RejectionCode.CASE_FIELD,
                 )
-        records.append({"case_ref": ref, "priority": priority or None, "age": age})
+        records.append({"case_ref": ref, "priority": priority or None, "age": age, "row": number})
         crosswalk.add("caseref", ref, ref)
         for j, name in scheme_columns:
             if j < len(cells):
                 crosswalk.add(name, cells[j], ref)
+    _flag_lookalikes(records, reject)
     cases = pd.DataFrame(records, columns=["case_ref", "priority", "age"])
     cases = cases.astype({"case_ref": "str", "priority": "str", "age": "Int64"})
     return cases, crosswalk
+
+
+def _flag_lookalikes(records: list[dict], reject) -> None:
+    """A ``case_ref`` easily taken for another one (``С01`` in Cyrillic beside ``C01``,
+    fullwidth ``Ｃ01``) or mixing scripts is flagged (``case-lookalike``); the case is
+    kept, since which one is meant is for the QA group to say."""
+    first: dict[str, dict] = {}
+    plain = [r for r in records if lookalike_key(r["case_ref"]) == r["case_ref"].casefold()]
+    for record in plain + records:  # a plain spelling is the one others look like
+        first.setdefault(lookalike_key(record["case_ref"]), record)
+    for record in records:
+        ref = record["case_ref"]
+        other = first[lookalike_key(ref)]
+        found = scripts(ref)
+        if other is not record:
+            reason = (
+                f"case_ref {ref!r} looks like {other['case_ref']!r} (row {other['row']}) but "
+                f"is different text ({', '.join(sorted(found)) or 'no letters'}); the case "
+                "is kept: check which reference is meant"
+            )
+        elif len(found) > 1:
+            reason = (
+                f"case_ref {ref!r} mixes the scripts {', '.join(sorted(found))}; the case "
+                "is kept: check it was typed as meant"
+            )
+        elif found and found != {"LATIN"} and lookalike_key(ref).isascii():
+            reason = (
+                f"case_ref {ref!r} is written in {', '.join(sorted(found))} letters that look "
+                "like Latin ones; the case is kept: check it was typed as meant"
+            )
+        else:
+            continue
+        reject(record["row"], reason, ref, RejectionCode.CASE_LOOKALIKE)
 
 
 # --------------------------------------------------------------------------- returns

@@ -186,6 +186,25 @@ class _StrictLoader(yaml.SafeLoader):
             )
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node, deep=False):  # noqa: D102
+        # A key given twice (a second `kloes:`) would silently replace the first.
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[object, int] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:  # an unhashable key: the base loader says so
+                    continue
+                line = key_node.start_mark.line + 1
+                if first is not None:
+                    raise AuditDataError(
+                        f"line {line}: the key {key!r} is given twice in one mapping (first "
+                        f"on line {first}); the second would replace the first: keep one",
+                    )
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
 
 def _longest_text(value: object, depth: int = 0) -> int:
     if depth > 50:
@@ -223,8 +242,10 @@ def load_yaml(path: str | Path) -> object:
         text = Path(path).read_text(encoding="utf-8")
         raw = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader, stricter
         longest = _longest_text(raw)
-    except AuditDataError:
-        raise
+    except AuditDataError as exc:
+        if exc.file is None:
+            exc = AuditDataError(exc.reason, file=where)
+        raise exc from None
     except (OSError, UnicodeDecodeError) as exc:
         raise AuditDataError(f"cannot read framework: {exc}", file=where) from None
     except yaml.YAMLError as exc:

@@ -33,6 +33,7 @@ from audit_analysis.io.dataset import CASES_FILE, RETURNS_DIR, CycleData, find_c
 from audit_analysis.io.development import AREAS_FILE, PROGRESS_FILE, RECOMMENDATIONS_FILE
 from audit_analysis.io.frameworks import FRAMEWORK_FILE
 from audit_analysis.io.records import DEEP_DIVE, FAMILY_FEEDBACK, LEARNING_EVENT
+from audit_analysis.io.text import identifier_key
 from audit_analysis.io.workbooks import die_with_parent
 from audit_analysis.paths import (
     PROJECT_ROOT,
@@ -861,12 +862,12 @@ def run_case_packs(
     data_dir = Path(data_dir).resolve()
     _refuse_output(data_dir, Path(out), cycle, {"notebooks", "logs"}, CASE_PACKS)
     data = load_cycle(data_dir, cycle)
-    known = {c.casefold(): c for c in data.cases["case_ref"]}
+    known = {identifier_key(c): c for c in data.cases["case_ref"]}
     if cases:
-        unknown = [c for c in cases if c.casefold() not in known]
+        unknown = [c for c in cases if identifier_key(c) not in known]
         if unknown:
             raise AuditDataError(f"no such case in {cycle}'s cases.csv", value=", ".join(unknown))
-        cases = [known[c.casefold()] for c in cases]
+        cases = [known[identifier_key(c)] for c in cases]
     else:
         cases = flagged_cases(data)
         if not cases:
