@@ -477,3 +477,47 @@ def test_a_yaml_key_given_twice_is_refused_with_its_line(data, capsys):
     one_line_refusal(
         capsys, f"line {line}: the key 'kloes' is given twice", "framework.yaml", "(first on line"
     )
+
+
+# ------------------------------------------------------------ 8. text is never markup
+
+MONEY = ["Plans cost $\\frac{1}$", "under $5 and over $10", "$x^2$ of cases"]
+
+
+def test_a_dollar_pair_in_chart_text_is_drawn_as_written(tmp_path):
+    import io
+    import re
+
+    from audit_analysis.render import plots
+
+    frame = pd.DataFrame(
+        {
+            "label": MONEY,
+            "share": [0.2, 0.5, 0.9],
+            "low": [0.1, 0.3, 0.8],
+            "high": [0.4, 0.7, 1.0],
+            "group": MONEY,
+        }  # fmt: skip
+    )
+    fig = plots.share_dots(frame, "label", group="group", xlabel=MONEY[1])
+    fig.axes[0].set_title(MONEY[0])
+    fig.legend(title=MONEY[2])
+    svg = io.BytesIO()
+    fig.savefig(svg, format="svg")  # mathtext would raise on \frac{1}
+    fig.savefig(io.BytesIO(), format="png")
+    text = svg.getvalue().decode()
+    shown = {t.replace("&#36;", "$") for t in re.findall(r">([^<>]*\$[^<>]*)<", text)}
+    for words in MONEY:  # every text drawn once at least, its $ signs as they are
+        assert any(words in s for s in shown), words
+
+
+def test_html_shown_in_a_notebook_is_never_typeset_by_mathjax():
+    from audit_analysis.render.present import NO_MATHJAX, display_html, no_mathjax
+
+    assert no_mathjax("<p>under $5 and over $10</p>") == (
+        f'<div class="{NO_MATHJAX}"><p>under $5 and over $10</p></div>'
+    )
+    assert {"tex2jax_ignore", "mathjax_ignore"} <= set(NO_MATHJAX.split())
+    frame_html = pd.DataFrame({"evidence": MONEY})._repr_html_()
+    assert "tex2jax_ignore" in frame_html
+    display_html("<p>$5</p>")  # no IPython display here: does nothing, raises nothing
