@@ -521,3 +521,92 @@ def test_html_shown_in_a_notebook_is_never_typeset_by_mathjax():
     frame_html = pd.DataFrame({"evidence": MONEY})._repr_html_()
     assert "tex2jax_ignore" in frame_html
     display_html("<p>$5</p>")  # no IPython display here: does nothing, raises nothing
+
+
+# ------------------------------------------------------------ 11, 12. no valid input aborts
+
+
+def _four_cases(data: Path) -> None:
+    from conftest import write_bulk_csv
+
+    from audit_analysis.io.frameworks import load_framework
+
+    rows = [
+        [agency, case, str(s.number), ("met", "unmet", "exceeded")[(s.number + k) % 3], "e"]
+        for k, case in enumerate(("C01", "C02", "C03", "C04"))
+        for agency in ("WMP", "UHB")
+        for s in load_framework("2018-19").standards
+    ]
+    header = ["agency", "case_id", "standard", "rating", "evidence"]
+    write_bulk_csv(data / "2018-19" / "returns" / "all.csv", header, rows)
+
+
+@pytest.mark.parametrize("threshold", [5, 25])
+def test_a_cohort_under_the_threshold_gives_every_page_saying_what_is_missing(
+    data, tmp_path, threshold
+):
+    import matplotlib.pyplot as plt
+
+    from audit_analysis.pipeline.notebook import open_session
+    from audit_analysis.render import present
+    from audit_analysis.sections import build_all
+
+    _four_cases(data)
+    session = open_session(data, "2018-19", tmp_path / "out", min_cell_count=threshold)
+    shown: list[str] = []
+    original, present.display_html = present.display_html, shown.append
+    try:
+        for section in build_all(session).values():
+            session.report.show(section)
+    finally:
+        present.display_html = original
+        plt.close("all")
+    page = "\n".join(shown)
+    assert "No standard is shown here: each of the 24 standards rated was rated on fewer " in page
+    assert f"than {threshold} cases" in page
+
+
+@pytest.mark.parametrize("value", ["-1", "0", "two"])
+@pytest.mark.parametrize("option", ["--workers", "--min-cell-count"])
+def test_a_bad_count_is_one_line_of_usage(data, tmp_path, capsys, option, value):
+    argv = ["run", "--data", str(data), "--cycle", "2018-19", "--out", str(tmp_path / "o")]
+    with pytest.raises(SystemExit) as stop:
+        main([*argv, option, value])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and f"argument {option}: {value!r} is not" in err
+    assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.parametrize("odd", [-3, 0, 10**30, 2.5, True, "1e3", "1000"])
+def test_an_odd_standard_number_is_refused_by_validate_in_one_line(data, capsys, odd):
+    import yaml
+
+    from audit_analysis.io.frameworks import framework_path
+
+    raw = yaml.safe_load(framework_path("2018-19").read_text(encoding="utf-8"))
+    raw["kloes"][0]["standards"][0]["number"] = odd
+    (data / "2018-19" / "framework.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    assert main(["validate", str(data), "--cycle", "2018-19"]) == 1
+    one_line_refusal(capsys, "a standard number must be a whole number from 1 to 999")
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_escaped_and_read(data, tmp_path, capsys):
+    returns = os.fsencode(data / "2018-19" / "returns")
+    with open(os.path.join(returns, b"Zo\xeb audit.csv"), "wb") as fh:
+        fh.write(b"agency,case_id,standard,rating\nWMP,C02,1,met\nWMP,C02,2,bad\n")
+    with open(os.path.join(returns, b"Zo\xeb notes.txt"), "wb") as fh:
+        fh.write(b"not a return")
+    log = tmp_path / "rejections.csv"
+    assert main(["validate", str(data), "--cycle", "2018-19", "--rejections-csv", str(log)]) == 0
+    out = capsys.readouterr().out
+    assert "returns/Zo\\xeb audit.csv, row 3: unknown rating" in out
+    assert "returns/Zo\\xeb notes.txt: not an audit return (.txt)" in out
+    text = log.read_text(encoding="utf-8-sig")
+    assert '"returns/Zo\\xeb audit.csv","3","unknown-rating"' in text
+    from audit_analysis.io.dataset import load_cycle
+
+    loaded = load_cycle(data, "2018-19")
+    assert "returns/Zo\\xeb audit.csv" in set(loaded.ratings["source_file"])
+    for column in ("source_file",):  # every table can be written as UTF-8
+        "".join(loaded.returns[column]).encode("utf-8")

@@ -679,6 +679,18 @@ class _Loader:
         return accepted
 
 
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def shown_name(name: str) -> str:
+    """A file name as the tables show it: bytes that are not UTF-8 (a name unzipped from
+    a Windows archive, ``Zo\\xeb audit.csv``) written as ``\\xNN``, so that every table
+    and page can hold it; the file itself is still read by its own name."""
+    if not _UNDECODED.search(name):
+        return name
+    return _UNDECODED.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", name)
+
+
 def _returns_files(folder: Path) -> list[tuple[str, Path, str | None]]:
     """Every entry under ``returns/`` that is a file or is no folder, in code-point order
     of its path from ``folder``: ``(relative path, path, why it is not read)``, the last
@@ -700,7 +712,7 @@ def _returns_files(folder: Path) -> list[tuple[str, Path, str | None]]:
             found.append((rel, Path(directory), f"folder cannot be read ({exc.strerror})"))
             continue
         for entry in entries:
-            name = f"{rel}/{entry.name}"
+            name = f"{rel}/{shown_name(entry.name)}"
             if entry.is_symlink():
                 found.append((name, Path(entry.path), special_file_reason(entry.path)))
             elif entry.is_dir(follow_symlinks=False):

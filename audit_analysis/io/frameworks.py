@@ -279,13 +279,23 @@ def parse_framework(raw: object, source: str = "") -> Framework:
     cycle = parse_cycle(raw.get("cycle"))
     if cycle is None:
         raise fail("'cycle' is not a cycle name", raw.get("cycle"))
+
+    def number(value: object, what: str) -> int:
+        # A return names a standard by 1 to 3 digits (dataset._STANDARD): a framework's
+        # numbers are whole numbers from 1 to 999, or no return could name them.
+        if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 3:
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 999:
+            raise fail(f"{what} number must be a whole number from 1 to 999", value)
+        return value
+
     kloes, numbers, keys = [], set(), set()
     for k in raw["kloes"] or []:
         try:
-            knum, kkey = int(k["number"]), str(k["key"])
+            knum, kkey = number(k["number"], "a KLOE"), str(k["key"])
             standards = []
             for s in k.get("standards") or []:
-                snum, skey = int(s["number"]), str(s["key"]).strip()
+                snum, skey = number(s["number"], "a standard"), str(s["key"]).strip()
                 if snum in numbers:
                     raise fail(f"standard number {snum} appears twice", snum)
                 if not skey or skey in keys:

@@ -125,7 +125,8 @@ def special_file_reason(path: str | os.PathLike) -> str | None:
 def skip_reason(path: Path, folder: Path | None = None) -> str:
     """Why a file found under ``returns/`` is not read; with ``folder`` (the cycle's
     folder, ``path`` being relative to it) links and special files are recognised."""
-    special = special_file_reason(folder / path) if folder is not None else None
+    shown_only = folder is not None and not os.path.lexists(folder / path)  # an escaped name
+    special = special_file_reason(folder / path) if folder is not None and not shown_only else None
     if special is not None:
         return special
     if path.name.startswith("~$"):
