@@ -610,3 +610,60 @@ def test_a_file_name_that_is_not_utf8_is_shown_escaped_and_read(data, tmp_path, 
     assert "returns/Zo\\xeb audit.csv" in set(loaded.ratings["source_file"])
     for column in ("source_file",):  # every table can be written as UTF-8
         "".join(loaded.returns[column]).encode("utf-8")
+
+
+# ------------------------------------------------------------ 9. memory per rejected row
+
+
+def _many_bad_rows(data: Path, n: int) -> None:
+    path = data / "2018-19" / "returns" / "WMP" / "big.csv"
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write("case_id,standard,rating,evidence\n")
+        for i in range(n):
+            fh.write(f"C02,{i % 24 + 1},TBC{i % 7},evidence of row {i}\n")
+
+
+def test_rejected_rows_beyond_the_cap_are_counted_on_one_line(data, capsys):
+    from audit_analysis.analysis.quality import rejections_summary
+    from audit_analysis.io.dataset import load_cycle
+    from audit_analysis.io.schemas import MAX_LISTED
+
+    _many_bad_rows(data, MAX_LISTED + 2345)
+    loaded = load_cycle(data, "2018-19")
+    big = loaded.rejections[loaded.rejections["source_file"] == "returns/WMP/big.csv"]
+    assert len(big) == MAX_LISTED + 1
+    assert big["count"].sum() == MAX_LISTED + 2345
+    last = big.iloc[-1]
+    assert last["count"] == 2345 and last["source_row"] == MAX_LISTED + 2
+    assert f"rows {MAX_LISTED + 2}-{MAX_LISTED + 2346}" in last["reason"]
+    assert last["code"] == "unknown-rating"
+    rows = loaded.returns.set_index("source_file").loc["returns/WMP/big.csv", "rows"]
+    assert rows == big["count"].sum()  # every row read is counted, listed or not
+    assert rejections_summary(loaded, "kind").set_index("kind").loc["unknown rating", "rows"] == (
+        MAX_LISTED + 2345
+    )
+    assert main(["validate", str(data), "--cycle", "2018-19"]) == 0
+    assert f"{MAX_LISTED + 2345} rows rejected" in capsys.readouterr().out
+
+
+MEASURE = """
+import resource, sys
+from audit_analysis.pipeline.cli import main
+status = main(["validate", sys.argv[1], "--cycle", "2018-19"])
+print(status, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+"""
+
+
+@pytest.mark.slow
+def test_a_million_rejected_rows_are_validated_under_a_gigabyte(data):
+    import subprocess
+    import sys
+
+    _many_bad_rows(data, 1_000_000)
+    done = subprocess.run(
+        [sys.executable, "-c", MEASURE, str(data)], capture_output=True, text=True, check=True
+    )
+    status, peak_kb = done.stdout.split()[-2:]
+    assert status == "0"
+    assert "1000000 rows rejected" in done.stdout
+    assert int(peak_kb) < 1024 * 1024, f"peak {int(peak_kb) / 1024:.0f} MB"

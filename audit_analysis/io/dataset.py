@@ -773,7 +773,7 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
     # The child starts reading while the framework and the cohort are read here.
     with contextlib.closing(read_isolated(workbooks, budgets)) as read:
         framework = load_framework(cycle, data_dir)
-        rejections: list[dict] = []
+        rejections = schemas.RejectionLog()  # bounded: counts beyond MAX_LISTED a file
         cases, crosswalk = read_cases(folder, rejections)
         loader = _Loader(data_dir, folder, framework, crosswalk)
         loader.rejections = rejections
@@ -795,8 +795,9 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
     returns = _frame(loader.returns, list(schemas.RETURNS.columns)).astype({"rows": "int64"})
     for column in ("source_file", "agency", "case_ref", "form", "template_version", "status"):
         returns[column] = returns[column].astype("str").where(returns[column].notna())
-    rejected = _frame(loader.rejections, list(schemas.REJECTIONS.columns))
+    rejected = _frame(loader.rejections.lines(), list(schemas.REJECTIONS.columns))
     rejected["source_row"] = rejected["source_row"].astype("Int64")
+    rejected["count"] = rejected["count"].astype("int64")
     for column in ("source_file", "code", "reason", "raw_value"):
         rejected[column] = rejected[column].astype("str").where(rejected[column].notna())
 

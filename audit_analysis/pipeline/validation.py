@@ -36,10 +36,11 @@ def format_report(data: CycleData) -> str:
         f"Files: {len(returns)} found: "
         + ", ".join(f"{status.get(s, 0)} {s}" for s in ("loaded", "partial", "rejected", "skipped"))
     )
-    whole = rejections["source_row"].isna().sum()
+    whole = rejections["source_row"].isna()
+    rows = int(rejections.loc[~whole, "count"].sum())
     lines.append(
-        f"Ratings: {len(data.ratings)} accepted; {len(rejections) - whole} rows rejected; "
-        f"{whole} files rejected whole"
+        f"Ratings: {len(data.ratings)} accepted; {rows} rows rejected; "
+        f"{int(whole.sum())} files rejected whole"
     )
     lines += _records_lines(data)
     summary = agency_summary(data)
