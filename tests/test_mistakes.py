@@ -667,3 +667,31 @@ def test_a_million_rejected_rows_are_validated_under_a_gigabyte(data):
     assert status == "0"
     assert "1000000 rows rejected" in done.stdout
     assert int(peak_kb) < 1024 * 1024, f"peak {int(peak_kb) / 1024:.0f} MB"
+
+
+# ------------------------------------------------------------ the whole run, end to end
+
+
+@pytest.mark.e2e
+def test_a_run_draws_dollar_text_as_written_and_keeps_the_users_files(data, tmp_path, capsys):
+    import yaml
+
+    from audit_analysis.io.frameworks import framework_path
+
+    raw = yaml.safe_load(framework_path("2018-19").read_text(encoding="utf-8"))
+    raw["kloes"][0]["title"] = MONEY[1]
+    raw["kloes"][0]["standards"][0]["text"] = MONEY[0]
+    (data / "2018-19" / "framework.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
+    _four_cases(data)
+    before = snapshot(data)
+    out = tmp_path / "out"
+    argv = ["run", "--data", str(data), "--cycle", "2018-19", "--out", str(out), "--quiet"]
+    assert main(argv) == 0, capsys.readouterr().err
+    final = out / "2018-19"
+    drawn = "".join(p.read_text(encoding="utf-8") for p in (final / "figures").glob("*.svg"))
+    assert MONEY[1] in drawn.replace("&#36;", "$")  # a KLOE's title, drawn as written
+    (final / "rejections.csv").write_text("the analyst's own log")
+    assert main(argv) == 0
+    assert (final / "rejections.csv").read_text() == "the analyst's own log"
+    assert snapshot(data) == before  # every input byte-identical after both runs
+    assert sorted(p.name for p in out.iterdir()) == ["2018-19"]
