@@ -695,3 +695,12 @@ def test_a_run_draws_dollar_text_as_written_and_keeps_the_users_files(data, tmp_
     assert (final / "rejections.csv").read_text() == "the analyst's own log"
     assert snapshot(data) == before  # every input byte-identical after both runs
     assert sorted(p.name for p in out.iterdir()) == ["2018-19"]
+
+
+def test_new_cycle_never_writes_into_a_linked_cycle_folder(data, tmp_path, capsys):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (data / "2019-20").symlink_to(outside)
+    assert main(["new-cycle", "--data", str(data), "--from", "2018-19"]) == 1
+    one_line_refusal(capsys, "symbolic link: not written through")
+    assert list(outside.iterdir()) == []

@@ -143,6 +143,13 @@ def start_cycle(
         folder = find_cycle_folder(data_dir, cycle)
     except CycleNotFoundError:
         folder = data_dir / cycle
+    for path in (folder, folder / RETURNS_DIR):
+        if path.is_symlink():  # never written through: it may lead out of the data folder
+            raise AuditDataError(
+                "is a symbolic link: not written through, so that nothing outside the data "
+                "folder is changed; remove the link first",
+                file=str(path),
+            )
     framework_file, cases_file = folder / FRAMEWORK_FILE, folder / CASES_FILE
     present = [p.name for p in (cases_file, framework_file) if p.exists()]
     if present and not force:
