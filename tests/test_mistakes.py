@@ -4,6 +4,7 @@ built here from small generated files, and what the suite does about them
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -704,3 +705,44 @@ def test_new_cycle_never_writes_into_a_linked_cycle_folder(data, tmp_path, capsy
     assert main(["new-cycle", "--data", str(data), "--from", "2018-19"]) == 1
     one_line_refusal(capsys, "symbolic link: not written through")
     assert list(outside.iterdir()) == []
+
+
+def test_case_packs_killed_at_every_rename_lose_nothing(tmp_path, monkeypatch):
+    from audit_analysis.pipeline.runner import _publish, clean_stale
+
+    def packs_staging(cycle_folder: Path, name: str, text: str) -> Path:
+        staging = cycle_folder / f".case-packs-{name:_<8}"
+        (staging / "notebooks").mkdir(parents=True)
+        (staging / "C01.html").write_text(text)
+        return staging
+
+    for k in range(12):
+        out = tmp_path / f"k{k}"
+        cycle_folder = out / "2018-19"
+        target = cycle_folder / "case-packs"
+        _publish(packs_staging(cycle_folder, "old", "old"), target)
+        (target / "notes.txt").write_text("mine")
+        staging = packs_staging(cycle_folder, "new", "new")
+        with monkeypatch.context() as patch:
+            _kill_at(patch, k)
+            with contextlib.suppress(Killed):
+                _publish(staging, target)
+        clean_stale(out)
+        assert (target / "C01.html").read_text() in ("old", "new"), k
+        assert (target / "notes.txt").read_text() == "mine", k
+        assert sorted(p.name for p in cycle_folder.iterdir()) == ["case-packs"], k
+
+
+def test_what_an_older_version_left_between_its_renames_is_put_back(tmp_path, capsys):
+    from audit_analysis.pipeline.runner import clean_stale
+
+    out = tmp_path / "out"
+    previous = out / ".2018-19.previous"
+    (previous / "case-packs").mkdir(parents=True)
+    (previous / "case-packs" / "C01.html").write_text("pack")
+    (previous / "index.html").write_text("old")
+    (out / ".2018-19-abcd1234").mkdir()  # the new outputs it had not yet moved in
+    assert clean_stale(out) == [out / ".2018-19-abcd1234"]  # named by output_lock
+    assert (out / "2018-19" / "case-packs" / "C01.html").read_text() == "pack"
+    assert sorted(p.name for p in out.iterdir()) == ["2018-19"]
+    assert "2018-19 put back as it was" in capsys.readouterr().err

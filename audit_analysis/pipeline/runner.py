@@ -226,7 +226,11 @@ def clean_stale(out: Path) -> list[Path]:
         elif parse_cycle(child.name) and child.is_dir() and not child.is_symlink():
             for inner in child.iterdir():
                 if _PACK_STAGING.match(inner.name):
-                    if inner.name.endswith(".previous"):
+                    packs = child / CASE_PACKS
+                    if inner.name.endswith(".previous") and not os.path.lexists(packs):
+                        os.rename(inner, packs)  # cut short before the journal: put back
+                        print(f"audit-analysis: {packs} put back as it was", file=sys.stderr)
+                    elif inner.name.endswith(".previous"):
                         shutil.rmtree(inner, ignore_errors=True)
                     else:
                         remove(inner)
