@@ -684,6 +684,9 @@ def test_a_run_draws_dollar_text_as_written_and_keeps_the_users_files(data, tmp_
     raw["kloes"][0]["standards"][0]["text"] = MONEY[0]
     (data / "2018-19" / "framework.yaml").write_text(yaml.safe_dump(raw), encoding="utf-8")
     _four_cases(data)
+    returns = os.fsencode(data / "2018-19" / "returns")
+    with open(os.path.join(returns, b"Zo\xeb audit.csv"), "wb") as fh:  # a Windows zip's name
+        fh.write(b"agency,case_id,standard,rating,evidence\nUHB,C03,30,TBC,$5 and $10\n")
     before = snapshot(data)
     out = tmp_path / "out"
     argv = ["run", "--data", str(data), "--cycle", "2018-19", "--out", str(out), "--quiet"]
@@ -691,6 +694,8 @@ def test_a_run_draws_dollar_text_as_written_and_keeps_the_users_files(data, tmp_
     final = out / "2018-19"
     drawn = "".join(p.read_text(encoding="utf-8") for p in (final / "figures").glob("*.svg"))
     assert MONEY[1] in drawn.replace("&#36;", "$")  # a KLOE's title, drawn as written
+    log = (final / "tables" / "rejections.csv").read_text(encoding="utf-8-sig")
+    assert "returns/Zo\\xeb audit.csv" in log  # the odd name, shown escaped, run complete
     (final / "rejections.csv").write_text("the analyst's own log")
     assert main(argv) == 0
     assert (final / "rejections.csv").read_text() == "the analyst's own log"
