@@ -133,10 +133,12 @@ class RejectionCode(StrEnum):
     STANDARD = "standard"
     DUPLICATE = "duplicate"
     TEMPLATE = "template"
+    WRONG_CYCLE = "wrong-cycle"  # a return of a later cycle, in an earlier cycle's folder
     FILE = "file"  # a whole file unreadable, refused or holding no standards table
     ROW = "row"  # a line of a table that cannot be read as a row
     CASE_LEFT_OUT = "case-left-out"  # a cases.csv row whose case is left out
     CASE_FIELD = "case-field"  # a cases.csv field blanked; the case is kept
+    CASE_LOOKALIKE = "case-lookalike"  # a case_ref that looks like another, or mixes scripts; kept
     RECORD = "record"  # deep dive, learning event, family feedback
     DEVELOPMENT = "development"  # areas for development, progress, recommendations
 
@@ -152,7 +154,9 @@ _KINDS = {
     RejectionCode.STANDARD: "standard",
     RejectionCode.DUPLICATE: "duplicate",
     RejectionCode.TEMPLATE: "template",
+    RejectionCode.WRONG_CYCLE: "template",
     RejectionCode.FILE: "whole file",
     RejectionCode.CASE_LEFT_OUT: "cases file",
     RejectionCode.CASE_FIELD: "cases file",
+    RejectionCode.CASE_LOOKALIKE: "cases file",
 }

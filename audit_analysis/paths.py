@@ -10,6 +10,7 @@ created owner-only: folders 0700 and files 0600 (:func:`owner_only`, :func:`open
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import os
 import re
@@ -34,6 +35,7 @@ __all__ = [
     "papermill_path",
     "private_folder",
     "safe_name",
+    "write_file",
 ]
 
 
@@ -76,6 +78,24 @@ def inside(folder: str | os.PathLike, *parts: str) -> Path:
     return target
 
 
+def _link_refused(path: str | os.PathLike) -> AuditDataError:
+    return AuditDataError(
+        "is a symbolic link: not written through, so that nothing outside the folder is "
+        "changed; remove the link first",
+        file=os.fspath(path),
+    )
+
+
+def write_file(path: str | os.PathLike, data: str | bytes, encoding: str = "utf-8") -> Path:
+    """Write ``data`` to ``path`` as :func:`open_private` does: owner-only, never through
+    a link."""
+    if isinstance(data, str):
+        data = data.encode(encoding)
+    with open_private(path, "wb") as fh:
+        fh.write(data)
+    return Path(path)
+
+
 def papermill_path(path: str | os.PathLike) -> str:
     """``path`` as papermill must be given it: papermill formats input and output paths
     with the notebook's parameters (``str.format``), so any brace is doubled."""
@@ -104,9 +124,18 @@ def private_folder(path: str | os.PathLike) -> Path:
 
 def open_private(path: str | os.PathLike, mode: str = "w", **kwargs):
     """Open ``path`` for writing, created (or truncated) with mode 0600; an existing file
-    is made 0600 too, since what is written may name cases."""
+    is made 0600 too, since what is written may name cases. A symbolic link at ``path``
+    (dangling or not) is refused, never written through (:class:`AuditDataError`)."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0)
-    fd = os.open(path, flags, FILE_MODE)
+    flags |= getattr(os, "O_NOFOLLOW", 0)
+    if os.path.islink(path):  # O_NOFOLLOW where the system has none
+        raise _link_refused(path)
+    try:
+        fd = os.open(path, flags, FILE_MODE)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _link_refused(path) from None
+        raise
     try:
         with contextlib.suppress(OSError):  # a device such as /dev/null keeps its mode
             if os.path.isfile(path):

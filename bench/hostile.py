@@ -10,7 +10,10 @@ The bombs are issue 13's, built here in a temporary folder (never committed):
 * ``xfd_undeclared``, ``cv_undeclared``, ``z_undeclared``: cells at A1 and XFD1048576,
   CV1048576 (4.3 GB) or Z1000000 (1.2 GB) with no ``<dimension>``: only reading finds
   them, in the child process, under its memory budget;
-* ``rows``: a zip of 3 MB holding 10 million rows (about 1.1 GB of XML).
+* ``rows``: a zip of 3 MB holding 10 million rows (about 1.1 GB of XML);
+* ``rejected_rows`` (issue 22): a bulk CSV of one million rows, every one rejected (an
+  unknown rating): the rejection log keeps the first rows of each file and code and
+  counts the rest, so memory stays bounded.
 
 ``hostile.baseline_*`` is the same cycle with the good return alone: what loading costs
 in a fresh process (pandera's first call, the workbook reader starting) without a bomb.
@@ -31,7 +34,16 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 
-BOMBS = ("strings", "xfd", "xfd_undeclared", "cv_undeclared", "z_undeclared", "rows")
+BOMBS = (
+    "strings",
+    "xfd",
+    "xfd_undeclared",
+    "cv_undeclared",
+    "z_undeclared",
+    "rows",
+    "rejected_rows",
+)
+REJECTED_ROWS = 1_000_000
 # A bomb must be refused well within the memory the tests allow (1 GB).
 TARGET_PEAK_MB = 1024.0
 REPEATS = 3  # fresh processes per bomb: the median of their seconds, the most memory
@@ -51,6 +63,13 @@ def build(name: str, path: Path) -> Path:
         return strings_bomb(path)
     if name == "rows":
         return rows_bomb(path)
+    if name == "rejected_rows":
+        path = path.with_suffix(".csv")
+        with path.open("w", encoding="utf-8") as fh:
+            fh.write("agency,case_id,standard,rating,evidence\n")
+            for i in range(REJECTED_ROWS):
+                fh.write(f"WMP,C02,{i % 24 + 1},TBC{i % 7},evidence of row {i}\n")
+        return path
     corner = {"xfd": "XFD1048576", "cv": "CV1048576", "z": "Z1000000"}[name.split("_")[0]]
     return far_cells(path, corner, declare=not name.endswith("_undeclared"))
 
@@ -78,7 +97,8 @@ def _one(folder: str) -> None:
         resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
         resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
     )
-    reasons = data.rejections.loc[data.rejections["source_file"] == "returns/bomb.xlsx", "reason"]
+    bomb = data.rejections["source_file"].str.startswith("returns/bomb.")
+    reasons = data.rejections.loc[bomb, "reason"]
     print(
         json.dumps(
             {
@@ -103,8 +123,8 @@ def measure(names: tuple[str, ...] = BOMBS, say=print) -> dict[str, object]:
                 else "  loading the good return alone ..."
             )
             folder = _cycle(Path(tmp), name)
-            bomb = folder / "returns" / "bomb.xlsx"
-            size = bomb.stat().st_size if bomb.exists() else 0
+            bomb = next((folder / "returns").glob("bomb.*"), None)
+            size = bomb.stat().st_size if bomb is not None else 0
             runs = []
             for _ in range(REPEATS):
                 done = subprocess.run(

@@ -322,7 +322,7 @@ def test_templates_command(data_dir, tmp_path, capsys):
     assert main([*args, "--agency", "WMP", "--cases", "C02", "--force"]) == 0
     inside = data_dir / "2018-19" / "returns" / "blank"
     assert main([*args[:-1], str(inside), "--agency", "WMP"]) == 1
-    assert "outside the cycle's returns folder" in capsys.readouterr().err
+    assert "overlaps the input folder" in capsys.readouterr().err
     assert not inside.exists()
     assert main(["templates", "--data", str(tmp_path / "none"), "--cycle", "2018-19",
                  "--out", str(out)]) == 1  # fmt: skip

@@ -30,6 +30,7 @@ from audit_analysis.io.frameworks import (
 )
 from audit_analysis.io.returns import ReturnFileError, read_table_csv
 from audit_analysis.io.text import header_key
+from audit_analysis.paths import write_file
 
 __all__ = ["CARRY_COLUMNS", "DEFAULT_ID_COLUMNS", "NewCycle", "carry_forward", "start_cycle"]
 
@@ -142,6 +143,13 @@ def start_cycle(
         folder = find_cycle_folder(data_dir, cycle)
     except CycleNotFoundError:
         folder = data_dir / cycle
+    for path in (folder, folder / RETURNS_DIR):
+        if path.is_symlink():  # never written through: it may lead out of the data folder
+            raise AuditDataError(
+                "is a symbolic link: not written through, so that nothing outside the data "
+                "folder is changed; remove the link first",
+                file=str(path),
+            )
     framework_file, cases_file = folder / FRAMEWORK_FILE, folder / CASES_FILE
     present = [p.name for p in (cases_file, framework_file) if p.exists()]
     if present and not force:
@@ -154,11 +162,11 @@ def start_cycle(
     kept = cases_file.is_file() and _has_cases(cases_file)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / RETURNS_DIR).mkdir(exist_ok=True)
-    framework_file.write_text(text, encoding="utf-8")
+    write_file(framework_file, text)  # never through a link left in the data folder
     if not kept:
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerow([*_COHORT_COLUMNS, *columns])
-        cases_file.write_text(buf.getvalue(), encoding="utf-8")
+        write_file(cases_file, buf.getvalue())
     progress_file, carried = carry_forward(
         data_dir, source, folder, lambda c: load_framework(c, data_dir), force=force
     )

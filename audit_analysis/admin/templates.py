@@ -20,8 +20,8 @@ from pathlib import Path
 from audit_analysis.admin.toolkit import FormOptions, write_toolkit
 from audit_analysis.exceptions import AuditDataError, RejectionCode
 from audit_analysis.io.agencies import agency_codes, resolve_agency
-from audit_analysis.io.cycles import normalise_cycle
-from audit_analysis.io.dataset import RETURNS_DIR, find_cycle_folder, read_cases
+from audit_analysis.io.cycles import DataFolder, normalise_cycle
+from audit_analysis.io.dataset import find_cycle_folder, read_cases
 from audit_analysis.io.frameworks import Framework, load_framework
 from audit_analysis.io.records import RECORDS_FOLDER, write_blank_records
 from audit_analysis.io.text import identifier_key
@@ -204,6 +204,9 @@ def write_templates(
     """
     cycle = normalise_cycle(cycle)
     data_dir = Path(data_dir)
+    # Before anything else: blank templates in or around a cycle's folder would be read
+    # as returns, or overwrite them.
+    DataFolder.scan(data_dir).refuse_output(out)
     codes = _resolve_agencies(agencies)
     folder = find_cycle_folder(data_dir, cycle)
     framework = load_framework(cycle, data_dir)
@@ -222,13 +225,6 @@ def write_templates(
         )
 
     out = Path(out)
-    returns = (folder / RETURNS_DIR).resolve()
-    if out.resolve() == returns or returns in out.resolve().parents:
-        raise AuditDataError(
-            "templates are blank forms: write them outside the cycle's returns folder, "
-            "or they will be read as returns",
-            file=str(out),
-        )
     bad = _unwritable(framework, refs, codes)
     if bad is not None:
         raise AuditDataError(
@@ -254,7 +250,7 @@ def write_templates(
             write_template(path, framework, agency=code, case_ref=ref, cycle=cycle)
             for (code, ref), path in targets.items()
         ]
-        records = write_blank_records(out / RECORDS_FOLDER, force=force)
+        records = write_blank_records(inside(out, RECORDS_FOLDER), force=force)
     return TemplateSet(
         cycle=cycle,
         template_version=framework.cycle,

@@ -32,6 +32,7 @@ from openpyxl.worksheet.properties import PageSetupProperties
 from openpyxl.writer.excel import ExcelWriter
 
 from audit_analysis.io.frameworks import Framework
+from audit_analysis.paths import write_file
 
 __all__ = [
     "BULK_COLUMNS",
@@ -417,7 +418,7 @@ def _save_workbook(wb: Workbook, path: Path) -> None:
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as archive:
         ExcelWriter(wb, archive).save()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_normalised(buf.getvalue()))
+    write_file(path, _normalised(buf.getvalue()))  # never through a link
 
 
 def normalise_zip(path: str | Path, *, compression: int = zipfile.ZIP_DEFLATED) -> None:

@@ -120,7 +120,10 @@ def returns_by_agency(data: CycleData) -> pd.DataFrame:
         status = mine["status"].value_counts()
         form = mine["form"].value_counts()
         known = agency in ratings.index
-        rejected_rows = int(data.rejections["source_file"].isin(files[agency]).sum())
+        rejected = data.rejections
+        rejected_rows = int(
+            rejected.loc[rejected["source_file"].isin(files[agency]), "count"].sum()
+        )
         rows.append(
             {
                 "agency": agency,
@@ -358,7 +361,7 @@ def rejections_summary(
         )
     grouped = table.groupby(keys, sort=False)
     out = grouped.agg(
-        rejections=("reason", "size"),
+        rejections=("count", "sum"),
         whole_files=("whole_file", "sum"),
         files=("source_file", "nunique"),
     ).reset_index()
@@ -501,7 +504,7 @@ def compliance(data: CycleData, agencies: Sequence[str] | None = None) -> pd.Dat
     version_of = dict(
         zip(data.returns["source_file"], data.returns["template_version"], strict=True)
     )
-    rejected_in = data.rejections["source_file"].value_counts()
+    rejected_in = data.rejections.groupby("source_file")["count"].sum()
     named: dict[tuple[str, str], set[str]] = {}
     for agency, case_ref, source in zip(
         used["agency"], used["case_ref"], used["source_file"], strict=True

@@ -13,7 +13,7 @@ import pandas as pd
 
 from audit_analysis.analysis.agreement import disagreement_register
 from audit_analysis.analysis.summaries import AGE_BANDS, COUNT_COLUMNS, age_band
-from audit_analysis.io.cycles import parse_cycle
+from audit_analysis.io.cycles import DataFolder
 from audit_analysis.io.dataset import CASES_FILE, CycleData
 from audit_analysis.io.schemas import PRIORITIES
 
@@ -70,18 +70,10 @@ _EXCEEDED, _MET, _PARTIAL, _UNMET, _NA, _BLANK = range(len(COUNT_COLUMNS))
 
 
 def available_cycles(data_dir: str | Path) -> list[str]:
-    """The cycles under ``data_dir``, oldest first: folders named for a cycle holding a
-    ``cases.csv``. The explorer's one question to the folder (to be answered by the
-    package's one rule for which cycles a folder holds, when there is one)."""
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        return []
-    found = set()
-    for child in data_dir.iterdir():
-        cycle = parse_cycle(child.name) if child.is_dir() else None
-        if cycle and (child / CASES_FILE).is_file():
-            found.add(cycle)
-    return sorted(found)
+    """The cycles under ``data_dir``, oldest first, that hold a ``cases.csv``: the
+    package's one rule for which cycles a folder holds (:class:`DataFolder`: exact
+    names, links never followed, near misses never read)."""
+    return DataFolder.scan(data_dir).with_cases(CASES_FILE)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import pandas as pd
 from audit_analysis.exceptions import AuditDataError, CycleNotFoundError, RejectionCode
 from audit_analysis.io import schemas
 from audit_analysis.io.agencies import resolve_agency
-from audit_analysis.io.cycles import normalise_cycle, parse_cycle
+from audit_analysis.io.cycles import DataFolder, normalise_cycle, parse_cycle
 from audit_analysis.io.development import Development, earlier_items, later_ids, read_development
 from audit_analysis.io.frameworks import Framework, load_framework
 from audit_analysis.io.ratings import CATEGORIES, NOT_RECORDED, RATING_DTYPE, parse_rating
@@ -40,7 +40,14 @@ from audit_analysis.io.returns import (
     special_file_reason,
 )
 from audit_analysis.io.schemas import rejection
-from audit_analysis.io.text import cell_text, header_key, identifier_key, is_blank
+from audit_analysis.io.text import (
+    cell_text,
+    header_key,
+    identifier_key,
+    is_blank,
+    lookalike_key,
+    scripts,
+)
 from audit_analysis.io.workbooks import Budgets, WorkbookRefused, read_isolated
 
 __all__ = [
@@ -110,17 +117,10 @@ def _standard_in_text(text: str) -> int | None:
 
 
 def find_cycle_folder(data_dir: str | Path, cycle: str) -> Path:
-    """``DATA/<cycle>``; a folder named in another spelling of the cycle also counts."""
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        raise CycleNotFoundError("no such data folder", file=str(data_dir))
-    exact = data_dir / cycle
-    if exact.is_dir():
-        return exact
-    for child in sorted(data_dir.iterdir()):
-        if child.is_dir() and parse_cycle(child.name) == cycle:
-            return child
-    raise CycleNotFoundError(f"no folder for cycle {cycle} (expected {exact})", file=str(data_dir))
+    """``DATA/<cycle>``, by its canonical name alone (:class:`DataFolder`): a folder
+    spelling the cycle otherwise (``2018-2019``, ``2018-19-old``) is named in the error,
+    never read instead, and a link is not followed."""
+    return DataFolder.scan(data_dir).folder(cycle)
 
 
 # --------------------------------------------------------------------------- cases
@@ -272,11 +272,12 @@ def read_cases(folder: Path, rejections: list[dict]) -> tuple[pd.DataFrame, _Cro
                     age_text,
                     RejectionCode.CASE_FIELD,
                 )
-        records.append({"case_ref": ref, "priority": priority or None, "age": age})
+        records.append({"case_ref": ref, "priority": priority or None, "age": age, "row": number})
         crosswalk.add("caseref", ref, ref)
         for j, name in scheme_columns:
             if j < len(cells):
                 crosswalk.add(name, cells[j], ref)
+    _flag_lookalikes(records, reject)
     cases = pd.DataFrame(records, columns=["case_ref", "priority", "age"])
     cases = cases.astype({"case_ref": "str", "priority": "str", "age": "Int64"})
     return cases, crosswalk
@@ -304,6 +305,39 @@ def case_identifiers(folder: str | Path) -> frozenset[str]:
     except (ReturnFileError, OSError):
         return frozenset()
     return frozenset(values)
+
+
+def _flag_lookalikes(records: list[dict], reject) -> None:
+    """A ``case_ref`` easily taken for another one (``С01`` in Cyrillic beside ``C01``,
+    fullwidth ``Ｃ01``) or mixing scripts is flagged (``case-lookalike``); the case is
+    kept, since which one is meant is for the QA group to say."""
+    first: dict[str, dict] = {}
+    plain = [r for r in records if lookalike_key(r["case_ref"]) == r["case_ref"].casefold()]
+    for record in plain + records:  # a plain spelling is the one others look like
+        first.setdefault(lookalike_key(record["case_ref"]), record)
+    for record in records:
+        ref = record["case_ref"]
+        other = first[lookalike_key(ref)]
+        found = scripts(ref)
+        if other is not record:
+            reason = (
+                f"case_ref {ref!r} looks like {other['case_ref']!r} (row {other['row']}) but "
+                f"is different text ({', '.join(sorted(found)) or 'no letters'}); the case "
+                "is kept: check which reference is meant"
+            )
+        elif len(found) > 1:
+            reason = (
+                f"case_ref {ref!r} mixes the scripts {', '.join(sorted(found))}; the case "
+                "is kept: check it was typed as meant"
+            )
+        elif found and found != {"LATIN"} and lookalike_key(ref).isascii():
+            reason = (
+                f"case_ref {ref!r} is written in {', '.join(sorted(found))} letters that look "
+                "like Latin ones; the case is kept: check it was typed as meant"
+            )
+        else:
+            continue
+        reject(record["row"], reason, ref, RejectionCode.CASE_LOOKALIKE)
 
 
 # --------------------------------------------------------------------------- returns
@@ -419,6 +453,27 @@ class _Loader:
             )
         record["agency"] = agency
         version = head.get("template_version")
+        # A return belongs to the cycle of its folder: one made on a later cycle's template,
+        # or saying a later audit cycle, is another year's return (its case C01 is another
+        # child), rejected whole before its case is looked up.
+        stated = parse_cycle(head.get("audit_cycle"))
+        later = [
+            (what, value, cycle)
+            for what, value, cycle in (
+                ("audit cycle", head.get("audit_cycle"), stated),
+                ("template version", version, parse_cycle(version)),
+            )
+            if cycle is not None and cycle > self.framework.cycle
+        ]
+        if later:
+            what, value, cycle = later[0]
+            return whole(
+                f"the return's {what} is {cycle}, later than the {self.framework.cycle} "
+                f"folder it sits in: it belongs to {cycle}'s folder, and is not read as "
+                f"a {self.framework.cycle} return",
+                value,
+                RejectionCode.WRONG_CYCLE,
+            )
         template = self.framework if is_blank(version) else self.template(version)
         case_ref, case_problem = self.crosswalk.resolve(head["case_id"], head.get("case_id_type"))
         record["case_ref"] = case_ref
@@ -432,7 +487,6 @@ class _Loader:
         record["template_version"] = template.cycle
         # A template carries its own year in 'Audit cycle': last year's form reused
         # unchanged says last year. Any other year means the return is in the wrong folder.
-        stated = parse_cycle(head.get("audit_cycle"))
         if stated not in (None, self.framework.cycle, template.cycle):
             return whole(
                 f"the return is for audit cycle {stated} but sits in the "
@@ -650,6 +704,18 @@ class _Loader:
         return accepted
 
 
+_UNDECODED = re.compile("[\udc80-\udcff]")
+
+
+def shown_name(name: str) -> str:
+    """A file name as the tables show it: bytes that are not UTF-8 (a name unzipped from
+    a Windows archive, ``Zo\\xeb audit.csv``) written as ``\\xNN``, so that every table
+    and page can hold it; the file itself is still read by its own name."""
+    if not _UNDECODED.search(name):
+        return name
+    return _UNDECODED.sub(lambda m: f"\\x{ord(m.group()) - 0xDC00:02x}", name)
+
+
 def _returns_files(folder: Path) -> list[tuple[str, Path, str | None]]:
     """Every entry under ``returns/`` that is a file or is no folder, in code-point order
     of its path from ``folder``: ``(relative path, path, why it is not read)``, the last
@@ -671,7 +737,7 @@ def _returns_files(folder: Path) -> list[tuple[str, Path, str | None]]:
             found.append((rel, Path(directory), f"folder cannot be read ({exc.strerror})"))
             continue
         for entry in entries:
-            name = f"{rel}/{entry.name}"
+            name = f"{rel}/{shown_name(entry.name)}"
             if entry.is_symlink():
                 found.append((name, Path(entry.path), special_file_reason(entry.path)))
             elif entry.is_dir(follow_symlinks=False):
@@ -732,7 +798,7 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
     # The child starts reading while the framework and the cohort are read here.
     with contextlib.closing(read_isolated(workbooks, budgets)) as read:
         framework = load_framework(cycle, data_dir)
-        rejections: list[dict] = []
+        rejections = schemas.RejectionLog()  # bounded: counts beyond MAX_LISTED a file
         cases, crosswalk = read_cases(folder, rejections)
         loader = _Loader(data_dir, folder, framework, crosswalk)
         loader.rejections = rejections
@@ -754,8 +820,9 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
     returns = _frame(loader.returns, list(schemas.RETURNS.columns)).astype({"rows": "int64"})
     for column in ("source_file", "agency", "case_ref", "form", "template_version", "status"):
         returns[column] = returns[column].astype("str").where(returns[column].notna())
-    rejected = _frame(loader.rejections, list(schemas.REJECTIONS.columns))
+    rejected = _frame(loader.rejections.lines(), list(schemas.REJECTIONS.columns))
     rejected["source_row"] = rejected["source_row"].astype("Int64")
+    rejected["count"] = rejected["count"].astype("int64")
     for column in ("source_file", "code", "reason", "raw_value"):
         rejected[column] = rejected[column].astype("str").where(rejected[column].notna())
 

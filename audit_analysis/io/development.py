@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from audit_analysis.exceptions import RejectionCode
-from audit_analysis.io.cycles import parse_cycle
+from audit_analysis.io.cycles import DataFolder
 from audit_analysis.io.frameworks import Framework
 from audit_analysis.io.records import read_optional_table
 from audit_analysis.io.schemas import rejection
@@ -150,15 +150,7 @@ def _standards(raw: str, framework: Framework) -> tuple[tuple[str, ...], str | N
 def _cycle_folders(data_dir: Path, keep: Callable[[str], bool]) -> list[tuple[str, Path]]:
     """The cycle folders of ``data_dir`` whose cycle ``keep`` accepts, oldest first
     (links are never followed out of the data folder)."""
-    data_dir = Path(data_dir)
-    if not data_dir.is_dir():
-        return []
-    found = []
-    for child in data_dir.iterdir():
-        name = parse_cycle(child.name)
-        if name and keep(name) and child.is_dir() and not child.is_symlink():
-            found.append((name, child))
-    return sorted(found)
+    return [(name, path) for name, path in DataFolder.scan(data_dir).cycles.items() if keep(name)]
 
 
 def earlier_items(data_dir: Path, cycle: str, frameworks: Callable[[str], Framework]) -> dict:

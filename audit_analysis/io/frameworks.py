@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 
 from audit_analysis.exceptions import AuditDataError, UnknownCycleError
-from audit_analysis.io.cycles import normalise_cycle, parse_cycle
+from audit_analysis.io.cycles import DataFolder, normalise_cycle, parse_cycle
 
 __all__ = [
     "FRAMEWORK_FILE",
@@ -141,10 +141,10 @@ def is_builtin(framework: Framework) -> bool:
 def available_cycles(data_dir: str | Path | None = None) -> list[str]:
     """Cycles with a framework: the built-in ones plus any under ``data_dir``."""
     found = {p.stem for p in _builtin_dir().glob("*.yaml") if parse_cycle(p.stem)}
-    if data_dir is not None and Path(data_dir).is_dir():
-        for child in Path(data_dir).iterdir():
-            if (child / FRAMEWORK_FILE).is_file() and parse_cycle(child.name):
-                found.add(parse_cycle(child.name))
+    if data_dir is not None:
+        for name, folder in DataFolder.scan(data_dir).cycles.items():
+            if (folder / FRAMEWORK_FILE).is_file():
+                found.add(name)
     return sorted(found)
 
 
@@ -194,6 +194,25 @@ class _StrictLoader(yaml.SafeLoader):
             )
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node, deep=False):  # noqa: D102
+        # A key given twice (a second `kloes:`) would silently replace the first.
+        if isinstance(node, yaml.MappingNode):
+            seen: dict[object, int] = {}
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=True)
+                try:
+                    first = seen.get(key)
+                except TypeError:  # an unhashable key: the base loader says so
+                    continue
+                line = key_node.start_mark.line + 1
+                if first is not None:
+                    raise AuditDataError(
+                        f"line {line}: the key {key!r} is given twice in one mapping (first "
+                        f"on line {first}); the second would replace the first: keep one",
+                    )
+                seen[key] = line
+        return super().construct_mapping(node, deep=deep)
+
 
 def _longest_text(value: object, depth: int = 0) -> int:
     if depth > 50:
@@ -231,8 +250,10 @@ def load_yaml(path: str | Path) -> object:
         text = Path(path).read_text(encoding="utf-8")
         raw = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader, stricter
         longest = _longest_text(raw)
-    except AuditDataError:
-        raise
+    except AuditDataError as exc:
+        if exc.file is None:
+            exc = AuditDataError(exc.reason, file=where)
+        raise exc from None
     except (OSError, UnicodeDecodeError) as exc:
         raise AuditDataError(f"cannot read framework: {exc}", file=where) from None
     except yaml.YAMLError as exc:
@@ -271,13 +292,23 @@ def parse_framework(raw: object, source: str = "", cycle: str | None = None) -> 
         named = parse_cycle(raw.get("cycle"))
     if named is None:
         raise fail("'cycle' is not a cycle name", raw.get("cycle"))
+
+    def number(value: object, what: str) -> int:
+        # A return names a standard by 1 to 3 digits (dataset._STANDARD): a framework's
+        # numbers are whole numbers from 1 to 999, or no return could name them.
+        if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 3:
+            value = int(value.strip())
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 999:
+            raise fail(f"{what} number must be a whole number from 1 to 999", value)
+        return value
+
     kloes, numbers, keys = [], set(), set()
     for k in raw["kloes"] or []:
         try:
-            knum, kkey = int(k["number"]), str(k["key"])
+            knum, kkey = number(k["number"], "a KLOE"), str(k["key"])
             standards = []
             for s in k.get("standards") or []:
-                snum, skey = int(s["number"]), str(s["key"]).strip()
+                snum, skey = number(s["number"], "a standard"), str(s["key"]).strip()
                 if snum in numbers:
                     raise fail(f"standard number {snum} appears twice", snum)
                 if not skey or skey in keys:

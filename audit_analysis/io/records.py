@@ -34,6 +34,7 @@ from audit_analysis.io.returns import (
 )
 from audit_analysis.io.schemas import rejection
 from audit_analysis.io.text import header_key
+from audit_analysis.paths import write_file
 
 __all__ = [
     "COLUMNS",
@@ -271,7 +272,7 @@ def write_blank_records(folder: Path, force: bool = False) -> list[Path]:
         path = folder / name
         if path.exists() and not force:
             continue
-        path.write_text(",".join(header) + "\n", encoding="utf-8")
+        write_file(path, ",".join(header) + "\n")
         written.append(path)
     return written
 

@@ -12,6 +12,7 @@ import codecs
 import csv
 import errno
 import os
+import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from audit_analysis.exceptions import AuditDataError
-from audit_analysis.io.text import cell_text, header_key, is_blank, label_key
+from audit_analysis.io.text import cell_text, header_key, is_blank, label_key, nfc
 from audit_analysis.io.workbooks import Budgets, WorkbookRefused, read_sheets
 
 # A CSV's header line longer than this is no audit table.
@@ -124,7 +125,8 @@ def special_file_reason(path: str | os.PathLike) -> str | None:
 def skip_reason(path: Path, folder: Path | None = None) -> str:
     """Why a file found under ``returns/`` is not read; with ``folder`` (the cycle's
     folder, ``path`` being relative to it) links and special files are recognised."""
-    special = special_file_reason(folder / path) if folder is not None else None
+    shown_only = folder is not None and not os.path.lexists(folder / path)  # an escaped name
+    special = special_file_reason(folder / path) if folder is not None and not shown_only else None
     if special is not None:
         return special
     if path.name.startswith("~$"):
@@ -372,60 +374,154 @@ def _csv_error(exc: csv.Error) -> str:
 
 def _header_cells(line: str, delimiter: str) -> list[str]:
     try:
-        return next(csv.reader([line], delimiter=delimiter), [])
+        return [nfc(c) for c in next(csv.reader([line], delimiter=delimiter), [])]
     except csv.Error as exc:
         raise ReturnFileError("header row: " + _csv_error(exc)) from None
 
 
+#: What :func:`detect_encoding` calls a file that is UTF-8 but for some lines holding
+#: bytes no UTF-8 text has (a Windows-1252 character typed into a UTF-8 file): read as
+#: UTF-8, those lines rejected, never the whole file decoded otherwise.
+MIXED_UTF8 = "utf-8-mixed"
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_ESCAPED = re.compile("[\udc80-\udcff]")
+
+
 def detect_encoding(path: Path) -> str:
-    """``utf-8-sig`` when the whole file is UTF-8 (BOM or not), else ``cp1252``.
+    """The encoding of a text file, chosen once for the whole file (docs/data-contract.md):
 
-    Streams the file in chunks: never holds it whole in memory.
-    """
-    for encoding in ("utf-8-sig", "cp1252"):
-        decoder = codecs.getincrementaldecoder(encoding)()
-        try:
-            with open_plain(path) as fh:
-                while chunk := fh.read(1 << 20):
-                    decoder.decode(chunk)
-                decoder.decode(b"", final=True)
-            return encoding
-        except UnicodeDecodeError:
-            continue
-    raise ReturnFileError("not text: the file is neither UTF-8 nor Windows-1252")
+    - a byte-order mark says it: ``utf-8-sig``, or ``utf-16`` (Excel's "Unicode text");
+    - else ``utf-8`` when every byte is UTF-8;
+    - else :data:`MIXED_UTF8` when the file holds UTF-8 text beside bytes that are not
+      (read as UTF-8; the lines holding those bytes are rejected);
+    - else ``cp1252`` (Windows-1252, what Excel's "CSV" saves), the documented fallback
+      for a file with no UTF-8 text at all.
 
-
-def _sniff_header(path: Path) -> tuple[int, str, str]:
-    """Read only the first non-blank line: (row number, decoded line, delimiter)."""
+    A file valid in none (a UTF-16 file's bytes, NUL bytes without a byte-order mark,
+    bytes Windows-1252 leaves undefined) is refused (:class:`ReturnFileError`). Streams
+    the file in chunks: never holds it whole in memory."""
     with open_plain(path) as fh:
+        head = fh.read(4)
+    for bom, encoding in _BOMS:
+        if head.startswith(bom):
+            if encoding == "utf-16":
+                _check_decodes(path, encoding, "UTF-16 (it starts with UTF-16's byte-order mark)")
+            else:
+                _check_utf8(path, len(bom))
+            return encoding
+    utf8, invalid, nul = _check_utf8(path, 0)
+    if nul:
+        raise ReturnFileError(
+            "not text: the file holds NUL bytes (UTF-16 saved without a byte-order mark?); "
+            "save it as CSV UTF-8"
+        )
+    if not invalid:
+        return "utf-8"
+    if utf8:
+        return MIXED_UTF8
+    _check_decodes(path, "cp1252", "UTF-8 or Windows-1252")
+    return "cp1252"
+
+
+def _check_utf8(path: Path, skip: int) -> tuple[int, int, bool]:
+    """(characters beyond ASCII that are UTF-8, bytes that are not, any NUL byte)."""
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="surrogateescape")
+    utf8 = invalid = 0
+    nul = False
+    with open_plain(path) as fh:
+        fh.read(skip)
+        while chunk := fh.read(1 << 20):
+            nul = nul or b"\x00" in chunk
+            if chunk.isascii():
+                continue
+            text = decoder.decode(chunk)
+            escaped = len(_ESCAPED.findall(text))
+            invalid += escaped
+            utf8 += len(text) - len(text.encode("ascii", "ignore")) - escaped
+        tail = decoder.decode(b"", final=True)
+        invalid += len(_ESCAPED.findall(tail))
+    return utf8, invalid, nul
+
+
+def _check_decodes(path: Path, encoding: str, what: str) -> None:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        with open_plain(path) as fh:
+            while chunk := fh.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise ReturnFileError(
+            f"not text: the file is not valid {what} (byte {exc.object[exc.start : exc.end]!r})"
+        ) from None
+
+
+def _open_text(path: Path, encoding: str):
+    if encoding == MIXED_UTF8:
+        return open_plain(path, "r", encoding="utf-8", errors="surrogateescape", newline="")
+    return open_plain(path, "r", encoding=encoding, newline="")
+
+
+_SEP_LINE = re.compile(r"^\s*sep\s*=\s*(.)\s*$", re.IGNORECASE)
+_MIXED_REASON = (
+    "this line holds bytes that are not UTF-8 while the rest of the file is UTF-8 (a "
+    "character from another encoding, such as Windows-1252): the line is not read, "
+    "so that no text is garbled; retype the line's accented characters and save as CSV UTF-8"
+)
+
+
+def _encoding_and_header(path: Path) -> tuple[str, int, str, str]:
+    """(encoding, header row number, header line, delimiter). The header is looked for
+    first, reading at most about 1 MB, so that a file that is no table is refused before
+    the whole of it is read to choose its encoding."""
+    with open_plain(path) as fh:
+        head = fh.read(4)
+    bom = next((encoding for mark, encoding in _BOMS if head.startswith(mark)), None)
+    _sniff_header(path, bom or MIXED_UTF8, strict=False)
+    encoding = detect_encoding(path)
+    return (encoding, *_sniff_header(path, encoding))
+
+
+def _sniff_header(path: Path, encoding: str, strict: bool = True) -> tuple[int, str, str]:
+    """Read only up to the first non-blank line: (row number, decoded line, delimiter).
+    Lines end in LF, CRLF or CR alone (Excel for Mac); Excel's ``sep=;`` first line
+    names the separator and is no header."""
+    delimiter = None
+    with _open_text(path, encoding) as fh:
         for number in range(1, MAX_LEADING_BLANK_LINES + 1):
-            raw = fh.readline(MAX_HEADER_LINE_BYTES + 1)
-            if not raw:
+            line = fh.readline(MAX_HEADER_LINE_BYTES + 1)
+            if not line:
                 raise ReturnFileError("file is empty: no header row")
-            if len(raw) > MAX_HEADER_LINE_BYTES and not raw.endswith(b"\n"):
+            if len(line) > MAX_HEADER_LINE_BYTES and not line.endswith(("\n", "\r")):
                 raise ReturnFileError("first line is over 1 MB long: not a CSV table")
             if number == 1:
-                raw = raw.removeprefix(codecs.BOM_UTF8)
-            try:
-                line = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                line = raw.decode("cp1252", errors="replace")
-            if line.strip().strip(",;\t"):
-                delimiter = ","
-                if line.count(";") > line.count(",") and line.count(";") > 0:
-                    delimiter = ";"
-                elif line.count("\t") > line.count(","):
-                    delimiter = "\t"
+                line = line.removeprefix("\ufeff")
+            if strict and _ESCAPED.search(line):
+                raise ReturnFileError("header row: " + _MIXED_REASON.split(":")[0])
+            sep = _SEP_LINE.match(line) if delimiter is None else None
+            if sep and number == 1:
+                delimiter = sep.group(1)
+                continue
+            if line.strip().strip(",;\t" + (delimiter or "")):
+                if delimiter is None:
+                    delimiter = ","
+                    if line.count(";") > line.count(",") and line.count(";") > 0:
+                        delimiter = ";"
+                    elif line.count("\t") > line.count(","):
+                        delimiter = "\t"
                 return number, line, delimiter
     raise ReturnFileError(f"no header row in the first {MAX_LEADING_BLANK_LINES} lines")
 
 
 def read_csv(path: Path) -> ReturnFile:
-    header_number, line, delimiter = _sniff_header(path)
+    encoding, header_number, line, delimiter = _encoding_and_header(path)
     header = _header_cells(line, delimiter)
     columns = _columns(header)
     _check_bulk_columns(columns, None, header)
-    encoding = detect_encoding(path)
     return ReturnFile(
         form="bulk",
         sheet=None,
@@ -447,7 +543,8 @@ def _numbered_csv(
     """The lines below the header as ``(number, cells)``, numbered as a spreadsheet
     shows them; a line the csv module cannot read comes as a :class:`CsvRowError`, so
     one bad line never stops the rest. With ``skip_blank``, blank lines are passed over."""
-    with open_plain(path, "r", encoding=encoding, newline="") as fh:
+    mixed = encoding == MIXED_UTF8
+    with _open_text(path, encoding) as fh:
         reader = csv.reader(fh, delimiter=delimiter)
         number = 0
         while True:
@@ -461,6 +558,11 @@ def _numbered_csv(
                     yield CsvRowError(number, _csv_error(exc))
                 continue
             if number > header_number and not (skip_blank and all(is_blank(c) for c in cells)):
+                if not all(map(str.isascii, cells)):
+                    if mixed and any(_ESCAPED.search(c) for c in cells):
+                        yield CsvRowError(number, _MIXED_REASON)
+                        continue
+                    cells = [nfc(c) for c in cells]  # one spelling of every text
                 yield number, cells
 
 
@@ -475,9 +577,8 @@ def read_table_csv(
 ) -> tuple[list[str], Iterator[tuple[int, list[str]] | CsvRowError]]:
     """A plain CSV table (``cases.csv``): its header cells and numbered data rows; a
     line the csv module cannot read comes as a :class:`CsvRowError` with its number."""
-    header_number, line, delimiter = _sniff_header(path)
+    encoding, header_number, line, delimiter = _encoding_and_header(path)
     header = _header_cells(line, delimiter)
-    encoding = detect_encoding(path)
     return header, _numbered_csv(path, encoding, delimiter, header_number, skip_blank=True)
 
 

@@ -91,11 +91,67 @@ REJECTIONS = pa.DataFrameSchema(
         "code": pa.Column(str, pa.Check.isin([c.value for c in RejectionCode])),
         "reason": pa.Column(str),
         "raw_value": pa.Column(str, nullable=True),
+        # How many rejections the line stands for: 1, or, for the line closing a file's
+        # rows of one code beyond the first MAX_LISTED, how many rows it counts.
+        "count": pa.Column("int64", pa.Check.ge(1)),
     },
     strict=True,
     ordered=True,
     name="rejections",
 )
+
+MAX_LISTED = 1000
+"""Rejected rows listed one by one per file and code; the rest are counted on one line
+(:class:`RejectionLog`), so that memory per rejected row stays bounded."""
+
+
+class RejectionLog(list):
+    """The rejection log as readers fill it (``append`` of :func:`rejection` rows): the
+    first :data:`MAX_LISTED` row-level rejections of each file and code are kept; beyond
+    them only their count and row span, closed into one line by :meth:`lines`."""
+
+    def __init__(self, cap: int = MAX_LISTED) -> None:
+        super().__init__()
+        self.cap = cap
+        self._listed: dict[tuple[str, str], int] = {}
+        self._beyond: dict[tuple[str, str], list[int]] = {}
+
+    def append(self, item: dict) -> None:  # noqa: D102
+        row = item["source_row"]
+        if row is None:
+            super().append(item)
+            return
+        key = (item["source_file"], item["code"])
+        listed = self._listed.get(key, 0)
+        if listed < self.cap:
+            self._listed[key] = listed + 1
+            super().append(item)
+            return
+        beyond = self._beyond.get(key)
+        if beyond is None:
+            self._beyond[key] = [1, row, row]
+        else:
+            beyond[0] += 1
+            beyond[1] = min(beyond[1], row)
+            beyond[2] = max(beyond[2], row)
+
+    def lines(self) -> list[dict]:
+        """Every line of the log: the rows kept, then one line per file and code
+        counting the rows beyond them."""
+        out = list(self)
+        for (source, code), (count, first, last) in self._beyond.items():
+            line = rejection(
+                source,
+                first,
+                RejectionCode(code),
+                f"and {count:,} more rows of this file rejected with code {code}, rows "
+                f"{first}-{last}: counted here, not listed one by one (the first "
+                f"{self.cap:,} are)",
+                None,
+            )
+            line["count"] = count
+            out.append(line)
+        return out
 
 
 def rejection(
@@ -109,4 +165,5 @@ def rejection(
         "code": RejectionCode(code).value,
         "reason": reason,
         "raw_value": None if value is None else excerpt(cell_text(value)),
+        "count": 1,
     }

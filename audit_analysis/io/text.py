@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from functools import lru_cache
 
 from audit_analysis.io.workbooks import clean_excerpt
@@ -15,8 +16,11 @@ __all__ = [
     "header_key",
     "identifier_key",
     "is_blank",
+    "lookalike_key",
+    "scripts",
     "label_key",
     "name_key",
+    "nfc",
     "printable",
 ]
 
@@ -26,6 +30,15 @@ EXCERPT_CHARS = 200
 
 _SPACES = re.compile(r"\s+")
 _HEADER_GAPS = re.compile(r"[\s_]+")
+
+
+def nfc(text: str) -> str:
+    """``text`` in Unicode normal form C: ``Zoe`` with a combining diaeresis and ``Zoë``
+    typed as one character are one text. Every key (a case reference, a header, an
+    agency, a label) is compared in this form, and every CSV cell is read in it."""
+    if text.isascii():
+        return text
+    return unicodedata.normalize("NFC", text)
 
 
 def is_blank(value: object) -> bool:
@@ -61,7 +74,7 @@ def header_key(value: object) -> str:
 
 @lru_cache(maxsize=4096)
 def _header_key_text(text: str) -> str:
-    return _HEADER_GAPS.sub("", text.replace("\xa0", " ").strip().casefold())
+    return _HEADER_GAPS.sub("", nfc(text).replace("\xa0", " ").strip().casefold())
 
 
 def label_key(value: object) -> str:
@@ -73,7 +86,7 @@ def label_key(value: object) -> str:
 
 @lru_cache(maxsize=4096)
 def _label_key_text(text: str) -> str:
-    text = text.replace("\xa0", " ").strip().casefold()
+    text = nfc(text).replace("\xa0", " ").strip().casefold()
     text = text.rstrip(":").strip()
     return _SPACES.sub(" ", text)
 
@@ -81,7 +94,7 @@ def _label_key_text(text: str) -> str:
 def identifier_key(value: object) -> str:
     """Case identifiers match as text, ignoring case and surrounding spaces;
     a whole number Excel stored as ``100231.0`` is ``100231``."""
-    text = cell_text(value).replace("\xa0", " ").strip()
+    text = nfc(cell_text(value)).replace("\xa0", " ").strip()
     if re.fullmatch(r"[+-]?\d+\.0+", text):
         text = text.split(".")[0]
     return text.casefold()
@@ -89,7 +102,7 @@ def identifier_key(value: object) -> str:
 
 def name_key(value: object) -> str:
     """Agency names match ignoring case and surrounding spaces."""
-    return _SPACES.sub(" ", cell_text(value).replace("\xa0", " ").strip()).casefold()
+    return _SPACES.sub(" ", nfc(cell_text(value)).replace("\xa0", " ").strip()).casefold()
 
 
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
@@ -109,3 +122,30 @@ def printable(text: str, keep_newlines: bool = True) -> str:
     if keep_newlines:
         return "\n".join(printable(line, False) for line in text.split("\n"))
     return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in text)
+
+
+# Letters of other scripts drawn like a Latin letter (after casefolding): enough to catch
+# a reference typed on a Cyrillic or Greek keyboard layout.
+_LOOKALIKES = str.maketrans(
+    "авеікмнорстухѕјԁԛԝαβεηικμνορτυχζ",
+    "abeikmhopctyxsjdqwabehikmvoptuxz",
+)
+
+
+def lookalike_key(text: str) -> str:
+    """What ``text`` looks like: compatibility forms folded (fullwidth ``Ｃ`` is ``C``),
+    case ignored and Cyrillic or Greek letters drawn like Latin ones read as those.
+    Two different texts with one key are easily taken for each other."""
+    return unicodedata.normalize("NFKC", text).casefold().translate(_LOOKALIKES)
+
+
+def scripts(text: str) -> set[str]:
+    """The scripts of ``text``'s letters (``LATIN``, ``CYRILLIC``, ``GREEK``...; a
+    fullwidth letter is ``FULLWIDTH``), from their Unicode names."""
+    found = set()
+    for ch in text:
+        if ch.isalpha() and not ch.isascii():
+            found.add(unicodedata.name(ch, "UNKNOWN").split(" ")[0])
+        elif ch.isalpha():
+            found.add("LATIN")
+    return found

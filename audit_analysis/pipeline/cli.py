@@ -28,10 +28,18 @@ def _fail(text: object) -> None:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from audit_analysis.io.cycles import DataFolder
     from audit_analysis.io.dataset import load_cycle
     from audit_analysis.pipeline.validation import format_report
     from audit_analysis.render.outputs import write_csv
 
+    inputs = DataFolder.scan(args.data)
+    for option, path in (
+        ("--rejections-csv", args.rejections_csv),
+        ("--compliance-csv", args.compliance_csv),
+    ):
+        if path:  # before anything is read: a log is never written into the inputs
+            inputs.refuse_output(path, option)
     data = load_cycle(args.data, args.cycle)
     _say(format_report(data))
     if args.rejections_csv:
@@ -255,6 +263,17 @@ def _demo_data(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(text: str) -> int:
+    """An argument that is a whole number of at least 1 (``--workers``)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not 1 or more")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     from audit_analysis import __version__
 
@@ -409,12 +428,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument(
         "--min-cell-count",
-        type=int,
+        type=_positive,
         default=5,
         help="suppress breakdowns resting on fewer cases (default 5)",
     )
     run.add_argument(
-        "--workers", type=int, default=None, help="notebooks run at once (default: one per core)"
+        "--workers",
+        type=_positive,
+        default=None,
+        help="notebooks run at once (default: one per core)",
     )
     run.add_argument(
         "--quiet",
@@ -441,7 +463,7 @@ def build_parser() -> argparse.ArgumentParser:
     packs.add_argument("--cycle", required=True, help="the audit cycle, e.g. 2018-19")
     packs.add_argument("--cases", nargs="+", metavar="CASE", help="case references (C03 C07 ...)")
     packs.add_argument("--out", default="outputs", help="output folder (default outputs)")
-    packs.add_argument("--workers", type=int, default=None, help="packs built at once")
+    packs.add_argument("--workers", type=_positive, default=None, help="packs built at once")
     packs.add_argument("--quiet", action="store_true", help="no progress bar")
     packs.set_defaults(func=_case_packs)
 

@@ -29,12 +29,13 @@ import yaml
 
 from audit_analysis.exceptions import AuditDataError, RunFailedError
 from audit_analysis.io.agencies import resolve_agency
-from audit_analysis.io.cycles import normalise_cycle, parse_cycle
+from audit_analysis.io.cycles import DataFolder, normalise_cycle, parse_cycle
 from audit_analysis.io.dataset import CASES_FILE, RETURNS_DIR, CycleData, find_cycle_folder
 from audit_analysis.io.development import AREAS_FILE, PROGRESS_FILE, RECOMMENDATIONS_FILE
 from audit_analysis.io.frameworks import FRAMEWORK_FILE
 from audit_analysis.io.records import DEEP_DIVE, FAMILY_FEEDBACK, LEARNING_EVENT
 from audit_analysis.io.selection import CRITERIA_FILE, RECORD_FILE, RESERVE_FILE
+from audit_analysis.io.text import identifier_key
 from audit_analysis.io.workbooks import die_with_parent
 from audit_analysis.paths import (
     PROJECT_ROOT,
@@ -53,6 +54,7 @@ __all__ = [
     "EXECUTIVE_PDF",
     "LOCK_FILE",
     "MANIFEST_READERS",
+    "MARKER",
     "NOTEBOOK_DIR",
     "NotebookSpec",
     "NothingToAnalyseError",
@@ -153,19 +155,36 @@ _KNOWN_INPUTS = {
 # after the prefix), the outputs it is replacing, and the same for case packs.
 _STAGING = re.compile(r"^\.(\d{4}-\d{2})(?:-[a-z0-9_]{8}|\.previous)$")
 _PACK_STAGING = re.compile(r"^\.case-packs(?:-[a-z0-9_]{8}|\.previous)$")
+_JOURNAL = re.compile(r"^\.(\d{4}-\d{2}|case-packs)\.publish\.json(?:\.tmp)?$")
+MARKER = ".audit-analysis.json"
+"""The file in every folder the suite publishes (``OUT/<cycle>``, its ``case-packs``)
+listing the entries it wrote there: publishing replaces only those, and carries every
+other entry (a rejection log, notes, the case packs) into the new outputs."""
+# What a run published before it wrote MARKER: recognised by its manifest and index.
+_RUN_ENTRIES = {
+    "index.html",
+    "manifest.json",
+    "notebooks",
+    "logs",
+    "tables",
+    "figures",
+    EXECUTIVE_PDF,
+    "executive-summary.html",
+}
 
 
 @contextlib.contextmanager
 def output_lock(out: Path) -> Iterator[None]:
     """Hold ``out``'s lock (``fcntl.flock`` on the folder itself, so no lock file is left
     behind): two runs on one output folder take turns, the second waiting for the first.
-    On entry, what a run killed part-way left behind (its staging folder, with the cached
-    cycles) is removed: whoever holds the lock is the only run writing here."""
+    On entry, what a run killed part-way left behind is recovered or removed
+    (:func:`clean_stale`), each in one line on stderr: whoever holds the lock is the only
+    run writing here."""
     private_folder(out)
     try:
         import fcntl
     except ImportError:  # no flock here (Windows): runs are not serialised
-        clean_stale(out)
+        _say_cleaned(clean_stale(out))
         yield
         return
     fd = os.open(out, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0))
@@ -178,16 +197,27 @@ def output_lock(out: Path) -> Iterator[None]:
                 file=sys.stderr,
             )
             fcntl.flock(fd, fcntl.LOCK_EX)
-        clean_stale(out)
+        _say_cleaned(clean_stale(out))
         yield
     finally:
         os.close(fd)  # releases the lock
 
 
+def _say_cleaned(removed: list[Path]) -> None:
+    for path in removed:
+        print(
+            f"audit-analysis: removed {path}, the unfinished work of a run stopped "
+            "part-way (its outputs had not been published)",
+            file=sys.stderr,
+        )
+
+
 def clean_stale(out: Path) -> list[Path]:
-    """Remove staging folders under ``out`` (and under its cycles' folders, for case
-    packs) that a run stopped by force left behind. Call it holding :func:`output_lock`.
-    Returns what was removed."""
+    """Recover what a run stopped by force left behind under ``out`` (and under its
+    cycles' folders, for case packs): a publishing cut short is rolled back or finished
+    (:func:`recover_publishing`, saying so on stderr), then staging folders holding
+    only a stopped run's unpublished work are removed. Call it holding
+    :func:`output_lock`. Returns what was removed."""
     removed = []
 
     def remove(path: Path) -> None:
@@ -195,14 +225,95 @@ def clean_stale(out: Path) -> list[Path]:
             shutil.rmtree(path, ignore_errors=True)
             removed.append(path)
 
+    folders = [out]
+    for child in sorted(out.iterdir()):
+        if parse_cycle(child.name) == child.name and child.is_dir() and not child.is_symlink():
+            folders.append(child)
+    for folder in folders:
+        for child in sorted(folder.iterdir()) if folder.is_dir() else []:
+            match = _JOURNAL.match(child.name)
+            if match and not child.name.endswith(".tmp"):
+                name = match.group(1)
+                final = folder / (name if folder == out else CASE_PACKS)
+                note = recover_publishing(final)
+                if note:
+                    print(f"audit-analysis: {note}", file=sys.stderr)
     for child in out.iterdir():
         if _STAGING.match(child.name):
-            remove(child)
+            final = out / _STAGING.match(child.name).group(1)
+            if child.name.endswith(".previous") and not os.path.lexists(final):
+                os.rename(child, final)  # cut short before the journal: put back
+                print(f"audit-analysis: {final} put back as it was", file=sys.stderr)
+            elif child.name.endswith(".previous"):
+                shutil.rmtree(child, ignore_errors=True)  # published: the old outputs
+            else:
+                remove(child)
+        elif _JOURNAL.match(child.name):
+            child.unlink(missing_ok=True)
         elif parse_cycle(child.name) and child.is_dir() and not child.is_symlink():
             for inner in child.iterdir():
                 if _PACK_STAGING.match(inner.name):
-                    remove(inner)
+                    packs = child / CASE_PACKS
+                    if inner.name.endswith(".previous") and not os.path.lexists(packs):
+                        os.rename(inner, packs)  # cut short before the journal: put back
+                        print(f"audit-analysis: {packs} put back as it was", file=sys.stderr)
+                    elif inner.name.endswith(".previous"):
+                        shutil.rmtree(inner, ignore_errors=True)
+                    else:
+                        remove(inner)
+                elif _JOURNAL.match(inner.name):
+                    inner.unlink(missing_ok=True)
     return removed
+
+
+def _journal(final: Path) -> Path:
+    return final.parent / f".{final.name}.publish.json"
+
+
+def _previous(final: Path) -> Path:
+    return final.parent / f".{final.name}.previous"
+
+
+def suite_entries(folder: Path) -> set[str]:
+    """The entries of ``folder`` that the suite wrote there (its :data:`MARKER`; for
+    outputs published before the marker, a run's own names beside its manifest, or a
+    case-pack folder's every entry). Empty when the suite wrote nothing there."""
+    try:
+        marker = json.loads((folder / MARKER).read_text(encoding="utf-8"))
+        return {str(n) for n in marker["entries"]} | {MARKER}
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    if (folder / "manifest.json").is_file() and (folder / "index.html").is_file():
+        pages = {p.name for p in folder.glob("*.html")}
+        return _RUN_ENTRIES | pages
+    if folder.name == CASE_PACKS and (folder / "notebooks").is_dir():
+        return {p.name for p in folder.iterdir()}
+    return set()
+
+
+def check_replaceable(final: Path, writes: set[str]) -> list[str]:
+    """Refuse (:class:`OutputError`) to publish over ``final`` unless it is a folder
+    (not a link, not a file) whose entries are either the suite's own or none of
+    ``writes``, the names the new outputs take. Returns the entries to carry over:
+    everything in ``final`` the suite did not write."""
+    if not os.path.lexists(final):
+        return []
+    if final.is_symlink() or not final.is_dir():
+        raise OutputError(
+            "is not a folder audit-analysis wrote (a link or a file): nothing was replaced; "
+            "move it away or choose another --out",
+            file=str(final),
+        )
+    ours = suite_entries(final)
+    carried = sorted(p.name for p in final.iterdir() if p.name not in ours)
+    clash = [name for name in carried if name in writes]
+    if clash:
+        raise OutputError(
+            f"holds {', '.join(clash)}, which audit-analysis did not write there: nothing was "
+            "replaced; move it elsewhere or choose another --out",
+            file=str(final),
+        )
+    return carried
 
 
 def _worker_start(parent: int) -> None:
@@ -283,12 +394,7 @@ def _start_order(spec: NotebookSpec) -> int:
 
 def earlier_cycles(data_dir: str | Path, cycle: str) -> list[str]:
     """Cycles before ``cycle`` that have a folder with a ``cases.csv`` under ``data_dir``."""
-    found = set()
-    for child in Path(data_dir).iterdir():
-        other = parse_cycle(child.name) if child.is_dir() else None
-        if other and other < cycle and (child / CASES_FILE).is_file():
-            found.add(other)
-    return sorted(found)
+    return [c for c in DataFolder.scan(data_dir).with_cases(CASES_FILE) if c < cycle]
 
 
 def _sha256(path: Path) -> str:
@@ -549,6 +655,7 @@ def run_annual(
     started = _now()
     cycle = normalise_cycle(cycle)
     data_dir = Path(data_dir).resolve()
+    _refuse_output(data_dir, Path(out), cycle, _RUN_ENTRIES | _pages())
     current = load_cycle(data_dir, cycle)  # fail fast, with the loader's message
     if strict and len(current.rejections):
         raise StrictRefusalError(
@@ -583,6 +690,28 @@ def run_annual(
             notebook_dir,
             started,
         )
+
+
+def _pages() -> set[str]:
+    return {"executive-summary.html" if s.executive else f"{s.stem}.html" for s in NOTEBOOKS}
+
+
+def _refuse_output(
+    data_dir: Path, out: Path, cycle: str, writes: set[str], inner: str | None = None
+) -> None:
+    """Before anything is read or written: refuse an ``out`` that is, holds or lies in a
+    cycle folder of ``data_dir`` (:meth:`DataFolder.refuse_output`), and an
+    ``out/<cycle>`` (``/<inner>``) that is a link, a file, or holds files of the user's
+    under the names the outputs take (:func:`check_replaceable`)."""
+    DataFolder.scan(data_dir).refuse_output(out)
+    final = out / cycle
+    if os.path.islink(final) or (os.path.lexists(final) and not final.is_dir()):
+        raise OutputError(
+            "is not a folder audit-analysis wrote (a link or a file): nothing was written; "
+            "move it away or choose another --out",
+            file=str(final),
+        )
+    check_replaceable(final / inner if inner else final, writes)
 
 
 @contextlib.contextmanager
@@ -720,8 +849,8 @@ def _run_locked(
         if isinstance(exc, RunFailedError):
             exc.folder, exc.logs = failed, failed / "logs"
         raise
-    # case packs are built separately: the run keeps them
-    _publish(staging, final, out / f".{cycle}.previous", keep=CASE_PACKS)
+    # case packs are built separately, and any file a user put there is theirs: kept
+    _publish(staging, final)
     shutil.rmtree(out / f"{cycle}.failed", ignore_errors=True)
     for note in pdf_notes:  # no browser to print the PDF: the run succeeds, and says so
         log.warning("audit-analysis: %s not written: %s; the HTML is written", EXECUTIVE_PDF, note)
@@ -833,17 +962,72 @@ def _run_parallel(
     return results
 
 
-def _publish(staging: Path, final: Path, previous: Path, keep: str | None = None) -> None:
+def _publish(staging: Path, final: Path) -> list[str]:
     """The one way outputs are published: ``staging``, complete, takes the place of
-    ``final`` (moved aside to ``previous`` first, then removed), carrying over ``final``'s
-    subfolder ``keep`` if it has one. Readers see the old outputs or the new, never half."""
+    ``final``, carrying over every entry of ``final`` the suite did not write there
+    (:func:`check_replaceable`: a user's files, the case packs). Returns those entries.
+
+    Each step is a rename, and a journal beside ``final`` says what is being carried, so
+    that a run killed at any instant is recovered by the next (:func:`recover_publishing`):
+    readers see the old outputs or the new, and nothing carried is lost."""
+    carried = check_replaceable(final, {p.name for p in staging.iterdir()})
+    entries = sorted(p.name for p in staging.iterdir() if p.name != MARKER)
+    (staging / MARKER).write_text(
+        json.dumps({"written_by": "audit-analysis", "entries": entries}) + "\n",
+        encoding="utf-8",
+    )
+    previous, journal = _previous(final), _journal(final)
     shutil.rmtree(previous, ignore_errors=True)
-    if keep and (final / keep).is_dir():
-        (final / keep).rename(staging / keep)
-    if final.exists():
-        final.rename(previous)
-    staging.rename(final)
+    pending = journal.with_name(journal.name + ".tmp")
+    pending.write_text(
+        json.dumps({"staging": staging.name, "carried": carried}) + "\n", encoding="utf-8"
+    )
+    os.replace(pending, journal)
+    for name in carried:
+        os.rename(final / name, staging / name)
+    if os.path.lexists(final):
+        os.rename(final, previous)
+    os.rename(staging, final)
     shutil.rmtree(previous, ignore_errors=True)
+    journal.unlink()
+    return carried
+
+
+def recover_publishing(final: Path) -> str | None:
+    """Finish or roll back a publishing of ``final`` that a kill cut short (its journal
+    is there): before the new outputs took ``final``'s place, the old outputs are put
+    back with every entry being carried; after, only the old outputs are removed.
+    Returns one line saying what was done, or None when there was nothing to do."""
+    journal = _journal(final)
+    try:
+        record = json.loads(journal.read_text(encoding="utf-8"))
+        staging = final.parent / str(record["staging"])
+        carried = [str(n) for n in record["carried"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        journal.unlink(missing_ok=True)
+        return None
+    previous = _previous(final)
+    if not staging.is_dir() or staging.is_symlink():  # published: finish the tidying
+        shutil.rmtree(previous, ignore_errors=True)
+        journal.unlink(missing_ok=True)
+        return None
+    if not os.path.lexists(final) and previous.is_dir():
+        os.rename(previous, final)
+    back = 0
+    for name in carried:
+        if os.path.lexists(staging / name):
+            if not os.path.lexists(final):
+                private_folder(final)
+            if not os.path.lexists(final / name):
+                os.rename(staging / name, final / name)
+                back += 1
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.rmtree(previous, ignore_errors=True)
+    journal.unlink(missing_ok=True)
+    return (
+        f"a run was stopped while publishing {final}: its previous outputs are kept as "
+        f"they were ({back} carried entries put back) and its unpublished outputs removed"
+    )
 
 
 def _executive_pdf(staging: Path, cycle: str, banner: str = BANNER_EXEC) -> dict:
@@ -877,13 +1061,14 @@ def run_case_packs(
 
     cycle = normalise_cycle(cycle)
     data_dir = Path(data_dir).resolve()
+    _refuse_output(data_dir, Path(out), cycle, {"notebooks", "logs"}, CASE_PACKS)
     data = load_cycle(data_dir, cycle)
-    known = {c.casefold(): c for c in data.cases["case_ref"]}
+    known = {identifier_key(c): c for c in data.cases["case_ref"]}
     if cases:
-        unknown = [c for c in cases if c.casefold() not in known]
+        unknown = [c for c in cases if identifier_key(c) not in known]
         if unknown:
             raise AuditDataError(f"no such case in {cycle}'s cases.csv", value=", ".join(unknown))
-        cases = [known[c.casefold()] for c in cases]
+        cases = [known[identifier_key(c)] for c in cases]
     else:
         cases = flagged_cases(data)
         if not cases:
@@ -960,5 +1145,5 @@ def _packs_locked(
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _publish(staging, target, target.parent / f".{CASE_PACKS}.previous")
+    _publish(staging, target)
     return target

@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from audit_analysis.analysis.quality import agency_summary, compliance_lines
+from audit_analysis.io.cycles import DataFolder
 from audit_analysis.io.dataset import CycleData
 from audit_analysis.io.returns import skip_reason
 from audit_analysis.io.text import printable
@@ -42,10 +43,11 @@ def format_report(data: CycleData) -> str:
         f"Files: {len(returns)} found: "
         + ", ".join(f"{status.get(s, 0)} {s}" for s in ("loaded", "partial", "rejected", "skipped"))
     )
-    whole = rejections["source_row"].isna().sum()
+    whole = rejections["source_row"].isna()
+    rows = int(rejections.loc[~whole, "count"].sum())
     lines.append(
-        f"Ratings: {len(data.ratings)} accepted; {len(rejections) - whole} rows rejected; "
-        f"{whole} files rejected whole"
+        f"Ratings: {len(data.ratings)} accepted; {rows} rows rejected; "
+        f"{int(whole.sum())} files rejected whole"
     )
     lines += _records_lines(data)
     lines += commentary_lines(data)
@@ -60,6 +62,11 @@ def format_report(data: CycleData) -> str:
         lines.append(shown.to_string(index=False))
 
     lines += compliance_lines(data)
+    not_read = DataFolder.scan(data.folder.parent).notes(data.cycle)
+    if not_read:
+        lines.append("")
+        lines.append(f"Folders not read ({len(not_read)})")
+        lines += [f"  {printable(line, False)}" for line in not_read]
     skipped = returns[returns["status"] == "skipped"]["source_file"]
     if len(skipped):
         lines.append("")

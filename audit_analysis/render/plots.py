@@ -55,6 +55,11 @@ plt.rcParams.update(
         "axes.spines.right": False,
         "axes.titlesize": 10,
         "svg.fonttype": "none",
+        # Every text a chart draws is data or our words, never markup: a `$` pair in a
+        # framework's wording or an agency's evidence is drawn as written, not as
+        # mathtext (which garbles it, or raises on `$\\frac{1}$`).
+        "text.parse_math": False,
+        "text.usetex": False,
     }
 )
 

@@ -57,6 +57,7 @@ __all__ = [
     "display_html",
     "figure_image",
     "figure_layout",
+    "no_mathjax",
     "learning_table_html",
     "screen_html",
     "section_html",
@@ -78,14 +79,26 @@ LAB_STYLE = (
 PRINT_ONLY = 'style="display:none"'
 _PERCENT = re.compile(r"-?\d+(\.\d+)?%")
 plt.rcParams["svg.hashsalt"] = "audit-analysis"  # stable ids: same inputs, same SVG
+plt.rcParams["text.parse_math"] = False  # data text is drawn as written (plots.py)
+# A DataFrame shown in a notebook is marked for MathJax to leave alone, as our HTML is.
+pd.set_option("display.html.use_mathjax", False)
+NO_MATHJAX = "tex2jax_ignore mathjax_ignore"
+"""The classes that tell MathJax (2 and 3, as Jupyter and JupyterLab load it) not to
+typeset what they hold: evidence with `$5 and $10` stays text in an executed notebook."""
 
 
 def display_html(markup: str) -> None:
+    """Show ``markup`` in the notebook, inside an element MathJax leaves untypeset."""
     try:
         from IPython.display import HTML, display
     except ImportError:  # pragma: no cover - IPython comes with ipykernel
         return
-    display(HTML(markup))
+    display(HTML(no_mathjax(markup)))
+
+
+def no_mathjax(markup: str) -> str:
+    """``markup`` wrapped so that no ``$`` in it is typeset as mathematics."""
+    return f'<div class="{NO_MATHJAX}">{markup}</div>'
 
 
 def _is_number(value: object) -> bool:

@@ -378,11 +378,13 @@ class Executive(SectionBuilder):
             narrow=partial(plots.trend_dots, long, "label", cycles, narrow=True),
         )
 
-    def _weakest(self, count: int = 6) -> Figure:
+    def _weakest(self, count: int = 6) -> Figure | Text:
         data, standards = self.data, self.standards
         # a standard resting on fewer cases than the threshold is not shown at all
         small = standards["cases"].between(1, self.min_cell_count - 1)
         rated = standards[(standards["n"] > 0) & ~small].sort_values(["share", "standard"])
+        if rated.empty:  # issue 22: a small cohort or a high threshold leaves none to show
+            return Text(no_standard_shown(int(small.sum()), self.min_cell_count))
         weakest = rated.head(count).assign(label=lambda t: t["standard_key"].map(self.names))
         verdicts = dict(zip(self.compared["standard_key"], self.compared["verdict"], strict=True))
         below = sum(verdicts.get(k) == "below" for k in weakest["standard_key"])
@@ -863,3 +865,15 @@ def _version() -> str:
         return metadata.version("audit-analysis")
     except metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree
         return "(version unknown)"
+
+
+def no_standard_shown(small: int, min_cell_count: int) -> str:
+    """What the page says in place of the weakest standards when none can be shown
+    (issue 22: a valid input never aborts the year)."""
+    if small:
+        return (
+            f"No standard is shown here: each of the {small} standards rated was rated on "
+            f"fewer than {min_cell_count} cases, too few to publish (the threshold for "
+            "small numbers)."
+        )
+    return "No standard is shown here: no standard was rated on the scale this cycle."
