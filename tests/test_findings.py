@@ -41,6 +41,33 @@ def test_trend_sentence_counts_verdicts_and_leaves_new_standards_out():
     assert verdict.iloc[-1] == "not in 2017-18 framework"
 
 
+def test_trend_sentence_gives_no_verdict_where_crude_and_standardised_disagree():
+    from audit_analysis.analysis.trends import CASE_MIX
+
+    trend = pd.DataFrame(
+        {
+            "verdict_vs_2017-18": ["improved", CASE_MIX, CASE_MIX, "no clear change"],
+            "status_2017-18": ["rated"] * 4,
+        }
+    )
+    text = trends.trend_sentence(trend, "2018-19", "2017-18")
+    assert "of the 4 standards that can be compared, 1 improved and 0 declined" in text
+    assert "2 get no verdict" in text
+    assert "standardised to one mix of priority themes" in text
+    overall = pd.Series(
+        {
+            "share_2018-19": 0.6,
+            "share_2017-18": 0.5,
+            "verdict_vs_2017-18": CASE_MIX,
+            "diff_vs_2017-18": 0.1,
+            "diff_low_vs_2017-18": -0.01,
+            "diff_high_vs_2017-18": 0.2,
+        }
+    )
+    sentence = trends.change_sentence(overall, "2018-19", "2017-18")
+    assert "no verdict" in sentence and "improvement" not in sentence
+
+
 def test_kloe_chart_text_states_the_finding_and_lists_every_standard():
     fw = load_framework("2018-19")
     rows = (

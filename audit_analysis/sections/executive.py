@@ -391,11 +391,16 @@ def about_these_figures(session: Session, today=None) -> list[str]:
     outside = f"{rating_label(NOT_APPLICABLE)} and {rating_label(NOT_RECORDED).lower()}"
     cases = len(data.cases)
     standards = len(data.framework.standards)
+    # issue 20: not every agency rates every case; say how many do
+    raters = data.ratings.groupby("case_ref", observed=True)["agency"].nunique()
+    fewest, most = (int(raters.min()), int(raters.max())) if len(raters) else (0, 0)
+    rated_by = f"{fewest}" if fewest == most else f"{fewest} to {most}"
     paragraphs = [
         "Each agency audited the cases it works with against the partnership's "
         f"standards, rating each {', '.join(scale[:-1])} or {scale[-1]}. Shares are of "
         f"ratings on that scale ({outside} are left out).",
-        f"Every agency rates the same {cases} cases, so the case, not the rating, is the "
+        f"Each of the {cases} cases is rated by the {rated_by} agencies involved with it, "
+        "and their ratings of one case go together, so the case, not the rating, is the "
         "unit of every 95% interval: it says how far a share could be from the one a "
         "different sample of cases would give. A share's interval is Wilson's score "
         "interval on the effective number of ratings once ratings of the same case are "
@@ -428,7 +433,8 @@ def about_these_figures(session: Session, today=None) -> list[str]:
     cycles = [d.cycle for d in session.earlier]
     compared = (
         f"compared with {_and(cycles)}. Standards are matched across years by a stable "
-        "key, and trends compare like with like"
+        "key; a change is also estimated with both years standardised to the same mix "
+        "of priority themes, and none is called where the two estimates disagree"
         if cycles
         else "with no earlier cycle to compare"
     )

@@ -135,6 +135,7 @@ def trend_counts(trend: pd.DataFrame, earlier: str) -> dict[str, int]:
         "improved": int(counts.get("improved", 0)),
         "declined": int(counts.get("declined", 0)),
         "no clear change": int(counts.get("no clear change", 0)),
+        trends.CASE_MIX: int(counts.get(trends.CASE_MIX, 0)),
         "not comparable": int(new.sum() + counts.get("not estimable", 0)),
     }
 
@@ -143,12 +144,19 @@ def trend_sentence(trend: pd.DataFrame, current: str, earlier: str) -> str:
     """How many standards improved or declined against ``earlier``, in plain words, with
     the rule behind the count (case-level intervals, adjusted for many standards)."""
     c = trend_counts(trend, earlier)
-    compared = c["improved"] + c["declined"] + c["no clear change"]
+    mix = c[trends.CASE_MIX]
+    compared = c["improved"] + c["declined"] + c["no clear change"] + mix
     text = (
         f"Against {earlier}, of the {compared} standards that can be compared, "
         f"{c['improved']} improved and {c['declined']} declined; {c['no clear change']} "
         "show no clear change"
     )
+    if mix:
+        text += (
+            f"; {mix} get no verdict, since the change measured on the cases as audited "
+            "and the change with both years standardised to one mix of priority themes "
+            "disagree"
+        )
     if c["not comparable"]:
         text += (
             f". {c['not comparable']} cannot be compared (not in both frameworks, or too "
@@ -157,7 +165,8 @@ def trend_sentence(trend: pd.DataFrame, current: str, earlier: str) -> str:
     return text + (
         ". A change is counted only where it stands out once chance variation between "
         "the cases audited, and the number of standards compared at once, are allowed for "
-        "(95% intervals by case; false discovery rate 5%)."
+        "(95% intervals by case; false discovery rate 5%), and holds when both years' "
+        "shares are standardised to the same mix of priority themes."
     )
 
 
@@ -173,6 +182,8 @@ def change_sentence(overall: pd.Series, current: str, earlier: str) -> str:
         "improved": "an improvement",
         "declined": "a decline",
         "no clear change": "no clear change",
+        trends.CASE_MIX: "no verdict (the change as audited and the change standardised to "
+        "one mix of priority themes disagree)",
     }.get(verdict, "too few cases to tell")
     text = f"{pct(now)} against {pct(before)} in {earlier}: {words}"
     low, high = overall[f"diff_low_vs_{earlier}"], overall[f"diff_high_vs_{earlier}"]
@@ -323,6 +334,12 @@ def progress_sentence(areas: pd.DataFrame, cycle: str) -> str:
         f"{int(counts.get('improved', 0))} improved, "
         f"{int(counts.get('declined', 0))} declined and "
         f"{int(counts.get('no clear change', 0))} show no clear change since they were raised"
+        + (
+            f" ({int(counts.get(trends.CASE_MIX, 0))} get no verdict: their change as "
+            "audited and standardised to one mix of priority themes disagree)"
+            if counts.get(trends.CASE_MIX, 0)
+            else ""
+        )
         + (
             f" ({int(counts.get('not measured', 0))} cannot be measured)"
             if counts.get("not measured", 0)
