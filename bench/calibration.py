@@ -330,3 +330,46 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
 if __name__ == "__main__":
     main()
+
+
+# ----------------------------------------------------------------- minimum detectable change
+
+
+def mdc_detection(
+    cases: int,
+    ratings_per_case: int,
+    share: float,
+    rho: float,
+    pairs: int = 2000,
+    seed: int = 20,
+) -> dict[str, float]:
+    """How often the suite's test (the case-level MOVER p-value below 5%) detects a true
+    change of the size :func:`~audit_analysis.analysis.planning.detectable_change` states.
+
+    Each of ``cases`` cases has its own chance of a rating being met, drawn from a beta
+    distribution with mean ``share`` (``share -+ mdc``, towards 50%, in the later
+    cycle) and intraclass correlation ``rho`` (``1 / (a + b + 1)``), and
+    ``ratings_per_case`` ratings drawn
+    from it (the beta-binomial model behind the design effect ``1 + (m - 1) rho``).
+    Returns ``mdc`` and ``detected`` (the share of ``pairs`` with a verdict of change in
+    the right direction; nominally 80%)."""
+    from audit_analysis.analysis.inference import difference_p_values, effective_sizes
+    from audit_analysis.analysis.planning import detectable_change
+
+    rng = np.random.default_rng(seed)
+    mdc = detectable_change(share, rho, ratings_per_case, cases)
+    total = 1 / rho - 1
+
+    def cycle(p: float) -> tuple[np.ndarray, ...]:
+        chance = rng.beta(p * total, (1 - p) * total, size=(pairs, cases))
+        y = rng.binomial(ratings_per_case, chance).astype(np.float64)
+        n = float(ratings_per_case * cases)
+        share_ = y.sum(axis=1) / n
+        ss = ((y - share_[:, None] * ratings_per_case) ** 2).sum(axis=1)
+        return effective_sizes(y.sum(axis=1), np.full(pairs, n), ss, np.full(pairs, cases))
+
+    towards = -1.0 if share > 0.5 else 1.0  # the direction the MDC is stated for
+    before, after = cycle(share), cycle(share + towards * mdc)
+    p = difference_p_values(*after, *before)
+    detected = (p < 0.05) & (towards * (after[0] - before[0]) > 0)
+    return {"mdc": mdc, "detected": float(detected.mean())}
