@@ -304,3 +304,36 @@ def test_records_sentences_show_large_counts_and_zeros_and_no_small_total():
     deep, families = data_quality.records_sentences(data, min_count=5)
     assert _digits(deep) == {"5"} and deep.startswith("Fewer than 5 cases were flagged")
     assert _digits(families) == {"5"} and families.startswith("Fewer than 5 families")
+
+
+def test_detectable_sentence_and_plan_table_read_the_plan():
+    rows = []
+    for level, mdc, alone in [
+        ("standard", 0.214, 0.31),
+        ("kloe", 0.166, 0.22),
+        ("overall", 0.158, 0.158),
+    ]:
+        for cases in (12, 24):
+            rows.append(
+                {
+                    "level": level,
+                    "cases": cases,
+                    "agencies_per_case": 5.9,
+                    "this_cycle": cases == 24,
+                    "share": 0.77,
+                    "rho": 0.16,
+                    "ratings_per_agency": 23.0,
+                    "compared": {"standard": 24, "kloe": 6, "overall": 1}[level],
+                    "mdc": mdc * (1.5 if cases == 12 else 1),
+                    "mdc_alone": alone * (1.5 if cases == 12 else 1),
+                }
+            )
+    plan = pd.DataFrame(rows)
+    text = trends.detectable_sentence(plan)
+    assert text.startswith("With 24 cases, a change of less than about 16 points in the overall")
+    assert "17 in a key line of enquiry, 21 in a single standard" in text
+    table = trends.plan_display(plan)
+    assert table["cases a year"].tolist() == [12, 24]
+    assert table["this year"].tolist() == ["", "this year"]
+    assert table.loc[1, "a single standard"] == "21 (31)"
+    assert table.loc[0, "the overall share"] == "24"

@@ -198,8 +198,8 @@ def minimum_detectable_change(
     own_agencies = round(
         float(table.loc[table["level"] == "overall", "agencies_per_case"].iloc[0]), 1
     )
-    if agencies is None:
-        agencies = sorted({*AGENCIES, own_agencies})
+    if agencies is None:  # the defaults, bar one within half an agency of this cycle's
+        agencies = sorted({*(a for a in AGENCIES if abs(a - own_agencies) >= 0.5), own_agencies})
     cohorts = sorted({*cohorts, own_cases})
     rows = []
     for level in LEVELS:
