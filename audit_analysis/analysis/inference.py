@@ -221,7 +221,6 @@ def _t_crit_scalar(level: float, df: float) -> float:
 
 def _t_crit(alpha: npt.ArrayLike, df: npt.ArrayLike) -> np.ndarray:
     """Two-sided critical values of Student's t (normal where ``df`` is infinite)."""
-    from scipy import stats as scipy_stats
 
     alpha = np.asarray(alpha, dtype=np.float64)
     df = np.asarray(df, dtype=np.float64)
@@ -234,9 +233,14 @@ def _t_crit(alpha: npt.ArrayLike, df: npt.ArrayLike) -> np.ndarray:
             ]
         )
         return values[inverse].reshape(df.shape)
+    from scipy import special
+
+    # scipy.stats' t.isf and norm.isf are these ufuncs (``-stdtrit(df, q)``,
+    # ``-ndtri(q)``) behind argument checks that cost more than the sums, in the
+    # bisection of :func:`difference_p_values`
     with np.errstate(invalid="ignore"):
         return np.where(
-            np.isinf(df), scipy_stats.norm.isf(alpha / 2.0), scipy_stats.t.isf(alpha / 2.0, df)
+            np.isinf(df), -special.ndtri(alpha / 2.0), -special.stdtrit(df, alpha / 2.0)
         )
 
 

@@ -207,13 +207,19 @@ def _by_case(keyed: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
     """One row per key and case with a rating on the scale: ``key``, ``case_ref``,
     ``y`` (met or exceeded), ``n`` (on the scale) and ``theme`` (the case's priority
     theme from ``cases.csv``; missing where it has none)."""
-    rating = keyed["rating"].astype(object)
-    on = rating.isin(list(SCALE)).to_numpy()
-    part = keyed.loc[on, ["key", "case_ref"]].assign(
-        y=rating[on].isin(list(MET_OR_BETTER)).astype("float64").to_numpy(), n=1.0
+    on = keyed["rating"].isin(list(SCALE)).to_numpy()
+    success = keyed["rating"].isin(list(MET_OR_BETTER)).to_numpy()[on].astype(np.float64)
+    keys, key_names = pd.factorize(keyed["key"].to_numpy()[on])
+    refs, ref_names = pd.factorize(keyed["case_ref"].to_numpy()[on])
+    cells, where = np.unique(keys * max(len(ref_names), 1) + refs, return_inverse=True)
+    per = pd.DataFrame(
+        {
+            "key": np.asarray(key_names, dtype=object)[cells // max(len(ref_names), 1)],
+            "case_ref": np.asarray(ref_names, dtype=object)[cells % max(len(ref_names), 1)],
+            "y": np.bincount(where, weights=success, minlength=len(cells)),
+            "n": np.bincount(where, minlength=len(cells)).astype(np.float64),
+        }
     )
-    per = part.groupby(["key", "case_ref"], sort=False, observed=True)[["y", "n"]].sum()
-    per = per.reset_index()
     themes = cases.set_index("case_ref")["priority"] if len(cases) else pd.Series(dtype=object)
     theme = per["case_ref"].map(themes).astype(object)
     per["theme"] = theme.where(theme.isin(list(PRIORITIES)), None)
@@ -355,7 +361,15 @@ def _wide(
         )
         family = level is not _OVERALL  # standards and KLOEs: many tests at once
         diff, low, high = difference_limits(p1, n1, df1, p2, n2, df2, confidence)
-        p_value = difference_p_values(p1, n1, df1, p2, n2, df2)
+        s1, m1, f1, s2, m2, f2 = _standardised(by_case[current.cycle], by_case[e], list(keys))
+        # both sets of p-values in one bisection (it costs the same for one row or many)
+        both = difference_p_values(
+            *(
+                np.concatenate([np.asarray(a, dtype=float), b])
+                for a, b in ((p1, s1), (n1, m1), (df1, f1), (p2, s2), (n2, m2), (df2, f2))
+            )
+        )
+        p_value, s_p = both[: len(keys)], both[len(keys) :]
         adjusted = bh_adjust(p_value) if family else p_value
         crude = verdicts(diff, adjusted, confidence)
         table[f"diff_vs_{e}"] = diff
@@ -364,9 +378,7 @@ def _wide(
         table[f"p_vs_{e}"] = p_value
         table[f"p_adjusted_vs_{e}"] = adjusted
         table[f"crude_verdict_vs_{e}"] = crude
-        s1, m1, f1, s2, m2, f2 = _standardised(by_case[current.cycle], by_case[e], list(keys))
         s_diff, s_low, s_high = difference_limits(s1, m1, f1, s2, m2, f2, confidence)
-        s_p = difference_p_values(s1, m1, f1, s2, m2, f2)
         s_adjusted = bh_adjust(s_p) if family else s_p
         standardised = verdicts(s_diff, s_adjusted, confidence)
         table[f"std_share_{current.cycle}_vs_{e}"] = s1
