@@ -247,7 +247,44 @@ def test_agreement_sentence_is_chance_corrected_and_leaves_out_small_standards()
     assert "0.50 (0.40 to 0.60) on Gwet's AC1" in text
     assert "standard 2" not in text  # 3 cases: below the threshold
     assert "lowest for standard 1 (0.10, interval -0.10 to 0.30, on 20 cases)" in text
-    assert "overlap" not in text
+    assert "overlap" not in text  # two standards, one pair: the plain intervals apart
+    assert "they differ even allowing for picking the lowest and highest of 2" in text
+
+
+def test_the_lowest_and_highest_agreement_allow_for_being_picked_from_many():
+    """24 standards: 276 pairs could have been picked. Intervals 0.10 to 0.30 and 0.32
+    to 0.52 do not overlap at 95%, but widened by z(0.025/276)/z(0.025) = 3.74/1.96
+    (0.2 + 0.1 x 1.91 = 0.39 against 0.42 - 0.1 x 1.91 = 0.23) they do."""
+    pooled = pd.DataFrame(
+        [
+            {
+                "units": 200,
+                "pct_agree": 0.6,
+                "alpha": 0.3,
+                "alpha_low": 0.2,
+                "alpha_high": 0.4,
+                "ac1": 0.5,
+                "ac1_low": 0.4,
+                "ac1_high": 0.6,
+                "estimable": True,
+            }
+        ]
+    )
+    alpha = [0.2, 0.42] + [0.3] * 22
+    by_standard = pd.DataFrame(
+        {
+            "standard": range(1, 25),
+            "units": 20,
+            "alpha": alpha,
+            "alpha_low": [a - 0.1 for a in alpha],
+            "alpha_high": [a + 0.1 for a in alpha],
+            "estimable": True,
+        }
+    )
+    text = consistency.agreement_sentence(pooled, by_standard, min_cases=5)
+    assert "lowest for standard 1" in text and "highest for standard 2" in text
+    assert "picked as the lowest and highest of 24 standards, they may not truly differ" in text
+    assert "widened for the 276 pairs" in text
 
 
 def _records(discussed: int, flagged: int, action: int, responded: int, invited: int):
