@@ -279,7 +279,7 @@ class Executive(SectionBuilder):
                 )
             ),
             alt=alt,
-            data=summary_table(weakest),
+            data=summary_table(weakest, rating_counts=False),  # issue 20: no small counts
             draw=partial(plots.share_dots, weakest, "label"),
         )
 
@@ -294,7 +294,7 @@ class Executive(SectionBuilder):
                 f"c: fewer than {self.min_cell_count} cases"
             ),
             alt=alt,
-            data=summary_table(by_theme, "priority"),
+            data=summary_table(by_theme, "priority", rating_counts=False),  # issue 20
             draw=partial(plots.share_dots, by_theme, "kloe_title", group="priority"),
         )
 
