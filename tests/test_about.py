@@ -89,3 +89,16 @@ def test_it_says_how_many_agencies_rate_a_case_and_that_changes_allow_for_case_m
     assert f"is rated by the {span} agencies involved with it" in text
     assert "like with like" not in text
     assert "standardised to the same mix of priority themes" in text
+
+
+def test_it_says_what_size_of_change_the_audit_could_detect(data, tmp_path):
+    from audit_analysis.analysis.planning import minimum_detectable_change
+
+    session = open_session(data, "2019-20", tmp_path / "out", ["2018-19"], 5)
+    plan = minimum_detectable_change(session.data)
+    own = plan[plan["this_cycle"]].set_index("level")
+    text = " ".join(about_these_figures(session, today=date(2026, 3, 4)))
+    overall = round(100 * own.loc["overall", "mdc"])
+    assert f"a change of less than about {overall} points in the overall share" in text
+    assert "could not be reliably told apart from chance" in text
+    assert "and so does a key line of enquiry among the KLOEs" in text

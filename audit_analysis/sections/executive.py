@@ -414,8 +414,14 @@ def about_these_figures(session: Session, today=None) -> list[str]:
             "the two years' intervals, and is stated only where that interval excludes "
             f"no change. Among the up to {standards} standards compared at once, a "
             "standard counts as improved or declined only where it stands out at a 5% "
-            "false discovery rate (Benjamini-Hochberg)."
+            "false discovery rate (Benjamini-Hochberg), and so does a key line of enquiry "
+            "among the KLOEs."
         )
+    # issue 20: what size of change this audit could have detected
+    from audit_analysis.analysis.planning import minimum_detectable_change
+    from audit_analysis.sections.trends import detectable_sentence
+
+    paragraphs.append(detectable_sentence(minimum_detectable_change(data)))
     paragraphs.append(
         "Within the year, a standard is called above or below the overall share only "
         "where it stands out at a 5% false discovery rate (Benjamini-Hochberg) over all "
@@ -428,7 +434,7 @@ def about_these_figures(session: Session, today=None) -> list[str]:
     paragraphs.append(
         f"Figures by priority theme resting on fewer than {session.min_cell_count} cases "
         "are suppressed (shown c), with a second figure hidden wherever a total would "
-        "give the first away."
+        "give the first away. This page gives shares, not counts of each rating."
     )
     cycles = [d.cycle for d in session.earlier]
     compared = (
