@@ -374,3 +374,20 @@ def test_detectable_sentence_and_plan_table_read_the_plan():
     assert table["this year"].tolist() == ["", "this year"]
     assert table.loc[1, "a single standard"] == "21 (31)"
     assert table.loc[0, "the overall share"] == "24"
+
+
+def test_an_area_with_no_verdict_says_why():
+    from audit_analysis.analysis.trends import CASE_MIX
+
+    words = trends.measured_words(
+        {
+            "measured": CASE_MIX,
+            "share_then": 0.5,
+            "share_now": 0.62,
+            "diff": 0.12,
+            "diff_low": 0.01,
+            "diff_high": 0.22,
+        }
+    )
+    assert words.startswith("no verdict (the change as audited and standardised to one mix")
+    assert "50% to 62%" in words

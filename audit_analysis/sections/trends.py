@@ -298,7 +298,12 @@ def measured_words(row: pd.Series | dict) -> str:
     if measured == "not measured":
         note = row.get("measured_note") or ""
         return "not measured" + (f": {note}" if note else "")
-    text = f"{measured}: {pct(row['share_then'])} to {pct(row['share_now'])}"
+    label = (
+        "no verdict (the change as audited and standardised to one mix of themes disagree)"
+        if measured == trends.CASE_MIX
+        else measured
+    )
+    text = f"{label}: {pct(row['share_then'])} to {pct(row['share_now'])}"
     low, high = row.get("diff_low"), row.get("diff_high")
     if pd.notna(low):
         text += (
