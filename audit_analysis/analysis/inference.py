@@ -481,9 +481,8 @@ def standardised_pair(
     """
     sides = []
     for part in (first, second):
-        theme = np.array(
-            ["(no theme)" if t is None or t != t else str(t) for t in part["theme"]], dtype=object
-        )
+        named = pd.Series(part["theme"].to_numpy(dtype=object), dtype=object)
+        theme = named.where(named.notna(), "(no theme)").astype(str).to_numpy(dtype=object)
         y = np.asarray(part["y"], dtype=np.float64)
         n = np.asarray(part["n"], dtype=np.float64)
         sides.append((theme, y, n))
@@ -504,7 +503,7 @@ def standardised_pair(
             share = float(y_all.sum() / ratings) if ratings > 0 else np.nan
             out.append((share, np.nan, np.nan))
             continue
-        stratum = np.array([into[t] for t in theme], dtype=object)
+        stratum = pd.Series(theme, dtype=object).map(into).to_numpy(dtype=object)
         share, variance = 0.0, 0.0
         for h, w, c in zip(strata, weights, cases, strict=True):
             m = stratum == h
