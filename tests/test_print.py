@@ -5,6 +5,7 @@ there is no Chromium (the run then writes the HTML alone: ``test_pdf.py``)."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from html.parser import HTMLParser
 
 import pytest
@@ -23,8 +24,9 @@ MM = 72 / 25.4
 
 
 def squash(text: str) -> str:
-    """Text without its whitespace: lines wrap and cells split differently in a PDF."""
-    return re.sub(r"\s+", "", text)
+    """Text without its whitespace: lines wrap and cells split differently in a PDF; and
+    with ligatures spelt out (a printed "figures" may come back as "\ufb01gures")."""
+    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
 
 
 class Charts(HTMLParser):
