@@ -10,6 +10,7 @@ never in timed tests.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import json
 import os
@@ -46,7 +47,18 @@ TARGETS = {
     "calibration.coverage_standard": (">=", 0.93),
     "calibration.coverage_kloe": (">=", 0.93),
     "calibration.coverage_overall": (">=", 0.93),
-    "calibration.detect_kloe": (">=", 0.60),
+    "calibration.detect_kloe": (">=", 0.75),  # power at +1 logit on the base design
+    # the harder designs of issue 20 (bench/calibration.py HARDER): the same targets
+    **{
+        f"calibration.{name}.{what}_{level}": target
+        for name in ("few_cases", "high_share", "unbalanced", "case_mix")
+        for level in ("standard", "kloe", "overall")
+        for what, target in (("false", ("<=", 0.07)), ("coverage", (">=", 0.93)))
+    },
+    # calibration.shared_drift.*: reported with no target; no method on these data can
+    # tell every auditor growing more lenient from better practice
+    # planning (analysis/planning.py): detection at the stated minimum detectable change
+    "calibration.mdc_detected_worst": (">=", 0.72),
     **hostile.targets(),
     **explore_bench.TARGETS,  # the explorer's redraws (bench/explore.py)
 }
@@ -92,7 +104,7 @@ def measure_calibration(args: argparse.Namespace, out: dict) -> None:
     """False verdicts, coverage and detection on simulated pairs of cycles, and what
     the case-level inference costs the annual run's analyses."""
     pairs = args.calibration_pairs
-    _say(f"calibration: {pairs} simulated pairs of cycles x 3 scenarios ...")
+    _say(f"calibration: {pairs} simulated pairs of cycles x 3 base scenarios ...")
     null = calibration.run(calibration.NULL, pairs)
     drift = calibration.run(calibration.DRIFT, pairs)
     better = calibration.run(calibration.IMPROVED, pairs)
@@ -108,6 +120,30 @@ def measure_calibration(args: argparse.Namespace, out: dict) -> None:
         out[f"calibration.coverage_{level}"] = null[f"coverage_{level}"]
     for level in ("standard", "kloe", "overall"):
         out[f"calibration.detect_{level}"] = better[f"detect_{level}"]
+    hard_pairs = args.calibration_hard_pairs
+    _say(f"calibration: {hard_pairs} pairs x {len(calibration.HARDER)} harder designs x 2 ...")
+    for name, scenario in calibration.HARDER.items():
+        null_hard = calibration.run(scenario, hard_pairs)
+        changed = calibration.run(dataclasses.replace(scenario, change=1.0), hard_pairs)
+        out[f"calibration.{name}.pairs"] = hard_pairs
+        for level in ("standard", "kloe", "overall"):
+            out[f"calibration.{name}.false_{level}"] = null_hard[f"false_{level}"]
+            out[f"calibration.{name}.false_{level}_crude"] = null_hard[f"false_{level}_crude"]
+            out[f"calibration.{name}.coverage_{level}"] = null_hard[f"coverage_{level}"]
+            out[f"calibration.{name}.detect_{level}"] = changed[f"detect_{level}"]
+    shared = calibration.run(calibration.SHARED_DRIFT, hard_pairs)
+    out["calibration.shared_drift.pairs"] = hard_pairs
+    for level in ("standard", "kloe", "overall"):
+        out[f"calibration.shared_drift.false_{level}"] = shared[f"false_{level}"]
+        out[f"calibration.shared_drift.coverage_{level}"] = shared[f"coverage_{level}"]
+    detected = []
+    for i, design in enumerate(calibration.MDC_DESIGNS):
+        got = calibration.mdc_detection(*design, pairs=2000, seed=100 + i)
+        cases, ratings, share, rho = design
+        key = f"calibration.mdc_detected.{cases}cases_{ratings}ratings_{share:g}_{rho:g}"
+        out[key] = got["detected"]
+        detected.append(got["detected"])
+    out["calibration.mdc_detected_worst"] = min(detected)
     cost = calibration.inference_seconds(ROOT / "data" / "demo", "2018-19", ["2016-17", "2017-18"])
     out["calibration.inference_seconds"] = cost["inference_seconds"]
     out["calibration.analyses_seconds"] = cost["analyses_seconds"]
@@ -251,6 +287,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--partnerships", type=int, default=150)
     parser.add_argument("--cycles", type=int, default=5)
     parser.add_argument("--calibration-pairs", type=int, default=400)
+    parser.add_argument(
+        "--calibration-hard-pairs",
+        type=int,
+        default=200,
+        help="pairs per harder calibration design (200)",
+    )
     parser.add_argument(
         "--only-calibration", action="store_true", help="run the calibration section alone"
     )

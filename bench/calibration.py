@@ -28,6 +28,15 @@ The true share of a standard in a cycle is the expected share of ratings met or
 exceeded, ``mean_j E_u[expit(mu + b_s + a_j + u + d)]`` (each agency equally likely to
 rate a case), computed by Gauss-Hermite quadrature; a KLOE's and the overall share
 average their standards'.
+
+Harder designs (issue 20), each run with no change and with +1 logit (:data:`HARDER`):
+10 cases a cycle; shares near 95% with 40% of ratings "not applicable"; 1 to 10
+agencies a case; a case-mix shift (priority themes differ by +1, -1 and 0 on the
+logit scale, early help, neglect and exploitation, and the cycles audit 4/16/4 then
+8/8/8 cases of them: practice unchanged, the mix changed; the true share is that of
+each cycle's own mix). And :data:`SHARED_DRIFT`: every agency 0.5 logit more lenient in
+the later cycle with practice unchanged, which moves every rating alike: nothing in the
+ratings can tell it from better practice, and no method on these data can see it.
 """
 
 from __future__ import annotations
@@ -62,15 +71,40 @@ class Scenario:
     name: str
     change: float = 0.0  # true change on the logit scale, every standard
     drift: bool = False  # agencies' leniency redrawn each cycle
+    shared_drift: float = 0.0  # every agency more lenient by this much in the later cycle
     case_sd: float = 1.0
     agency_sd: float = 0.4
     standard_sd: float = 0.6
     cases: int = 24
+    share: float = 0.72  # around which the standards' shares are drawn
+    not_applicable: float = 0.05  # share of ratings "not applicable"
+    agencies: tuple[int, int] = (6, 8)  # agencies rating a case, fewest and most
+    theme_effect: tuple[float, float, float] = (0.0, 0.0, 0.0)  # early help, neglect, exploitation
+    mix: tuple[tuple[int, int, int], tuple[int, int, int]] | None = None  # cases per theme
 
 
 NULL = Scenario("no change")
 DRIFT = Scenario("no change, agency drift", drift=True)
 IMPROVED = Scenario("improvement of 1 logit", change=1.0)
+# the harder designs of issue 20: each run with no change and with +1 logit
+FEW_CASES = Scenario("10 cases", cases=10)
+HIGH_SHARE = Scenario("shares near 95%, 40% not applicable", share=0.95, not_applicable=0.40)
+UNBALANCED = Scenario("1 to 10 agencies a case", agencies=(1, 10))
+CASE_MIX = Scenario(
+    "case mix 4/16/4 then 8/8/8, themes differ",
+    theme_effect=(1.0, -1.0, 0.0),
+    mix=((4, 16, 4), (8, 8, 8)),
+)
+SHARED_DRIFT = Scenario("no change, every agency 0.5 logit more lenient", shared_drift=0.5)
+MDC_DESIGNS = ((24, 6, 0.75, 0.3), (12, 24, 0.8, 0.2), (48, 5, 0.4, 0.5), (24, 140, 0.77, 0.13))
+"""(cases, ratings a case, share, intraclass correlation) at which :func:`mdc_detection`
+checks the minimum detectable change; the last is the demo's overall share."""
+HARDER = {
+    "few_cases": FEW_CASES,
+    "high_share": HIGH_SHARE,
+    "unbalanced": UNBALANCED,
+    "case_mix": CASE_MIX,
+}
 
 
 def framework(cycle: str) -> Framework:
@@ -103,16 +137,36 @@ def simulate_cycle(
     difficulty: np.ndarray,
     leniency: np.ndarray,
     change: float,
+    drift: float = 0.0,
+    mix: tuple[int, int, int] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
     """One cycle's ratings (``load_cycle``'s columns) and cases, and its true shares
-    (keyed by standard key, KLOE key and ``"overall"``)."""
+    (keyed by standard key, KLOE key and ``"overall"``): of practice, so a ``drift``
+    shared by every agency moves the ratings and not the truth. ``mix``: cases per
+    priority theme (default ``scenario.cases`` cycled through the themes)."""
     standards = fw.standards
-    refs = [f"S{cycle[2:4]}{i:02d}" for i in range(scenario.cases)]
-    case_effect = rng.normal(0.0, scenario.case_sd, scenario.cases)
+    if mix is None:
+        theme = np.arange(scenario.cases) % len(PRIORITIES)
+    else:
+        theme = np.repeat(np.arange(len(PRIORITIES)), mix)
+    size = len(theme)
+    refs = [f"S{cycle[2:4]}{i:02d}" for i in range(size)]
+    case_effect = rng.normal(0.0, scenario.case_sd, size)
+    effect = np.asarray(scenario.theme_effect)[theme]
+    mu = float(np.log(scenario.share / (1 - scenario.share)))
+    low, high = scenario.agencies
     rows: dict[str, list] = {k: [] for k in ("agency", "case_ref", "s", "rating")}
     for i, ref in enumerate(refs):
-        chosen = rng.choice(len(AGENCIES), size=rng.integers(6, 9), replace=False)
-        eta = MU + difficulty[None, :] + case_effect[i] + leniency[chosen][:, None] + change
+        chosen = rng.choice(len(AGENCIES), size=rng.integers(low, high + 1), replace=False)
+        eta = (
+            mu
+            + difficulty[None, :]
+            + case_effect[i]
+            + effect[i]
+            + leniency[chosen][:, None]
+            + change
+            + drift
+        )
         met = rng.random(eta.shape) < 1 / (1 + np.exp(-eta))
         draw = rng.random(eta.shape)
         rating = np.where(
@@ -120,7 +174,7 @@ def simulate_cycle(
             np.where(draw < 0.10, "exceeded", "met"),
             np.where(draw < 0.15, "partially_met", "unmet"),
         )
-        rating = np.where(rng.random(eta.shape) < 0.05, "not_applicable", rating)
+        rating = np.where(rng.random(eta.shape) < scenario.not_applicable, "not_applicable", rating)
         for a, agency in enumerate(chosen):
             rows["agency"] += [AGENCIES[agency]] * len(standards)
             rows["case_ref"] += [ref] * len(standards)
@@ -144,12 +198,17 @@ def simulate_cycle(
     cases = pd.DataFrame(
         {
             "case_ref": refs,
-            "priority": [PRIORITIES[i % 3] for i in range(scenario.cases)],
-            "age": [(3 * i) % 18 for i in range(scenario.cases)],
+            "priority": [PRIORITIES[t] for t in theme],
+            "age": [(3 * i) % 18 for i in range(size)],
         }
     )
-    eta = MU + difficulty[:, None] + leniency[None, :] + change
-    per_standard = _expected(eta, scenario.case_sd).mean(axis=1)
+    # the true share: practice (no drift), over this cycle's mix of themes
+    weights = np.bincount(theme, minlength=len(PRIORITIES)) / size
+    per_standard = np.zeros(len(standards))
+    for t, w in enumerate(weights):
+        if w:
+            eta = mu + scenario.theme_effect[t] + difficulty[:, None] + leniency[None, :] + change
+            per_standard += w * _expected(eta, scenario.case_sd).mean(axis=1)
     truth = {x.key: float(p) for x, p in zip(standards, per_standard, strict=True)}
     for kloe in fw.kloes:
         truth[kloe.key] = float(np.mean([truth[x.key] for x in kloe.standards]))
@@ -163,10 +222,21 @@ def simulate_pair(rng: np.random.Generator, scenario: Scenario):
     fws = framework(EARLIER), framework(LATER)
     difficulty = rng.normal(0.0, scenario.standard_sd, len(fws[0].standards))
     leniency = rng.normal(0.0, scenario.agency_sd, len(AGENCIES))
-    first = simulate_cycle(rng, scenario, EARLIER, fws[0], difficulty, leniency, 0.0)
+    mixes = scenario.mix or (None, None)
+    first = simulate_cycle(rng, scenario, EARLIER, fws[0], difficulty, leniency, 0.0, mix=mixes[0])
     if scenario.drift:
         leniency = rng.normal(0.0, scenario.agency_sd, len(AGENCIES))
-    second = simulate_cycle(rng, scenario, LATER, fws[1], difficulty, leniency, scenario.change)
+    second = simulate_cycle(
+        rng,
+        scenario,
+        LATER,
+        fws[1],
+        difficulty,
+        leniency,
+        scenario.change,
+        drift=scenario.shared_drift,
+        mix=mixes[1],
+    )
     return first, second
 
 
@@ -237,6 +307,9 @@ def evaluate(earlier: CycleData, later: CycleData, truths: tuple[dict, dict]) ->
             "rows": len(table),
             "naive_verdicts": naive,
             "unadjusted": int((table[f"p_vs_{e}"] < 0.05).sum()),
+            "crude_verdicts": int(
+                table[f"crude_verdict_vs_{e}"].isin(["improved", "declined"]).sum()
+            ),
             "verdicts": int(verdict.isin(["improved", "declined"]).sum()),
             "any_verdict": int(verdict.isin(["improved", "declined"]).any()),
             "improved": int((verdict == "improved").sum()),
@@ -266,6 +339,7 @@ def run(scenario: Scenario, pairs: int, seed: int = 2018) -> dict[str, float]:
         else:
             out[f"false_{level}"] = t["verdicts"] / t["estimable"]
             out[f"false_{level}_ratings_as_units"] = t["naive_verdicts"] / t["estimable"]
+            out[f"false_{level}_crude"] = t["crude_verdicts"] / t["estimable"]
             if level == "standard":
                 out["false_standard_unadjusted"] = t["unadjusted"] / t["estimable"]
         out[f"coverage_{level}"] = t["covered"] / t["intervals"]
@@ -319,7 +393,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     parser.add_argument("pairs", nargs="?", type=int, default=400)
     args = parser.parse_args(argv)
     out: dict[str, float] = {}
-    for key, scenario in (("null", NULL), ("drift", DRIFT), ("improved", IMPROVED)):
+    scenarios = [("null", NULL), ("drift", DRIFT), ("improved", IMPROVED)]
+    scenarios += [*HARDER.items(), ("shared_drift", SHARED_DRIFT)]
+    for key, scenario in scenarios:
         start = time.perf_counter()
         rates = run(scenario, args.pairs)
         print(f"{scenario.name}: {rates} ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
@@ -330,3 +406,46 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
 
 if __name__ == "__main__":
     main()
+
+
+# ----------------------------------------------------------------- minimum detectable change
+
+
+def mdc_detection(
+    cases: int,
+    ratings_per_case: int,
+    share: float,
+    rho: float,
+    pairs: int = 2000,
+    seed: int = 20,
+) -> dict[str, float]:
+    """How often the suite's test (the case-level MOVER p-value below 5%) detects a true
+    change of the size :func:`~audit_analysis.analysis.planning.detectable_change` states.
+
+    Each of ``cases`` cases has its own chance of a rating being met, drawn from a beta
+    distribution with mean ``share`` (``share -+ mdc``, towards 50%, in the later
+    cycle) and intraclass correlation ``rho`` (``1 / (a + b + 1)``), and
+    ``ratings_per_case`` ratings drawn
+    from it (the beta-binomial model behind the design effect ``1 + (m - 1) rho``).
+    Returns ``mdc`` and ``detected`` (the share of ``pairs`` with a verdict of change in
+    the right direction; nominally 80%)."""
+    from audit_analysis.analysis.inference import difference_p_values, effective_sizes
+    from audit_analysis.analysis.planning import detectable_change
+
+    rng = np.random.default_rng(seed)
+    mdc = detectable_change(share, rho, ratings_per_case, cases)
+    total = 1 / rho - 1
+
+    def cycle(p: float) -> tuple[np.ndarray, ...]:
+        chance = rng.beta(p * total, (1 - p) * total, size=(pairs, cases))
+        y = rng.binomial(ratings_per_case, chance).astype(np.float64)
+        n = float(ratings_per_case * cases)
+        share_ = y.sum(axis=1) / n
+        ss = ((y - share_[:, None] * ratings_per_case) ** 2).sum(axis=1)
+        return effective_sizes(y.sum(axis=1), np.full(pairs, n), ss, np.full(pairs, cases))
+
+    towards = -1.0 if share > 0.5 else 1.0  # the direction the MDC is stated for
+    before, after = cycle(share), cycle(share + towards * mdc)
+    p = difference_p_values(*after, *before)
+    detected = (p < 0.05) & (towards * (after[0] - before[0]) > 0)
+    return {"mdc": mdc, "detected": float(detected.mean())}

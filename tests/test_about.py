@@ -61,7 +61,7 @@ def test_methods_threshold_cycles_date_and_version_are_those_of_the_run(data, tm
     assert "with no earlier cycle to compare" in text
     assert "MOVER" not in text  # no change between years was computed
     assert "Korn and Graubard" in text and "Benjamini-Hochberg" in text
-    assert "same 9 cases" in text  # the study's cohort
+    assert "Each of the 9 cases is rated by" in text  # the study's cohort
     assert "Produced on 4 March 2026" in text
     assert f"audit-analysis {metadata.version('audit-analysis')}" in text
     compared = about(data, ["2018-19"], tmp_path)
@@ -76,3 +76,29 @@ def test_the_executive_page_carries_it(run):
     assert "own (2019-20/framework.yaml)" in page
     assert "reconstructed" in page  # the run compares 2017-18, a built-in reconstruction
     assert "are reconstructed from the report" not in page  # the old fixed text
+
+
+def test_it_says_how_many_agencies_rate_a_case_and_that_changes_allow_for_case_mix(data, tmp_path):
+    """Not every agency rates every case (issue 20): the page gives the range seen, and
+    does not promise that trends compare like with like in the mix of cases."""
+    session = open_session(data, "2019-20", tmp_path / "out", ["2018-19"], 5)
+    raters = session.data.ratings.groupby("case_ref")["agency"].nunique()
+    text = " ".join(about_these_figures(session, today=date(2026, 3, 4)))
+    assert "Every agency rates the same" not in text
+    span = f"{raters.min()} to {raters.max()}" if raters.min() < raters.max() else f"{raters.min()}"
+    assert f"is rated by the {span} agencies involved with it" in text
+    assert "like with like" not in text
+    assert "standardised to the same mix of priority themes" in text
+
+
+def test_it_says_what_size_of_change_the_audit_could_detect(data, tmp_path):
+    from audit_analysis.analysis.planning import minimum_detectable_change
+
+    session = open_session(data, "2019-20", tmp_path / "out", ["2018-19"], 5)
+    plan = minimum_detectable_change(session.data)
+    own = plan[plan["this_cycle"]].set_index("level")
+    text = " ".join(about_these_figures(session, today=date(2026, 3, 4)))
+    overall = round(100 * own.loc["overall", "mdc"])
+    assert f"a change of less than about {overall} points in the overall share" in text
+    assert "could not be reliably told apart from chance" in text
+    assert "and so does a key line of enquiry among the KLOEs" in text

@@ -91,3 +91,36 @@ def test_the_bench_runs_the_same_tables_as_a_loaded_cycle(tmp_path):
     pd.testing.assert_frame_equal(
         trend_table(loaded[1], [loaded[0]]), trend_table(direct[1], [direct[0]])
     )
+
+
+def test_the_harder_designs_are_what_they_say():
+    """Cheap checks of the simulation itself: cases, agencies a case, N/A, mix."""
+    rng = np.random.default_rng(1)
+    (r1, c1, _), _ = sim.simulate_pair(rng, sim.FEW_CASES)
+    assert len(c1) == 10 and r1["case_ref"].nunique() == 10
+    (r1, _, t1), _ = sim.simulate_pair(rng, sim.HIGH_SHARE)
+    assert 0.3 < (r1["rating"] == "not_applicable").mean() < 0.5
+    assert t1["overall"] > 0.85
+    (r1, _, _), _ = sim.simulate_pair(rng, sim.UNBALANCED)
+    per_case = r1.groupby("case_ref")["agency"].nunique()
+    assert per_case.min() >= 1 and per_case.max() <= 10 and per_case.nunique() > 3
+    (_, c1, t1), (_, c2, t2) = sim.simulate_pair(rng, sim.CASE_MIX)
+    assert c1["priority"].value_counts().to_dict() == {
+        "neglect": 16,
+        "early_help": 4,
+        "exploitation": 4,
+    }
+    assert set(c2["priority"].value_counts()) == {8}
+    assert t2["overall"] > t1["overall"]  # the mix alone moves the crude target
+    (_, _, t1), (r2, _, t2) = sim.simulate_pair(rng, sim.SHARED_DRIFT)
+    assert t1["overall"] == pytest.approx(t2["overall"])  # practice unchanged
+
+
+def test_a_case_mix_shift_gives_few_false_verdicts_where_the_crude_change_gives_many():
+    """4/16/4 neglect-heavy cases one year, 8/8/8 the next, practice unchanged: the
+    crude change alone calls many changes; with the standardised one beside it, the
+    suite's verdicts stay near the nominal rate."""
+    got = sim.run(sim.CASE_MIX, 40, seed=4)
+    assert got["false_overall_crude"] >= 0.15
+    assert got["false_overall"] <= 0.10
+    assert got["false_kloe"] <= 0.10

@@ -110,3 +110,29 @@ def test_a_failed_run_names_the_notebook_and_the_failed_folder(tmp_path, capsys,
     assert main(args) == 1
     err = capsys.readouterr().err
     assert "failed in cell 4" in err and "previous case packs were left as they were" in err
+
+
+def test_plan_prints_the_minimum_detectable_change_with_its_method(study, capsys):
+    from audit_analysis.analysis.planning import minimum_detectable_change
+    from audit_analysis.io.dataset import load_cycle
+
+    root, _ = study
+    assert (
+        main(["plan", "--data", str(root / "data"), "--cycle", "2019-20", "--cases", "12", "48"])
+        == 0
+    )
+    out = capsys.readouterr().out
+    plan = minimum_detectable_change(load_cycle(root / "data", "2019-20"), cohorts=(12, 48))
+    own = plan[plan["this_cycle"]].set_index("level")
+    overall = round(100 * own.loc["overall", "mdc"])
+    assert f"With {own['cases'].iloc[0]} cases, a change of less than about {overall} points" in out
+    assert "Bloom 1995" in out and "80% power" in out
+    first = {line.split()[0] for line in out.splitlines() if line.strip()}
+    assert {"12", "48", str(own["cases"].iloc[0])} <= first  # a row per cohort size
+    assert "this year" in out
+
+
+def test_plan_on_a_missing_cycle_is_one_line(tmp_path, capsys):
+    assert main(["plan", "--data", str(tmp_path), "--cycle", "2030-31"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "2030-31" in err

@@ -105,3 +105,25 @@ def test_standards_on_few_cases_are_not_named_or_shown(tmp_path):
     shown = pd.read_csv(out / "tables" / "exec-weakest-standards.csv", dtype=str)
     assert not shown["label"].str.startswith("24.").any()
     assert not any("24. " in h for h in summary.headlines)
+
+
+def test_no_small_counts_of_ratings_on_the_executive_page(tmp_path):
+    """Five cases per theme: the shares by theme are shown, but one early-help case's
+    single "partially met" rating on standard 1 must not be published as a count of 1
+    (issue 20): the executive tables carry shares, ratings on the scale and cases only."""
+
+    def rate(s, i, case, a):
+        if s.number == 1 and i == 0 and a == 0:
+            return "partially_met"
+        return "met" if (i + a + s.number) % 3 else "unmet"
+
+    session, out = _session(tmp_path, rate)
+    summary = executive.Executive(session)
+    session.report.show(summary.build(), "improve", "kloes")
+    for name in ("exec-by-priority", "exec-weakest-standards"):
+        table = pd.read_csv(out / "tables" / f"{name}.csv", dtype=str, keep_default_na=False)
+        for column in ("exceeded", "met", "partially_met", "unmet", "not_applicable"):
+            assert column not in table.columns, (name, column)
+        assert {"n", "cases", "share"} <= set(table.columns), name
+    theme = pd.read_csv(out / "tables" / "exec-by-priority.csv", dtype=str, keep_default_na=False)
+    assert (theme["share"] != "c").any()  # five cases a theme: the shares stay

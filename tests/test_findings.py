@@ -41,6 +41,33 @@ def test_trend_sentence_counts_verdicts_and_leaves_new_standards_out():
     assert verdict.iloc[-1] == "not in 2017-18 framework"
 
 
+def test_trend_sentence_gives_no_verdict_where_crude_and_standardised_disagree():
+    from audit_analysis.analysis.trends import CASE_MIX
+
+    trend = pd.DataFrame(
+        {
+            "verdict_vs_2017-18": ["improved", CASE_MIX, CASE_MIX, "no clear change"],
+            "status_2017-18": ["rated"] * 4,
+        }
+    )
+    text = trends.trend_sentence(trend, "2018-19", "2017-18")
+    assert "of the 4 standards that can be compared, 1 improved and 0 declined" in text
+    assert "2 get no verdict" in text
+    assert "standardised to one mix of priority themes" in text
+    overall = pd.Series(
+        {
+            "share_2018-19": 0.6,
+            "share_2017-18": 0.5,
+            "verdict_vs_2017-18": CASE_MIX,
+            "diff_vs_2017-18": 0.1,
+            "diff_low_vs_2017-18": -0.01,
+            "diff_high_vs_2017-18": 0.2,
+        }
+    )
+    sentence = trends.change_sentence(overall, "2018-19", "2017-18")
+    assert "no verdict" in sentence and "improvement" not in sentence
+
+
 def test_kloe_chart_text_states_the_finding_and_lists_every_standard():
     fw = load_framework("2018-19")
     rows = (
@@ -222,7 +249,44 @@ def test_agreement_sentence_is_chance_corrected_and_leaves_out_small_standards()
     assert "0.50 (0.40 to 0.60) on Gwet's AC1" in text
     assert "standard 2" not in text  # 3 cases: below the threshold
     assert "lowest for standard 1 (0.10, interval -0.10 to 0.30, on 20 cases)" in text
-    assert "overlap" not in text
+    assert "overlap" not in text  # two standards, one pair: the plain intervals apart
+    assert "they differ even allowing for picking the lowest and highest of 2" in text
+
+
+def test_the_lowest_and_highest_agreement_allow_for_being_picked_from_many():
+    """24 standards: 276 pairs could have been picked. Intervals 0.10 to 0.30 and 0.32
+    to 0.52 do not overlap at 95%, but widened by z(0.025/276)/z(0.025) = 3.74/1.96
+    (0.2 + 0.1 x 1.91 = 0.39 against 0.42 - 0.1 x 1.91 = 0.23) they do."""
+    pooled = pd.DataFrame(
+        [
+            {
+                "units": 200,
+                "pct_agree": 0.6,
+                "alpha": 0.3,
+                "alpha_low": 0.2,
+                "alpha_high": 0.4,
+                "ac1": 0.5,
+                "ac1_low": 0.4,
+                "ac1_high": 0.6,
+                "estimable": True,
+            }
+        ]
+    )
+    alpha = [0.2, 0.42] + [0.3] * 22
+    by_standard = pd.DataFrame(
+        {
+            "standard": range(1, 25),
+            "units": 20,
+            "alpha": alpha,
+            "alpha_low": [a - 0.1 for a in alpha],
+            "alpha_high": [a + 0.1 for a in alpha],
+            "estimable": True,
+        }
+    )
+    text = consistency.agreement_sentence(pooled, by_standard, min_cases=5)
+    assert "lowest for standard 1" in text and "highest for standard 2" in text
+    assert "picked as the lowest and highest of 24 standards, they may not truly differ" in text
+    assert "widened for the 276 pairs" in text
 
 
 def _records(discussed: int, flagged: int, action: int, responded: int, invited: int):
@@ -280,3 +344,53 @@ def test_records_sentences_show_large_counts_and_zeros_and_no_small_total():
     deep, families = data_quality.records_sentences(data, min_count=5)
     assert _digits(deep) == {"5"} and deep.startswith("Fewer than 5 cases were flagged")
     assert _digits(families) == {"5"} and families.startswith("Fewer than 5 families")
+
+
+def test_detectable_sentence_and_plan_table_read_the_plan():
+    rows = []
+    for level, mdc, alone in [
+        ("standard", 0.214, 0.31),
+        ("kloe", 0.166, 0.22),
+        ("overall", 0.158, 0.158),
+    ]:
+        for cases in (12, 24):
+            rows.append(
+                {
+                    "level": level,
+                    "cases": cases,
+                    "agencies_per_case": 5.9,
+                    "this_cycle": cases == 24,
+                    "share": 0.77,
+                    "rho": 0.16,
+                    "ratings_per_agency": 23.0,
+                    "compared": {"standard": 24, "kloe": 6, "overall": 1}[level],
+                    "mdc": mdc * (1.5 if cases == 12 else 1),
+                    "mdc_alone": alone * (1.5 if cases == 12 else 1),
+                }
+            )
+    plan = pd.DataFrame(rows)
+    text = trends.detectable_sentence(plan)
+    assert text.startswith("With 24 cases, a change of less than about 16 points in the overall")
+    assert "17 in a key line of enquiry, 21 in a single standard" in text
+    table = trends.plan_display(plan)
+    assert table["cases a year"].tolist() == [12, 24]
+    assert table["this year"].tolist() == ["", "this year"]
+    assert table.loc[1, "a single standard"] == "21 (31)"
+    assert table.loc[0, "the overall share"] == "24"
+
+
+def test_an_area_with_no_verdict_says_why():
+    from audit_analysis.analysis.trends import CASE_MIX
+
+    words = trends.measured_words(
+        {
+            "measured": CASE_MIX,
+            "share_then": 0.5,
+            "share_now": 0.62,
+            "diff": 0.12,
+            "diff_low": 0.01,
+            "diff_high": 0.22,
+        }
+    )
+    assert words.startswith("no verdict (the change as audited and standardised to one mix")
+    assert "50% to 62%" in words

@@ -186,3 +186,69 @@ def test_share_interval_contains_the_share_and_narrows_with_more_cases(p, n, df)
     assert 0 <= low <= p <= high <= 1
     wide = inference.share_limits(p, n, 4)
     assert wide[0] <= low + 1e-12 and high <= wide[1] + 1e-12
+
+
+# ----------------------------------------------------------------- standardised to one theme mix
+
+
+def _cases(theme: str, pairs: list[tuple[int, int]]) -> pd.DataFrame:
+    return pd.DataFrame({"theme": theme, "y": [y for y, _ in pairs], "n": [n for _, n in pairs]})
+
+
+def test_standardised_pair_by_hand():
+    """Two themes, A and B. Cycle 1: A cases rated 2/2, 0/2, 2/2 (p_A = 2/3), B cases
+    1/2, 0/2 (p_B = 1/4). Cycle 2: A 2/2, 1/2 (3/4); B 0/2, 1/2, 0/2, 2/2 (3/8). Pooled
+    mix: A 5 of 11 cases, B 6 of 11."""
+    first = pd.concat([_cases("A", [(2, 2), (0, 2), (2, 2)]), _cases("B", [(1, 2), (0, 2)])])
+    second = pd.concat(
+        [_cases("A", [(2, 2), (1, 2)]), _cases("B", [(0, 2), (1, 2), (0, 2), (2, 2)])]
+    )
+    (p1, n1, d1), (p2, n2, d2), strata = inference.standardised_pair(first, second)
+    assert strata == 2
+    wa, wb = 5 / 11, 6 / 11
+    assert p1 == pytest.approx(wa * 2 / 3 + wb * 1 / 4)  # 58/132
+    assert p2 == pytest.approx(wa * 3 / 4 + wb * 3 / 8)  # 6/11
+    # stratum variances C/(C-1) * sum (y - p n)^2 / N^2, by hand:
+    # cycle 1, A: residuals 2/3, -4/3, 2/3 -> 24/9; 3/2 * 24/9 / 36 = 1/9
+    #          B: residuals 1/2, -1/2 -> 1/2;     2 * 1/2 / 16 = 1/16
+    v1 = wa**2 / 9 + wb**2 / 16
+    # cycle 2, A: residuals 1/2, -1/2 -> 1/2;     2 * 1/2 / 16 = 1/16
+    #          B: residuals -3/4, 1/4, -3/4, 5/4 -> 11/4; 4/3 * 11/4 / 64 = 11/192
+    v2 = wa**2 / 16 + wb**2 * 11 / 192
+    assert n1 == pytest.approx(p1 * (1 - p1) / v1)
+    assert n2 == pytest.approx(p2 * (1 - p2) / v2)
+    assert (d1, d2) == (3, 4)  # cases minus strata
+
+
+def test_one_stratum_is_the_crude_share_and_interval():
+    first = _cases("A", [(2, 3), (0, 3), (3, 3), (1, 2), (2, 2), (0, 1)])
+    second = _cases("A", [(1, 3), (0, 3), (3, 3), (0, 2), (2, 2)])
+    got = inference.standardised_pair(first, second)
+    for side, part in zip(got[:2], (first, second), strict=True):
+        y, n = part["y"].to_numpy(float), part["n"].to_numpy(float)
+        p = y.sum() / n.sum()
+        want = inference.effective_sizes(y.sum(), n.sum(), np.sum((y - p * n) ** 2), len(part))
+        assert side == pytest.approx(tuple(float(v) for v in want))
+    assert got[2] == 1
+
+
+def test_themes_with_one_case_are_collapsed_into_the_largest():
+    into = inference.collapse_strata(
+        {"neglect": 10, "early_help": 1, "exploitation": 6},
+        {"neglect": 8, "early_help": 5, "exploitation": 6},
+    )
+    assert into == {"neglect": "neglect", "early_help": "neglect", "exploitation": "exploitation"}
+    # a theme absent from one cycle cannot be compared on its own either
+    assert inference.collapse_strata({"a": 5}, {"a": 5, "b": 3}) == {"a": "a", "b": "a"}
+    assert inference.collapse_strata({"a": 5, "b": 5}, {"a": 5, "b": 5}) == {"a": "a", "b": "b"}
+
+
+def test_standardised_change_is_zero_when_only_the_mix_changes():
+    """Each theme rated the same in both years, the mix changed: crude shares differ,
+    standardised ones do not."""
+
+    def cycle(eh: int, ne: int) -> pd.DataFrame:
+        return pd.concat([_cases("early_help", [(3, 3)] * eh), _cases("neglect", [(1, 3)] * ne)])
+
+    (p1, *_), (p2, *_), _ = inference.standardised_pair(cycle(8, 8), cycle(2, 14))
+    assert p1 == pytest.approx(p2)

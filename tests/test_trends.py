@@ -10,15 +10,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 import yaml
 from conftest import write_bulk_csv, write_cases
 
 from audit_analysis import load_cycle
+from audit_analysis.analysis.inference import bh_adjust
 from audit_analysis.analysis.stats import classify_change
 from audit_analysis.analysis.trends import (
+    CASE_MIX,
     NOT_IN_FRAMEWORK,
+    combined_verdicts,
     kloe_trend_long,
     kloe_trend_table,
     overall_trend,
@@ -165,16 +169,24 @@ def test_standard_verdicts_are_adjusted_for_the_number_of_standards(wide):
             )
 
 
-def test_kloe_and_overall_verdicts_read_their_interval(wide):
+def test_overall_verdict_reads_its_interval_and_kloes_are_adjusted(wide):
     kloes = kloe_trend_table(wide[0], [wide[1]])
     overall = overall_trend(wide[0], [wide[1]])
     assert len(overall) == 1 and overall["overall"].iloc[0] == "all standards"
-    for table in (kloes, overall):
-        assert (table["p_vs_2017-18"].fillna(-1) == table["p_adjusted_vs_2017-18"].fillna(-1)).all()
-        for _, r in table.iterrows():
-            assert r["verdict_vs_2017-18"] == classify_change(
-                r["diff_low_vs_2017-18"], r["diff_high_vs_2017-18"]
-            )
+    assert (overall["p_vs_2017-18"] == overall["p_adjusted_vs_2017-18"]).all()
+    r = overall.iloc[0]
+    assert r["verdict_vs_2017-18"] == classify_change(
+        r["diff_low_vs_2017-18"], r["diff_high_vs_2017-18"]
+    )
+    # the KLOEs compared are a family, adjusted across the KLOEs as the standards are
+    p = kloes["p_vs_2017-18"].dropna()
+    assert len(p) > 1
+    np.testing.assert_allclose(
+        kloes["p_adjusted_vs_2017-18"].dropna(), bh_adjust(p.to_numpy()), rtol=1e-12
+    )
+    for _, r in kloes.iterrows():
+        if r["verdict_vs_2017-18"] in ("improved", "declined"):
+            assert r["p_adjusted_vs_2017-18"] < 0.05
     o = overall.iloc[0]
     assert (o["n_2018-19"], o["met_or_better_2018-19"]) == (90, 36)
     assert o["standards_2018-19"] == 24 and o["standards_2017-18"] == 23
@@ -272,3 +284,57 @@ def test_cycles_must_be_distinct_and_earlier(cycles):
         trend_table(current, [current])
     with pytest.raises(ValueError, match="before"):
         trend_table(earlier, [current])
+
+
+def _mix_cycle(root: Path, cycle: str, mix: dict[str, tuple[int, int]]):
+    """``mix``: theme -> (cases met, cases unmet); every agency rates every case the
+    same on standard 13 (smart-plans)."""
+    rows, records, i = [], [], 0
+    for theme, (met, unmet) in mix.items():
+        for rating in ["met"] * met + ["unmet"] * unmet:
+            ref = f"M{i:02d}"
+            rows.append([ref, theme, "10", "", "", ""])
+            records += [[a, ref, "13", rating, ""] for a in AGENCIES]
+            i += 1
+    folder = root / cycle
+    write_cases(folder, rows)
+    write_bulk_csv(folder / "returns" / "all.csv", HEADER, records)
+    return load_cycle(root, cycle)
+
+
+def test_a_planted_case_mix_shift_gives_no_verdict_of_change(tmp_path):
+    """Early-help cases all met, neglect cases none, exploitation half, in both years:
+    practice is the same; only the mix audited changed, from 8/8/8 to 2/20/2. The crude
+    share falls from 50% to 12.5% and alone would be called a decline; standardised to
+    the pooled mix it does not move, so no verdict of change is given."""
+    earlier = _mix_cycle(
+        tmp_path, "2017-18", {"early_help": (8, 0), "neglect": (0, 8), "exploitation": (4, 4)}
+    )
+    current = _mix_cycle(
+        tmp_path, "2018-19", {"early_help": (2, 0), "neglect": (0, 20), "exploitation": (1, 1)}
+    )
+    e = "2017-18"
+    tables = {
+        "standard": row(trend_table(current, [earlier]), "smart-plans"),
+        "kloe": kloe_trend_table(current, [earlier]).set_index("kloe_key").loc["interventions"],
+        "overall": overall_trend(current, [earlier]).iloc[0],
+    }
+    for level, r in tables.items():
+        assert r[f"share_{e}"] == 0.5 and r["share_2018-19"] == 3 / 24, level
+        assert r[f"crude_verdict_vs_{e}"] == "declined", level
+        assert r[f"std_diff_vs_{e}"] == pytest.approx(0.0, abs=1e-12), level
+        assert r[f"std_diff_low_vs_{e}"] < 0 < r[f"std_diff_high_vs_{e}"], level
+        assert r[f"std_verdict_vs_{e}"] == "no clear change", level
+        assert r[f"verdict_vs_{e}"] == CASE_MIX, level
+
+
+def test_combined_verdicts():
+    crude = ["improved", "declined", "no clear change", "no clear change", "not estimable"]
+    std = ["improved", "no clear change", "improved", "not estimable", "not estimable"]
+    assert combined_verdicts(crude, std) == [
+        "improved",
+        CASE_MIX,
+        CASE_MIX,
+        "no clear change",
+        "not estimable",
+    ]

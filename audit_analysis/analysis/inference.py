@@ -51,6 +51,16 @@ are a family of tests: their verdicts control the false discovery rate at 5% wit
 Benjamini-Hochberg (1995) step-up procedure (statsmodels' ``multipletests``), and a
 change is called only where its adjusted p-value is below 5%.
 
+**Standardised to one theme mix.** Cases are sampled per priority theme and the themes
+differ in practice, so a change in the mix audited moves a crude share with no change in
+practice. A change between cycles is also estimated with both cycles' shares
+standardised directly to the pooled theme mix of the two cycles (Curtin and Klein
+1995): ``P = sum_h w_h p_h``, each theme's share ``p_h`` by case as above, with the
+stratified variance ``sum_h w_h ** 2 V_h`` (weights held fixed), Korn and Graubard's
+interval on ``C - H`` degrees of freedom and the MOVER interval for the change
+(:func:`standardised_pair`). Themes with fewer than two cases in either cycle are
+collapsed into the largest (:func:`collapse_strata`).
+
 **Differences within a cycle** (one KLOE against another, one priority theme against
 another, one standard against the cycle's overall share) share cases, so their
 difference is linearised case by case (Binder 1983): ``d_i = r_ai - r_bi`` with
@@ -82,6 +92,8 @@ Benjamini Y, Hochberg Y (1995). Controlling the false discovery rate: a practica
 Binder DA (1983). On the variances of asymptotically normal estimators from complex
     surveys. Int Stat Rev 51:279-292.
 Cochran WG (1977). Sampling Techniques, 3rd ed. Wiley.
+Curtin LR, Klein RJ (1995). Direct standardization (age-adjusted death rates). Healthy
+    People 2000 Statistical Notes 6. National Center for Health Statistics.
 Korn EL, Graubard BI (1998). Confidence intervals for proportions with small expected
     number of positive counts estimated from survey data. Surv Methodol 24:193-201.
 Kott PS, Carr DA (1997). Developing an estimation strategy for a pesticide data
@@ -104,10 +116,12 @@ __all__ = [
     "MIN_CASES",
     "bh_adjust",
     "case_sums",
+    "collapse_strata",
     "difference_limits",
     "difference_p_values",
     "effective_sizes",
     "share_limits",
+    "standardised_pair",
     "within_difference",
 ]
 
@@ -207,7 +221,6 @@ def _t_crit_scalar(level: float, df: float) -> float:
 
 def _t_crit(alpha: npt.ArrayLike, df: npt.ArrayLike) -> np.ndarray:
     """Two-sided critical values of Student's t (normal where ``df`` is infinite)."""
-    from scipy import stats as scipy_stats
 
     alpha = np.asarray(alpha, dtype=np.float64)
     df = np.asarray(df, dtype=np.float64)
@@ -220,9 +233,14 @@ def _t_crit(alpha: npt.ArrayLike, df: npt.ArrayLike) -> np.ndarray:
             ]
         )
         return values[inverse].reshape(df.shape)
+    from scipy import special
+
+    # scipy.stats' t.isf and norm.isf are these ufuncs (``-stdtrit(df, q)``,
+    # ``-ndtri(q)``) behind argument checks that cost more than the sums, in the
+    # bisection of :func:`difference_p_values`
     with np.errstate(invalid="ignore"):
         return np.where(
-            np.isinf(df), scipy_stats.norm.isf(alpha / 2.0), scipy_stats.t.isf(alpha / 2.0, df)
+            np.isinf(df), -special.ndtri(alpha / 2.0), -special.stdtrit(df, alpha / 2.0)
         )
 
 
@@ -412,3 +430,92 @@ def within_difference(
         p_value = 2 * float(scipy_stats.t.sf(abs(diff) / se, df)) * max(int(comparisons), 1)
         out["p"] = min(p_value, 1.0)
     return out
+
+
+# ----------------------------------------------------------------- standardised to one theme mix
+
+
+def collapse_strata(cases1: dict[str, int], cases2: dict[str, int]) -> dict[str, str]:
+    """Which stratum each theme is estimated in: its own where both cycles have at least
+    two cases of it, else merged into the theme with the most cases over both cycles
+    (collapsed strata: Cochran 1977, section 5A.12; Wolter 2007, section 2.5), repeated
+    until every stratum left has two cases in each cycle or one stratum is left."""
+    themes = sorted(set(cases1) | set(cases2))
+    into = {t: t for t in themes}
+    c1 = {t: cases1.get(t, 0) for t in themes}
+    c2 = {t: cases2.get(t, 0) for t in themes}
+    while len(c1) > 1:
+        small = [t for t in c1 if min(c1[t], c2[t]) < 2]
+        if not small:
+            break
+        worst = min(small, key=lambda t: (min(c1[t], c2[t]), c1[t] + c2[t], t))
+        target = max((t for t in c1 if t != worst), key=lambda t: (c1[t] + c2[t], t))
+        c1[target] += c1.pop(worst)
+        c2[target] += c2.pop(worst)
+        into = {t: (target if s == worst else s) for t, s in into.items()}
+    return into
+
+
+def standardised_pair(
+    first: pd.DataFrame, second: pd.DataFrame
+) -> tuple[tuple[float, float, float], tuple[float, float, float], int]:
+    """Two cycles' shares of one group (a standard, a KLOE, all standards) standardised
+    directly to their pooled theme mix, each as ``(share, n_eff, df)`` for
+    :func:`difference_limits` and :func:`difference_p_values`, and the number of strata.
+
+    ``first`` and ``second`` hold one row per case with a rating on the scale in the
+    group: ``theme`` (the case's priority theme; missing cases form a stratum of their
+    own), ``y`` (ratings met or exceeded) and ``n`` (ratings on the scale). Themes are
+    collapsed by :func:`collapse_strata`. With ``w_h`` the share of the two cycles'
+    cases (pooled) in stratum ``h``, each cycle's standardised share is
+    ``P = sum_h w_h p_h`` with ``p_h = Y_h / N_h`` the ratio estimator of the stratum, and
+    its variance, the weights held fixed (direct standardisation: Curtin and Klein 1995;
+    SAS/STAT User's Guide, PROC STDRATE, "Direct Standardization"), is the stratified one
+    ``V = sum_h w_h ** 2 * C_h / (C_h - 1) * sum_{i in h} (y_i - p_h n_i) ** 2 / N_h ** 2``
+    (each stratum's term the ratio variance of the module docstring; Cochran 1977,
+    ch. 5 and section 6.11). ``n_eff = P (1 - P) / V`` (at most the number of ratings;
+    all of them where ``P`` is 0 or 1 or ``V`` is 0) and ``df = C - H`` (cases minus
+    strata, the usual design degrees of freedom). With one stratum this is exactly the
+    crude share and its interval (:func:`effective_sizes`). ``nan`` where a cycle has
+    fewer than :data:`MIN_CASES` cases.
+    """
+    sides = []
+    for part in (first, second):
+        named = pd.Series(part["theme"].to_numpy(dtype=object), dtype=object)
+        theme = named.where(named.notna(), "(no theme)").astype(str).to_numpy(dtype=object)
+        y = np.asarray(part["y"], dtype=np.float64)
+        n = np.asarray(part["n"], dtype=np.float64)
+        sides.append((theme, y, n))
+    counts = [
+        dict(zip(*np.unique(t.astype(str), return_counts=True), strict=True)) for t, _, _ in sides
+    ]
+    into = collapse_strata(*({str(k): int(v) for k, v in c.items()} for c in counts))
+    strata = sorted(set(into.values()))
+    c1 = np.array([sum(v for t, v in counts[0].items() if into[t] == h) for h in strata])
+    c2 = np.array([sum(v for t, v in counts[1].items() if into[t] == h) for h in strata])
+    total = c1.sum() + c2.sum()
+    weights = (c1 + c2) / total if total else np.zeros(len(strata))
+    out = []
+    for (theme, y_all, n_all), cases in zip(sides, (c1, c2), strict=True):
+        big_c = int(cases.sum())
+        ratings = float(n_all.sum())
+        if big_c < MIN_CASES or ratings <= 0:
+            share = float(y_all.sum() / ratings) if ratings > 0 else np.nan
+            out.append((share, np.nan, np.nan))
+            continue
+        stratum = pd.Series(theme, dtype=object).map(into).to_numpy(dtype=object)
+        share, variance = 0.0, 0.0
+        for h, w, c in zip(strata, weights, cases, strict=True):
+            m = stratum == h
+            y, n = y_all[m], n_all[m]
+            p_h = y.sum() / n.sum()
+            share += w * p_h
+            if c > 1:
+                variance += w**2 * c / (c - 1) * np.sum((y - p_h * n) ** 2) / n.sum() ** 2
+        share = float(min(max(share, 0.0), 1.0))
+        if share in (0.0, 1.0) or not variance > 0:
+            n_eff = ratings
+        else:
+            n_eff = min(share * (1 - share) / variance, ratings)
+        out.append((share, n_eff, float(max(big_c - len(strata), 1))))
+    return out[0], out[1], len(strata)

@@ -22,11 +22,24 @@ rating); its p-value is the one consistent with that interval. The standards com
 against one earlier cycle are a family of two dozen tests, in which one or two would
 pass by chance in a year when nothing changed: their verdicts control the false
 discovery rate at 5% (Benjamini and Hochberg 1995), ``improved`` or ``declined`` only
-where the adjusted p-value is below 0.05. A KLOE (one of the report's six lines of
-enquiry, each read as a finding of its own) and the overall share are single
-comparisons: their ``p_adjusted`` equals ``p`` and their verdict is the interval's.
-``not estimable`` where either cycle has fewer than
+where the adjusted p-value is below 0.05. The KLOEs compared are a family too (six
+tests at once, in which a year with no change would carry at least one false KLOE
+verdict about one time in six) and are adjusted the same way, across the KLOEs. The
+overall share is a single comparison: its ``p_adjusted`` equals ``p`` and its verdict
+is the interval's. ``not estimable`` where either cycle has fewer than
 :data:`~audit_analysis.analysis.inference.MIN_CASES` cases behind the share.
+
+Case mix. The cases are sampled per priority theme and the themes differ in practice,
+so a cycle that audits more neglect cases can look worse with nothing changed. Every
+change is therefore also estimated with both cycles' shares standardised directly to
+the pooled theme mix of the two cycles compared (each theme's share estimated by case,
+with a stratified interval by case:
+:func:`~audit_analysis.analysis.inference.standardised_pair`, where the sources are
+cited), in the ``std_`` columns beside the crude ones, adjusted for many standards (or
+KLOEs) the same way. ``crude_verdict_vs_e`` and ``std_verdict_vs_e`` are the two
+verdicts; ``verdict_vs_e`` is theirs where they agree and :data:`CASE_MIX` (no verdict)
+where one sees a change and the other does not: such a verdict would rest on the mix of
+cases audited, or on how its themes are weighted, rather than on practice.
 
 Column names carry the cycle: ``share_2017-18``, ``diff_vs_2017-18`` and so on.
 Cycles appear oldest first.
@@ -45,14 +58,19 @@ from audit_analysis.analysis.inference import (
     difference_limits,
     difference_p_values,
     effective_sizes,
+    standardised_pair,
 )
 from audit_analysis.analysis.stats import NOT_ESTIMABLE
 from audit_analysis.analysis.summaries import add_shares, tally
 from audit_analysis.io.dataset import CycleData
 from audit_analysis.io.development import latest_status
 from audit_analysis.io.frameworks import Framework
+from audit_analysis.io.ratings import MET_OR_BETTER, SCALE
+from audit_analysis.io.schemas import PRIORITIES
 
 __all__ = [
+    "CASE_MIX",
+    "combined_verdicts",
     "verdicts",
     "NO_RATINGS",
     "NOT_IN_FRAMEWORK",
@@ -143,10 +161,10 @@ def common_standard_keys(frameworks: Sequence[Framework]) -> set[str]:
 
 def _per_cycle(
     data: CycleData, level: _Level, keep: set[str] | None
-) -> tuple[pd.DataFrame, dict[str, int]]:
+) -> tuple[pd.DataFrame, dict[str, int], pd.DataFrame]:
     """One row per key of this cycle's framework: its number(s), status, counts,
     share and the case-level terms of its interval. Also (for KLOEs and overall) how
-    many standards each row counts."""
+    many standards each row counts, and the case-level counts of :func:`_by_case`."""
     fw = data.framework
     ratings = data.ratings
     if level is _STANDARD:
@@ -182,7 +200,71 @@ def _per_cycle(
     frame[counted] = frame[counted].fillna(0).astype("int64")
     frame["case_ss"] = frame["case_ss"].fillna(0.0)
     frame["status"] = np.where(frame["n"] > 0, RATED, NO_RATINGS)
-    return add_shares(frame), sizes
+    return add_shares(frame), sizes, _by_case(keyed, data.cases)
+
+
+def _by_case(keyed: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
+    """One row per key and case with a rating on the scale: ``key``, ``case_ref``,
+    ``y`` (met or exceeded), ``n`` (on the scale) and ``theme`` (the case's priority
+    theme from ``cases.csv``; missing where it has none)."""
+    on = keyed["rating"].isin(list(SCALE)).to_numpy()
+    success = keyed["rating"].isin(list(MET_OR_BETTER)).to_numpy()[on].astype(np.float64)
+    keys, key_names = pd.factorize(keyed["key"].to_numpy()[on])
+    refs, ref_names = pd.factorize(keyed["case_ref"].to_numpy()[on])
+    cells, where = np.unique(keys * max(len(ref_names), 1) + refs, return_inverse=True)
+    per = pd.DataFrame(
+        {
+            "key": np.asarray(key_names, dtype=object)[cells // max(len(ref_names), 1)],
+            "case_ref": np.asarray(ref_names, dtype=object)[cells % max(len(ref_names), 1)],
+            "y": np.bincount(where, weights=success, minlength=len(cells)),
+            "n": np.bincount(where, minlength=len(cells)).astype(np.float64),
+        }
+    )
+    themes = cases.set_index("case_ref")["priority"] if len(cases) else pd.Series(dtype=object)
+    theme = per["case_ref"].map(themes).astype(object)
+    per["theme"] = theme.where(theme.isin(list(PRIORITIES)), None)
+    return per
+
+
+CASE_MIX = "no verdict: crude and standardised disagree"
+"""The verdict where the crude change and the change standardised to one theme mix
+disagree: none is given. Either the mix of priority themes audited moved the crude
+share, or standardising (which removes the variation between themes) sharpened the
+change past the line: either way the verdict would rest on how the cases are weighted."""
+
+
+def combined_verdicts(crude: Sequence[str], standardised: Sequence[str]) -> list[str]:
+    """One verdict from the crude and the theme-standardised one: theirs where they
+    agree; :data:`CASE_MIX` (no verdict) where one calls a change the other does not,
+    since the verdict then rests on how the themes' cases are weighted; else the crude one
+    (``no clear change`` against ``not estimable``)."""
+    out = []
+    for c, s in zip(crude, standardised, strict=True):
+        if c == s:
+            out.append(c)
+        elif c in ("improved", "declined") or s in ("improved", "declined"):
+            out.append(CASE_MIX)
+        else:
+            out.append(c)
+    return out
+
+
+def _standardised(
+    now: pd.DataFrame, then: pd.DataFrame, keys: Sequence[str]
+) -> tuple[np.ndarray, ...]:
+    """For each key: the current and the earlier share standardised to the two
+    cycles' pooled theme mix, as ``(p1, n_eff1, df1, p2, n_eff2, df2)`` arrays
+    (:func:`~audit_analysis.analysis.inference.standardised_pair`)."""
+    first = dict(tuple(now.groupby("key", sort=False)))
+    second = dict(tuple(then.groupby("key", sort=False)))
+    out = np.full((len(keys), 6), np.nan)
+    for i, key in enumerate(keys):
+        a, b = first.get(key), second.get(key)
+        if a is None or b is None:
+            continue
+        one, two, _ = standardised_pair(a, b)
+        out[i] = [*one, *two]
+    return tuple(out[:, j] for j in range(6))
 
 
 def verdicts(diff: np.ndarray, adjusted: np.ndarray, confidence: float) -> list[str]:
@@ -240,9 +322,10 @@ def _wide(
     if standards is not None:
         keep = set(standards) if keep is None else keep & set(standards)
     counts: dict[str, pd.DataFrame] = {}
+    by_case: dict[str, pd.DataFrame] = {}
     for data in cycles:
         c = data.cycle
-        per, sizes = _per_cycle(data, level, keep)
+        per, sizes, by_case[c] = _per_cycle(data, level, keep)
         per = per.set_index("key").reindex(keys)
         in_fw = per["kloe"].notna().to_numpy()
         table[f"kloe_{c}"] = pd.array(per["kloe"].to_numpy(), dtype="Int64")
@@ -276,15 +359,37 @@ def _wide(
         p2, n2, df2 = effective_sizes(
             then["met_or_better"], then["n"], then["case_ss"], then["cases"]
         )
+        family = level is not _OVERALL  # standards and KLOEs: many tests at once
         diff, low, high = difference_limits(p1, n1, df1, p2, n2, df2, confidence)
-        p_value = difference_p_values(p1, n1, df1, p2, n2, df2)
-        adjusted = bh_adjust(p_value) if level is _STANDARD else p_value
+        s1, m1, f1, s2, m2, f2 = _standardised(by_case[current.cycle], by_case[e], list(keys))
+        # both sets of p-values in one bisection (it costs the same for one row or many)
+        both = difference_p_values(
+            *(
+                np.concatenate([np.asarray(a, dtype=float), b])
+                for a, b in ((p1, s1), (n1, m1), (df1, f1), (p2, s2), (n2, m2), (df2, f2))
+            )
+        )
+        p_value, s_p = both[: len(keys)], both[len(keys) :]
+        adjusted = bh_adjust(p_value) if family else p_value
+        crude = verdicts(diff, adjusted, confidence)
         table[f"diff_vs_{e}"] = diff
         table[f"diff_low_vs_{e}"] = low
         table[f"diff_high_vs_{e}"] = high
         table[f"p_vs_{e}"] = p_value
         table[f"p_adjusted_vs_{e}"] = adjusted
-        table[f"verdict_vs_{e}"] = verdicts(diff, adjusted, confidence)
+        table[f"crude_verdict_vs_{e}"] = crude
+        s_diff, s_low, s_high = difference_limits(s1, m1, f1, s2, m2, f2, confidence)
+        s_adjusted = bh_adjust(s_p) if family else s_p
+        standardised = verdicts(s_diff, s_adjusted, confidence)
+        table[f"std_share_{current.cycle}_vs_{e}"] = s1
+        table[f"std_share_{e}_vs_{e}"] = s2
+        table[f"std_diff_vs_{e}"] = s_diff
+        table[f"std_diff_low_vs_{e}"] = s_low
+        table[f"std_diff_high_vs_{e}"] = s_high
+        table[f"std_p_vs_{e}"] = s_p
+        table[f"std_p_adjusted_vs_{e}"] = s_adjusted
+        table[f"std_verdict_vs_{e}"] = standardised
+        table[f"verdict_vs_{e}"] = combined_verdicts(crude, standardised)
     if level is not _STANDARD:
         table["note"] = [_note(k, frameworks, common_standards_only) for k in keys]
     return table
@@ -329,8 +434,13 @@ def trend_table(
     ``met_or_better_c`` (missing when not in the framework), ``share_c``, ``low_c``,
     ``high_c`` (Wilson); then for each earlier cycle ``e``: ``diff_vs_e`` (current
     share minus earlier share), ``diff_low_vs_e``, ``diff_high_vs_e`` (Newcombe,
-    method 10) and ``verdict_vs_e`` (``improved``, ``declined``, ``no clear change`` or
-    ``not estimable``).
+    method 10), ``p_vs_e``, ``p_adjusted_vs_e``, ``crude_verdict_vs_e``; the same
+    with both shares standardised to the pair's pooled theme mix:
+    ``std_share_<current>_vs_e``, ``std_share_e_vs_e``, ``std_diff_vs_e``,
+    ``std_diff_low_vs_e``, ``std_diff_high_vs_e``, ``std_p_vs_e``,
+    ``std_p_adjusted_vs_e``, ``std_verdict_vs_e``; and ``verdict_vs_e``
+    (``improved``, ``declined``, ``no clear change``, ``not estimable`` or
+    :data:`CASE_MIX` where the crude and standardised verdicts disagree).
 
     Raises:
         ValueError: a cycle is given twice, or an "earlier" cycle is later than
@@ -414,7 +524,14 @@ def overall_trend(
     return _wide(current, earlier, _OVERALL, common_standards_only, confidence, standards)
 
 
-MEASURED = ("improved", "no clear change", "declined", "not measured", "raised this cycle")
+MEASURED = (
+    "improved",
+    "no clear change",
+    "declined",
+    CASE_MIX,
+    "not measured",
+    "raised this cycle",
+)
 """How :func:`area_progress` describes the measured change of an area's standards."""
 
 
@@ -434,8 +551,11 @@ def area_progress(
     it to this one, computed as :func:`overall_trend` with ``standards``: ``share_then``,
     ``share_now``, ``diff``, ``diff_low``, ``diff_high`` (95% interval by case), ``p``,
     ``p_adjusted`` (Benjamini-Hochberg over the earlier areas measured: like the
-    standards, they are many tests at once), ``measured`` (one of :data:`MEASURED`;
-    ``improved`` or ``declined`` only where ``p_adjusted`` is below 0.05) and
+    standards, they are many tests at once), the same standardised to the two cycles'
+    pooled theme mix (``std_diff``, ``std_diff_low``, ``std_diff_high``, ``std_p``,
+    ``std_p_adjusted``), ``measured`` (one of :data:`MEASURED`; ``improved`` or
+    ``declined`` only where both adjusted p-values are below 0.05 on the same side,
+    :data:`CASE_MIX` where one is and the other not) and
     ``measured_note`` saying why an area is
     not measured (no standards named, no ratings in one of the cycles, or the cycle that
     raised it not among those compared).
@@ -488,6 +608,10 @@ def area_progress(
         "diff_low",
         "diff_high",
         "p",
+        "std_diff",
+        "std_diff_low",
+        "std_diff_high",
+        "std_p",
         "measured",
         "measured_note",
     ]
@@ -495,13 +619,24 @@ def area_progress(
     # the earlier areas measured here are a family of tests, like the standards: a
     # change is called only where it stands out after allowing for how many were tested
     table.insert(table.columns.get_loc("p") + 1, "p_adjusted", bh_adjust(table["p"].to_numpy()))
-    measured = table["measured"].isin(["improved", "declined", "no clear change"])
+    table.insert(
+        table.columns.get_loc("std_p") + 1,
+        "std_p_adjusted",
+        bh_adjust(table["std_p"].to_numpy(dtype=float)),
+    )
+    measured = table["measured"].isin(["improved", "declined", "no clear change", CASE_MIX])
     if measured.any():  # the standards' verdict rule, on the adjusted p-values
-        table.loc[measured, "measured"] = verdicts(
+        crude = verdicts(
             table.loc[measured, "diff"].to_numpy(float),
             table.loc[measured, "p_adjusted"].to_numpy(float),
             confidence,
         )
+        standardised = verdicts(
+            table.loc[measured, "std_diff"].to_numpy(float),
+            table.loc[measured, "std_p_adjusted"].to_numpy(float),
+            confidence,
+        )
+        table.loc[measured, "measured"] = combined_verdicts(crude, standardised)
     return table.astype({"kloe": "Int64"})
 
 
@@ -514,7 +649,19 @@ def _measure(
 ) -> dict[str, object]:
     nan = float("nan")
     out: dict[str, object] = dict.fromkeys(
-        ("share_then", "share_now", "diff", "diff_low", "diff_high", "p"), nan
+        (
+            "share_then",
+            "share_now",
+            "diff",
+            "diff_low",
+            "diff_high",
+            "p",
+            "std_diff",
+            "std_diff_low",
+            "std_diff_high",
+            "std_p",
+        ),
+        nan,
     )
     now_keys = {s.key for s in current.framework.standards}
     if own:
@@ -552,8 +699,10 @@ def _measure(
     out["diff_low"] = row[f"diff_low_vs_{then.cycle}"]
     out["diff_high"] = row[f"diff_high_vs_{then.cycle}"]
     out["p"] = row[f"p_vs_{then.cycle}"]
+    for column in ("diff", "diff_low", "diff_high", "p"):
+        out[f"std_{column}"] = row[f"std_{column}_vs_{then.cycle}"]
     verdict = row[f"verdict_vs_{then.cycle}"]
-    if verdict in ("improved", "declined", "no clear change"):
+    if verdict in ("improved", "declined", "no clear change", CASE_MIX):
         out.update(measured=verdict, measured_note="")
     else:
         out.update(measured="not measured", measured_note="too few cases rated to tell")

@@ -151,6 +151,33 @@ def _select_cases(args: argparse.Namespace) -> int:
     _say(f"  {made.cases_file}")
     _say(f"  {made.reserve_file}  (reserves in drawing order, per priority theme)")
     _say(f"  {made.record_file}  (how they were drawn: seed, criteria, counts)")
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from audit_analysis.analysis.planning import COHORTS, minimum_detectable_change
+    from audit_analysis.io.dataset import load_cycle
+    from audit_analysis.sections.trends import detectable_sentence, plan_display, plan_method
+
+    data = load_cycle(args.data, args.cycle)
+    plan = minimum_detectable_change(
+        data, cohorts=args.cases or COHORTS, agencies=args.agencies or None
+    )
+    if plan.empty:
+        _say(
+            f"{data.cycle}: too few cases rated to say what size of change the audit could detect."
+        )
+        return 0
+    _say(f"Planning the next audit from {data.cycle}'s design")
+    _say()
+    _say(detectable_sentence(plan))
+    _say()
+    _say(
+        "Smallest change detectable between two years, in percentage points (in brackets: "
+        "the same for a standard or KLOE whose change is the only one among those compared)"
+    )
+    _say(plan_display(plan).to_string(index=False))
+    _say()
+    _say(plan_method(plan))
     return 0
 
 
@@ -466,6 +493,32 @@ def build_parser() -> argparse.ArgumentParser:
     packs.add_argument("--workers", type=_positive, default=None, help="packs built at once")
     packs.add_argument("--quiet", action="store_true", help="no progress bar")
     packs.set_defaults(func=_case_packs)
+
+    plan = sub.add_parser(
+        "plan",
+        help="what size of change the audit could detect, for cohort sizes and agencies a case",
+        description="From the cycle's case-level design effects, the smallest change "
+        "between two years detectable with 80%% power at a two-sided 5%% level, for a "
+        "standard, a KLOE and all standards, by cases audited a year and agencies rating "
+        "each case, with the method stated.",
+    )
+    plan.add_argument("--data", required=True, help="the data folder holding one folder per cycle")
+    plan.add_argument("--cycle", required=True, help="the audit cycle, e.g. 2018-19")
+    plan.add_argument(
+        "--cases",
+        nargs="+",
+        type=int,
+        metavar="N",
+        help="cohort sizes to show (default 12 24 36 48 72, and this cycle's)",
+    )
+    plan.add_argument(
+        "--agencies",
+        nargs="+",
+        type=float,
+        metavar="A",
+        help="agencies rating each case (default 3 6 9, and this cycle's mean)",
+    )
+    plan.set_defaults(func=_plan)
 
     notebooks = sub.add_parser(
         "notebooks",

@@ -126,7 +126,8 @@ def agreement_sentence(pooled: pd.DataFrame, by_standard: pd.DataFrame, min_case
     """Agreement between agencies, chance-corrected: the pooled alpha and AC1 with their
     case-resampling intervals (``agreement_overall``), and the standards with the lowest
     and highest alpha, each with its interval and cases, among standards resting on at
-    least ``min_cases`` cases rated by two or more agencies."""
+    least ``min_cases`` cases rated by two or more agencies, and whether those two differ
+    once picking them out of many is allowed for (:func:`_extremes_differ`)."""
     row = pooled.iloc[0]
     if not bool(row["estimable"]):
         return (
@@ -152,9 +153,30 @@ def agreement_sentence(pooled: pd.DataFrame, by_standard: pd.DataFrame, min_case
             f"({_coefficient(strongest, 'alpha', ', interval ')}, on "
             f"{int(strongest['units'])} cases)"
         )
-        if weakest["alpha_high"] >= strongest["alpha_low"]:
-            text += "; their intervals overlap, so even these two may not truly differ"
+        text += _extremes_differ(weakest, strongest, len(usable))
     return text + "."
+
+
+def _extremes_differ(weakest: pd.Series, strongest: pd.Series, k: int) -> str:
+    """Whether the lowest and highest alpha of ``k`` standards, picked after looking,
+    differ: each one's interval is widened, from its estimate outwards, by the ratio of
+    the normal quantiles at the Bonferroni level for the ``k (k - 1) / 2`` pairs that
+    could have been picked and at 95%; they differ where even these do not overlap
+    (non-overlap is conservative for a difference, the more so as both rest on the same
+    cases)."""
+    from scipy import stats
+
+    pairs = k * (k - 1) // 2
+    widen = float(stats.norm.isf(0.025 / max(pairs, 1)) / stats.norm.isf(0.025))
+    high = weakest["alpha"] + (weakest["alpha_high"] - weakest["alpha"]) * widen
+    low = strongest["alpha"] - (strongest["alpha"] - strongest["alpha_low"]) * widen
+    if high < low:
+        return f"; they differ even allowing for picking the lowest and highest of {k} standards"
+    return (
+        f"; picked as the lowest and highest of {k} standards, they may not truly differ "
+        f"(their intervals, widened for the {pairs} pairs that could have been picked, "
+        "overlap)"
+    )
 
 
 def _coefficient(row: pd.Series, name: str, between: str = "") -> str:

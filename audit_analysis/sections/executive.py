@@ -29,6 +29,7 @@ from audit_analysis.sections.data_quality import DataQuality, records_sentences
 from audit_analysis.sections.selection import selection_sentences
 from audit_analysis.sections.trends import (
     Trends,
+    detectable_sentence,
     progress_sentence,
     progress_summary,
     recommendations_display,
@@ -178,8 +179,11 @@ class Executive(SectionBuilder):
         each earlier cycle, how many standards changed clearly, and why a change overall
         and a count of standards can read differently."""
         data, earlier = self.data, self.session.earlier
+        # what size of change this audit could have detected, whether or not it has
+        # earlier years to compare with (the trends page's plan, computed once)
+        detectable = detectable_sentence(self.trends.plan)
         if not earlier:
-            return [f"There is no earlier cycle to compare {data.cycle} with."]
+            return [f"There is no earlier cycle to compare {data.cycle} with.", detectable]
         trend = self.trends.table
         overall = trend_stats.overall_trend(data, earlier, common_standards_only=True).iloc[0]
         out = []
@@ -204,7 +208,7 @@ class Executive(SectionBuilder):
                     f"({first} to {data.cycle}) the same steady gains add up to changes "
                     "large enough to count."
                 )
-        return out
+        return [*out, detectable]
 
     @cached_property
     def headlines(self) -> list[str]:
@@ -774,14 +778,18 @@ def about_these_figures(session: Session, today=None) -> list[str]:
     outside = f"{rating_label(NOT_APPLICABLE)} and {rating_label(NOT_RECORDED).lower()}"
     cases = len(data.cases)
     standards = len(data.framework.standards)
+    # issue 20: not every agency rates every case; say how many do
+    raters = data.ratings.groupby("case_ref", observed=True)["agency"].nunique()
+    fewest, most = (int(raters.min()), int(raters.max())) if len(raters) else (0, 0)
+    rated_by = f"{fewest}" if fewest == most else f"{fewest} to {most}"
     paragraphs = [
         "Each agency audited the cases it works with against the partnership's "
         f"standards, rating each {', '.join(scale[:-1])} or {scale[-1]}. Shares are of "
         f"ratings on that scale ({outside} are left out).",
-        f"The agencies rate the same {cases} cases, each case by the agencies that work "
-        "with it, so the case, not the rating, is the unit of every 95% interval: it "
-        "says how far a share could be from the one a different sample of cases would "
-        "give. A share's interval is Wilson's score "
+        f"Each of the {cases} cases is rated by the {rated_by} agencies involved with it, "
+        "and their ratings of one case go together, so the case, not the rating, is the "
+        "unit of every 95% interval: it says how far a share could be from the one a "
+        "different sample of cases would give. A share's interval is Wilson's score "
         "interval on the effective number of ratings once ratings of the same case are "
         "allowed to go together, with Student's t on the number of cases less one "
         "(Korn and Graubard's method). The intervals do not cover changes in how an "
@@ -795,7 +803,8 @@ def about_these_figures(session: Session, today=None) -> list[str]:
             "the two years' intervals, and is stated only where that interval excludes "
             f"no change. Among the up to {standards} standards compared at once, a "
             "standard counts as improved or declined only where it stands out at a 5% "
-            "false discovery rate (Benjamini-Hochberg)."
+            "false discovery rate (Benjamini-Hochberg), and so does a key line of enquiry "
+            "among the KLOEs."
         )
     paragraphs.append(
         "Within the year, a standard is called above or below the overall share only "
@@ -809,12 +818,13 @@ def about_these_figures(session: Session, today=None) -> list[str]:
     paragraphs.append(
         f"Figures by priority theme resting on fewer than {session.min_cell_count} cases "
         "are suppressed (shown c), with a second figure hidden wherever a total would "
-        "give the first away."
+        "give the first away. This page gives shares, not counts of each rating."
     )
     cycles = [d.cycle for d in session.earlier]
     compared = (
         f"compared with {_and(cycles)}. Standards are matched across years by a stable "
-        "key, and trends compare like with like"
+        "key; a change is also estimated with both years standardised to the same mix "
+        "of priority themes, and none is called where the two estimates disagree"
         if cycles
         else "with no earlier cycle to compare"
     )

@@ -11,7 +11,7 @@ from functools import cached_property, partial
 
 import pandas as pd
 
-from audit_analysis.analysis import trends
+from audit_analysis.analysis import planning, trends
 from audit_analysis.io.development import latest_status
 from audit_analysis.render import plots
 from audit_analysis.render.section import Block, Figure, Section, Table, Text
@@ -23,6 +23,9 @@ __all__ = [
     "appendix_display",
     "build",
     "change_sentence",
+    "detectable_sentence",
+    "plan_display",
+    "plan_method",
     "measured_words",
     "progress_sentence",
     "progress_summary",
@@ -46,6 +49,11 @@ class Trends(SectionBuilder):
         if not self.session.earlier:
             return None
         return trends.trend_table(self.data, self.session.earlier)
+
+    @cached_property
+    def plan(self) -> pd.DataFrame:
+        """The minimum detectable change by level, cohort size and agencies per case."""
+        return planning.minimum_detectable_change(self.data)
 
     @cached_property
     def areas(self) -> pd.DataFrame:
@@ -118,6 +126,20 @@ class Trends(SectionBuilder):
                     )
                 )
         parts["kloes"] = charts
+        plan = self.plan
+        if plan.empty:
+            parts["planning"] = [Text("Too few cases rated to say what the audit could detect.")]
+        else:
+            parts["planning"] = [
+                Text(detectable_sentence(plan)),
+                Table(
+                    plan_display(plan),
+                    "Smallest change detectable between two years (percentage points), by "
+                    "cases audited a year and agencies rating each case",
+                    "planning",
+                ),
+                Text(plan_method(plan)),
+            ]
         return parts
 
 
@@ -135,6 +157,7 @@ def trend_counts(trend: pd.DataFrame, earlier: str) -> dict[str, int]:
         "improved": int(counts.get("improved", 0)),
         "declined": int(counts.get("declined", 0)),
         "no clear change": int(counts.get("no clear change", 0)),
+        trends.CASE_MIX: int(counts.get(trends.CASE_MIX, 0)),
         "not comparable": int(new.sum() + counts.get("not estimable", 0)),
     }
 
@@ -143,12 +166,19 @@ def trend_sentence(trend: pd.DataFrame, current: str, earlier: str) -> str:
     """How many standards improved or declined against ``earlier``, in plain words, with
     the rule behind the count (case-level intervals, adjusted for many standards)."""
     c = trend_counts(trend, earlier)
-    compared = c["improved"] + c["declined"] + c["no clear change"]
+    mix = c[trends.CASE_MIX]
+    compared = c["improved"] + c["declined"] + c["no clear change"] + mix
     text = (
         f"Against {earlier}, of the {compared} standards that can be compared, "
         f"{c['improved']} improved and {c['declined']} declined; {c['no clear change']} "
         "show no clear change"
     )
+    if mix:
+        text += (
+            f"; {mix} get no verdict, since the change measured on the cases as audited "
+            "and the change with both years standardised to one mix of priority themes "
+            "disagree"
+        )
     if c["not comparable"]:
         text += (
             f". {c['not comparable']} cannot be compared (not in both frameworks, or too "
@@ -157,7 +187,8 @@ def trend_sentence(trend: pd.DataFrame, current: str, earlier: str) -> str:
     return text + (
         ". A change is counted only where it stands out once chance variation between "
         "the cases audited, and the number of standards compared at once, are allowed for "
-        "(95% intervals by case; false discovery rate 5%)."
+        "(95% intervals by case; false discovery rate 5%), and holds when both years' "
+        "shares are standardised to the same mix of priority themes."
     )
 
 
@@ -173,6 +204,8 @@ def change_sentence(overall: pd.Series, current: str, earlier: str) -> str:
         "improved": "an improvement",
         "declined": "a decline",
         "no clear change": "no clear change",
+        trends.CASE_MIX: "no verdict (the change as audited and the change standardised to "
+        "one mix of priority themes disagree)",
     }.get(verdict, "too few cases to tell")
     text = f"{pct(now)} against {pct(before)} in {earlier}: {words}"
     low, high = overall[f"diff_low_vs_{earlier}"], overall[f"diff_high_vs_{earlier}"]
@@ -265,7 +298,12 @@ def measured_words(row: pd.Series | dict) -> str:
     if measured == "not measured":
         note = row.get("measured_note") or ""
         return "not measured" + (f": {note}" if note else "")
-    text = f"{measured}: {pct(row['share_then'])} to {pct(row['share_now'])}"
+    label = (
+        "no verdict (the change as audited and standardised to one mix of themes disagree)"
+        if measured == trends.CASE_MIX
+        else measured
+    )
+    text = f"{label}: {pct(row['share_then'])} to {pct(row['share_now'])}"
     low, high = row.get("diff_low"), row.get("diff_high")
     if pd.notna(low):
         text += (
@@ -326,6 +364,12 @@ def progress_sentence(areas: pd.DataFrame, cycle: str) -> str:
         f"{int(counts.get('declined', 0))} declined and "
         f"{int(counts.get('no clear change', 0))} show no clear change since they were raised"
         + (
+            f" ({int(counts.get(trends.CASE_MIX, 0))} get no verdict: their change as "
+            "audited and standardised to one mix of priority themes disagree)"
+            if counts.get(trends.CASE_MIX, 0)
+            else ""
+        )
+        + (
             f" ({int(counts.get('not measured', 0))} cannot be measured)"
             if counts.get("not measured", 0)
             else ""
@@ -353,4 +397,76 @@ def recommendations_display(current, earlier) -> pd.DataFrame:
             ],
             "progress noted this year": [progress.get(r.id.casefold()) or "" for _, r in rows],
         }
+    )
+
+
+_LEVEL_WORDS = {
+    "overall": "the overall share",
+    "kloe": "a key line of enquiry",
+    "standard": "a single standard",
+}
+
+
+def detectable_sentence(plan: pd.DataFrame) -> str:
+    """What this year's audit could detect, from
+    :func:`~audit_analysis.analysis.planning.minimum_detectable_change`: ``With 24 cases,
+    a change of less than about 15 points in the overall share met or exceeded (15 in a
+    key line of enquiry, 19 in a single standard) could not be told apart from chance
+    ...``. For the executive page as well as the trends page."""
+    own = plan[plan["this_cycle"]].set_index("level")
+    if own.empty:
+        return "Too few cases were rated to say what size of change the audit could detect."
+    cases = int(own["cases"].iloc[0])
+    n = {level: round(100 * own.loc[level, "mdc"]) for level in own.index}
+    rest = [f"{n[level]} in {_LEVEL_WORDS[level]}" for level in ("kloe", "standard") if level in n]
+    return (
+        f"With {cases} cases, a change of less than about {n.get('overall', '?')} points in "
+        "the overall share met or exceeded"
+        + (f" ({', '.join(rest)})" if rest else "")
+        + " could not be reliably told apart from chance: a true change of that size would "
+        "be detected about 4 times in 5 (two-sided 5% level), and smaller ones less often."
+    )
+
+
+def plan_display(plan: pd.DataFrame) -> pd.DataFrame:
+    """The plan as a table: one row per cohort size and agencies per case, one column
+    per level, each cell the minimum detectable change in points (for standards and
+    KLOEs with, in brackets, the change needed when it is the only one among those
+    compared); this year's design marked."""
+    rows = []
+    for (cases, agencies), group in plan.groupby(["cases", "agencies_per_case"], sort=True):
+        row = {"cases a year": int(cases), "agencies a case": f"{agencies:g}"}
+        for r in group.itertuples():
+            text = f"{100 * r.mdc:.0f}"
+            if r.level != "overall":
+                text += f" ({100 * r.mdc_alone:.0f})"
+            row[_LEVEL_WORDS[r.level]] = text
+        row["this year"] = "this year" if group["this_cycle"].any() else ""
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def plan_method(plan: pd.DataFrame) -> str:
+    """How :func:`plan_display` is worked out, in words, with this year's figures."""
+    own = plan[plan["this_cycle"]].set_index("level")
+    shares = ", ".join(
+        f"{_LEVEL_WORDS[level]} {pct(own.loc[level, 'share'])} (intraclass correlation "
+        f"{own.loc[level, 'rho']:.2f})"
+        for level in planning.LEVELS
+        if level in own.index
+    )
+    return (
+        "Minimum detectable change (Bloom 1995): the smallest true change between two "
+        "years that a two-sided test at 5% would detect with 80% power, as (t at 2.5% + "
+        "t at 20%, on cases less one degrees of freedom) x the change's standard error "
+        "by case. The standard error for another cohort or number of agencies comes from "
+        "this year's design effect: a share's variance is p(1 - p)/(cases x ratings a "
+        "case) x (1 + (ratings a case - 1) x the intraclass correlation of ratings of one "
+        "case) (Kish 1965), the correlation read off this year's case-level interval and "
+        "the change taken towards 50%. This year's medians: " + shares + ". The figure "
+        "in brackets is for a standard or KLOE whose change is the only one among those "
+        "compared (their verdicts allow for how many are compared, so a lone change must "
+        "be larger). More agencies per case help only as far as their ratings of one "
+        "case differ; more cases always help. A planning figure: it assumes next year's "
+        "shares, mix of themes and consistency between agencies are like this year's."
     )

@@ -12,7 +12,7 @@ import math
 import pandas as pd
 
 from audit_analysis.analysis.disclosure import MARKER
-from audit_analysis.analysis.summaries import STAT_COLUMNS
+from audit_analysis.analysis.summaries import COUNT_COLUMNS, STAT_COLUMNS
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -92,10 +92,21 @@ def extremes_text(found: dict | None, what: str, name=label) -> str:
 SUMMARY_COLUMNS = [c for c in STAT_COLUMNS if c != "met_or_better"]
 
 
-def summary_table(rows: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
-    """A summary as a reader's table: identifiers, counts, the share and its interval."""
+def summary_table(
+    rows: pd.DataFrame, by: str | None = None, rating_counts: bool = True
+) -> pd.DataFrame:
+    """A summary as a reader's table: identifiers, counts, the share and its interval.
+
+    ``rating_counts=False`` leaves out the count of each rating (exceeded, met,
+    partially met, unmet, not applicable, not recorded), keeping ``n``, ``cases``, the
+    share and its interval: for the Executive Group's page, whose cells are suppressed
+    by cases and whose counts of one to four ratings of a kind would describe single
+    cases (the shares stay where their cases are enough)."""
     first = [c for c in ("kloe", "kloe_title", "standard", "text") if c in rows.columns]
-    columns = first + ([by] if by else []) + [c for c in SUMMARY_COLUMNS if c in rows.columns]
+    stats = [c for c in SUMMARY_COLUMNS if c in rows.columns]
+    if not rating_counts:
+        stats = [c for c in stats if c not in COUNT_COLUMNS]
+    columns = first + ([by] if by else []) + stats
     out = rows[columns].copy()
     for c in ("share", "low", "high"):
         if c in out.columns:
