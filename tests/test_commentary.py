@@ -24,7 +24,7 @@ from audit_analysis.sections import commentary as words
 from audit_analysis.sections.by_kloe import KloeFindings
 from audit_analysis.sections.executive import Executive
 from audit_analysis.sections.trends import Trends
-from audit_analysis.sections.words import pct, points
+from audit_analysis.sections.words import pct, points, verdict_words
 
 ROOT = Path(__file__).resolve().parent.parent
 KLOES = [
@@ -154,9 +154,7 @@ def test_every_share_reference_is_the_tables_figure(session, figures):
 
 
 def _change(row, versus: str) -> str:
-    word = {"improved": "an improvement", "declined": "a decline"}.get(
-        row[f"verdict_vs_{versus}"], row[f"verdict_vs_{versus}"]
-    )
+    word = verdict_words(row[f"verdict_vs_{versus}"])
     return (
         f"{points(row[f'diff_vs_{versus}'])} points (95% interval by case: "
         f"{points(row[f'diff_low_vs_{versus}'])} to {points(row[f'diff_high_vs_{versus}'])}): "

@@ -193,3 +193,9 @@ def test_quotes_come_from_different_cases_and_say_different_things():
         "There was no plan shared.",
         "Still no plan in place.",
     )
+
+
+def test_evidence_with_nothing_to_count_gives_no_phrase():
+    """Texts of symbols and stop words only (as a `$`-laden test cycle has) leave no
+    phrase in either group: no phrase and no division by zero."""
+    assert log_odds(Counter(), Counter()).empty

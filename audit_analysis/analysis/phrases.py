@@ -160,6 +160,8 @@ def log_odds(
     n_j = float(sum(counts_j.values()))
     n = n_i + n_j
     rows = []
+    if not n:  # evidence with no word or phrase to count (stop words, numbers, symbols)
+        vocabulary = []
     for w in vocabulary:
         y_i, y_j = counts_i.get(w, 0), counts_j.get(w, 0)
         a_w = prior_total * (y_i + y_j) / n

@@ -37,7 +37,7 @@ from audit_analysis.io.commentary import (
 from audit_analysis.io.cycles import parse_cycle
 from audit_analysis.render.section import Block, Bullets, Emphasis, Heading, Runs, Strong, Text
 from audit_analysis.sections.base import Session
-from audit_analysis.sections.words import pct, points
+from audit_analysis.sections.words import pct, points, verdict_words
 
 __all__ = [
     "COMMENTARY_FILE",
@@ -209,11 +209,7 @@ class CommentaryFigures:
         verdict = row[f"verdict_vs_{versus}"]
         if pd.isna(diff):
             return f"(no comparison with {versus}: too few ratings in one of the years)"
-        words = {
-            "improved": "an improvement",
-            "declined": "a decline",
-            "no clear change": "no clear change",
-        }.get(verdict, "too few cases to tell")
+        words = verdict_words(verdict)
         text = f"{points(diff)} points"
         if pd.notna(low):
             text += f" (95% interval by case: {points(low)} to {points(high)})"

@@ -40,6 +40,7 @@ from audit_analysis.sections.words import (
     interval,
     pct,
     points,
+    verdict_words,
 )
 
 __all__ = [
@@ -191,10 +192,19 @@ class Executive(SectionBuilder):
             c = trend_counts(trend, previous.cycle)
             compared = c["improved"] + c["declined"] + c["no clear change"]
             change = plain_change(overall, data.cycle, previous.cycle)
+            mix = c[trend_stats.CASE_MIX]
+            compared += mix
             counted = (
                 f"Of the {compared} {plural(compared, 'standard')} that can be compared, "
                 f"{c['improved']} improved clearly and {c['declined']} declined clearly; "
-                f"the other {c['no clear change']} moved no more than chance could explain."
+                f"{c['no clear change']} moved no more than chance could explain"
+                + (
+                    f", and {mix} {plural(mix, 'gets', 'get')} no verdict because the "
+                    "change reads differently once the mix of priority themes among the "
+                    "cases is held the same in both years."
+                    if mix
+                    else "."
+                )
             )
             out.append(f"Against {previous.cycle}: {change} {counted}")
         if len(earlier) > 1:
@@ -692,7 +702,7 @@ def plain_change(overall: pd.Series, current: str, earlier: str) -> str:
         "declined": "a clear decline.",
         "no clear change": "a difference that chance alone could give with these cases, so "
         "not counted as a change.",
-    }.get(verdict, "too few cases to tell.")
+    }.get(verdict, verdict_words(verdict) + ".")
     return f"{text}, {meaning}"
 
 

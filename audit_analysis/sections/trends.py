@@ -16,7 +16,7 @@ from audit_analysis.io.development import latest_status
 from audit_analysis.render import plots
 from audit_analysis.render.section import Block, Figure, Section, Table, Text
 from audit_analysis.sections.base import SectionBuilder, Session
-from audit_analysis.sections.words import interval, pct, points
+from audit_analysis.sections.words import interval, pct, points, verdict_words
 
 __all__ = [
     "Trends",
@@ -200,14 +200,7 @@ def change_sentence(overall: pd.Series, current: str, earlier: str) -> str:
     verdict = overall[f"verdict_vs_{earlier}"]
     if pd.isna(now) or pd.isna(before):
         return f"no comparison with {earlier} is possible (no ratings in one of the years)"
-    words = {
-        "improved": "an improvement",
-        "declined": "a decline",
-        "no clear change": "no clear change",
-        trends.CASE_MIX: "no verdict (the change as audited and the change standardised to "
-        "one mix of priority themes disagree)",
-    }.get(verdict, "too few cases to tell")
-    text = f"{pct(now)} against {pct(before)} in {earlier}: {words}"
+    text = f"{pct(now)} against {pct(before)} in {earlier}: {verdict_words(verdict)}"
     low, high = overall[f"diff_low_vs_{earlier}"], overall[f"diff_high_vs_{earlier}"]
     diff = overall[f"diff_vs_{earlier}"]
     if pd.notna(low):

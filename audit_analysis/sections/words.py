@@ -13,6 +13,7 @@ import pandas as pd
 
 from audit_analysis.analysis.disclosure import MARKER
 from audit_analysis.analysis.summaries import COUNT_COLUMNS, STAT_COLUMNS
+from audit_analysis.analysis.trends import CASE_MIX
 
 __all__ = [
     "SUMMARY_COLUMNS",
@@ -23,6 +24,7 @@ __all__ = [
     "points",
     "standard_label",
     "summary_table",
+    "verdict_words",
 ]
 
 
@@ -47,6 +49,19 @@ def interval(row: object, est: str = "share", low: str = "low", high: str = "hig
     if pd.isna(lo) or pd.isna(hi):
         return f"{pct(e)} (too few cases for an interval)"
     return f"{pct(e)} ({pct(lo)} to {pct(hi)})"
+
+
+def verdict_words(verdict: object) -> str:
+    """A change's verdict as a sentence says it: ``an improvement``, ``a decline``, ``no
+    clear change``; where the change as audited and the change with the mix of priority
+    themes held the same disagree, no verdict, saying why."""
+    return {
+        "improved": "an improvement",
+        "declined": "a decline",
+        "no clear change": "no clear change",
+        CASE_MIX: "no verdict: the change reads differently once the mix of priority themes "
+        "among the cases is held the same in both years",
+    }.get(verdict, "too few cases to tell")
 
 
 def points(value: float) -> str:
