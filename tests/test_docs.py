@@ -26,7 +26,6 @@ ROUTES = (
 )
 # Pages written on other branches at the same time as this one (issues 19-22): linked
 # already, merged by the lead. Once a page exists, take it out of here (a test says so).
-PENDING = {"case-mix-and-planning.md"}
 
 FENCE = re.compile(r"^[ \t]*```.*?^[ \t]*```", re.S | re.M)
 LINK = re.compile(r"!?\[(?:[^\[\]]|\[[^\]]*\])*\]\(([^)\s]+)\)")
@@ -85,8 +84,6 @@ def test_every_link_leads_somewhere(page):
             continue
         file, _, anchor = target.partition("#")
         where = (page.parent / file).resolve() if file else page
-        if where.name in PENDING and not where.exists():
-            continue
         if not where.exists():
             broken.append(f"{target}: no such file")
         elif anchor and where.suffix == ".md" and anchor not in anchors(where):
@@ -98,12 +95,7 @@ def test_every_page_is_listed_in_the_index():
     listed = {t.split("#")[0] for t in LINK.findall(_prose(DOCS / "index.md"))}
     pages = {p.name for p in DOCS.glob("*.md")} - {"index.md"}
     assert pages <= listed, f"docs/index.md does not list {sorted(pages - listed)}"
-    assert set(ROUTES) | PENDING <= listed
-
-
-def test_pending_pages_are_still_pending():
-    merged = sorted(name for name in PENDING if (DOCS / name).exists())
-    assert merged == [], f"{merged} exist now: remove them from PENDING in this file"
+    assert set(ROUTES) <= listed
 
 
 def _make_targets() -> set[str]:
