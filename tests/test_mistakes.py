@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 from conftest import write_cases, write_toolkit
 
-from audit_analysis.pipeline.cli import main
+from audit_analysis.pipeline.cli import EXIT_PROBLEMS, main
 
 
 def snapshot(root: Path) -> dict[str, str]:
@@ -690,14 +690,15 @@ def test_a_run_draws_dollar_text_as_written_and_keeps_the_users_files(data, tmp_
     before = snapshot(data)
     out = tmp_path / "out"
     argv = ["run", "--data", str(data), "--cycle", "2018-19", "--out", str(out), "--quiet"]
-    assert main(argv) == 0, capsys.readouterr().err
+    # outputs written, the data had problems (its rejected row): exit status 3
+    assert main(argv) == EXIT_PROBLEMS, capsys.readouterr().err
     final = out / "2018-19"
     drawn = "".join(p.read_text(encoding="utf-8") for p in (final / "figures").glob("*.svg"))
     assert MONEY[1] in drawn.replace("&#36;", "$")  # a KLOE's title, drawn as written
     log = (final / "tables" / "rejections.csv").read_text(encoding="utf-8-sig")
     assert "returns/Zo\\xeb audit.csv" in log  # the odd name, shown escaped, run complete
     (final / "rejections.csv").write_text("the analyst's own log")
-    assert main(argv) == 0
+    assert main(argv) == EXIT_PROBLEMS
     assert (final / "rejections.csv").read_text() == "the analyst's own log"
     assert snapshot(data) == before  # every input byte-identical after both runs
     assert sorted(p.name for p in out.iterdir()) == ["2018-19"]

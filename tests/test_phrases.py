@@ -199,3 +199,4 @@ def test_evidence_with_nothing_to_count_gives_no_phrase():
     """Texts of symbols and stop words only (as a `$`-laden test cycle has) leave no
     phrase in either group: no phrase and no division by zero."""
     assert log_odds(Counter(), Counter()).empty
+    assert log_odds(Counter(cost=3), Counter(cost=2)).empty  # one phrase: no odds to compare

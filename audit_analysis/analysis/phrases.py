@@ -160,7 +160,9 @@ def log_odds(
     n_j = float(sum(counts_j.values()))
     n = n_i + n_j
     rows = []
-    if not n:  # evidence with no word or phrase to count (stop words, numbers, symbols)
+    if not n or len(vocabulary) < 2:
+        # nothing to count (stop words, numbers, symbols), or one phrase alone, whose
+        # odds against "every other phrase" are undefined: no phrase stands out
         vocabulary = []
     for w in vocabulary:
         y_i, y_j = counts_i.get(w, 0), counts_j.get(w, 0)

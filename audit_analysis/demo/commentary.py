@@ -26,8 +26,6 @@ steady gains since the audit began. Three things hold it back: plans that do not
 who will do what by when, a dispute resolution procedure that practitioners know of but
 rarely use, and agencies that still rate without giving evidence.
 
-These are draft findings: the agencies have yet to ratify them.
-
 ## Action taken
 
 The round table could not be reassured that two children in the deep dive were safe.

@@ -22,10 +22,12 @@ from audit_analysis.analysis.inference import (
     difference_limits,
     difference_p_values,
     effective_sizes,
+    standardised_pair,
 )
 from audit_analysis.analysis.summaries import COUNT_COLUMNS, add_shares
-from audit_analysis.analysis.trends import verdicts
+from audit_analysis.analysis.trends import combined_verdicts, verdicts
 from audit_analysis.explore.state import ALL, PreparedCycle, Selection, tally_selection
+from audit_analysis.io.ratings import MET_OR_BETTER, SCALE
 from audit_analysis.io.schemas import PRIORITIES
 
 __all__ = ["CONFIDENCE", "change_table", "columns_of"]
@@ -66,6 +68,47 @@ def _counts(cyc: PreparedCycle, s: Selection, by: str, columns: list[str], keys:
     return out.reshape(len(columns) * len(keys), width, len(COUNT_COLUMNS))
 
 
+_GOOD = [COUNT_COLUMNS.index(c) for c in MET_OR_BETTER]
+_RATED = [COUNT_COLUMNS.index(c) for c in SCALE]
+
+
+def _themes(cyc: PreparedCycle, s: Selection, by: str, columns: list[str], width: int):
+    """Each column's cases' priority themes, in the order :func:`_counts` lays them out
+    (``(columns, width)``, None past a column's cases)."""
+    cases = np.flatnonzero(cyc.case_mask(s))
+    every = np.asarray(cyc.priority, dtype=object)[cases]
+    out = np.full((len(columns), width), None, dtype=object)
+    for i, column in enumerate(columns):
+        if by == "agency" or i == 0:
+            out[i, : len(every)] = every
+        else:
+            out[i, : int((every == column).sum())] = column
+    return out
+
+
+def _standardised(cyc_counts, cyc_themes, old_counts, old_themes, rows: int, keys: int):
+    """Each row's two shares standardised to the pair's pooled theme mix, as the trends
+    page computes them (:func:`~audit_analysis.analysis.inference.standardised_pair`):
+    ``(p1, n_eff1, df1, p2, n_eff2, df2)`` arrays."""
+    out = np.full((rows, 6), np.nan)
+    sides = []
+    for counts, themes in ((cyc_counts, cyc_themes), (old_counts, old_themes)):
+        y = counts[..., _GOOD].sum(axis=-1)
+        n = counts[..., _RATED].sum(axis=-1)
+        sides.append((y, n, np.repeat(themes, keys, axis=0)))
+    for i in range(rows):
+        parts = []
+        for y, n, themes in sides:
+            rated = n[i] > 0
+            parts.append(
+                pd.DataFrame({"theme": themes[i][rated], "y": y[i][rated], "n": n[i][rated]})
+            )
+        if len(parts[0]) and len(parts[1]):
+            one, two, _ = standardised_pair(*parts)
+            out[i] = [*one, *two]
+    return tuple(out[:, j] for j in range(6))
+
+
 def change_table(cur: PreparedCycle, then: PreparedCycle, s: Selection) -> pd.DataFrame:
     """One row per standard of the current framework x column (:func:`columns_of`
     ``s.by``): ``standard_key``, ``kloe``, ``standard``, ``text``, ``column``; for each
@@ -81,14 +124,29 @@ def change_table(cur: PreparedCycle, then: PreparedCycle, s: Selection) -> pd.Da
     keys = cur.std_keys
     columns = columns_of(cur, s.by)
     meta = fw.to_frame()[["kloe", "standard", "standard_key", "text"]].reset_index(drop=True)
-    now = add_shares(tally_selection(_counts(cur, s, s.by, columns, keys)))
-    old = add_shares(tally_selection(_counts(then, s, s.by, columns, keys)))
+    now_counts = _counts(cur, s, s.by, columns, keys)
+    old_counts = _counts(then, s, s.by, columns, keys)
+    now = add_shares(tally_selection(now_counts))
+    old = add_shares(tally_selection(old_counts))
     p1, n1, df1 = effective_sizes(now["met_or_better"], now["n"], now["case_ss"], now["cases"])
     p2, n2, df2 = effective_sizes(old["met_or_better"], old["n"], old["case_ss"], old["cases"])
     diff, low, high = difference_limits(p1, n1, df1, p2, n2, df2, CONFIDENCE)
     p = difference_p_values(p1, n1, df1, p2, n2, df2)
     # each column is a family of standards, adjusted together as on the trends page
     adjusted = np.concatenate([bh_adjust(part) for part in np.split(p, len(columns))])
+    # and, as there, the change with the theme mix held the same: no verdict where the
+    # crude and the standardised verdicts disagree
+    s1, m1, f1, s2, m2, f2 = _standardised(
+        now_counts,
+        _themes(cur, s, s.by, columns, now_counts.shape[1]),
+        old_counts,
+        _themes(then, s, s.by, columns, old_counts.shape[1]),
+        len(columns) * len(keys),
+        len(keys),
+    )
+    s_diff = difference_limits(s1, m1, f1, s2, m2, f2, CONFIDENCE)[0]
+    s_p = difference_p_values(s1, m1, f1, s2, m2, f2)
+    s_adjusted = np.concatenate([bh_adjust(part) for part in np.split(s_p, len(columns))])
     table = pd.concat([meta] * len(columns), ignore_index=True)
     table["column"] = np.repeat(columns, len(keys))
     for suffix, frame in (("then", old), ("now", now)):
@@ -100,7 +158,9 @@ def change_table(cur: PreparedCycle, then: PreparedCycle, s: Selection) -> pd.Da
     table["change_high"] = high
     table["p"] = p
     table["p_adjusted"] = adjusted
-    table["verdict"] = verdicts(diff, adjusted, CONFIDENCE)
+    table["verdict"] = combined_verdicts(
+        verdicts(diff, adjusted, CONFIDENCE), verdicts(s_diff, s_adjusted, CONFIDENCE)
+    )
     return table
 
 

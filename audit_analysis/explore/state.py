@@ -300,6 +300,7 @@ class Cycles:
         self._prepared: dict[str, PreparedCycle] = {}
         self.names = sorted(self._sources)
         self._changes: dict = {}
+        self._pages: dict = {}
 
     def __contains__(self, name: object) -> bool:
         return name in self._sources
@@ -314,6 +315,23 @@ class Cycles:
                 self._sources[name] = data
             self._prepared[name] = prepare(data)
         return self._prepared[name]
+
+    def page_rows(self, cycle: str, shown: list[str], like_for_like: bool) -> dict:
+        """The trends page's rows for ``cycle`` against the earlier cycles ``shown``:
+        ``{"all": overall row, kloe key: KLOE row}``, with their verdicts (adjusted across
+        the KLOEs, standardised to one theme mix), so that an unfiltered view says what
+        the page says. Kept once computed."""
+        from audit_analysis.analysis.trends import kloe_trend_table, overall_trend
+
+        key = (cycle, tuple(shown), like_for_like)
+        if key not in self._pages:
+            current = self.get(cycle).data
+            earlier = [self.get(c).data for c in shown]
+            rows = {"all": overall_trend(current, earlier, like_for_like).iloc[0]}
+            kloes = kloe_trend_table(current, earlier, like_for_like)
+            rows.update({r["kloe_key"]: r for _, r in kloes.iterrows()})
+            self._pages[key] = rows
+        return self._pages[key]
 
     def changes(self, s: Selection, then: str) -> pd.DataFrame:
         """:func:`~audit_analysis.explore.changes.change_table` of the current cycle

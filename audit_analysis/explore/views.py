@@ -375,6 +375,13 @@ def _cycles_view(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
     table["change_high"] = np.where(before, high, np.nan)
     table["p"] = np.where(before, p, np.nan)
     single = s.scope.startswith("standard:")
+    # no filter: the view is the trends page's own comparison, so it takes the page's
+    # verdict (all standards: standardised to one theme mix; a KLOE: adjusted across the
+    # KLOEs too); with a filter there is no page to match, and one comparison is made
+    page = None
+    if not single and not (s.agency or s.priority or s.age_band) and len(table) > 1:
+        rows = cycles.page_rows(s.cycle, earlier(s), s.like_for_like)
+        page = rows.get("all" if s.scope == "all" else s.scope[5:])
     adjusted, verdict = [], []
     for i, c in enumerate(table["cycle"]):
         if not before[i]:
@@ -384,7 +391,10 @@ def _cycles_view(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
             pa, v = _standard_verdict(cycles, s, s.scope[9:], c)
             adjusted.append(pa)
             verdict.append(v)
-        else:  # all standards or a KLOE: one comparison, as on the trends page
+        elif page is not None and f"verdict_vs_{c}" in page.index:
+            adjusted.append(float(page[f"p_adjusted_vs_{c}"]))
+            verdict.append(str(page[f"verdict_vs_{c}"]))
+        else:  # a filtered selection: one comparison
             adjusted.append(table["p"].iloc[i])
             verdict.append(verdicts([diff[i]], [table["p"].iloc[i]], CONFIDENCE)[0])
     table["p_adjusted"] = adjusted

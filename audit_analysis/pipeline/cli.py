@@ -151,6 +151,7 @@ def _select_cases(args: argparse.Namespace) -> int:
     _say(f"  {made.cases_file}")
     _say(f"  {made.reserve_file}  (reserves in drawing order, per priority theme)")
     _say(f"  {made.record_file}  (how they were drawn: seed, criteria, counts)")
+    return 0
 
 
 def _plan(args: argparse.Namespace) -> int:
