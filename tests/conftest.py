@@ -31,6 +31,17 @@ def needs_chromium(what: str):
     )
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by playwright: one per test module."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
 CASES_HEADER = ["case_ref", "priority", "age", "CareFirst ID", "tribal_id", "initials"]
 CASES = [
     ["C01", "early_help", "4", "900101", "TR-101", "AB"],

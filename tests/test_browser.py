@@ -4,22 +4,12 @@
 from __future__ import annotations
 
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from conftest import needs_chromium
 
 pytestmark = [
     pytest.mark.e2e,
     needs_chromium("browser"),
 ]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 @pytest.mark.parametrize(

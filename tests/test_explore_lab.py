@@ -22,7 +22,7 @@ import time
 import urllib.request
 
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from conftest import needs_chromium
 
 from audit_analysis.pipeline.runner import NOTEBOOK_DIR
 
@@ -101,16 +101,6 @@ def lab(tmp_path_factory):
             server.kill()
             server.wait()
         log.close()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 def headline(page) -> str:

@@ -9,7 +9,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
-from conftest import CHROMIUM, CHROMIUM_ARGS, needs_chromium
+from conftest import needs_chromium
 from study import COMMENTARY_HOSTILE
 
 from audit_analysis.render.export import css_string
@@ -23,16 +23,6 @@ JARGON = re.compile(
     r"p-value|\bkappa\b",
     re.IGNORECASE,
 )
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
 
 
 class Text(HTMLParser):

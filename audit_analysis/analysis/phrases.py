@@ -344,7 +344,7 @@ def distinctive_phrases(
     table = log_odds(counts[NOT_MET], counts[MET], prior_total)
     table = table[
         ((table["y_i"] + table["y_j"]) >= min_count)
-        & table["phrase"].map(lambda p: len(seen_in.get(p, ())) >= min_cases)
+        & table["phrase"].map(lambda p: len(seen_in.get(p, ())) >= min_cases).astype(bool)
     ]
     picked = []
     for direction, sign in ((NOT_MET, 1.0), (MET, -1.0)):
