@@ -316,22 +316,25 @@ class Cycles:
             self._prepared[name] = prepare(data)
         return self._prepared[name]
 
-    def page_rows(self, cycle: str, shown: list[str], like_for_like: bool) -> dict:
-        """The trends page's rows for ``cycle`` against the earlier cycles ``shown``:
-        ``{"all": overall row, kloe key: KLOE row}``, with their verdicts (adjusted across
-        the KLOEs, standardised to one theme mix), so that an unfiltered view says what
-        the page says. Kept once computed."""
+    def page_row(self, cycle: str, shown: list[str], like_for_like: bool, scope: str):
+        """The trends page's row for ``cycle`` against the earlier cycles ``shown`` (scope
+        ``all`` or ``kloe:<key>``), with its verdicts (standardised to one theme mix; a
+        KLOE's adjusted across the KLOEs), so that an unfiltered view says what the page
+        says; None for a KLOE the page has not. Each table computed once, when first
+        asked for."""
         from audit_analysis.analysis.trends import kloe_trend_table, overall_trend
 
-        key = (cycle, tuple(shown), like_for_like)
+        level = "all" if scope == "all" else "kloe"
+        key = (cycle, tuple(shown), like_for_like, level)
         if key not in self._pages:
             current = self.get(cycle).data
             earlier = [self.get(c).data for c in shown]
-            rows = {"all": overall_trend(current, earlier, like_for_like).iloc[0]}
-            kloes = kloe_trend_table(current, earlier, like_for_like)
-            rows.update({r["kloe_key"]: r for _, r in kloes.iterrows()})
-            self._pages[key] = rows
-        return self._pages[key]
+            if level == "all":
+                self._pages[key] = {"all": overall_trend(current, earlier, like_for_like).iloc[0]}
+            else:
+                kloes = kloe_trend_table(current, earlier, like_for_like)
+                self._pages[key] = {f"kloe:{r['kloe_key']}": r for _, r in kloes.iterrows()}
+        return self._pages[key].get(scope)
 
     def changes(self, s: Selection, then: str) -> pd.DataFrame:
         """:func:`~audit_analysis.explore.changes.change_table` of the current cycle

@@ -380,8 +380,7 @@ def _cycles_view(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
     # KLOEs too); with a filter there is no page to match, and one comparison is made
     page = None
     if not single and not (s.agency or s.priority or s.age_band) and len(table) > 1:
-        rows = cycles.page_rows(s.cycle, earlier(s), s.like_for_like)
-        page = rows.get("all" if s.scope == "all" else s.scope[5:])
+        page = cycles.page_row(s.cycle, earlier(s), s.like_for_like, s.scope)
     adjusted, verdict = [], []
     for i, c in enumerate(table["cycle"]):
         if not before[i]:
