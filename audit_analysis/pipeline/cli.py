@@ -302,6 +302,14 @@ def _positive(text: str) -> int:
     return value
 
 
+def _data_and_cycle(parser, example: str, what: str = "the audit cycle") -> None:
+    """The two options most commands take: the data folder and the cycle."""
+    parser.add_argument(
+        "--data", required=True, help="the data folder holding one folder per cycle"
+    )
+    parser.add_argument("--cycle", required=True, help=f"{what}, e.g. {example}")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from audit_analysis import __version__
 
@@ -343,10 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Evidence cell; only the input cells can be changed. The case is named by its "
         "case_ref alone.",
     )
-    templates.add_argument(
-        "--data", required=True, help="the data folder holding one folder per cycle"
-    )
-    templates.add_argument("--cycle", required=True, help="the audit cycle, e.g. 2019-20")
+    _data_and_cycle(templates, "2019-20")
     templates.add_argument("--out", required=True, help="where to write the templates")
     templates.add_argument(
         "--agency",
@@ -396,8 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
         "from where they were met or exceeded, with counts and short quotes (case "
         "identifiers shown as [id]). An existing file is kept unless --force.",
     )
-    draft.add_argument("--data", required=True, help="the data folder holding one folder per cycle")
-    draft.add_argument("--cycle", required=True, help="the audit cycle, e.g. 2018-19")
+    _data_and_cycle(draft, "2018-19")
     draft.add_argument(
         "--out", metavar="FILE", help="where to write (default DATA/<cycle>/commentary.md)"
     )
@@ -414,10 +418,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Refuses to replace a cases.csv that lists cases, unless --force. "
         "docs/selecting-cases.md explains it.",
     )
-    select.add_argument(
-        "--data", required=True, help="the data folder holding one folder per cycle"
-    )
-    select.add_argument("--cycle", required=True, help="the cycle to draw for, e.g. 2019-20")
+    _data_and_cycle(select, "2019-20", what="the cycle to draw for")
     select.add_argument(
         "--candidates", required=True, metavar="FILE", help="the candidate list (.csv or .xlsx)"
     )
@@ -445,8 +446,7 @@ def build_parser() -> argparse.ArgumentParser:
         "or returns could not be placed (one line on stderr says so, and the manifest's "
         "notes count each); 1 the run failed or was refused, previous outputs kept.",
     )
-    run.add_argument("--data", required=True, help="the data folder holding one folder per cycle")
-    run.add_argument("--cycle", required=True, help="the audit cycle, e.g. 2018-19")
+    _data_and_cycle(run, "2018-19")
     run.add_argument("--out", default="outputs", help="output folder (default outputs)")
     run.add_argument(
         "--compare",
@@ -487,8 +487,7 @@ def build_parser() -> argparse.ArgumentParser:
         "OUT/<cycle>/case-packs/, never linked from the executive page. Default cases: "
         "those listed in the cycle's deep_dive.csv.",
     )
-    packs.add_argument("--data", required=True, help="the data folder holding one folder per cycle")
-    packs.add_argument("--cycle", required=True, help="the audit cycle, e.g. 2018-19")
+    _data_and_cycle(packs, "2018-19")
     packs.add_argument("--cases", nargs="+", metavar="CASE", help="case references (C03 C07 ...)")
     packs.add_argument("--out", default="outputs", help="output folder (default outputs)")
     packs.add_argument("--workers", type=_positive, default=None, help="packs built at once")
@@ -503,8 +502,7 @@ def build_parser() -> argparse.ArgumentParser:
         "standard, a KLOE and all standards, by cases audited a year and agencies rating "
         "each case, with the method stated.",
     )
-    plan.add_argument("--data", required=True, help="the data folder holding one folder per cycle")
-    plan.add_argument("--cycle", required=True, help="the audit cycle, e.g. 2018-19")
+    _data_and_cycle(plan, "2018-19")
     plan.add_argument(
         "--cases",
         nargs="+",
