@@ -40,6 +40,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from audit_analysis import __version__
 from audit_analysis.exceptions import AuditDataError, CycleNotFoundError
 from audit_analysis.io.cycles import normalise_cycle, parse_cycle
 from audit_analysis.io.dataset import CASES_FILE, find_cycle_folder, read_cases
@@ -56,6 +57,7 @@ from audit_analysis.io.selection import (
 )
 from audit_analysis.io.text import cell_text, header_key, identifier_key, is_blank
 from audit_analysis.io.workbooks import WorkbookRefused, read_isolated
+from audit_analysis.paths import write_file
 
 __all__ = ["CandidateListError", "Selection", "drawing_order", "read_candidates", "select_cases"]
 
@@ -383,12 +385,6 @@ def _lists_cases(path: Path) -> bool:
         return True  # unreadable: keep it rather than guess
 
 
-def _version() -> str:
-    from audit_analysis import __version__
-
-    return __version__
-
-
 _RECORD_HEADER = """\
 # How the {cycle} cases were chosen, written by `audit-analysis select-cases`.
 # Keep it with cases.csv and reserve.csv. To draw the same cases again, run
@@ -505,7 +501,7 @@ def select_cases(
         "eligible": eligible,
         "drawn": {p: len(drawn[p]) for p in PRIORITIES},
         "reserves": {p: len(reserve[p]) for p in PRIORITIES},
-        "drawn_by": f"audit-analysis {_version()}",
+        "drawn_by": f"audit-analysis {__version__}",
         "numpy": np.__version__,
     }
     body = yaml.safe_dump(
@@ -521,7 +517,7 @@ def select_cases(
         (cases_file, _csv_text(case_rows)),  # last: a cases.csv means the draw is complete
     ):
         temporary = target.with_name(f".{target.name}.tmp")
-        temporary.write_text(content, encoding="utf-8", newline="")
+        write_file(temporary, content)  # owner-only (it names children), never via a link
         os.replace(temporary, target)
     return Selection(
         cycle=cycle,

@@ -17,6 +17,7 @@ from functools import cached_property, partial
 import numpy as np
 import pandas as pd
 
+from audit_analysis import __version__
 from audit_analysis.analysis import disclosure, summaries
 from audit_analysis.analysis import trends as trend_stats
 from audit_analysis.render import plots
@@ -846,7 +847,7 @@ def about_these_figures(session: Session, today=None) -> list[str]:
     paragraphs.append(f"This page covers {data.cycle}, {compared}. The {word}: {origins}.")
     today = today or date.today()
     paragraphs.append(
-        f"Produced on {today.day} {today:%B %Y} by audit-analysis {_version()} from the "
+        f"Produced on {today.day} {today:%B %Y} by audit-analysis {__version__} from the "
         "agencies' returns."
     )
     return paragraphs
@@ -876,15 +877,6 @@ def _framework_origin(framework, data_dir) -> str:
 
 def _and(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def _version() -> str:
-    from importlib import metadata
-
-    try:
-        return metadata.version("audit-analysis")
-    except metadata.PackageNotFoundError:  # pragma: no cover - run from a source tree
-        return "(version unknown)"
 
 
 def no_standard_shown(small: int, min_cell_count: int) -> str:
