@@ -527,3 +527,14 @@ def test_any_draw_splits_the_eligible_into_drawn_and_reserve(
             range(1, len(rest) + 1)
         )
     assert made.eligible == n_per and read_record(made.folder).drawn == made.drawn
+
+
+def test_the_draws_files_are_owner_only(data: Path, tmp_path: Path) -> None:
+    """cases.csv links a case to a child: like every file that names children, it and
+    the draw's other files are readable by their owner only."""
+    import stat
+
+    source = write_list(tmp_path / "candidates.csv", candidates())
+    made = select_cases(data, "2019-20", source, 8, seed=7)
+    for path in (made.cases_file, made.reserve_file, made.record_file):
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600, path.name
