@@ -140,8 +140,9 @@ class Executive(SectionBuilder):
 
     @cached_property
     def commentary(self):
-        """The QA group's commentary for the cycle (None: none supplied)."""
-        return commentary_words.load(self.session)
+        """The QA group's commentary for the cycle (None: none supplied), read once by
+        the findings-by-KLOE builder, which shows its KLOE words too."""
+        return self.kloes.commentary
 
     @cached_property
     def figures(self) -> commentary_words.CommentaryFigures:
