@@ -18,6 +18,8 @@ from audit_analysis.io.dataset import load_cycle
 from audit_analysis.pipeline import cli, runner
 from audit_analysis.pipeline.cli import EXIT_PROBLEMS, main
 from audit_analysis.pipeline.validation import run_notes, summary_line, suppressed_tables
+
+ROOT = Path(__file__).resolve().parent.parent
 from audit_analysis.render.export import FAILED_MARKING, mark_failed, page
 
 
@@ -287,3 +289,18 @@ def test_a_quiet_run_on_bad_data_says_so_in_one_line_and_lists_it(study, tmp_pat
     manifest = json.loads((out / "2019-20" / "manifest.json").read_text(encoding="utf-8"))
     counts = {n["kind"]: n["count"] for n in manifest["notes"]}
     assert counts["rejections"] == 2 and counts["unplaced_returns"] == 1
+
+
+def test_a_page_made_from_papermills_output_of_a_draft_cycle_says_draft(tmp_path):
+    """The demo's 2018-19 commentary is a draft: the page made from a notebook run on it
+    carries the DRAFT marking the run would have given it."""
+    import nbformat
+
+    from audit_analysis.pipeline.runner import banners
+
+    executed = _executed(tmp_path / "03-trends.ipynb")
+    nb = nbformat.read(executed, as_version=4)
+    nb.metadata["papermill"]["parameters"]["data_dir"] = str(ROOT / "data" / "demo")
+    nbformat.write(nb, executed)
+    assert main(["page", str(executed)]) == 0
+    assert banners("draft")[0] in (tmp_path / "03-trends.html").read_text(encoding="utf-8")

@@ -25,10 +25,11 @@ import pandas as pd
 
 from audit_analysis.analysis import phrases
 from audit_analysis.exceptions import AuditDataError
-from audit_analysis.io.cycles import normalise_cycle, parse_cycle
+from audit_analysis.io.cycles import DataFolder, normalise_cycle
 from audit_analysis.io.dataset import CASES_FILE, CycleData, case_identifiers, load_cycle
 from audit_analysis.io.frameworks import Framework, load_framework
 from audit_analysis.io.text import printable
+from audit_analysis.paths import write_file
 
 __all__ = [
     "COMMENTARY_FILE",
@@ -178,10 +179,8 @@ def earlier_frameworks(
     ``cases.csv`` in ``data_dir`` (the cycles the annual run compares by default); one
     that cannot be read is a line of ``warnings``."""
     found: dict[str, Framework] = {}
-    for child in sorted(Path(data_dir).iterdir()):
-        other = parse_cycle(child.name) if child.is_dir() else None
-        if not other or other >= cycle or not (child / CASES_FILE).is_file():
-            continue
+    cycles = DataFolder.scan(data_dir).with_cases(CASES_FILE)  # the run's one rule
+    for other in (c for c in cycles if c < cycle):
         try:
             found[other] = load_framework(other, data_dir)
         except AuditDataError as exc:
@@ -219,7 +218,7 @@ def draft_commentary(
     if path.is_symlink():  # replaced, never written through
         path.unlink()
     tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
+    write_file(tmp, text)  # owner-only (it quotes evidence), never through a link
     os.replace(tmp, path)
     return Draft(
         path=path,

@@ -42,7 +42,7 @@ import yaml
 
 from audit_analysis import __version__
 from audit_analysis.exceptions import AuditDataError, CycleNotFoundError
-from audit_analysis.io.cycles import normalise_cycle, parse_cycle
+from audit_analysis.io.cycles import DataFolder, normalise_cycle
 from audit_analysis.io.dataset import CASES_FILE, find_cycle_folder, read_cases
 from audit_analysis.io.returns import CsvRowError, ReturnFileError, open_plain, read_table_csv
 from audit_analysis.io.schemas import PRIORITIES
@@ -257,14 +257,11 @@ def _parse(
 
 
 def _earlier_cycles(data_dir: Path, cycle: str) -> list[tuple[str, Path]]:
-    if not data_dir.is_dir():
-        return []
-    found = {}
-    for child in sorted(data_dir.iterdir()):
-        name = parse_cycle(child.name)
-        if name is not None and name < cycle and child.is_dir() and (child / CASES_FILE).is_file():
-            found.setdefault(name, child)
-    return sorted(found.items())
+    """The cycles before ``cycle`` holding a ``cases.csv``, with their folders, by the
+    one rule for which cycles a data folder holds (:class:`DataFolder`: exact names,
+    links and near misses never read)."""
+    folder = DataFolder.scan(data_dir)
+    return [(c, folder.cycles[c]) for c in folder.with_cases(CASES_FILE) if c < cycle]
 
 
 def _exclude_earlier(

@@ -659,7 +659,8 @@ def run_annual(
     current = load_cycle(data_dir, cycle)  # fail fast, with the loader's message
     if strict and len(current.rejections):
         raise StrictRefusalError(
-            f"{len(current.rejections)} rejections in {cycle} and --strict: no notebook was "
+            f"{int(current.rejections['count'].sum())} rejections in {cycle} and --strict: "
+            "no notebook was "
             "run and the outputs were left as they were; `audit-analysis validate` lists each",
             file=str(current.folder),
         )
@@ -845,7 +846,7 @@ def _run_locked(
         failed = out / f"{cycle}.failed"
         shutil.rmtree(failed, ignore_errors=True)
         staging.rename(failed)
-        _mark_failed(failed, cycle, reprint=isinstance(exc, Exception))
+        _mark_failed(failed, cycle, reprint=isinstance(exc, Exception), banner=banner_exec)
         if isinstance(exc, RunFailedError):
             exc.folder, exc.logs = failed, failed / "logs"
         raise
@@ -857,7 +858,7 @@ def _run_locked(
     return final
 
 
-def _mark_failed(folder: Path, cycle: str, reprint: bool = True) -> None:
+def _mark_failed(folder: Path, cycle: str, reprint: bool = True, banner: str = BANNER_EXEC) -> None:
     """Every page a failed run left in ``folder`` says so in its banner and marking line
     (:data:`~audit_analysis.render.export.FAILED_MARKING`); the executive PDF is printed
     again from its marked page (``reprint``), or removed when it cannot be: no complete-
@@ -875,7 +876,7 @@ def _mark_failed(folder: Path, cycle: str, reprint: bool = True) -> None:
         if reprint and (folder / "executive-summary.html").is_file():
             from audit_analysis.render.pdf import print_to_pdf
 
-            spec = _executive_pdf(folder, cycle)
+            spec = _executive_pdf(folder, cycle, banner)  # DRAFT kept where it was
             spec["marking"] = f"{FAILED_MARKING}. {spec['marking']}"
             spec["keywords"] = [FAILED_MARKING, *spec["keywords"]]
             print_to_pdf(folder / "executive-summary.html", **spec)
@@ -911,6 +912,7 @@ def notebook_page(notebook: str | Path, target: str | Path | None = None) -> Pat
             file=str(source),
         )
     cycle = str((papermill_run.get("parameters") or {}).get("cycle") or "").strip()
+    banner_qa, banner_exec = _banners_of(papermill_run.get("parameters") or {}, cycle)
     spec = next((s for s in NOTEBOOKS if s.stem == source.stem), None)
     title = spec.title if spec else source.stem
     executive = bool(spec and spec.executive)
@@ -920,9 +922,22 @@ def notebook_page(notebook: str | Path, target: str | Path | None = None) -> Pat
             source,
             target,
             title=f"{title}: case audit {cycle}" if cycle else title,
-            banner=BANNER_EXEC if executive else BANNER_QA,
+            banner=banner_exec if executive else banner_qa,
         )
     return target
+
+
+def _banners_of(parameters: dict, cycle: str) -> tuple[str, str]:
+    """The banners of the cycle a notebook was run for, as the run would give them
+    (DRAFT until its commentary is ratified); where its data folder is no longer to be
+    found, nothing is known of its commentary and the plain banners are used."""
+    from audit_analysis.io.commentary import commentary_status
+
+    try:
+        folder = find_cycle_folder(parameters.get("data_dir") or "", cycle)
+    except (AuditDataError, OSError, TypeError):
+        return BANNER_QA, BANNER_EXEC
+    return banners(commentary_status(folder))
 
 
 def _run_parallel(

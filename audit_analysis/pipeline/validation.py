@@ -195,14 +195,16 @@ def run_notes(data: CycleData, tables: Path | None = None, min_cell_count: int =
     notes = []
     rejections = data.rejections
     if len(rejections):
+        # a line of the bounded log may stand for many rows (its count)
+        total = int(rejections["count"].sum())
         whole = int(rejections["source_row"].isna().sum())
-        rows = len(rejections) - whole
+        rows = total - whole
         files = int(rejections["source_file"].nunique())
         notes.append(
             {
                 "kind": "rejections",
-                "count": len(rejections),
-                "text": f"{_n(len(rejections), 'rejection')} ({_n(rows, 'row')}, "
+                "count": total,
+                "text": f"{_n(total, 'rejection')} ({_n(rows, 'row')}, "
                 f"{_n(whole, 'whole file')}; from {_n(files, 'file')}): "
                 "`audit-analysis validate` lists each",
             }
