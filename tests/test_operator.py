@@ -18,9 +18,9 @@ from audit_analysis.io.dataset import load_cycle
 from audit_analysis.pipeline import cli, runner
 from audit_analysis.pipeline.cli import EXIT_PROBLEMS, main
 from audit_analysis.pipeline.validation import run_notes, summary_line, suppressed_tables
+from audit_analysis.render.export import FAILED_MARKING, mark_failed, page
 
 ROOT = Path(__file__).resolve().parent.parent
-from audit_analysis.render.export import FAILED_MARKING, mark_failed, page
 
 
 @pytest.fixture
