@@ -216,6 +216,9 @@ def test_standouts_name_only_standards_clearly_apart():
         "1 standard clearly below this year's overall share of 70%, allowing for chance and "
         "for the 24 standards compared at once: 24. Disputes resolved by the procedure (30%)."
     ]  # named by its short name, never cut
+    # a standard left out for few cases was still among those compared at once
+    shown = executive.standout_words(compared.iloc[1:], standards, total=len(compared))
+    assert "for the 24 standards compared at once" in shown["below"]
 
 
 def test_agreement_sentence_is_chance_corrected_and_leaves_out_small_standards():

@@ -170,11 +170,21 @@ class Executive(SectionBuilder):
     def standouts(self) -> dict[str, str]:
         """The standards clearly below and clearly above the overall share, a sentence
         each ("" when none), in plain words."""
-        few = self.standards.loc[
-            self.standards["cases"].between(1, self.min_cell_count - 1), "standard_key"
-        ]
-        shown = self.compared[~self.compared["standard_key"].isin(set(few))]
-        return standout_words(shown, self.standards, self.names)
+        shown = self.compared[~self.compared["standard_key"].isin(self.few)]
+        # the count said is of every standard compared, as the adjustment was
+        return standout_words(shown, self.standards, self.names, total=len(self.compared))
+
+    @cached_property
+    def few(self) -> set[str]:
+        """The standards rated on fewer cases than the threshold: never named or drawn."""
+        small = self.standards["cases"].between(1, self.min_cell_count - 1)
+        return set(self.standards.loc[small, "standard_key"])
+
+    @cached_property
+    def selection(self) -> list[str]:
+        """How the cases were chosen and what the shares describe (issue 26): the first
+        sentence heads the summary, both stand in About these figures."""
+        return selection_sentences(self.session)
 
     @cached_property
     def change_words(self) -> list[str]:
@@ -188,7 +198,7 @@ class Executive(SectionBuilder):
         if not earlier:
             return [f"There is no earlier cycle to compare {data.cycle} with.", detectable]
         trend = self.trends.table
-        overall = trend_stats.overall_trend(data, earlier, common_standards_only=True).iloc[0]
+        overall = self.figures.overall_trend  # the one the commentary's references read
         out = []
         for previous in reversed(earlier):
             c = trend_counts(trend, previous.cycle)
@@ -241,14 +251,18 @@ class Executive(SectionBuilder):
         QA group's consistency page)."""
         pooled = self.consistency.pooled
         row = pooled.iloc[0] if len(pooled) else None
-        if row is None or pd.isna(row.get("pct_agree", float("nan"))):
+        if (
+            row is None
+            or not bool(row.get("estimable", True))
+            or pd.isna(row.get("pct_agree", float("nan")))
+        ):
             return "Too few cases were rated by more than one agency to say how far agencies agree."
         units = int(row["units"]) if "units" in row.index and pd.notna(row["units"]) else None
         where = f" ({units:,} case-standards)" if units else ""
         return (
             "Where two agencies rated the same child's case against the same standard"
-            f"{where}, they gave the same rating in {pct(row['pct_agree'])} of pairs: "
-            "agencies often judge the same work differently."
+            f"{where}, they gave the same rating in {pct(row['pct_agree'])} of pairs; how "
+            "far that is beyond what chance would give is in About these figures."
         )
 
     def parts(self) -> dict[str, list[Block]]:
@@ -257,7 +271,7 @@ class Executive(SectionBuilder):
         summary: list[Block] = [
             Heading("Summary", 2),
             # how the cases were chosen; what that means for the shares: About these figures
-            Text(self.lead + " " + selection_sentences(self.session)[0]),
+            Text(self.lead + " " + self.selection[0]),
         ]
         if has_words:
             summary.append(Text(self.standing, "note"))
@@ -307,7 +321,7 @@ class Executive(SectionBuilder):
         parts["next"] = [Heading("What happens next", 2), *self._next()]
         parts["about"] = [
             Heading("About these figures", 2),
-            *(Text(p) for p in about_these_figures(self.session)),
+            *(Text(p) for p in about_these_figures(self.session, selection=self.selection)),
             Text(self.consistency.sentence),
         ]
         return parts
@@ -466,12 +480,8 @@ class Executive(SectionBuilder):
                 + ".",
                 "note",
             )
-        names = {s.key: f"{s.number}. {s.name}" for s in kloe.standards}
-        few = set(
-            self.standards.loc[
-                self.standards["cases"].between(1, self.min_cell_count - 1), "standard_key"
-            ]
-        )
+        names = {s.key: self.names[s.key] for s in kloe.standards}
+        few = self.few
         cycles = [*(e.cycle for e in earlier), data.cycle]
         if earlier:
             long = self._trend_long
@@ -709,7 +719,10 @@ def plain_change(overall: pd.Series, current: str, earlier: str) -> str:
 
 
 def standout_words(
-    compared: pd.DataFrame, standards: pd.DataFrame, names: dict[str, str] | None = None
+    compared: pd.DataFrame,
+    standards: pd.DataFrame,
+    names: dict[str, str] | None = None,
+    total: int | None = None,
 ) -> dict[str, str]:
     """The standards clearly below and clearly above the cycle's overall share
     (:func:`~audit_analysis.analysis.summaries.compare_to_overall`), one sentence each
@@ -737,7 +750,7 @@ def standout_words(
         out[verdict] = (
             f"{len(rows)} {word} clearly {verdict} this year's overall share of "
             f"{pct(rows['overall'].iloc[0])}, allowing for chance and for the "
-            f"{len(compared)} standards compared at once: {shown}{more}."
+            f"{total or len(compared)} standards compared at once: {shown}{more}."
         )
     return out
 
@@ -770,7 +783,9 @@ def _added_standards(data, keys: set[str]) -> str:
     ).replace("{verb}", "is" if len(added) == 1 else "are")
 
 
-def about_these_figures(session: Session, today=None) -> list[str]:
+def about_these_figures(
+    session: Session, today=None, selection: list[str] | None = None
+) -> list[str]:
     """ "About these figures", built from what this run did: the scale and what is left
     out, the interval methods actually used (a change between years only when an earlier
     cycle was compared), the suppression threshold, the cycles compared and where each
@@ -808,7 +823,7 @@ def about_these_figures(session: Session, today=None) -> list[str]:
         "agency's auditors rate from one year to the next.",
     ]
     # issue 26: how the cases were chosen, and what the shares therefore describe
-    paragraphs.append(" ".join(selection_sentences(session)))
+    paragraphs.append(" ".join(selection or selection_sentences(session)))
     if session.earlier:
         paragraphs.append(
             "A change between years has the MOVER interval (Zou and Donner) built from "

@@ -12,7 +12,7 @@ import math
 import pandas as pd
 
 from audit_analysis.analysis.disclosure import MARKER
-from audit_analysis.analysis.summaries import COUNT_COLUMNS, STAT_COLUMNS
+from audit_analysis.analysis.summaries import STAT_COLUMNS
 from audit_analysis.analysis.trends import CASE_MIX
 
 __all__ = [
@@ -107,20 +107,12 @@ def extremes_text(found: dict | None, what: str, name=label) -> str:
 SUMMARY_COLUMNS = [c for c in STAT_COLUMNS if c != "met_or_better"]
 
 
-def summary_table(
-    rows: pd.DataFrame, by: str | None = None, rating_counts: bool = True
-) -> pd.DataFrame:
-    """A summary as a reader's table: identifiers, counts, the share and its interval.
-
-    ``rating_counts=False`` leaves out the count of each rating (exceeded, met,
-    partially met, unmet, not applicable, not recorded), keeping ``n``, ``cases``, the
-    share and its interval: for the Executive Group's page, whose cells are suppressed
-    by cases and whose counts of one to four ratings of a kind would describe single
-    cases (the shares stay where their cases are enough)."""
+def summary_table(rows: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
+    """A summary as a reader's table: identifiers, counts, the share and its interval
+    (the Executive Group's page, which publishes no count of ratings by level, has its
+    own: :func:`audit_analysis.sections.executive.page_table`)."""
     first = [c for c in ("kloe", "kloe_title", "standard", "text") if c in rows.columns]
     stats = [c for c in SUMMARY_COLUMNS if c in rows.columns]
-    if not rating_counts:
-        stats = [c for c in stats if c not in COUNT_COLUMNS]
     columns = first + ([by] if by else []) + stats
     out = rows[columns].copy()
     for c in ("share", "low", "high"):
