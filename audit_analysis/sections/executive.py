@@ -37,9 +37,11 @@ from audit_analysis.sections.trends import (
     trend_counts,
 )
 from audit_analysis.sections.words import (
+    and_list,
     extremes_text,
     interval,
     pct,
+    plural,
     points,
     verdict_words,
 )
@@ -673,11 +675,6 @@ def page_table(rows: pd.DataFrame, label: str, by: str | None = None) -> pd.Data
     return out.reset_index(drop=True)
 
 
-def plural(count: int, word: str, many: str | None = None) -> str:
-    """``word`` for one, its plural (``many``, or ``word`` + s) otherwise."""
-    return word if count == 1 else (many or word + "s")
-
-
 def due_words(due: object) -> str:
     """A due date as the page says it: ``2020-03`` -> ``March 2020``; anything else as
     written."""
@@ -849,7 +846,7 @@ def about_these_figures(
     )
     cycles = [d.cycle for d in session.earlier]
     compared = (
-        f"compared with {_and(cycles)}. Standards are matched across years by a stable "
+        f"compared with {and_list(cycles)}. Standards are matched across years by a stable "
         "key; a change is also estimated with both years standardised to the same mix "
         "of priority themes, and none is called where the two estimates disagree"
         if cycles
@@ -889,10 +886,6 @@ def _framework_origin(framework, data_dir) -> str:
             "published, so it is rebuilt from what a later report says changed"
         )
     return "built into the suite, as the partnership's report prints it"
-
-
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def no_standard_shown(small: int, min_cell_count: int) -> str:

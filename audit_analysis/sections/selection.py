@@ -26,17 +26,13 @@ from audit_analysis.analysis.design import DEFAULT_WEIGHTING, WEIGHTINGS, overal
 from audit_analysis.exceptions import AuditDataError
 from audit_analysis.io.selection import RECORD_FILE, SelectionRecord, read_record
 from audit_analysis.sections.base import Session
-from audit_analysis.sections.words import label, pct
+from audit_analysis.sections.words import and_list, label, pct, plural
 
 __all__ = ["chosen_sentence", "selection_sentences", "shares_sentence"]
 
 
-def _and(items: list[str]) -> str:
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 def _cases(n: int) -> str:
-    return f"{n} case{'s' if n != 1 else ''}"
+    return f"{n} {plural(n, 'case')}"
 
 
 def chosen_sentence(record: SelectionRecord | None, audited: int) -> str:
@@ -61,11 +57,11 @@ def chosen_sentence(record: SelectionRecord | None, audited: int) -> str:
         parts = [f"{n} {label(p)}" for p, n in counts.items()]
         sentence = (
             f"{_cases(drawn)} were drawn at random from {eligible} eligible children, "
-            f"by priority theme: {_and(parts)}"
+            f"by priority theme: {and_list(parts)}"
         )
         short = [label(p) for p, n in counts.items() if n < record.per_priority]
         if short:
-            sentence += f" (every eligible child of {_and(short)})"
+            sentence += f" (every eligible child of {and_list(short)})"
     if audited != drawn:
         sentence += f"; the cycle lists {_cases(audited)}"
     return sentence + "."

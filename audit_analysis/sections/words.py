@@ -17,10 +17,12 @@ from audit_analysis.analysis.trends import CASE_MIX
 
 __all__ = [
     "SUMMARY_COLUMNS",
+    "and_list",
     "extremes_text",
     "interval",
     "label",
     "pct",
+    "plural",
     "points",
     "standard_label",
     "summary_table",
@@ -49,6 +51,16 @@ def interval(row: object, est: str = "share", low: str = "low", high: str = "hig
     if pd.isna(lo) or pd.isna(hi):
         return f"{pct(e)} (too few cases for an interval)"
     return f"{pct(e)} ({pct(lo)} to {pct(hi)})"
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    """``word`` for one, its plural (``many``, or ``word`` + s) otherwise."""
+    return word if count == 1 else (many or word + "s")
+
+
+def and_list(items: list[str]) -> str:
+    """``a``; ``a and b``; ``a, b and c``."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def verdict_words(verdict: object) -> str:
