@@ -470,6 +470,8 @@ def test_bad_options_and_criteria_are_one_line(data: Path, tmp_path: Path) -> No
         ("agess: {}\n", "unknown key 'agess'"),
         ("required: [nothing_here]\n", "no column 'nothing_here'"),
         ("ages: [\n", "not readable YAML"),
+        # a second `ages:` would silently replace the first (the frameworks' loader)
+        ("ages: {}\nrequired: []\nages: {}\n", "line 3: the key 'ages' is given twice"),
     ):
         criteria.write_text(text)
         with pytest.raises(AuditDataError, match=message):

@@ -21,6 +21,7 @@ from audit_analysis.exceptions import AuditDataError, UnknownCycleError
 from audit_analysis.io.cycles import DataFolder, normalise_cycle, parse_cycle
 
 __all__ = [
+    "StrictLoader",
     "FRAMEWORK_FILE",
     "Framework",
     "Kloe",
@@ -178,7 +179,7 @@ MAX_YAML_BYTES = 1024 * 1024
 MAX_YAML_TEXT = 10_000
 
 
-class _StrictLoader(yaml.SafeLoader):
+class StrictLoader(yaml.SafeLoader):
     """PyYAML's safe loader refusing anchors and aliases: a framework has no use for
     them, and nested aliases ("billion laughs") expand a small file into gigabytes."""
 
@@ -248,7 +249,7 @@ def load_yaml(path: str | Path) -> object:
                 file=where,
             )
         text = Path(path).read_text(encoding="utf-8")
-        raw = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader, stricter
+        raw = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a safe loader, stricter
         longest = _longest_text(raw)
     except AuditDataError as exc:
         if exc.file is None:

@@ -27,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from audit_analysis.exceptions import AuditDataError
+from audit_analysis.io.frameworks import StrictLoader
 from audit_analysis.io.returns import open_plain, special_file_reason
 from audit_analysis.io.schemas import PRIORITIES
 from audit_analysis.io.text import header_key
@@ -85,7 +86,10 @@ def _load(path: Path) -> object:
         raise AuditDataError(f"not read: {special}", file=str(path))
     try:
         with open_plain(path, "r", encoding="utf-8-sig") as fh:
-            return yaml.safe_load(fh)
+            # the frameworks' loader: no anchors or aliases, no key given twice
+            return yaml.load(fh, Loader=StrictLoader)  # noqa: S506 - a safe loader, stricter
+    except AuditDataError as exc:  # a key given twice, naming its lines
+        raise AuditDataError(exc.reason, file=str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark is not None else ""
