@@ -678,7 +678,10 @@ def run_annual(
         refuse_empty(current)
         from audit_analysis.sections.commentary import refuse_unsound
 
-        refuse_unsound(current, compare)  # a commentary the pages cannot show: one line
+        # a commentary the pages cannot show is refused in one line; a sound one says
+        # whether the pages carry DRAFT
+        commentary = refuse_unsound(current, compare)
+        status = "ratified" if commentary is not None and commentary.ratified else "draft"
         return _run_locked(
             data_dir,
             cycle,
@@ -690,6 +693,7 @@ def run_annual(
             progress,
             notebook_dir,
             started,
+            status,
         )
 
 
@@ -739,6 +743,7 @@ def _run_locked(
     progress: bool,
     notebook_dir: str | Path,
     started: datetime,
+    status: str = "draft",
 ) -> Path:
 
     from audit_analysis.io import cache
@@ -765,9 +770,7 @@ def _run_locked(
         for spec in NOTEBOOKS
     }
     cycles_file = staging / ".cache" / "cycles.pickle"
-    from audit_analysis.io.commentary import commentary_status
-
-    banner_qa, banner_exec = banners(commentary_status(current.folder))
+    banner_qa, banner_exec = banners(status)
     pdf_notes: list[str] = []
     try:
         jobs = [

@@ -145,9 +145,9 @@ def commentary_lines(data: CycleData) -> list[str]:
     """The commentary's state and every problem in it, one line each naming its line
     (errors stop the run; warnings, such as a figure typed by hand, do not)."""
     from audit_analysis.exceptions import AuditDataError
-    from audit_analysis.io.commentary import COMMENTARY_FILE, commentary_status
+    from audit_analysis.io.commentary import COMMENTARY_FILE
     from audit_analysis.pipeline.runner import earlier_cycles
-    from audit_analysis.sections.commentary import commentary_problems
+    from audit_analysis.sections.commentary import checked_commentary
 
     if (
         not (data.folder / COMMENTARY_FILE).exists()
@@ -159,10 +159,10 @@ def commentary_lines(data: CycleData) -> list[str]:
     except AuditDataError:
         compared = []
     try:
-        problems = commentary_problems(data, compared)
+        found, problems = checked_commentary(data, compared)  # read once
     except AuditDataError as exc:
         return [f"Commentary: error: {exc}"]
-    status = commentary_status(data.folder)
+    status = "ratified" if found is not None and found.ratified else "draft"
     errors = sum(p.level == "error" for p in problems)
     warnings = len(problems) - errors
     lines = [

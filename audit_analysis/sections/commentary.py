@@ -44,6 +44,7 @@ __all__ = [
     "NO_COMMENTARY",
     "CommentaryFigures",
     "check_references",
+    "checked_commentary",
     "commentary_problems",
     "load",
     "markdown_blocks",
@@ -369,20 +370,27 @@ def commentary_problems(data, compared: list[str]) -> list[Problem]:
     (:func:`~audit_analysis.io.commentary.parse_commentary`) and the references that
     cannot be resolved against the framework and the cycles compared. A file that cannot
     be read raises :class:`~audit_analysis.exceptions.AuditDataError`."""
+    return checked_commentary(data, compared)[1]
+
+
+def checked_commentary(data, compared: list[str]) -> tuple[Commentary | None, list[Problem]]:
+    """The commentary read once, and everything wrong with it."""
     found = read_commentary(data.folder, [k.key for k in data.framework.kloes])
     if found is None:
-        return []
+        return None, []
     problems = [*found.problems, *check_references(found, data.framework, compared)]
-    return sorted(problems, key=lambda p: (p.line, p.level != "error"))
+    return found, sorted(problems, key=lambda p: (p.line, p.level != "error"))
 
 
-def refuse_unsound(data, compared: list[str]) -> None:
-    """Raise :class:`~audit_analysis.exceptions.AuditDataError`, in one line naming the
-    file and the first error's line, when the commentary has an error (the run then
-    writes nothing); warnings pass."""
+def refuse_unsound(data, compared: list[str]) -> Commentary | None:
+    """The cycle's commentary (None: it has none), read once; raise
+    :class:`~audit_analysis.exceptions.AuditDataError`, in one line naming the file and
+    the first error's line, when it has an error (the run then writes nothing); warnings
+    pass. What it returns is sound: its ``ratified`` is what the pages' marking says."""
     from audit_analysis.exceptions import AuditDataError
 
-    errors = [p for p in commentary_problems(data, compared) if p.level == "error"]
+    found, problems = checked_commentary(data, compared)
+    errors = [p for p in problems if p.level == "error"]
     if errors:
         more = (
             f" ({len(errors) - 1} more: audit-analysis validate lists them)"
@@ -392,3 +400,4 @@ def refuse_unsound(data, compared: list[str]) -> None:
         raise AuditDataError(
             f"commentary: {errors[0]}{more}", file=str(data.folder / COMMENTARY_FILE)
         )
+    return found
