@@ -5,7 +5,9 @@ summaries and trend tables on them, and counts how often a verdict is declared w
 nothing changed, how often a share's interval covers the true share, and how often a
 real improvement is detected. ``python -m bench.calibration [pairs]`` prints the
 figures; ``make bench`` records them as ``calibration.*``; ``tests/test_calibration.py``
-runs a few dozen pairs through ``load_cycle`` as a quick check.
+runs a few dozen pairs through ``load_cycle`` as a quick check. ``python -m
+bench.calibration --decompose [pairs]`` takes the KLOE verdicts' power apart step by step
+(:func:`kloe_power_decomposition`; docs/case-mix-and-planning.md, "Where KLOE power goes").
 
 The model (one simulated partnership per pair of cycles)
 --------------------------------------------------------
@@ -391,8 +393,19 @@ def inference_seconds(data_dir: Path, cycle: str, earlier: list[str]) -> dict[st
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(prog="python -m bench.calibration")
     parser.add_argument("pairs", nargs="?", type=int, default=400)
+    parser.add_argument(
+        "--decompose",
+        action="store_true",
+        help="where KLOE power goes on the base design (and false verdicts with no change)",
+    )
     args = parser.parse_args(argv)
     out: dict[str, float] = {}
+    if args.decompose:
+        for key, scenario in (("improved", IMPROVED), ("null", NULL)):
+            rates = kloe_power_decomposition(scenario, args.pairs)
+            out.update({f"{key}.{k}": v for k, v in rates.items()})
+        print(json.dumps(out, indent=2))
+        return out
     scenarios = [("null", NULL), ("drift", DRIFT), ("improved", IMPROVED)]
     scenarios += [*HARDER.items(), ("shared_drift", SHARED_DRIFT)]
     for key, scenario in scenarios:
@@ -402,10 +415,6 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         out.update({f"{key}.{k}": v for k, v in rates.items()})
     print(json.dumps(out, indent=2))
     return out
-
-
-if __name__ == "__main__":
-    main()
 
 
 # ----------------------------------------------------------------- minimum detectable change
@@ -449,3 +458,124 @@ def mdc_detection(
     p = difference_p_values(*after, *before)
     detected = (p < 0.05) & (towards * (after[0] - before[0]) > 0)
     return {"mdc": mdc, "detected": float(detected.mean())}
+
+
+# ----------------------------------------------------------------- where KLOE power goes
+
+
+DECOMPOSITION = (
+    ("crude, unadjusted", "crude p below 5%"),
+    ("standardised, unadjusted", "standardised p below 5%"),
+    ("both, unadjusted", "crude and standardised p below 5%, same side"),
+    ("crude, Benjamini-Hochberg", "crude verdict alone"),
+    ("standardised, Benjamini-Hochberg", "standardised verdict alone"),
+    ("suite: both, Benjamini-Hochberg", "the suite's verdict (crude and standardised agree)"),
+    (
+        "standardised unless crude opposite",
+        "standardised verdict, withheld only where the crude calls the opposite",
+    ),
+    (
+        "suite with Welch-Satterthwaite df",
+        "the suite's rule, each change's t on Welch-Satterthwaite df",
+    ),
+    ("suite with BKY two-stage", "the suite's rule, Benjamini-Krieger-Yekutieli adaptive FDR"),
+)
+"""The steps and alternatives :func:`kloe_power_decomposition` measures, with what each
+counts as a verdict in the right direction."""
+
+
+def _welch_p_values(rows: np.ndarray) -> np.ndarray:
+    """The change's p-value as the suite computes it, but with both shares' limits on
+    the Welch-Satterthwaite degrees of freedom of the difference's variance (Welch
+    1947) instead of each cycle's own. ``rows``: ``(p1, n_eff1, df1, p2, n_eff2, df2)``."""
+    from audit_analysis.analysis.inference import difference_p_values
+
+    p1, n1, d1, p2, n2, d2 = (rows[:, j] for j in range(6))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        v1, v2 = p1 * (1 - p1) / n1, p2 * (1 - p2) / n2
+        df = (v1 + v2) ** 2 / (v1**2 / d1 + v2**2 / d2)
+    df = np.where(np.isfinite(df), df, np.minimum(d1, d2))
+    return difference_p_values(p1, n1, df, p2, n2, df)
+
+
+def _kloe_inputs(earlier: CycleData, later: CycleData) -> np.ndarray:
+    """Per KLOE of ``later``'s framework, the crude and standardised ``(share, n_eff,
+    df)`` of both cycles: 12 columns, crude later, crude earlier, standardised later,
+    standardised earlier (what :func:`trends.kloe_trend_table` tests)."""
+    from audit_analysis.analysis.inference import effective_sizes
+
+    now, _, by_now = trends._per_cycle(later, trends._KLOE, None)
+    then, _, by_then = trends._per_cycle(earlier, trends._KLOE, None)
+    keys = list(now["key"])
+    then = then.set_index("key").reindex(keys)
+    now = now.set_index("key").reindex(keys)
+    crude = [
+        effective_sizes(t["met_or_better"], t["n"], t["case_ss"], t["cases"]) for t in (now, then)
+    ]
+    return np.column_stack([*crude[0], *crude[1], *trends._standardised(by_now, by_then, keys)])
+
+
+def kloe_power_decomposition(
+    scenario: Scenario = IMPROVED, pairs: int = 4000, seed: int = 2018
+) -> dict[str, float]:
+    """Where the KLOE verdicts' power (or, with no change, their false verdicts) goes:
+    for each step of :data:`DECOMPOSITION`, the share of KLOE comparisons over
+    ``pairs`` simulated pairs with a verdict (of improvement where the scenario has a
+    change, of either direction where it has none), and its standard error by pair
+    (``<step> se``). The suite's own verdict (``suite: both, Benjamini-Hochberg``) is
+    read from :func:`trends.kloe_trend_table`; the rest are computed from the same
+    pairs' p-values. ``python -m bench.calibration --decompose [pairs]`` prints them."""
+    from statsmodels.stats.multitest import multipletests
+
+    from audit_analysis.analysis.inference import bh_adjust
+
+    rng = np.random.default_rng(seed)
+    hits: dict[str, list[np.ndarray]] = {name: [] for name, _ in DECOMPOSITION}
+    e = EARLIER
+    for _ in range(pairs):
+        (r1, c1, _), (r2, c2, _) = simulate_pair(rng, scenario)
+        earlier, later = as_cycle(EARLIER, r1, c1), as_cycle(LATER, r2, c2)
+        table = trends.kloe_trend_table(later, [earlier])
+        rows = _kloe_inputs(earlier, later)
+        diff = table[f"diff_vs_{e}"].to_numpy(float), table[f"std_diff_vs_{e}"].to_numpy(float)
+        p = table[f"p_vs_{e}"].to_numpy(float), table[f"std_p_vs_{e}"].to_numpy(float)
+        welch = _welch_p_values(rows[:, :6]), _welch_p_values(rows[:, 6:])
+
+        def called(adjusted, side, diff=diff):
+            """A verdict on ``side`` (+1 improved, -1 declined) per KLOE, crude and
+            standardised, from p-values adjusted as given."""
+            return [(q < 0.05) & (np.sign(d) == side) for q, d in zip(adjusted, diff, strict=True)]
+
+        bh = [bh_adjust(x) for x in p]
+        bky = [multipletests(x, alpha=0.05, method="fdr_tsbky")[1] for x in p]
+        welch_bh = [bh_adjust(x) for x in welch]
+        sides = (1,) if scenario.change else (1, -1)
+        step = dict.fromkeys(hits, 0)
+        for side in sides:
+            (cu, su), (cb, sb) = called(p, side), called(bh, side)
+            (cw, sw), (ck, sk) = called(welch_bh, side), called(bky, side)
+            step["crude, unadjusted"] += cu
+            step["standardised, unadjusted"] += su
+            step["both, unadjusted"] += cu & su
+            step["crude, Benjamini-Hochberg"] += cb
+            step["standardised, Benjamini-Hochberg"] += sb
+            step["standardised unless crude opposite"] += sb & ~called(bh, -side)[0]
+            step["suite with Welch-Satterthwaite df"] += cw & sw
+            step["suite with BKY two-stage"] += ck & sk
+            step["suite: both, Benjamini-Hochberg"] += cb & sb
+        verdict = table[f"verdict_vs_{e}"]
+        suite = verdict == "improved" if scenario.change else verdict.isin(["improved", "declined"])
+        # the step computed here is the suite's own verdict, KLOE by KLOE
+        assert (suite.to_numpy() == step["suite: both, Benjamini-Hochberg"]).all()
+        for name in hits:
+            hits[name].append(np.asarray(step[name], dtype=float).mean())
+    out: dict[str, float] = {"pairs": pairs}
+    for name, per_pair in hits.items():
+        values = np.asarray(per_pair)
+        out[name] = float(values.mean())
+        out[f"{name} se"] = float(values.std(ddof=1) / np.sqrt(len(values)))
+    return out
+
+
+if __name__ == "__main__":
+    main()

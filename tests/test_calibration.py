@@ -124,3 +124,17 @@ def test_a_case_mix_shift_gives_few_false_verdicts_where_the_crude_change_gives_
     assert got["false_overall_crude"] >= 0.15
     assert got["false_overall"] <= 0.10
     assert got["false_kloe"] <= 0.10
+
+
+def test_the_kloe_power_decomposition_ends_in_the_suites_own_verdicts():
+    """``kloe_power_decomposition`` takes the suite's KLOE verdicts apart step by step
+    (unadjusted, Benjamini-Hochberg, crude and standardised agreeing): its last step is
+    the detection rate the bench reports, and each step can only lose verdicts."""
+    got = sim.kloe_power_decomposition(sim.IMPROVED, 4, seed=7)
+    assert got["suite: both, Benjamini-Hochberg"] == pytest.approx(
+        sim.run(sim.IMPROVED, 4, seed=7)["detect_kloe"]
+    )
+    assert got["crude, unadjusted"] >= got["crude, Benjamini-Hochberg"]
+    assert got["both, unadjusted"] >= got["suite: both, Benjamini-Hochberg"]
+    assert got["crude, Benjamini-Hochberg"] >= got["suite: both, Benjamini-Hochberg"]
+    assert got["standardised, Benjamini-Hochberg"] >= got["suite: both, Benjamini-Hochberg"]
