@@ -13,7 +13,7 @@ import pandas as pd
 
 from audit_analysis.analysis.agreement import disagreement_register
 from audit_analysis.analysis.summaries import AGE_BANDS, COUNT_COLUMNS, age_band
-from audit_analysis.io.cycles import DataFolder
+from audit_analysis.io.cycles import DataFolder, sort_audits
 from audit_analysis.io.dataset import CASES_FILE, CycleData
 from audit_analysis.io.schemas import PRIORITIES
 
@@ -262,7 +262,7 @@ def normalise(s: Selection, cyc: PreparedCycle, cycles: list[str]) -> Selection:
     from dataclasses import replace
 
     fw = cyc.data.framework
-    compare = tuple(sorted({c for c in s.compare if c in cycles}))
+    compare = tuple(sort_audits({c for c in s.compare if c in cycles}))
     scopes = {"all"} | {f"kloe:{k.key}" for k in fw.kloes}
     scopes |= {f"standard:{x.key}" for x in fw.standards}
     return replace(

@@ -29,7 +29,7 @@ from audit_analysis.explore.state import (
     earlier,
     normalise,
 )
-from audit_analysis.io.cycles import normalise_cycle
+from audit_analysis.io.cycles import earlier_audits, normalise_cycle
 from audit_analysis.io.dataset import CASES_FILE, CycleData, load_cycle
 from audit_analysis.io.schemas import PRIORITIES
 from audit_analysis.paths import private_folder, safe_name
@@ -101,7 +101,7 @@ class Explorer:
         current = normalise_cycle(cycle) if cycle else self.cycles[-1]
         if current not in self.data:
             raise ValueError(f"no cycle {current}: found {', '.join(self.cycles)}")
-        before = [c for c in self.cycles if c < current]
+        before = earlier_audits(self.cycles, current)
         chosen = before if compare is None else [normalise_cycle(c) for c in compare]
         self.state = self._normalise(Selection(cycle=current, compare=tuple(chosen), view=view))
         self.view = views.View("changes", "")

@@ -23,7 +23,7 @@ import pandas as pd
 from audit_analysis.exceptions import AuditDataError, CycleNotFoundError, RejectionCode
 from audit_analysis.io import schemas
 from audit_analysis.io.agencies import resolve_agency
-from audit_analysis.io.cycles import DataFolder, normalise_cycle, parse_cycle
+from audit_analysis.io.cycles import DataFolder, audit_key, normalise_cycle, parse_cycle
 from audit_analysis.io.development import Development, earlier_items, later_ids, read_development
 from audit_analysis.io.frameworks import Framework, load_framework
 from audit_analysis.io.ratings import CATEGORIES, NOT_RECORDED, RATING_DTYPE, parse_rating
@@ -463,7 +463,7 @@ class _Loader:
                 ("audit cycle", head.get("audit_cycle"), stated),
                 ("template version", version, parse_cycle(version)),
             )
-            if cycle is not None and cycle > self.framework.cycle
+            if cycle is not None and audit_key(cycle) > audit_key(self.framework.cycle)
         ]
         if later:
             what, value, cycle = later[0]

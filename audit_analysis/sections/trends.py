@@ -12,6 +12,7 @@ from functools import cached_property, partial
 import pandas as pd
 
 from audit_analysis.analysis import planning, trends
+from audit_analysis.io.cycles import audit_key
 from audit_analysis.io.development import latest_status
 from audit_analysis.render import plots
 from audit_analysis.render.section import Block, Figure, Section, Table, Text
@@ -374,7 +375,7 @@ def progress_sentence(areas: pd.DataFrame, cycle: str) -> str:
 def recommendations_display(current, earlier) -> pd.DataFrame:
     """The recommendations raised in the compared cycles (the report's section 4.3.3),
     oldest first, with the latest status recorded and this cycle's progress."""
-    cycles = sorted([*earlier, current], key=lambda d: d.cycle)
+    cycles = sorted([*earlier, current], key=lambda d: audit_key(d.cycle))
     records = [(d.cycle, d.development) for d in cycles if d.development is not None]
     status, progress = latest_status(records, "recommendation", now=current.cycle)
     rows = [(cycle, r) for cycle, record in records for r in record.recommendations.itertuples()]
