@@ -16,6 +16,7 @@ from audit_analysis.io.cycles import audit_key
 from audit_analysis.io.development import latest_status
 from audit_analysis.render import plots
 from audit_analysis.render.section import Block, Figure, Section, Table, Text
+from audit_analysis.sections import small
 from audit_analysis.sections.base import SectionBuilder, Session
 from audit_analysis.sections.words import interval, pct, points, verdict_words
 
@@ -69,6 +70,20 @@ class Trends(SectionBuilder):
         if self.table is None:
             parts["standards"] = [Text(f"No earlier cycle to compare {cycle} with.")]
             parts["table"] = []
+        elif self.session.small:  # no verdict of change: the shares for reference
+            parts["standards"] = [
+                Table(self.table, "", "trends", show=False),
+                Text(small.no_verdict_sentence(cycle, self.session.cases, cycles)),
+            ]
+            shown = trend_display(self.table, cycle, cycles)
+            parts["table"] = [
+                Table(
+                    shown.drop(columns=[f"change vs {c}" for c in cycles]),
+                    "Share met or exceeded per standard, by cycle (no change judged: "
+                    "a small audit)",
+                    "trend-table",
+                )
+            ]
         else:
             parts["standards"] = [
                 Table(self.table, "", "trends", show=False),
@@ -116,6 +131,11 @@ class Trends(SectionBuilder):
             for kloe in data.framework.kloes:
                 part = trend_part(long, kloe.key)
                 title, alt = trend_chart_text(self.table, part, kloe, cycle, every)
+                if self.session.small:
+                    title = (
+                        f"KLOE {kloe.number} ({kloe.title}): shares per audit, no change "
+                        "judged (a small audit)"
+                    )
                 charts.append(
                     Figure(
                         f"trend-kloe-{kloe.number}",
