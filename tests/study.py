@@ -239,4 +239,9 @@ def build_thematic(root: Path, seed: int = 11) -> dict[str, list[str]]:
                 ["case_id", "case_id_type", "standard", "rating", "evidence"],
                 bulk,
             )
+    (root / "2019-06-neglect" / "commentary.md").write_text(
+        "---\nstatus: draft\n---\n\n## Summary\n\nThe QA group: neglect is seen late "
+        "<b>here</b>.\n",
+        encoding="utf-8",
+    )
     return refs

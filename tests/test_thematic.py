@@ -112,3 +112,162 @@ def test_the_data_folder_holds_year_and_dated_audits_and_names_near_misses(tmp_p
     with pytest.raises(CycleNotFoundError) as caught:
         DataFolder.scan(tmp_path).folder("2019-06-neglect")
     assert "'2019-6-neglect'" in str(caught.value) and "\n" not in str(caught.value)
+
+
+# --------------------------------------------------------------------------- small audits
+
+
+def test_an_audit_is_small_up_to_the_suppression_threshold():
+    from audit_analysis.sections.small import is_small
+
+    assert is_small(5, 5) and is_small(3, 5)
+    assert not is_small(6, 5) and not is_small(9, 5) and not is_small(24, 5)
+    assert not is_small(0, 5)  # nothing rated: refused elsewhere, not "small"
+    assert is_small(9, 10)  # the threshold is the run's --min-cell-count
+
+
+def test_counts_of_cases_equal_a_hand_count():
+    """Five cases, two agencies, one standard: a case counts for "every agency" only
+    when each agency that rated it on the scale rated it good; N/A and blanks are not
+    ratings on the scale."""
+    import pandas as pd
+
+    from audit_analysis.io.frameworks import load_framework
+    from audit_analysis.io.ratings import RATING_DTYPE
+    from audit_analysis.sections.small import case_counts, counts_display
+
+    fw = load_framework("2018-19")
+    first = fw.standards[0]
+    rows = [
+        ("A", "WMP", "met"),
+        ("A", "CCG", "exceeded"),  # A: every agency good
+        ("B", "WMP", "met"),
+        ("B", "CCG", "unmet"),  # B: some
+        ("C", "WMP", "partially_met"),
+        ("C", "CCG", "unmet"),  # C: none
+        ("D", "WMP", "exceeded"),
+        ("D", "CCG", "not_applicable"),  # D: the one agency on the scale rated it good
+        ("E", "WMP", "not_recorded"),  # E: not rated on the scale
+    ]
+    ratings = pd.DataFrame(
+        {
+            "case_ref": [r[0] for r in rows],
+            "agency": [r[1] for r in rows],
+            "kloe": first.kloe,
+            "standard": first.number,
+            "standard_key": first.key,
+            "rating": pd.Series([r[2] for r in rows]).astype(RATING_DTYPE),
+            "evidence": "seen",
+        }
+    )
+    counts = case_counts(ratings, fw).set_index("standard_key")
+    got = counts.loc[first.key, ["cases", "every", "some", "none"]].tolist()
+    assert got == [4, 2, 1, 1]
+    other = fw.standards[1].key
+    assert counts.loc[other, ["cases", "every", "some", "none"]].tolist() == [0, 0, 0, 0]
+    words = counts_display(case_counts(ratings, fw))["In words"].iloc[0]
+    assert words == (
+        "2 of 4 cases rated met or exceeded by every agency that rated them, 1 by some of them"
+    )
+
+
+# --------------------------------------------------------------------------- the commands
+
+
+@pytest.fixture(scope="module")
+def thematic(tmp_path_factory):
+    """The thematic study (tests/study.py): 2018-19, 2018-10-neglect, 2019-06-neglect."""
+    from study import build_thematic
+
+    root = tmp_path_factory.mktemp("thematic")
+    refs = build_thematic(root / "data")
+    return root, refs
+
+
+def test_validate_takes_a_dated_audit_and_refuses_a_bad_name_in_one_line(thematic, capsys):
+    from audit_analysis.pipeline.cli import main
+
+    root, _ = thematic
+    assert main(["validate", str(root / "data"), "--cycle", "2019-06-neglect"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Audit cycle 2019-06-neglect:")
+    assert "Cases: 5 (neglect 5)" in out
+    assert main(["validate", str(root / "data"), "--cycle", "2019-13-neglect"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "YYYY-MM-theme" in err and "Traceback" not in err
+
+
+def test_new_cycle_and_templates_take_a_dated_audit(thematic, tmp_path, capsys):
+    import shutil
+
+    from audit_analysis.pipeline.cli import main
+
+    root, _ = thematic
+    data = tmp_path / "data"
+    shutil.copytree(root / "data", data)
+    # a thematic audit has no next by rule: the new one is named, in one line
+    assert main(["new-cycle", "--data", str(data), "--from", "2019-06-neglect"]) == 1
+    assert "name the new audit (--to)" in capsys.readouterr().err
+    # nor may the new one come before it
+    argv = ["new-cycle", "--data", str(data), "--from", "2019-06-neglect"]
+    assert main([*argv, "--to", "2019-02-neglect"]) == 1
+    assert "must come after 2019-06-neglect" in capsys.readouterr().err
+    assert main([*argv, "--to", "2019-12-neglect"]) == 0
+    made = data / "2019-12-neglect" / "framework.yaml"
+    from audit_analysis.io.frameworks import load_framework
+
+    framework = load_framework("2019-12-neglect", data)
+    assert framework.cycle == "2019-12-neglect" and made.is_file()
+    assert len(framework.kloes) == 3  # the neglect tool's, not the annual one's
+    out = tmp_path / "templates"
+    assert (
+        main(["templates", "--data", str(data), "--cycle", "2019-06-neglect", "--out", str(out)])
+        == 0
+    )
+    said = capsys.readouterr().out
+    assert "templates for 2019-06-neglect (template version 2019-06-neglect)" in said
+    assert list(out.glob("*/*.xlsx"))
+
+
+@pytest.mark.e2e
+def test_run_and_case_packs_on_a_small_thematic_audit(thematic, tmp_path):
+    """The run on 2019-06-neglect (five cases) compares with 2018-10-neglect alone (its
+    series), leads with counts of cases and judges no change; the executive page stays
+    aggregate; case packs are written for a dated audit."""
+    import html
+    import json
+    import re
+
+    from audit_analysis.pipeline.runner import run_annual, run_case_packs
+
+    root, refs = thematic
+
+    def text(path: Path) -> str:
+        page = re.sub(r"<style.*?</style>|<script.*?</script>", "", path.read_text(), flags=re.S)
+        return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
+
+    out = run_annual(root / "data", "2019-06-neglect", out=tmp_path / "out", progress=False)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["parameters"]["compare_cycles"] == ["2018-10-neglect"]
+    findings = text(out / "02-findings-by-kloe.html")
+    assert "2019-06-neglect is a small audit: 5 cases rated" in findings
+    assert re.search(r"\d of 5 cases rated met or exceeded by every agency", findings)
+    assert "Seen in record 1." in findings  # the evidence, on the QA group's page
+    assert "The QA group's summary The QA group: neglect is seen late" in findings  # its words
+    raw = (out / "02-findings-by-kloe.html").read_text()
+    assert "late <b>here</b>" not in raw  # escaped (or stripped), never markup
+    assert findings.index("is a small audit") < findings.index("Across all standards")
+    trends = text(out / "03-trends.html")
+    assert "no change is judged" in trends
+    for verdict in ("no clear change", "improved clearly", "declined clearly"):
+        assert verdict not in trends
+    executive = text(out / "executive-summary.html")
+    # which audits it compares with, stated: its theme's, not the annual 2018-19
+    assert "This page covers 2019-06-neglect, compared with 2018-10-neglect. " in executive
+    assert "no change is judged" in executive and "changed clearly" not in executive
+    assert "Seen in record" not in executive  # aggregates only: no evidence,
+    assert not any(ref in executive for ref in refs["2019-06-neglect"])  # no case
+    packs = run_case_packs(
+        root / "data", "2019-06-neglect", out=tmp_path / "out", cases=["T200"], progress=False
+    )
+    assert packs.name == "case-packs" and (packs / "T200.html").is_file()

@@ -525,8 +525,9 @@ def explorer(
 ) -> Explorer:
     """An :class:`Explorer` on the cycles under ``data_dir`` (relative paths are read
     from the project folder), starting on ``cycle`` (default: the latest) compared with
-    ``compare`` (default: every earlier cycle) and on ``view`` (default: what changed).
-    Cycles are loaded when first shown; exports go to ``export_dir``; the last
+    ``compare`` (default: the earlier audits of its series,
+    :func:`~audit_analysis.io.cycles.earlier_audits`) and on ``view`` (default: what
+    changed). Cycles are loaded when first shown; exports go to ``export_dir``; the last
     ``chart_cache`` charts drawn are kept."""
     data_dir = project_path(data_dir)
     found = available_cycles(data_dir)
