@@ -271,3 +271,16 @@ def test_run_and_case_packs_on_a_small_thematic_audit(thematic, tmp_path):
         root / "data", "2019-06-neglect", out=tmp_path / "out", cases=["T200"], progress=False
     )
     assert packs.name == "case-packs" and (packs / "T200.html").is_file()
+
+
+def test_the_explorer_orders_audits_by_date_and_compares_within_a_series(thematic):
+    from audit_analysis.explore.widgets import explorer
+
+    root, _ = thematic
+    ex = explorer(root / "data", widgets=False, export_dir=root / "exports")
+    assert ex.cycles == ["2018-10-neglect", "2018-19", "2019-06-neglect"]
+    assert ex.state.cycle == "2019-06-neglect"  # the latest by date
+    assert ex.state.compare == ("2018-10-neglect",)
+    assert explorer(root / "data", "2018-19", widgets=False).state.compare == ()
+    chosen = explorer(root / "data", "2019-06-neglect", ["2018-19"], widgets=False)
+    assert chosen.state.compare == ("2018-19",)  # --compare's counterpart wins
