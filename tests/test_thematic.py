@@ -284,3 +284,120 @@ def test_the_explorer_orders_audits_by_date_and_compares_within_a_series(themati
     assert explorer(root / "data", "2018-19", widgets=False).state.compare == ()
     chosen = explorer(root / "data", "2019-06-neglect", ["2018-19"], widgets=False)
     assert chosen.state.compare == ("2018-19",)  # --compare's counterpart wins
+
+
+# --------------------------------------------------------------------------- labels.yaml
+
+LABELS = """\
+priority:
+  neglect: Neglect
+  domestic_abuse: Domestic abuse
+  cse: Child sexual exploitation
+age_band:
+  "0-10": 0 to 10 years
+  "11+": 11 and over
+"""
+
+
+@pytest.fixture
+def labelled(tmp_path: Path, thematic):
+    """The thematic study's 2018-19 with a labels.yaml of custom themes and a cases.csv
+    that uses them, once by their words, once by a theme not in the file."""
+    import shutil
+
+    from conftest import write_cases
+
+    root, _ = thematic
+    data = tmp_path / "data"
+    shutil.copytree(root / "data" / "2018-19", data / "2018-19")
+    (data / "labels.yaml").write_text(LABELS, encoding="utf-8")
+    rows = [
+        ["T000", "neglect", "4", "88000", "", "Z0"],
+        ["T001", "Domestic abuse", "12", "88001", "", "Z1"],  # by its words
+        ["T002", "CSE", "9", "88002", "", "Z2"],  # by its code, in capitals
+        ["T003", "early_help", "5", "88003", "", "Z3"],  # the package's theme, not this one's
+    ]
+    write_cases(data / "2018-19", rows=rows)
+    yield data
+    from audit_analysis.io.labels import activate, package_labels
+
+    activate(package_labels())  # what later tests in this process expect
+
+
+def test_a_data_folders_labels_name_the_themes_cases_are_checked_against(labelled):
+    import pandas as pd
+
+    from audit_analysis.analysis.summaries import with_case_characteristics
+    from audit_analysis.io.dataset import load_cycle
+    from audit_analysis.render.labels import value_label
+
+    data = load_cycle(labelled, "2018-19")
+    got = dict(zip(data.cases["case_ref"], data.cases["priority"], strict=True))
+    assert got["T000"] == "neglect" and got["T001"] == "domestic_abuse"
+    assert got["T002"] == "cse" and pd.isna(got["T003"])
+    bad = data.rejections[data.rejections["raw_value"] == "early_help"]
+    assert len(bad) == 1
+    line = bad.iloc[0]
+    assert line["source_file"] == "cases.csv" and int(line["source_row"]) == 5
+    assert line["reason"] == (
+        "case T003: priority is not one of neglect, domestic_abuse, cse (labels.yaml); "
+        "the case is kept with no priority"
+    )
+    # the summaries, pages and explorer follow: themes in the file's order, its words,
+    # its age bands
+    themed = with_case_characteristics(data.ratings, data.cases)
+    assert list(themed["priority"].cat.categories) == ["neglect", "domestic_abuse", "cse"]
+    assert list(themed["age_band"].cat.categories) == ["0-10", "11+"]
+    bands = dict(zip(themed["case_ref"], themed["age_band"].astype(str), strict=True))
+    assert bands["T000"] == "0-10" and bands["T001"] == "11+" and bands["T002"] == "0-10"
+    assert value_label("priority", "cse") == "Child sexual exploitation"
+    assert value_label("age_band", "11+") == "11 and over"
+
+
+@pytest.mark.parametrize(
+    ("text", "said"),
+    [
+        ("priorities:\n  neglect: Neglect\n", "unknown key 'priorities'"),
+        ("priority:\n  Neglect!: Neglect\n", "a theme's code is lower-case"),
+        ("priority:\n  neglect: ''\n", "theme 'neglect' needs its words"),
+        ('age_band:\n  "0-4": a\n  "6+": b\n', "expected a band starting at 5"),
+        ('age_band:\n  "0-4": a\n  "5-9": b\n', "the last age band is open"),
+        ('age_band:\n  "0+": a\n  "5-9": b\n', "only the last age band is open"),
+        ("priority: [neglect]\n", "'priority' must map each theme's code to its words"),
+        ("priority:\n  neglect: a\n  neglect: b\n", "the key 'neglect' is given twice"),
+    ],
+)
+def test_a_bad_labels_yaml_is_refused_in_one_line(tmp_path: Path, text, said):
+    from audit_analysis.exceptions import AuditDataError
+    from audit_analysis.io.labels import load_labels
+
+    (tmp_path / "labels.yaml").write_text(text, encoding="utf-8")
+    with pytest.raises(AuditDataError) as caught:
+        load_labels(tmp_path)
+    message = str(caught.value)
+    assert said in message and "\n" not in message
+    assert str(tmp_path / "labels.yaml") in message
+
+
+def test_without_labels_yaml_the_packages_are_used(tmp_path: Path):
+    from audit_analysis.io.labels import load_labels, package_labels
+
+    labels = load_labels(tmp_path)
+    assert labels is package_labels()
+    assert list(labels.priorities) == ["early_help", "neglect", "exploitation"]
+    assert labels.edges == (0, 5, 11, 16, 18)
+    # a file naming only the themes keeps the package's age bands
+    (tmp_path / "labels.yaml").write_text("priority:\n  neglect: Neglect\n", encoding="utf-8")
+    assert load_labels(tmp_path).age_bands == package_labels().age_bands
+
+
+@pytest.mark.e2e
+def test_the_pages_name_the_data_folders_themes_and_age_bands(labelled, tmp_path):
+    """The run's notebooks (kernels reading the run's cache) use labels.yaml's words."""
+    from audit_analysis.pipeline.runner import run_annual
+
+    out = run_annual(labelled, "2018-19", out=tmp_path / "out", progress=False)
+    page = (out / "02-findings-by-kloe.html").read_text(encoding="utf-8")
+    for words in ("Domestic abuse", "Child sexual exploitation", "0 to 10 years", "11 and over"):
+        assert words in page
+    assert "5 to 10 years" not in page  # the package's bands are not used

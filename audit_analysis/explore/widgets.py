@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, replace
 from pathlib import Path
 
-from audit_analysis.analysis.summaries import AGE_BANDS
 from audit_analysis.explore import views
 from audit_analysis.explore.state import (
     BANNER,
@@ -31,7 +30,7 @@ from audit_analysis.explore.state import (
 )
 from audit_analysis.io.cycles import earlier_audits, normalise_cycle
 from audit_analysis.io.dataset import CASES_FILE, CycleData, load_cycle
-from audit_analysis.io.schemas import PRIORITIES
+from audit_analysis.io.labels import current as current_labels
 from audit_analysis.paths import private_folder, safe_name
 from audit_analysis.pipeline.notebook import project_path
 from audit_analysis.render.labels import agency_name, value_label
@@ -340,13 +339,16 @@ class Explorer:
                 description="Priority",
                 options=[
                     ("All themes", ""),
-                    *[(value_label("priority", p), p) for p in PRIORITIES],
+                    *[(value_label("priority", p), p) for p in current_labels().priorities],
                 ],
                 **full,
             ),
             "age_band": w.Dropdown(
                 description="Age band",
-                options=[("All ages", ""), *[(value_label("age_band", b), b) for b in AGE_BANDS]],
+                options=[
+                    ("All ages", ""),
+                    *[(value_label("age_band", b), b) for b in current_labels().age_bands],
+                ],
                 **full,
             ),
             "case": w.Dropdown(description="Case", **full),

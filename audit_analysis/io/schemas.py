@@ -59,6 +59,14 @@ RATINGS = pa.DataFrameSchema(
     name="ratings",
 )
 
+
+def cases_schema(priorities: tuple[str, ...]) -> pa.DataFrameSchema:
+    """:data:`CASES` with ``priorities`` (a data folder's labels.yaml) the themes allowed."""
+    if priorities == PRIORITIES:
+        return CASES
+    return CASES.update_column("priority", checks=[pa.Check.isin(list(priorities))], nullable=True)
+
+
 CASES = pa.DataFrameSchema(
     {
         "case_ref": pa.Column(str, unique=True),
