@@ -241,7 +241,7 @@ def build_thematic(root: Path, seed: int = 11) -> dict[str, list[str]]:
             )
     (root / "2019-06-neglect" / "commentary.md").write_text(
         "---\nstatus: draft\n---\n\n## Summary\n\nThe QA group: neglect is seen late "
-        "<b>here</b>.\n",
+        "<b>here</b>. Since 2018-10-neglect {{ change overall vs 2018-10-neglect }}.\n",
         encoding="utf-8",
     )
     return refs

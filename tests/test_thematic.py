@@ -265,6 +265,10 @@ def test_run_and_case_packs_on_a_small_thematic_audit(thematic, tmp_path):
     # which audits it compares with, stated: its theme's, not the annual 2018-19
     assert "This page covers 2019-06-neglect, compared with 2018-10-neglect. " in executive
     assert "no change is judged" in executive and "changed clearly" not in executive
+    # the QA group's figure references give the change, with no verdict
+    for page in (findings, executive):
+        assert re.search(r"Since 2018-10-neglect [+-]?\d+ points \(95% interval", page)
+        assert re.search(r"\d\): no change judged in a small audit\.", page)
     assert "Seen in record" not in executive  # aggregates only: no evidence,
     assert not any(ref in executive for ref in refs["2019-06-neglect"])  # no case
     packs = run_case_packs(
