@@ -257,6 +257,8 @@ def test_run_and_case_packs_on_a_small_thematic_audit(thematic, tmp_path):
     raw = (out / "02-findings-by-kloe.html").read_text()
     assert "late <b>here</b>" not in raw  # escaped (or stripped), never markup
     assert findings.index("is a small audit") < findings.index("Across all standards")
+    for page in ("01-data-quality.html", "04-agency-consistency.html"):  # every QA page says so
+        assert "2019-06-neglect is a small audit: 5 cases rated" in text(out / page)
     trends = text(out / "03-trends.html")
     assert "no change is judged" in trends
     for verdict in ("no clear change", "improved clearly", "declined clearly"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import pandas as pd
 
 from audit_analysis.io.ratings import MET_OR_BETTER, SCALE
+from audit_analysis.render.section import Text
 from audit_analysis.sections.words import and_list, plural
 
 __all__ = [
@@ -21,9 +22,14 @@ __all__ = [
     "counts_display",
     "evidence_display",
     "is_small",
+    "NOT_JUDGED",
     "no_verdict_sentence",
+    "small_note",
     "small_sentence",
 ]
+
+#: What a small audit says where a change would have had its verdict.
+NOT_JUDGED = "no change judged (a small audit)"
 
 #: The good outcome in words: the one place the small-audit pages name it, for the
 #: partnership's own scale (issue 24, item 1) to replace.
@@ -125,6 +131,14 @@ def small_sentence(cycle: str, cases: int, min_cell_count: int) -> str:
         "shares that follow are for reference (their intervals are wide with so few "
         "cases), and no change since an earlier audit is judged."
     )
+
+
+def small_note(session) -> list:
+    """The small-audit sentence that opens a QA page, or nothing for an audit that is
+    not small."""
+    if not session.small:
+        return []
+    return [Text(small_sentence(session.cycle, session.cases, session.min_cell_count))]
 
 
 def no_verdict_sentence(cycle: str, cases: int, earlier: list[str]) -> str:

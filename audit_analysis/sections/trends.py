@@ -59,8 +59,15 @@ class Trends(SectionBuilder):
 
     @cached_property
     def areas(self) -> pd.DataFrame:
-        """The areas for development and their measured progress (Appendix II)."""
-        return trends.area_progress(self.data, self.session.earlier)
+        """The areas for development and their measured progress (Appendix II); in a
+        small audit, the change measured but not judged."""
+        areas = trends.area_progress(self.data, self.session.earlier)
+        if self.session.small and "measured" in areas:
+            judged = areas["measured"].isin(
+                ["improved", "declined", "no clear change", trends.CASE_MIX]
+            )
+            areas.loc[judged, "measured"] = small.NOT_JUDGED
+        return areas
 
     def parts(self) -> dict[str, list[Block]]:
         data, earlier = self.data, self.session.earlier
