@@ -338,6 +338,12 @@ def test_a_data_folders_labels_name_the_themes_cases_are_checked_against(labelle
     from audit_analysis.render.labels import value_label
 
     data = load_cycle(labelled, "2018-19")
+    from audit_analysis.pipeline.validation import format_report
+
+    assert (
+        f"Labels: {labelled / 'labels.yaml'}: priority themes neglect, domestic_abuse, cse; "
+        "age bands 0-10, 11+"
+    ) in format_report(data).splitlines()
     got = dict(zip(data.cases["case_ref"], data.cases["priority"], strict=True))
     assert got["T000"] == "neglect" and got["T001"] == "domestic_abuse"
     assert got["T002"] == "cse" and pd.isna(got["T003"])
