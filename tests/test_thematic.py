@@ -413,3 +413,33 @@ def test_the_pages_name_the_data_folders_themes_and_age_bands(labelled, tmp_path
     for words in ("Domestic abuse", "Child sexual exploitation", "0 to 10 years", "11 and over"):
         assert words in page
     assert "5 to 10 years" not in page  # the package's bands are not used
+
+
+def test_a_small_audits_areas_for_development_carry_no_verdict(study, tmp_path):
+    """The study's 2019-20 (nine cases) is small at a threshold of nine: the areas raised
+    in 2018-19 show their measured change with no verdict; at five it is not small."""
+    from audit_analysis.io.dataset import load_cycle
+    from audit_analysis.render.present import Report
+    from audit_analysis.sections.base import Session
+    from audit_analysis.sections.small import NOT_JUDGED
+    from audit_analysis.sections.trends import Trends, appendix_display
+
+    root, _ = study
+    data, earlier = load_cycle(root / "data", "2019-20"), load_cycle(root / "data", "2018-19")
+
+    def areas(least: int):
+        session = Session(
+            data, [earlier], Report(tmp_path, "2019-20"), least, root / "data", tmp_path
+        )
+        assert session.small == (least >= 9)
+        return Trends(session).areas
+
+    usual, small = areas(5), areas(9)
+    from audit_analysis.analysis.trends import CASE_MIX
+
+    judged = usual["measured"].isin(["improved", "declined", "no clear change", CASE_MIX])
+    assert judged.any()  # the study's areas D1 and D2 are measured
+    assert (small.loc[judged, "measured"] == NOT_JUDGED).all()
+    assert (small.loc[~judged, "measured"] == usual.loc[~judged, "measured"]).all()
+    shown = " ".join(appendix_display(small).astype(str).to_numpy().ravel())
+    assert NOT_JUDGED in shown and "no clear change" not in shown
