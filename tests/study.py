@@ -173,3 +173,75 @@ def _write_rows(path: Path, header: list[str], rows: list[list[str]]) -> None:
         writer = csv.writer(fh)
         writer.writerow(header)
         writer.writerows(rows)
+
+
+#: The thematic study (:func:`build_thematic`): one annual audit and two audits of one
+#: theme, the later one of five cases.
+THEMATIC = {"2018-19": 9, "2018-10-neglect": 6, "2019-06-neglect": 5}
+
+
+def theme_framework(root: Path, cycle: str) -> None:
+    """A neglect audit's own tool: the 2018-19 framework's KLOEs 1 to 3, renamed."""
+    fw = yaml.safe_load(Path(load_framework("2018-19").source).read_text(encoding="utf-8"))
+    fw["cycle"] = cycle
+    fw["reconstructed"] = False
+    fw["note"] = "Test framework of a thematic audit of neglect."
+    fw["kloes"] = fw["kloes"][:3]
+    folder = root / cycle
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "framework.yaml").write_text(yaml.safe_dump(fw, sort_keys=False), encoding="utf-8")
+
+
+def build_thematic(root: Path, seed: int = 11) -> dict[str, list[str]]:
+    """Write an annual audit (2018-19, nine cases) and two thematic audits of neglect
+    (2018-10-neglect, six cases; 2019-06-neglect, five) under ``root``; return the case
+    refs per audit. Agencies WMP and CCG return every case (toolkits), EDU a bulk table."""
+    rng = np.random.default_rng(seed)
+    refs: dict[str, list[str]] = {}
+    for index, (cycle, n_cases) in enumerate(THEMATIC.items()):
+        if cycle != "2018-19":
+            theme_framework(root, cycle)
+        folder = root / cycle
+        cases = [
+            [
+                f"T{index}{i:02d}",
+                "neglect" if cycle != "2018-19" else ["early_help", "neglect"][i % 2],
+                str(4 + i),
+                f"88{index}{i:03d}",
+                "",
+                f"Z{i}",
+            ]
+            for i in range(n_cases)
+        ]
+        write_cases(folder, rows=cases)
+        refs[cycle] = [c[0] for c in cases]
+        fw = load_framework(cycle, root)
+        for agency in ("WMP", "CCG", "EDU"):
+            bulk = []
+            for case in cases:
+                rows = [
+                    (s.number, WORDS[int(rng.integers(0, 6))], f"Seen in record {s.number}.")
+                    for s in fw.standards
+                ]
+                if agency == "EDU":
+                    bulk += [[case[0], "case_ref", n, w, e] for n, w, e in rows]
+                    continue
+                write_toolkit(
+                    folder / "returns" / agency / f"{case[3]}.xlsx",
+                    rows,
+                    agency=agency,
+                    case_id=case[3],
+                    case_id_type="CareFirst ID",
+                    audit_cycle=cycle,
+                )
+            write_bulk_csv(
+                folder / "returns" / "EDU" / "edu.csv",
+                ["case_id", "case_id_type", "standard", "rating", "evidence"],
+                bulk,
+            )
+    (root / "2019-06-neglect" / "commentary.md").write_text(
+        "---\nstatus: draft\n---\n\n## Summary\n\nThe QA group: neglect is seen late "
+        "<b>here</b>. Since 2018-10-neglect {{ change overall vs 2018-10-neglect }}.\n",
+        encoding="utf-8",
+    )
+    return refs

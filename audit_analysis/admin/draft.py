@@ -25,7 +25,7 @@ import pandas as pd
 
 from audit_analysis.analysis import phrases
 from audit_analysis.exceptions import AuditDataError
-from audit_analysis.io.cycles import DataFolder, normalise_cycle
+from audit_analysis.io.cycles import DataFolder, earlier_audits, normalise_cycle
 from audit_analysis.io.dataset import CASES_FILE, CycleData, case_identifiers, load_cycle
 from audit_analysis.io.frameworks import Framework, load_framework
 from audit_analysis.io.text import printable
@@ -180,7 +180,7 @@ def earlier_frameworks(
     that cannot be read is a line of ``warnings``."""
     found: dict[str, Framework] = {}
     cycles = DataFolder.scan(data_dir).with_cases(CASES_FILE)  # the run's one rule
-    for other in (c for c in cycles if c < cycle):
+    for other in earlier_audits(cycles, cycle):
         try:
             found[other] = load_framework(other, data_dir)
         except AuditDataError as exc:

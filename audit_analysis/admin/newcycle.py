@@ -17,7 +17,7 @@ import pandas as pd
 import yaml
 
 from audit_analysis.exceptions import AuditDataError, CycleNotFoundError
-from audit_analysis.io.cycles import next_cycle, normalise_cycle
+from audit_analysis.io.cycles import audit_key, next_cycle, normalise_cycle
 from audit_analysis.io.dataset import CASES_FILE, RETURNS_DIR, find_cycle_folder
 from audit_analysis.io.development import PROGRESS_FILE, history, open_items
 from audit_analysis.io.frameworks import (
@@ -133,7 +133,7 @@ def start_cycle(
     """
     source = normalise_cycle(from_cycle)
     cycle = next_cycle(source) if to_cycle is None else normalise_cycle(to_cycle)
-    if cycle <= source:
+    if audit_key(cycle) <= audit_key(source):
         raise AuditDataError(f"the new cycle must come after {source}; got {cycle}", value=to_cycle)
     data_dir = Path(data_dir)
     if data_dir.exists() and not data_dir.is_dir():

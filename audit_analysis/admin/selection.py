@@ -42,7 +42,7 @@ import yaml
 
 from audit_analysis import __version__
 from audit_analysis.exceptions import AuditDataError, CycleNotFoundError
-from audit_analysis.io.cycles import DataFolder, normalise_cycle
+from audit_analysis.io.cycles import DataFolder, earlier_audits, normalise_cycle
 from audit_analysis.io.dataset import CASES_FILE, find_cycle_folder, read_cases
 from audit_analysis.io.returns import CsvRowError, ReturnFileError, open_plain, read_table_csv
 from audit_analysis.io.schemas import PRIORITIES
@@ -261,7 +261,8 @@ def _earlier_cycles(data_dir: Path, cycle: str) -> list[tuple[str, Path]]:
     one rule for which cycles a data folder holds (:class:`DataFolder`: exact names,
     links and near misses never read)."""
     folder = DataFolder.scan(data_dir)
-    return [(c, folder.cycles[c]) for c in folder.with_cases(CASES_FILE) if c < cycle]
+    earlier = earlier_audits(folder.with_cases(CASES_FILE), cycle, series=False)
+    return [(c, folder.cycles[c]) for c in earlier]
 
 
 def _exclude_earlier(

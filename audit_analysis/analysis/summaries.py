@@ -39,8 +39,8 @@ from audit_analysis.analysis.inference import (
 )
 from audit_analysis.analysis.stats import wilson_intervals
 from audit_analysis.io.frameworks import Framework
+from audit_analysis.io.labels import current as current_labels
 from audit_analysis.io.ratings import CATEGORIES, MET_OR_BETTER, NOT_APPLICABLE, NOT_RECORDED, SCALE
-from audit_analysis.io.schemas import PRIORITIES
 
 __all__ = [
     "AGE_BANDS",
@@ -79,7 +79,6 @@ STAT_COLUMNS: tuple[str, ...] = (
 """Every column a summary computes from the ratings (what disclosure control hides)."""
 
 AGE_BANDS: tuple[str, ...] = ("0-4", "5-10", "11-15", "16-17", "18+")
-_AGE_EDGES = (0, 5, 11, 16, 18)
 
 STANDARD_COLUMNS = ("kloe", "kloe_key", "kloe_title", "standard", "standard_key", "text")
 KLOE_COLUMNS = ("kloe", "kloe_key", "kloe_title", "standards")
@@ -307,13 +306,16 @@ def kloe_summary(
 
 
 def age_band(age: pd.Series) -> pd.Series:
-    """Ages in whole years to the bands :data:`AGE_BANDS` (``0-4``, ``5-10``,
+    """Ages in whole years to the age bands in use (:func:`audit_analysis.io.labels.current`:
+    a data folder's labels.yaml, by default :data:`AGE_BANDS`, ``0-4``, ``5-10``,
     ``11-15``, ``16-17``, ``18+``), an ordered categorical; missing stays missing."""
+    labels = current_labels()
     values = pd.to_numeric(pd.Series(age), errors="coerce").astype("float64")
-    codes = np.searchsorted(np.array(_AGE_EDGES, dtype=float), values.to_numpy(), "right") - 1
+    codes = np.searchsorted(np.array(labels.edges, dtype=float), values.to_numpy(), "right") - 1
     codes = np.where(values.isna().to_numpy() | (values.to_numpy() < 0), -1, codes)
+    bands = pd.CategoricalDtype(list(labels.age_bands), ordered=True)
     return pd.Series(
-        pd.Categorical.from_codes(codes, dtype=pd.CategoricalDtype(list(AGE_BANDS), ordered=True)),
+        pd.Categorical.from_codes(codes, dtype=bands),
         index=values.index,
         name="age_band",
     )
@@ -322,8 +324,9 @@ def age_band(age: pd.Series) -> pd.Series:
 def with_case_characteristics(ratings: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
     """``ratings`` with their case's ``priority`` and ``age_band`` added (at the end).
 
-    Both are ordered categoricals (priority in the order ``early_help``, ``neglect``,
-    ``exploitation``; age bands :data:`AGE_BANDS`), so a summary by them lists every
+    Both are ordered categoricals (priority in the order of the themes in use, by default
+    ``early_help``, ``neglect``, ``exploitation``; the age bands in use, by default
+    :data:`AGE_BANDS`: :func:`audit_analysis.io.labels.current`), so a summary by them lists every
     category in that order. A case missing from ``cases``, or with no priority or age,
     gets a missing value. Row order and index are those of ``ratings``.
     """
@@ -339,7 +342,7 @@ def with_case_characteristics(ratings: pd.DataFrame, cases: pd.DataFrame) -> pd.
     )
     out["priority"] = pd.Categorical(
         priority.astype("object").where(priority.notna()),
-        categories=list(PRIORITIES),
+        categories=list(current_labels().priorities),
         ordered=True,
     )
     age = out["case_ref"].map(lookup["age"] if "age" in lookup else pd.Series(dtype=float))

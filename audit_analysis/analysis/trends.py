@@ -62,6 +62,7 @@ from audit_analysis.analysis.inference import (
 )
 from audit_analysis.analysis.stats import NOT_ESTIMABLE
 from audit_analysis.analysis.summaries import add_shares, tally
+from audit_analysis.io.cycles import audit_key
 from audit_analysis.io.dataset import CycleData
 from audit_analysis.io.development import latest_status
 from audit_analysis.io.frameworks import Framework
@@ -113,13 +114,13 @@ def _cycles(current: CycleData, earlier: Sequence[CycleData]) -> list[CycleData]
     names = [d.cycle for d in everything]
     if len(set(names)) != len(names):
         raise ValueError(f"each cycle may be given once; got {', '.join(names)}")
-    later = [d.cycle for d in earlier if d.cycle > current.cycle]
+    later = [d.cycle for d in earlier if audit_key(d.cycle) > audit_key(current.cycle)]
     if later:
         raise ValueError(
             f"earlier cycles must come before the current one ({current.cycle}); "
             f"got {', '.join(later)}"
         )
-    return sorted(everything, key=lambda d: d.cycle)
+    return sorted(everything, key=lambda d: audit_key(d.cycle))
 
 
 def _items(frameworks: list[Framework], level: _Level) -> pd.DataFrame:

@@ -27,8 +27,8 @@ from audit_analysis.analysis.inference import (
 from audit_analysis.analysis.summaries import COUNT_COLUMNS, add_shares
 from audit_analysis.analysis.trends import combined_verdicts, verdicts
 from audit_analysis.explore.state import ALL, PreparedCycle, Selection, tally_selection
+from audit_analysis.io.labels import current as current_labels
 from audit_analysis.io.ratings import MET_OR_BETTER, SCALE
-from audit_analysis.io.schemas import PRIORITIES
 
 __all__ = ["CONFIDENCE", "change_table", "columns_of"]
 
@@ -38,7 +38,7 @@ CONFIDENCE = 0.95
 def columns_of(cur: PreparedCycle, by: str) -> list[str]:
     """The change view's columns: all together first, then each agency of the current
     cycle (or each priority theme)."""
-    return [ALL, *(cur.agencies if by == "agency" else PRIORITIES)]
+    return [ALL, *(cur.agencies if by == "agency" else current_labels().priorities)]
 
 
 def _counts(cyc: PreparedCycle, s: Selection, by: str, columns: list[str], keys: np.ndarray):

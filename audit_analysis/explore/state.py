@@ -12,10 +12,10 @@ import numpy as np
 import pandas as pd
 
 from audit_analysis.analysis.agreement import disagreement_register
-from audit_analysis.analysis.summaries import AGE_BANDS, COUNT_COLUMNS, age_band
-from audit_analysis.io.cycles import DataFolder
+from audit_analysis.analysis.summaries import COUNT_COLUMNS, age_band
+from audit_analysis.io.cycles import DataFolder, sort_audits
 from audit_analysis.io.dataset import CASES_FILE, CycleData
-from audit_analysis.io.schemas import PRIORITIES
+from audit_analysis.io.labels import current as current_labels
 
 __all__ = [
     "BANNER",
@@ -262,7 +262,7 @@ def normalise(s: Selection, cyc: PreparedCycle, cycles: list[str]) -> Selection:
     from dataclasses import replace
 
     fw = cyc.data.framework
-    compare = tuple(sorted({c for c in s.compare if c in cycles}))
+    compare = tuple(sort_audits({c for c in s.compare if c in cycles}))
     scopes = {"all"} | {f"kloe:{k.key}" for k in fw.kloes}
     scopes |= {f"standard:{x.key}" for x in fw.standards}
     return replace(
@@ -270,8 +270,8 @@ def normalise(s: Selection, cyc: PreparedCycle, cycles: list[str]) -> Selection:
         compare=compare,
         scope=s.scope if s.scope in scopes else "all",
         agency=s.agency if s.agency in cyc.agencies else "",
-        priority=s.priority if s.priority in PRIORITIES else "",
-        age_band=s.age_band if s.age_band in AGE_BANDS else "",
+        priority=s.priority if s.priority in current_labels().priorities else "",
+        age_band=s.age_band if s.age_band in current_labels().age_bands else "",
         view=s.view if s.view in VIEWS else "changes",
         sort_by=s.sort_by if s.sort_by in SORTS or s.sort_by in cyc.agencies else "case_ref",
         descending=bool(s.descending),

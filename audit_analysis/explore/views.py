@@ -24,7 +24,7 @@ from audit_analysis.analysis.inference import (
     effective_sizes,
 )
 from audit_analysis.analysis.stats import NOT_ESTIMABLE
-from audit_analysis.analysis.summaries import AGE_BANDS, COUNT_COLUMNS, STAT_COLUMNS, add_shares
+from audit_analysis.analysis.summaries import COUNT_COLUMNS, STAT_COLUMNS, add_shares
 from audit_analysis.analysis.trends import NO_RATINGS, NOT_IN_FRAMEWORK, RATED, verdicts
 from audit_analysis.explore.changes import CONFIDENCE, columns_of
 from audit_analysis.explore.state import (
@@ -40,7 +40,7 @@ from audit_analysis.explore.state import (
     earlier,
     tally_selection,
 )
-from audit_analysis.io.schemas import PRIORITIES
+from audit_analysis.io.labels import current as current_labels
 from audit_analysis.render import plots
 from audit_analysis.render.labels import agency_name, rating_label, value_label
 from audit_analysis.render.section import Block, Figure, Strong, Table, Text, plain
@@ -503,9 +503,9 @@ def _cases_table(s, cyc, ci, ai, si, sub) -> pd.DataFrame:
     if s.sort_by in order_key:
         key = pd.Series(order_key[s.sort_by])
     elif s.sort_by == "priority":
-        key = table["priority"].map({p: i for i, p in enumerate(PRIORITIES)})
+        key = table["priority"].map({p: i for i, p in enumerate(current_labels().priorities)})
     elif s.sort_by == "age_band":
-        key = table["age_band"].map({b: i for i, b in enumerate(AGE_BANDS)})
+        key = table["age_band"].map({b: i for i, b in enumerate(current_labels().age_bands)})
     else:
         key = table[s.sort_by] if s.sort_by in table else table["case_ref"]
     order = (

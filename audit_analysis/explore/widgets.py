@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import fields, replace
 from pathlib import Path
 
-from audit_analysis.analysis.summaries import AGE_BANDS
 from audit_analysis.explore import views
 from audit_analysis.explore.state import (
     BANNER,
@@ -29,9 +28,9 @@ from audit_analysis.explore.state import (
     earlier,
     normalise,
 )
-from audit_analysis.io.cycles import normalise_cycle
+from audit_analysis.io.cycles import earlier_audits, normalise_cycle
 from audit_analysis.io.dataset import CASES_FILE, CycleData, load_cycle
-from audit_analysis.io.schemas import PRIORITIES
+from audit_analysis.io.labels import current as current_labels
 from audit_analysis.paths import private_folder, safe_name
 from audit_analysis.pipeline.notebook import project_path
 from audit_analysis.render.labels import agency_name, value_label
@@ -101,7 +100,7 @@ class Explorer:
         current = normalise_cycle(cycle) if cycle else self.cycles[-1]
         if current not in self.data:
             raise ValueError(f"no cycle {current}: found {', '.join(self.cycles)}")
-        before = [c for c in self.cycles if c < current]
+        before = earlier_audits(self.cycles, current)
         chosen = before if compare is None else [normalise_cycle(c) for c in compare]
         self.state = self._normalise(Selection(cycle=current, compare=tuple(chosen), view=view))
         self.view = views.View("changes", "")
@@ -340,13 +339,16 @@ class Explorer:
                 description="Priority",
                 options=[
                     ("All themes", ""),
-                    *[(value_label("priority", p), p) for p in PRIORITIES],
+                    *[(value_label("priority", p), p) for p in current_labels().priorities],
                 ],
                 **full,
             ),
             "age_band": w.Dropdown(
                 description="Age band",
-                options=[("All ages", ""), *[(value_label("age_band", b), b) for b in AGE_BANDS]],
+                options=[
+                    ("All ages", ""),
+                    *[(value_label("age_band", b), b) for b in current_labels().age_bands],
+                ],
                 **full,
             ),
             "case": w.Dropdown(description="Case", **full),
@@ -525,8 +527,9 @@ def explorer(
 ) -> Explorer:
     """An :class:`Explorer` on the cycles under ``data_dir`` (relative paths are read
     from the project folder), starting on ``cycle`` (default: the latest) compared with
-    ``compare`` (default: every earlier cycle) and on ``view`` (default: what changed).
-    Cycles are loaded when first shown; exports go to ``export_dir``; the last
+    ``compare`` (default: the earlier audits of its series,
+    :func:`~audit_analysis.io.cycles.earlier_audits`) and on ``view`` (default: what
+    changed). Cycles are loaded when first shown; exports go to ``export_dir``; the last
     ``chart_cache`` charts drawn are kept."""
     data_dir = project_path(data_dir)
     found = available_cycles(data_dir)

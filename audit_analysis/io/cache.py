@@ -21,6 +21,7 @@ from pathlib import Path
 
 from audit_analysis.io.dataset import CycleData, load_cycle
 from audit_analysis.io.frameworks import FRAMEWORK_FILE
+from audit_analysis.io.labels import LABELS_FILE, activate, load_labels
 
 __all__ = ["ENV", "FRAMEWORK_FILE", "WAIT_SECONDS", "cycle", "fingerprint", "write", "write_all"]
 
@@ -39,6 +40,7 @@ def fingerprint(data_dir: Path, folder: Path) -> tuple:
         for name in names:
             files.append(os.path.join(root, name))
     files += [str(p) for p in data_dir.glob(f"*/{FRAMEWORK_FILE}")]
+    files.append(str(data_dir / LABELS_FILE))  # the themes cases.csv is checked against
     stamps = []
     for name in sorted(set(files)):
         try:
@@ -104,5 +106,6 @@ def cycle(data_dir: str | Path, name: str) -> CycleData:
     if entry is not None:
         stamps, data = entry
         if stamps == fingerprint(resolved, data.folder):
+            activate(load_labels(resolved))  # as load_cycle does: this folder's themes
             return data
     return load_cycle(data_dir, name)

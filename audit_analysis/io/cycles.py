@@ -1,11 +1,23 @@
-"""Audit cycle names and the data folder that holds one folder per cycle.
+"""Audit names and the data folder that holds one folder per audit.
 
-``2018-19``, ``2018/19``, ``2018/2019`` and ``2018-2019`` typed anywhere name one cycle
-(:func:`parse_cycle`). A cycle's *folder*, though, is found by its canonical name alone:
+An audit is named for a year (``2018-19``: an annual audit, a *year cycle*) or for a
+dated theme (``2019-06-neglect``: a thematic audit, its year and month and a theme slug
+of lower-case letters, digits and hyphens, starting with a letter). ``2018-19``,
+``2018/19``, ``2018/2019`` and ``2018-2019`` typed anywhere name one year cycle, and
+``2019-06-Neglect`` typed names ``2019-06-neglect`` (:func:`parse_cycle`).
+
+Audits are ordered by date (:func:`audit_key`): a thematic audit by its year and month,
+a year cycle by its *end*, March of its second year (``2018-19`` is dated 2019-03), since
+an annual audit's findings are known when the year closes; a year cycle comes after the
+thematic audits of the month it closes. So ``2018-10-neglect`` (held during 2018-19)
+comes before ``2018-19``, and ``2019-06-neglect`` after it.
+
+An audit's *folder*, though, is found by its canonical name alone:
 :class:`DataFolder` is the one rule every reader uses (the loader, the runner, the
 development record, the explorer) to say which cycles a data folder holds, in what
 order, which of their names are symbolic links (never followed) and which folders are
-near misses (``2018-2019``, ``2018-19-old``: named, never read instead).
+near misses (``2018-2019``, ``2018-19-old``, ``2019-6-neglect``, ``2019-06_Neglect``:
+named, never read instead).
 """
 
 from __future__ import annotations
@@ -19,18 +31,65 @@ from pathlib import Path
 
 from audit_analysis.exceptions import AuditDataError, CycleNotFoundError, UnknownCycleError
 
-__all__ = ["DataFolder", "next_cycle", "normalise_cycle", "parse_cycle"]
+__all__ = [
+    "AUDIT_NAME",
+    "DataFolder",
+    "audit_date",
+    "audit_key",
+    "audit_series",
+    "audit_theme",
+    "earlier_audits",
+    "is_thematic",
+    "next_cycle",
+    "normalise_cycle",
+    "parse_cycle",
+    "same_series",
+    "sort_audits",
+]
 
 
 _CYCLE = re.compile(r"(?<!\d)(\d{4})\s*[-/_\u2013]\s*(\d{4}|\d{2})(?!\d)")
 _CANONICAL = re.compile(r"\d{4}-\d{2}")
+#: The longest theme slug of a thematic audit's name.
+MAX_THEME = 40
+_SLUG = r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*"
+#: A thematic audit's name written in text (any case): year, month 01-12, theme.
+_DATED = re.compile(rf"(?<![\d\w])(\d{{4}})-(0[1-9]|1[0-2])-({_SLUG})(?![\w-])", re.IGNORECASE)
+_DATED_CANONICAL = re.compile(rf"(\d{{4}})-(0[1-9]|1[0-2])-({_SLUG})")
+#: A folder name that looks like a dated theme written otherwise (``2019-6-neglect``,
+#: ``2019_06 Neglect``): a near miss, named and never read.
+_DATED_LOOSE = re.compile(r"\s*(\d{4})\s*[-_/. \u2013]\s*(\d{1,2})\s*[-_/. \u2013]+\s*(.*\w.*)")
+#: The regular expression (a string) of every canonical audit name: a year cycle or a
+#: dated theme. The one pattern the output folders' staging names are matched with.
+AUDIT_NAME = rf"(?:\d{{4}}-\d{{2}}|\d{{4}}-(?:0[1-9]|1[0-2])-{_SLUG})"
+
+#: What the message says an audit name is.
+NAME_RULE = (
+    "write a year as YYYY-YY (2018-19) or a thematic audit as YYYY-MM-theme "
+    "(2019-06-neglect: year, month, a theme in lower-case letters, digits and hyphens)"
+)
+
+
+def _dated(text: str) -> str | None:
+    match = _DATED.search(text)
+    if not match:
+        return None
+    year, month, theme = match.groups()
+    if len(theme) > MAX_THEME:
+        return None
+    return f"{year}-{month}-{theme.lower()}"
 
 
 def parse_cycle(text: object) -> str | None:
-    """The canonical ``YYYY-YY`` name of a cycle written in ``text``, or None."""
+    """The canonical name of the audit written in ``text`` (``YYYY-YY`` for a year
+    cycle, ``YYYY-MM-theme`` for a thematic audit), or None."""
     if text is None:
         return None
-    match = _CYCLE.search(str(text).strip())
+    text = str(text).strip()
+    dated = _dated(text)
+    if dated is not None:
+        return dated
+    match = _CYCLE.search(text)
     if not match:
         return None
     start, end = match.groups()
@@ -44,34 +103,120 @@ def parse_cycle(text: object) -> str | None:
 
 
 def normalise_cycle(text: object) -> str:
-    """Like :func:`parse_cycle` but raises :class:`UnknownCycleError` for a non-cycle."""
+    """Like :func:`parse_cycle` but raises :class:`UnknownCycleError` (one line) for a
+    name that is neither a year cycle nor a dated theme."""
     cycle = parse_cycle(text)
     if cycle is None:
-        raise UnknownCycleError(
-            "not an audit cycle; write it as YYYY-YY, for example 2018-19", value=text
-        )
+        raise UnknownCycleError(f"not an audit cycle; {NAME_RULE}", value=text)
     return cycle
 
 
+def is_thematic(cycle: str) -> bool:
+    """Whether ``cycle`` names a thematic audit (``2019-06-neglect``), not a year."""
+    return _DATED_CANONICAL.fullmatch(normalise_cycle(cycle)) is not None
+
+
+def audit_theme(cycle: str) -> str | None:
+    """The theme slug of a thematic audit (``neglect``), None for a year cycle."""
+    match = _DATED_CANONICAL.fullmatch(normalise_cycle(cycle))
+    return match.group(3) if match else None
+
+
+def audit_date(cycle: str) -> tuple[int, int]:
+    """(year, month) an audit is dated by: a thematic audit's own, a year cycle's end
+    (March of its second year: ``2018-19`` is (2019, 3))."""
+    name = normalise_cycle(cycle)
+    match = _DATED_CANONICAL.fullmatch(name)
+    if match:
+        return int(match.group(1)), int(match.group(2))
+    return int(name[:4]) + 1, 3
+
+
+def audit_key(cycle: str) -> tuple[int, int, int, str]:
+    """The sort key of an audit: by date (:func:`audit_date`), a year cycle after the
+    thematic audits of the month it closes, then by name."""
+    name = normalise_cycle(cycle)
+    year, month = audit_date(name)
+    return year, month, 0 if is_thematic(name) else 1, name
+
+
+def sort_audits(cycles) -> list[str]:
+    """``cycles`` (canonical names) oldest first, by :func:`audit_key`."""
+    return sorted(cycles, key=audit_key)
+
+
+def audit_series(cycle: str) -> str:
+    """The series an audit belongs to: ``annual`` for a year cycle, ``theme:<slug>`` for a
+    thematic audit. A run compares, by default, with the earlier audits of its series:
+    the same framework (an annual audit's framework carries its standards' keys from
+    year to year; a thematic audit's tool is its theme's)."""
+    theme = audit_theme(cycle)
+    return "annual" if theme is None else f"theme:{theme}"
+
+
+def same_series(cycle: str, other: str) -> bool:
+    return audit_series(cycle) == audit_series(other)
+
+
+def earlier_audits(cycles, cycle: str, *, series: bool = True) -> list[str]:
+    """Of ``cycles``, those dated before ``cycle``, oldest first; with ``series`` (the
+    default comparison of a run, the explorer and the commentary skeleton) only those of
+    the same series (:func:`audit_series`)."""
+    key = audit_key(cycle)
+    return [
+        c
+        for c in sort_audits(cycles)
+        if audit_key(c) < key and (not series or same_series(c, cycle))
+    ]
+
+
 def next_cycle(cycle: str) -> str:
-    first = int(normalise_cycle(cycle)[:4]) + 1
+    """The year cycle after ``cycle``; a thematic audit has no next by rule, so the new
+    audit's name must be given (one line)."""
+    name = normalise_cycle(cycle)
+    if is_thematic(name):
+        raise UnknownCycleError(
+            f"{name} is a thematic audit: name the new audit (--to), a year (YYYY-YY) or "
+            "a dated theme (YYYY-MM-theme)",
+            value=cycle,
+        )
+    first = int(name[:4]) + 1
     return f"{first}-{(first + 1) % 100:02d}"
 
 
 def _canonical_name(name: str) -> bool:
+    if _DATED_CANONICAL.fullmatch(name):
+        return parse_cycle(name) == name
     return bool(_CANONICAL.fullmatch(name)) and parse_cycle(name) == name
+
+
+def _dated_near_miss(name: str) -> str | None:
+    """The dated theme a folder name spells otherwise (``2019-6-Neglect`` ->
+    ``2019-06-neglect``), or None."""
+    match = _DATED_LOOSE.fullmatch(name)
+    if not match:
+        return None
+    year, month, rest = match.groups()
+    if not 1 <= int(month) <= 12:
+        return None
+    theme = re.sub(r"[^a-z0-9]+", "-", rest.lower()).strip("-")
+    if not theme or not theme[0].isalpha():
+        return None
+    return f"{year}-{int(month):02d}-{theme[:MAX_THEME]}"
 
 
 @dataclass(frozen=True)
 class DataFolder:
     """What a data folder holds, by one rule.
 
-    - ``cycles``: canonical name -> folder, oldest first, for every entry named exactly
-      ``YYYY-YY`` (a valid cycle) that is a real folder (not a link).
+    - ``cycles``: canonical name -> folder, oldest first (:func:`audit_key`), for every
+      entry named exactly ``YYYY-YY`` (a valid cycle) or ``YYYY-MM-theme`` (a thematic
+      audit) that is a real folder (not a link).
     - ``links``: canonical name -> path, for such names that are symbolic links: never
       followed, never read.
     - ``near_misses``: cycle -> names of the folders whose name spells that cycle
-      otherwise (``2018-2019``, ``2018-19-old``, ``2018-19 (copy)``): never read.
+      otherwise (``2018-2019``, ``2018-19-old``, ``2018-19 (copy)``, ``2019-6-neglect``,
+      ``2019-06 Neglect``): never read.
     """
 
     path: Path
@@ -93,7 +238,7 @@ class DataFolder:
             entries = []
         for entry in entries:
             name = entry.name
-            cycle = parse_cycle(name)
+            cycle = parse_cycle(name) or _dated_near_miss(name)
             if cycle is None:
                 continue
             try:
@@ -107,7 +252,8 @@ class DataFolder:
                     cycles[name] = Path(entry.path)
             elif stat.S_ISDIR(mode) or stat.S_ISLNK(mode):
                 near.setdefault(cycle, []).append(name)
-        return cls(path, dict(sorted(cycles.items())), links, near)
+        ordered = {name: cycles[name] for name in sort_audits(cycles)}
+        return cls(path, ordered, links, near)
 
     # -- which cycles
     @property
@@ -127,10 +273,13 @@ class DataFolder:
         return found
 
     def before(self, cycle: str) -> list[str]:
-        return [c for c in self.cycles if c < cycle]
+        """The audits dated before ``cycle`` (:func:`audit_key`), oldest first."""
+        key = audit_key(cycle)
+        return [c for c in self.cycles if audit_key(c) < key]
 
     def after(self, cycle: str) -> list[str]:
-        return [c for c in self.cycles if c > cycle]
+        key = audit_key(cycle)
+        return [c for c in self.cycles if audit_key(c) > key]
 
     def folder(self, cycle: str) -> Path:
         """The folder of ``cycle``, or :class:`CycleNotFoundError` in one line that names
@@ -167,8 +316,9 @@ class DataFolder:
             if cycle is not None and name != cycle:
                 continue
             for miss in misses:
+                rule = "YYYY-MM-theme" if is_thematic(name) else "YYYY-YY"
                 lines.append(
-                    f"{miss}/ is not read: a cycle's folder is named exactly YYYY-YY ({name})"
+                    f"{miss}/ is not read: a cycle's folder is named exactly {rule} ({name})"
                 )
         for name in sorted(self.links):
             if cycle is None or name == cycle:

@@ -23,9 +23,10 @@ import pandas as pd
 from audit_analysis.exceptions import AuditDataError, CycleNotFoundError, RejectionCode
 from audit_analysis.io import schemas
 from audit_analysis.io.agencies import resolve_agency
-from audit_analysis.io.cycles import DataFolder, normalise_cycle, parse_cycle
+from audit_analysis.io.cycles import DataFolder, audit_key, normalise_cycle, parse_cycle
 from audit_analysis.io.development import Development, earlier_items, later_ids, read_development
 from audit_analysis.io.frameworks import Framework, load_framework
+from audit_analysis.io.labels import LABELS_FILE, Labels, activate, load_labels, package_labels
 from audit_analysis.io.ratings import CATEGORIES, NOT_RECORDED, RATING_DTYPE, parse_rating
 from audit_analysis.io.records import read_records
 from audit_analysis.io.returns import (
@@ -174,7 +175,12 @@ class _Crosswalk:
         return next(iter(matches)), None
 
 
-def read_cases(folder: Path, rejections: list[dict]) -> tuple[pd.DataFrame, _Crosswalk]:
+def read_cases(
+    folder: Path, rejections: list[dict], labels: Labels | None = None
+) -> tuple[pd.DataFrame, _Crosswalk]:
+    """The cohort of ``folder``'s ``cases.csv``; each priority is checked against
+    ``labels``' themes (default: the package's), a case with another kept with none."""
+    labels = labels or package_labels()
     path = folder / CASES_FILE
     special = special_file_reason(path) if os.path.lexists(path) else None
     if special is not None:
@@ -246,13 +252,15 @@ def read_cases(folder: Path, rejections: list[dict]) -> tuple[pd.DataFrame, _Cro
             )
             continue
         seen[ref.casefold()] = number
-        priority = cell(cells, "priority").casefold().replace(" ", "_").replace("-", "_")
-        if priority and priority not in schemas.PRIORITIES:
+        written = cell(cells, "priority")
+        priority = labels.theme(written) if written else ""
+        if written and priority is None:
+            named = f" ({LABELS_FILE})" if labels is not package_labels() else ""
             reject(
                 number,
                 f"case {ref}: priority is not one of "
-                f"{', '.join(schemas.PRIORITIES)}; the case is kept with no priority",
-                cell(cells, "priority"),
+                f"{', '.join(labels.priorities)}{named}; the case is kept with no priority",
+                written,
                 RejectionCode.CASE_FIELD,
             )
             priority = ""
@@ -463,7 +471,7 @@ class _Loader:
                 ("audit cycle", head.get("audit_cycle"), stated),
                 ("template version", version, parse_cycle(version)),
             )
-            if cycle is not None and cycle > self.framework.cycle
+            if cycle is not None and audit_key(cycle) > audit_key(self.framework.cycle)
         ]
         if later:
             what, value, cycle = later[0]
@@ -798,8 +806,9 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
     # The child starts reading while the framework and the cohort are read here.
     with contextlib.closing(read_isolated(workbooks, budgets)) as read:
         framework = load_framework(cycle, data_dir)
+        labels = load_labels(data_dir)  # the partnership's themes and age bands
         rejections = schemas.RejectionLog()  # bounded: counts beyond MAX_LISTED a file
-        cases, crosswalk = read_cases(folder, rejections)
+        cases, crosswalk = read_cases(folder, rejections, labels)
         loader = _Loader(data_dir, folder, framework, crosswalk)
         loader.rejections = rejections
         for rel, path, why in files:
@@ -826,11 +835,12 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
     for column in ("source_file", "code", "reason", "raw_value"):
         rejected[column] = rejected[column].astype("str").where(rejected[column].notna())
 
+    activate(labels)  # the summaries, pages and explorer name these themes and bands
     return CycleData(
         cycle=cycle,
         framework=framework,
         ratings=schemas.RATINGS.validate(ratings),
-        cases=schemas.CASES.validate(cases),
+        cases=schemas.cases_schema(tuple(labels.priorities)).validate(cases),
         returns=schemas.RETURNS.validate(returns),
         rejections=schemas.REJECTIONS.validate(rejected),
         folder=folder,

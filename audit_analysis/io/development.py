@@ -33,7 +33,7 @@ from pathlib import Path
 import pandas as pd
 
 from audit_analysis.exceptions import RejectionCode
-from audit_analysis.io.cycles import DataFolder
+from audit_analysis.io.cycles import DataFolder, audit_key
 from audit_analysis.io.frameworks import Framework
 from audit_analysis.io.records import read_optional_table
 from audit_analysis.io.schemas import rejection
@@ -167,7 +167,7 @@ def earlier_items(data_dir: Path, cycle: str, frameworks: Callable[[str], Framew
 def later_ids(data_dir: Path, cycle: str) -> dict[str, str]:
     """Ids raised by cycles after ``cycle``: id -> cycle (for a clear rejection)."""
     out: dict[str, str] = {}
-    for name, folder in _cycle_folders(data_dir, lambda c: c > cycle):
+    for name, folder in _cycle_folders(data_dir, lambda c: audit_key(c) > audit_key(cycle)):
         for file, column in ((AREAS_FILE, "areaid"), (RECOMMENDATIONS_FILE, "id")):
             for _, row in read_optional_table(folder / file, [], lambda *a: None):
                 value = row.get(column, "").strip()
@@ -439,7 +439,10 @@ def history(
     """Every cycle's development record in ``data_dir`` up to and including ``up_to``
     (only those before it, with ``before``), oldest first, each read against the cycles
     before it (rejected rows left out)."""
-    found = _cycle_folders(data_dir, (lambda c: c < up_to) if before else (lambda c: c <= up_to))
+    last = audit_key(up_to)
+    found = _cycle_folders(
+        data_dir, (lambda c: audit_key(c) < last) if before else (lambda c: audit_key(c) <= last)
+    )
     out: list[tuple[str, Development]] = []
     known: dict[str, Item] = {}
     for name, folder in found:

@@ -18,7 +18,7 @@ import pandas as pd
 import yaml
 
 from audit_analysis.exceptions import AuditDataError, UnknownCycleError
-from audit_analysis.io.cycles import DataFolder, normalise_cycle, parse_cycle
+from audit_analysis.io.cycles import DataFolder, normalise_cycle, parse_cycle, sort_audits
 
 __all__ = [
     "StrictLoader",
@@ -146,7 +146,7 @@ def available_cycles(data_dir: str | Path | None = None) -> list[str]:
         for name, folder in DataFolder.scan(data_dir).cycles.items():
             if (folder / FRAMEWORK_FILE).is_file():
                 found.add(name)
-    return sorted(found)
+    return sort_audits(found)
 
 
 def load_framework(cycle: str, data_dir: str | Path | None = None) -> Framework:

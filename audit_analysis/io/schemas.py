@@ -9,6 +9,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from audit_analysis.exceptions import RejectionCode
+from audit_analysis.io.cycles import AUDIT_NAME
 from audit_analysis.io.ratings import CATEGORIES, RATING_DTYPE
 from audit_analysis.io.text import cell_text, excerpt
 
@@ -29,7 +30,7 @@ FORMS = ("toolkit", "bulk", "skipped")
 STATUSES = ("loaded", "partial", "rejected", "skipped")
 
 _text = {"nullable": False, "coerce": False}
-_CYCLE_LABEL = re.compile(r"^\d{4}-\d{2}$")
+_CYCLE_LABEL = re.compile(rf"^{AUDIT_NAME}$")
 
 
 def _cycle_labels(series: pd.Series) -> pd.Series:
@@ -57,6 +58,14 @@ RATINGS = pa.DataFrameSchema(
     ordered=True,
     name="ratings",
 )
+
+
+def cases_schema(priorities: tuple[str, ...]) -> pa.DataFrameSchema:
+    """:data:`CASES` with ``priorities`` (a data folder's labels.yaml) the themes allowed."""
+    if priorities == PRIORITIES:
+        return CASES
+    return CASES.update_column("priority", checks=[pa.Check.isin(list(priorities))], nullable=True)
+
 
 CASES = pa.DataFrameSchema(
     {

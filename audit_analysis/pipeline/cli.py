@@ -307,7 +307,11 @@ def _data_and_cycle(parser, example: str, what: str = "the audit cycle") -> None
     parser.add_argument(
         "--data", required=True, help="the data folder holding one folder per cycle"
     )
-    parser.add_argument("--cycle", required=True, help=f"{what}, e.g. {example}")
+    parser.add_argument(
+        "--cycle",
+        required=True,
+        help=f"{what}, e.g. {example}, or a thematic audit named YYYY-MM-theme",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -330,7 +334,11 @@ def build_parser() -> argparse.ArgumentParser:
         "could be read.",
     )
     validate.add_argument("data", help="the data folder holding one folder per cycle")
-    validate.add_argument("--cycle", required=True, help="the audit cycle, e.g. 2018-19")
+    validate.add_argument(
+        "--cycle",
+        required=True,
+        help="the audit cycle, e.g. 2018-19, or a thematic audit named YYYY-MM-theme",
+    )
     validate.add_argument(
         "--rejections-csv", metavar="PATH", help="also write the rejection log as CSV"
     )
@@ -380,10 +388,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", required=True, help="the data folder holding one folder per cycle"
     )
     new_cycle.add_argument(
-        "--from", dest="from_cycle", required=True, help="the cycle to copy, e.g. 2018-19"
+        "--from",
+        dest="from_cycle",
+        required=True,
+        help="the audit to copy, e.g. 2018-19 or 2018-10-neglect",
     )
     new_cycle.add_argument(
-        "--to", dest="to_cycle", help="the new cycle (default: the one after --from)"
+        "--to",
+        dest="to_cycle",
+        help="the new audit: a year (YYYY-YY) or a dated theme (YYYY-MM-theme, e.g. "
+        "2019-06-neglect); default: the year after --from, which must then be a year",
     )
     new_cycle.add_argument(
         "--force", action="store_true", help="replace an existing framework.yaml"
@@ -452,7 +466,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--compare",
         nargs="*",
         metavar="CYCLE",
-        help="earlier cycles to compare (default: every earlier cycle in DATA)",
+        help="earlier audits to compare (default: the earlier audits in DATA of the same "
+        "series: earlier years for a year, earlier audits of its theme for a thematic one)",
     )
     run.add_argument(
         "--min-cell-count",

@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from audit_analysis.io import cache
-from audit_analysis.io.cycles import normalise_cycle
+from audit_analysis.io.cycles import normalise_cycle, sort_audits
 from audit_analysis.paths import PROJECT_ROOT
 from audit_analysis.render.present import Report
 from audit_analysis.sections.base import Session
@@ -47,7 +47,8 @@ def open_session(
     data = cache.cycle(data_dir, cycle)  # the annual run loads each cycle once for all
     if compare_cycles is None:
         compare_cycles = earlier_cycles(data_dir, cycle)
-    earlier = [cache.cycle(data_dir, c) for c in sorted(normalise_cycle(c) for c in compare_cycles)]
+    named = sort_audits({normalise_cycle(c) for c in compare_cycles})
+    earlier = [cache.cycle(data_dir, c) for c in named]
     return Session(
         data=data,
         earlier=earlier,

@@ -29,7 +29,13 @@ import yaml
 
 from audit_analysis.exceptions import AuditDataError, RunFailedError
 from audit_analysis.io.agencies import resolve_agency
-from audit_analysis.io.cycles import DataFolder, normalise_cycle, parse_cycle
+from audit_analysis.io.cycles import (
+    AUDIT_NAME,
+    DataFolder,
+    earlier_audits,
+    normalise_cycle,
+    parse_cycle,
+)
 from audit_analysis.io.dataset import CASES_FILE, RETURNS_DIR, CycleData, find_cycle_folder
 from audit_analysis.io.development import AREAS_FILE, PROGRESS_FILE, RECOMMENDATIONS_FILE
 from audit_analysis.io.frameworks import FRAMEWORK_FILE
@@ -153,9 +159,9 @@ _KNOWN_INPUTS = {
 }
 # What a run leaves while it works: a staging folder (tempfile.mkdtemp's eight characters
 # after the prefix), the outputs it is replacing, and the same for case packs.
-_STAGING = re.compile(r"^\.(\d{4}-\d{2})(?:-[a-z0-9_]{8}|\.previous)$")
+_STAGING = re.compile(rf"^\.({AUDIT_NAME})(?:-[a-z0-9_]{{8}}|\.previous)$")
 _PACK_STAGING = re.compile(r"^\.case-packs(?:-[a-z0-9_]{8}|\.previous)$")
-_JOURNAL = re.compile(r"^\.(\d{4}-\d{2}|case-packs)\.publish\.json(?:\.tmp)?$")
+_JOURNAL = re.compile(rf"^\.({AUDIT_NAME}|case-packs)\.publish\.json(?:\.tmp)?$")
 MARKER = ".audit-analysis.json"
 """The file in every folder the suite publishes (``OUT/<cycle>``, its ``case-packs``)
 listing the entries it wrote there: publishing replaces only those, and carries every
@@ -393,8 +399,11 @@ def _start_order(spec: NotebookSpec) -> int:
 
 
 def earlier_cycles(data_dir: str | Path, cycle: str) -> list[str]:
-    """Cycles before ``cycle`` that have a folder with a ``cases.csv`` under ``data_dir``."""
-    return [c for c in DataFolder.scan(data_dir).with_cases(CASES_FILE) if c < cycle]
+    """The audits a run of ``cycle`` compares with by default: those dated before it, of
+    its series (:func:`~audit_analysis.io.cycles.earlier_audits`: earlier year cycles for
+    a year cycle, earlier audits of its theme for a thematic one), that have a folder with
+    a ``cases.csv`` under ``data_dir``."""
+    return earlier_audits(DataFolder.scan(data_dir).with_cases(CASES_FILE), cycle)
 
 
 def _sha256(path: Path) -> str:

@@ -9,6 +9,8 @@ import pandas as pd
 from audit_analysis.analysis.quality import agency_summary, compliance_lines
 from audit_analysis.io.cycles import DataFolder
 from audit_analysis.io.dataset import CycleData
+from audit_analysis.io.labels import current as current_labels
+from audit_analysis.io.labels import package_labels
 from audit_analysis.io.returns import skip_reason
 from audit_analysis.io.text import printable
 
@@ -39,6 +41,12 @@ def format_report(data: CycleData) -> str:
             else ""
         )
     )
+    labels = current_labels()  # the data folder's labels.yaml, when it has one
+    if labels is not package_labels():
+        lines.append(
+            f"Labels: {printable(labels.source, False)}: priority themes "
+            f"{', '.join(labels.priorities)}; age bands {', '.join(labels.age_bands)}"
+        )
     lines.append(
         f"Files: {len(returns)} found: "
         + ", ".join(f"{status.get(s, 0)} {s}" for s in ("loaded", "partial", "rejected", "skipped"))

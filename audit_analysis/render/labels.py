@@ -17,6 +17,8 @@ from importlib import resources
 import pandas as pd
 import yaml
 
+from audit_analysis.io.labels import current as current_labels
+
 __all__ = [
     "agency_key",
     "agency_name",
@@ -75,8 +77,9 @@ def value_label(kind: str | None, value: object) -> str:
         return rating_label(str(value))
     if kind == "agency":
         return agency_name(value)
-    words = _labels().get(kind) if kind in ("priority", "age_band") else None
-    if words:
+    if kind in ("priority", "age_band"):  # a data folder's labels.yaml, else the package's
+        used = current_labels()
+        words = used.priorities if kind == "priority" else used.age_bands
         return str(words.get(str(value), value))
     return str(value)
 

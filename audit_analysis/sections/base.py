@@ -37,6 +37,21 @@ class Session:
     def cycle(self) -> str:
         return self.data.cycle
 
+    @property
+    def cases(self) -> int:
+        """The cases with a rating on the scale."""
+        from audit_analysis.sections.small import rated_cases
+
+        return rated_cases(self.data.ratings)
+
+    @property
+    def small(self) -> bool:
+        """Whether the audit is small (:func:`audit_analysis.sections.small.is_small`):
+        its pages lead with counts of cases and judge no change."""
+        from audit_analysis.sections.small import is_small
+
+        return is_small(self.cases, self.min_cell_count)
+
 
 class SectionBuilder:
     """Base of the section builders. A subclass names its section and writes

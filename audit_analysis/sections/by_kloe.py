@@ -16,6 +16,7 @@ from audit_analysis.io.dataset import case_identifiers
 from audit_analysis.render import plots
 from audit_analysis.render.section import Block, Figure, Learning, Section, Table, Text
 from audit_analysis.sections import commentary as commentary_words
+from audit_analysis.sections import small
 from audit_analysis.sections.base import SectionBuilder, Session
 from audit_analysis.sections.words import (
     extremes_text,
@@ -143,6 +144,11 @@ class KloeFindings(SectionBuilder):
         )
 
     @cached_property
+    def case_counts(self) -> pd.DataFrame:
+        """Per standard, the cases rated good by every agency, by some and by none."""
+        return small.case_counts(self.data.ratings, self.data.framework)
+
+    @cached_property
     def commentary(self):
         """The QA group's commentary (None: none supplied)."""
         return commentary_words.load(self.session)
@@ -173,6 +179,23 @@ class KloeFindings(SectionBuilder):
             )
             title, subtitle, alt = kloe_chart_text(rows, cycle)
             kloes += self.qa_words(kloe)
+            if self.session.small:  # counts of cases and the evidence lead
+                counts = self.case_counts[self.case_counts["kloe"] == kloe.number]
+                kloes.append(
+                    Table(
+                        small.counts_display(counts),
+                        f"KLOE {kloe.number} ({kloe.title}): cases rated "
+                        f"{small.GOOD_WORDS}, per standard",
+                        f"kloe-{kloe.number}-cases",
+                    )
+                )
+                kloes.append(
+                    Table(
+                        small.evidence_display(data.ratings, kloe.number),
+                        f"KLOE {kloe.number} ({kloe.title}): every rating and its evidence",
+                        f"kloe-{kloe.number}-evidence",
+                    )
+                )
             kloes.append(
                 Figure(
                     f"kloe-{kloe.number}",
@@ -190,8 +213,23 @@ class KloeFindings(SectionBuilder):
             self.min_cell_count,
         )
         by_agency = summaries.kloe_summary(data.ratings, data.framework, by="agency")
+        lead: list[Block] = []
+        if self.session.small:
+            lead.append(Text(small.small_sentence(cycle, self.session.cases, self.min_cell_count)))
+            summary = self.commentary.text("summary") if self.commentary else ""
+            if summary:
+                lead.append(Text("The QA group's summary", "note"))
+                lead += commentary_words.markdown_blocks(summary, self.figures.substitute)
+            lead.append(
+                Table(
+                    small.counts_display(self.case_counts),
+                    f"Cases rated {small.GOOD_WORDS} per standard, {cycle}",
+                    "standard-cases",
+                )
+            )
         return {
             "overall": [
+                *lead,
                 Text(
                     f"Across all standards and agencies, {interval(overall)} of "
                     f"{int(overall['n'])} ratings met or exceeded the standard, in "

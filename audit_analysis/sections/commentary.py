@@ -210,11 +210,12 @@ class CommentaryFigures:
         verdict = row[f"verdict_vs_{versus}"]
         if pd.isna(diff):
             return f"(no comparison with {versus}: too few ratings in one of the years)"
-        words = verdict_words(verdict)
         text = f"{points(diff)} points"
         if pd.notna(low):
             text += f" (95% interval by case: {points(low)} to {points(high)})"
-        return f"{text}: {words}"
+        if self.session.small:  # a small audit: the figure, no verdict of change
+            return f"{text}: no change judged in a small audit"
+        return f"{text}: {verdict_words(verdict)}"
 
     def resolve(self, ref: Reference) -> str:
         if ref.kind == "cases":

@@ -17,6 +17,7 @@ from audit_analysis.analysis.agreement import AGREEMENT_COLUMNS
 from audit_analysis.render import labels, plots
 from audit_analysis.render.section import Block, Figure, Section, Table, Text
 from audit_analysis.sections.base import SectionBuilder, Session
+from audit_analysis.sections.small import small_note
 from audit_analysis.sections.words import pct, standard_label
 
 __all__ = [
@@ -89,7 +90,7 @@ class Consistency(SectionBuilder):
             )
         register = agreement.disagreement_register(self.data.ratings)
         return {
-            "summary": [Text(self.sentence)],
+            "summary": [*small_note(self.session), Text(self.sentence)],
             "pairs": [
                 Figure(
                     "agency-agreement",

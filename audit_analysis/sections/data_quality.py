@@ -15,6 +15,7 @@ from audit_analysis.render import labels, plots
 from audit_analysis.render.labels import agency_name
 from audit_analysis.render.section import Block, Figure, Section, Table, Text
 from audit_analysis.sections.base import SectionBuilder, Session
+from audit_analysis.sections.small import small_note
 from audit_analysis.sections.words import interval, pct
 
 __all__ = [
@@ -56,7 +57,7 @@ class DataQuality(SectionBuilder):
         if data.deep_dive is not None and len(data.deep_dive):
             records.append(Table(data.deep_dive, f"Deep-dive record, {cycle}", "deep-dive"))
         return {
-            "summary": [Text(s) for s in self.sentences],
+            "summary": [*small_note(self.session), *(Text(s) for s in self.sentences)],
             "returns": [Table(self.returns, f"Returns per agency, {cycle}", "returns-by-agency")],
             "completeness": [
                 Table(

@@ -28,6 +28,7 @@ from audit_analysis.sections.by_kloe import KloeFindings, breakdown_text
 from audit_analysis.sections.consistency import Consistency
 from audit_analysis.sections.data_quality import DataQuality, records_sentences
 from audit_analysis.sections.selection import selection_sentences
+from audit_analysis.sections.small import no_verdict_sentence
 from audit_analysis.sections.trends import (
     Trends,
     detectable_sentence,
@@ -199,6 +200,9 @@ class Executive(SectionBuilder):
         detectable = detectable_sentence(self.trends.plan)
         if not earlier:
             return [f"There is no earlier cycle to compare {data.cycle} with.", detectable]
+        if self.session.small:  # no verdict of change on a small audit
+            names = [e.cycle for e in earlier]
+            return [no_verdict_sentence(data.cycle, self.session.cases, names), detectable]
         trend = self.trends.table
         overall = self.figures.overall_trend  # the one the commentary's references read
         out = []
@@ -505,7 +509,7 @@ class Executive(SectionBuilder):
                 f"{pct(now['share'].max())} of ratings met or exceeded across its "
                 f"{len(now)} {plural(len(now), 'standard')}"
             )
-            if earlier and self.trends.table is not None:
+            if earlier and self.trends.table is not None and not self.session.small:
                 previous = earlier[-1].cycle
                 trend = self.trends.table[self.trends.table["kloe_key"] == kloe.key]
                 c = trend_counts(trend, previous)

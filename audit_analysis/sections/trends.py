@@ -12,9 +12,11 @@ from functools import cached_property, partial
 import pandas as pd
 
 from audit_analysis.analysis import planning, trends
+from audit_analysis.io.cycles import audit_key
 from audit_analysis.io.development import latest_status
 from audit_analysis.render import plots
 from audit_analysis.render.section import Block, Figure, Section, Table, Text
+from audit_analysis.sections import small
 from audit_analysis.sections.base import SectionBuilder, Session
 from audit_analysis.sections.words import interval, pct, points, verdict_words
 
@@ -57,8 +59,15 @@ class Trends(SectionBuilder):
 
     @cached_property
     def areas(self) -> pd.DataFrame:
-        """The areas for development and their measured progress (Appendix II)."""
-        return trends.area_progress(self.data, self.session.earlier)
+        """The areas for development and their measured progress (Appendix II); in a
+        small audit, the change measured but not judged."""
+        areas = trends.area_progress(self.data, self.session.earlier)
+        if self.session.small and "measured" in areas:
+            judged = areas["measured"].isin(
+                ["improved", "declined", "no clear change", trends.CASE_MIX]
+            )
+            areas.loc[judged, "measured"] = small.NOT_JUDGED
+        return areas
 
     def parts(self) -> dict[str, list[Block]]:
         data, earlier = self.data, self.session.earlier
@@ -68,6 +77,20 @@ class Trends(SectionBuilder):
         if self.table is None:
             parts["standards"] = [Text(f"No earlier cycle to compare {cycle} with.")]
             parts["table"] = []
+        elif self.session.small:  # no verdict of change: the shares for reference
+            parts["standards"] = [
+                Table(self.table, "", "trends", show=False),
+                Text(small.no_verdict_sentence(cycle, self.session.cases, cycles)),
+            ]
+            shown = trend_display(self.table, cycle, cycles)
+            parts["table"] = [
+                Table(
+                    shown.drop(columns=[f"change vs {c}" for c in cycles]),
+                    "Share met or exceeded per standard, by cycle (no change judged: "
+                    "a small audit)",
+                    "trend-table",
+                )
+            ]
         else:
             parts["standards"] = [
                 Table(self.table, "", "trends", show=False),
@@ -115,6 +138,11 @@ class Trends(SectionBuilder):
             for kloe in data.framework.kloes:
                 part = trend_part(long, kloe.key)
                 title, alt = trend_chart_text(self.table, part, kloe, cycle, every)
+                if self.session.small:
+                    title = (
+                        f"KLOE {kloe.number} ({kloe.title}): shares per audit, no change "
+                        "judged (a small audit)"
+                    )
                 charts.append(
                     Figure(
                         f"trend-kloe-{kloe.number}",
@@ -374,7 +402,7 @@ def progress_sentence(areas: pd.DataFrame, cycle: str) -> str:
 def recommendations_display(current, earlier) -> pd.DataFrame:
     """The recommendations raised in the compared cycles (the report's section 4.3.3),
     oldest first, with the latest status recorded and this cycle's progress."""
-    cycles = sorted([*earlier, current], key=lambda d: d.cycle)
+    cycles = sorted([*earlier, current], key=lambda d: audit_key(d.cycle))
     records = [(d.cycle, d.development) for d in cycles if d.development is not None]
     status, progress = latest_status(records, "recommendation", now=current.cycle)
     rows = [(cycle, r) for cycle, record in records for r in record.recommendations.itertuples()]
