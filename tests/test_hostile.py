@@ -134,6 +134,130 @@ def test_a_slow_workbook_is_stopped_at_its_time_budget(tmp_path, monkeypatch):
     assert results[1][1] == [("Audit", [["y"]])]
 
 
+# Issue 25: a workbook whose every cell reference was read before parsing (plain) is
+# parsed in the loading process; any other goes to the guarded child.
+
+
+def _rezip(path: Path, rename: dict[str, str] | None = None, edit=None) -> Path:
+    """``path`` rewritten: parts renamed (``rename``) and each part's bytes passed
+    through ``edit(name, data)``."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in parts:
+            data = edit(name, data) if edit else data
+            z.writestr((rename or {}).get(name, name), data)
+    return path
+
+
+def _far_sheet(tmp_path: Path, name: str, cells_xml: str, dimension: str = "") -> Path:
+    from bombs import NS
+
+    sheet = (
+        f'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="{NS}">{dimension}'
+        f"<sheetData>{cells_xml}</sheetData></worksheet>"
+    )
+    return write_book(tmp_path / name, sheet)
+
+
+def test_a_small_workbook_with_every_reference_read_is_plain(tmp_path):
+    from audit_analysis.io.workbooks import _inspect
+
+    good = write_toolkit(tmp_path / "good.xlsx", GOOD_ROWS)
+    assert _inspect(good, Budgets()) is True
+    assert _inspect(write_book(tmp_path / "b.xlsx", sheet_xml([("A1", "x")])), Budgets())
+
+
+@pytest.mark.parametrize(
+    "build",
+    [
+        lambda t: far_cells(t / "xfd.xlsx", "XFD1048576", declare=False),
+        lambda t: far_cells(t / "cv.xlsx", "CV1048576", declare=False),
+        lambda t: far_cells(t / "z.xlsx", "Z1000000", declare=False),
+        # the dimension says two cells, the sheet holds a far one
+        lambda t: write_book(t / "lie.xlsx", sheet_xml([("A1", "x"), ("Z1000000", "y")], "A1:B2")),
+        # the far reference in single quotes, or spaced around its equals sign
+        lambda t: _far_sheet(t, "q.xlsx", "<row r='1'><c r='CV1048576'><v>1</v></c></row>"),
+        lambda t: _far_sheet(t, "s.xlsx", '<row r = "9"><c\n r\t=  "CV1048576"><v>1</v></c></row>'),
+        # a prefixed attribute, or a reference of another form
+        lambda t: _far_sheet(t, "p.xlsx", '<row><c x:r="CV1048576"><v>1</v></c></row>'),
+        lambda t: _far_sheet(t, "l.xlsx", '<row><c r="cv1048576"><v>1</v></c></row>'),
+        lambda t: _far_sheet(t, "e.xlsx", '<row><c r="&#67;V1048576"><v>1</v></c></row>'),
+        # no references at all: 20,000 cells placed by their order, past column XFD
+        lambda t: _far_sheet(t, "n.xlsx", "<row>" + "<c/>" * 20_000 + "</row>"),
+        # the far cell in a part that is not named a worksheet (the relationships
+        # could make it one)
+        lambda t: _rezip(
+            far_cells(t / "named.xlsx", "XFD1048576", declare=False),
+            rename={"xl/worksheets/sheet1.xml": "xl/theme/theme1.xml"},
+        ),
+        # a sheet in UTF-16: its references are no ASCII bytes
+        lambda t: _rezip(
+            write_book(t / "u16.xlsx", sheet_xml([("A1", "x")])),
+            edit=lambda n, d: (
+                d.decode().replace("UTF-8", "UTF-16").encode("utf-16")
+                if n.endswith("sheet1.xml")
+                else d
+            ),
+        ),
+    ],
+    ids=[
+        "xfd",
+        "cv",
+        "z",
+        "lying-dimension",
+        "single-quotes",
+        "spaces",
+        "prefixed",
+        "lowercase",
+        "entity",
+        "implicit",
+        "other-part",
+        "utf-16",
+    ],
+)
+def test_a_workbook_whose_cells_could_be_far_is_read_in_the_child(tmp_path, build):
+    from audit_analysis.io.workbooks import _inspect
+
+    path = build(tmp_path)
+    assert _inspect(path, Budgets()) is False
+
+
+def test_read_workbooks_reads_plain_here_the_rest_in_the_child_in_order(tmp_path, monkeypatch):
+    import audit_analysis.io.workbooks as workbooks
+
+    good = write_book(tmp_path / "a.xlsx", sheet_xml([("A1", "fine")]))
+    bomb = far_cells(tmp_path / "b.xlsx", "XFD1048576", declare=False)
+    strings = strings_bomb(tmp_path / "c.xlsx")
+    also = write_book(tmp_path / "d.xlsx", sheet_xml([("B2", 3)]))
+    sent = []
+    real = workbooks.read_isolated
+
+    def spy(paths, budgets=None):
+        sent.append([Path(p).name for p in paths])
+        return real(paths, budgets)
+
+    monkeypatch.setattr(workbooks, "read_isolated", spy)
+    got = list(workbooks.read_workbooks([good, bomb, strings, also]))
+    assert sent == [["b.xlsx"]]  # the one that needs the child, and only it
+    assert [Path(p).name for p, _ in got] == ["a.xlsx", "b.xlsx", "c.xlsx", "d.xlsx"]
+    assert got[0][1] == [("Audit", [["fine"]])]
+    assert "ran out of its memory budget" in got[1][1].reason
+    assert "uniqueCount=2,000,000,000" in got[2][1].reason
+    assert got[3][1] == [("Audit", [["", ""], ["", 3.0]])]
+    # the same answers as the child gives for every one of them
+    isolated = list(real([good, bomb, strings, also]))
+    for (_, ours), (_, theirs) in zip(got, isolated, strict=True):
+        assert (ours.reason if isinstance(ours, WorkbookRefused) else ours) == (
+            theirs.reason if isinstance(theirs, WorkbookRefused) else theirs
+        )
+    sent.clear()
+    assert [s for _, s in workbooks.read_workbooks([good, also])][0] == [("Audit", [["fine"]])]
+    assert sent == []  # every workbook plain: no child started
+
+
 def _bomb_cycle(root: Path) -> Path:
     folder = root / "data" / "2018-19"
     write_cases(folder)
