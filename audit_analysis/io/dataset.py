@@ -49,7 +49,7 @@ from audit_analysis.io.text import (
     lookalike_key,
     scripts,
 )
-from audit_analysis.io.workbooks import Budgets, WorkbookRefused, read_workbooks
+from audit_analysis.io.workbooks import Budgets, WorkbookRefused, read_isolated
 
 __all__ = [
     "CASES_FILE",
@@ -823,9 +823,8 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
     budgets = budgets or Budgets.from_env()
     files = _returns_files(folder)
     workbooks = [p for _, p, why in files if why is None and classify(p) == "excel"]
-    # Each workbook is checked first; a plain one is read here, any other in a child
-    # process that starts at once, reading while the framework and the cohort are read.
-    with contextlib.closing(read_workbooks(workbooks, budgets)) as read:
+    # The child starts reading while the framework and the cohort are read.
+    with contextlib.closing(read_isolated(workbooks, budgets)) as read:
         framework = load_framework(cycle, data_dir)
         rejections = schemas.RejectionLog()  # bounded: counts beyond MAX_LISTED a file
         cases, crosswalk = read_cases(folder, rejections)

@@ -39,7 +39,6 @@ import sys
 import time
 import zlib
 from collections.abc import Iterator, Sequence
-from itertools import repeat
 
 __all__ = [
     "Budgets",
@@ -54,7 +53,6 @@ __all__ = [
     "die_with_parent",
     "read_isolated",
     "read_sheets",
-    "read_workbooks",
 ]
 
 
@@ -217,8 +215,12 @@ def _directory(fh, size: int, budgets: Budgets) -> list[tuple] | None:
         )
     if cd_offset + cd_size != size - tail + at:
         return None  # something before or between: let zipfile make sense of it
-    fh.seek(cd_offset)
-    cd = fh.read(cd_size)
+    start = cd_offset - (size - tail)
+    if start >= 0:  # the directory is in what was read already (always, for a small file)
+        cd = data[start : start + cd_size]
+    else:
+        fh.seek(cd_offset)
+        cd = fh.read(cd_size)
     entries = []
     pos = 0
     for _ in range(count):
@@ -238,7 +240,10 @@ def _directory(fh, size: int, budgets: Budgets) -> list[tuple] | None:
         if 0xFFFFFFFF in (csize, usize, offset):
             return None
         raw = cd[pos + _CENTRAL.size : pos + _CENTRAL.size + nlen]
-        name = raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+        if raw.isascii():  # what both encodings make of it, without cp437's Python codec
+            name = raw.decode("ascii")
+        else:
+            name = raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
         entries.append((name, method, csize, usize, offset, flags))
         pos += _CENTRAL.size + nlen + elen + clen
     return entries
@@ -270,15 +275,7 @@ def check_package(path: str | os.PathLike, budgets: Budgets | None = None) -> No
     """Refuse a workbook that is not a plain ``.xlsx`` package within ``budgets``,
     before any parser sees it. Raises :class:`WorkbookRefused`; returns None if it passes.
     """
-    _inspect(path, budgets or Budgets())
-
-
-def _inspect(path: str | os.PathLike, budgets: Budgets) -> bool:
-    """:func:`check_package`'s checks, then whether the workbook is *plain*: small, and
-    every part that could be read as a sheet shown (by scanning all of it, see
-    :func:`_plain`) to ask the reader for a few hundred thousand cells at most. A plain
-    workbook cannot hurt the process that reads it; any other passing one is read in
-    the guarded child (:func:`read_workbooks`)."""
+    budgets = budgets or Budgets()
     name = os.fspath(path)
     try:
         info = os.stat(name, follow_symlinks=False)
@@ -296,16 +293,11 @@ def _inspect(path: str | os.PathLike, budgets: Budgets) -> bool:
         raise WorkbookRefused("file is empty (0 bytes)")
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        fd = os.open(name, flags)
+        fh = os.fdopen(os.open(name, flags), "rb")
     except OSError as exc:
         raise WorkbookRefused(f"cannot open the file ({exc.strerror or exc})") from None
-    small = size <= PLAIN_FILE_BYTES
-    with os.fdopen(fd, "rb") as fh:
-        # A small file is read whole, once: the checks below then seek in memory.
-        source = _BytesIO(fh.read(size + 1)) if small else fh
-        if small and len(source.getbuffer()) != size:
-            small = False  # it changed while being read: no shortcut, the child judges
-        magic = source.read(8)
+    with fh:
+        magic = fh.read(8)
         if magic.startswith(b"\xd0\xcf\x11\xe0"):
             raise WorkbookRefused(
                 "workbook is password-protected (encrypted) or in the old .xls format; "
@@ -314,14 +306,19 @@ def _inspect(path: str | os.PathLike, budgets: Budgets) -> bool:
         if not magic.startswith(b"PK"):
             raise WorkbookRefused("not an Excel workbook (the file is not an .xlsx zip package)")
         try:
-            entries = _directory(source, size, budgets)
+            source, length = fh, size
+            if size <= _EOCD.size + 65535:  # all of it is read for the directory anyway:
+                fh.seek(0)  # read it once, and seek in memory from here
+                source = _BytesIO(fh.read(size))
+                length = len(source.getbuffer())
+            entries = _directory(source, length, budgets)
             if entries is not None:
                 _check_parts(entries, lambda entry: _head_of(source, entry), budgets)
-                return small and _plain(source, entries)
+                return
             import zipfile
 
-            source.seek(0)
-            with zipfile.ZipFile(source) as archive:
+            fh.seek(0)
+            with zipfile.ZipFile(fh) as archive:
                 infos = {}
                 for i in archive.infolist():
                     infos[i.filename] = i
@@ -340,103 +337,11 @@ def _inspect(path: str | os.PathLike, budgets: Budgets) -> bool:
                     head,
                     budgets,
                 )
-                return False
         except WorkbookRefused:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure to read the zip is its damage
             detail = clean_excerpt(str(exc) or type(exc).__name__, 120)
             raise WorkbookRefused(f"workbook is corrupt or unreadable ({detail})") from None
-
-
-# What makes a workbook plain (:func:`_plain`), far above a real return (one sheet of a
-# few hundred cells, tens of kilobytes) and far below what could hurt a process.
-PLAIN_FILE_BYTES = 1 << 20
-PLAIN_UNPACKED_BYTES = 8 << 20
-PLAIN_CELLS = 500_000
-PLAIN_STRINGS = 500_000
-_WHITESPACE = bytes.maketrans(b"\t\r\n", b"   ")
-# Literal-prefix patterns (fast to scan for), run once XML's whitespace is all spaces.
-_R_DOUBLE = re.compile(rb' r *= *"([^"]*)"')
-_R_SINGLE = re.compile(rb" r *= *'([^']*)'")
-_R_PREFIXED = re.compile(rb":r *=")
-_R_DIMENSION = re.compile(rb"""dimension\b[^>]*? ref *= *["']([^"']*)["']""")
-_REFS = re.compile(rb"(?:[A-Z]{0,3}[0-9]{1,7}(?: |$))*")
-_UPPER = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-_ENCODING = re.compile(rb"""^\s*<\?xml[^>]*\bencoding\s*=\s*["']\s*([^"'\s]*)""")
-
-
-def _column_number(base36: int) -> int:
-    """The column of letters read as a base-36 number (``int(b"XFD", 36)``): ``16384``."""
-    column, scale = 0, 1
-    while base36:
-        base36, digit = divmod(base36, 36)
-        column += (digit - 9) * scale
-        scale *= 26
-    return column
-
-
-def _plain(source, entries: list[tuple]) -> bool:
-    """Whether a workbook that passed the checks may be read in this process: every
-    part unpacked whole (it is small), and in each that holds a ``sheetData`` (any part
-    could be named a sheet) every cell reference and ``<dimension>`` read, bounding the
-    rectangle the reader builds from A1, counting the rows and cells that give no
-    reference as one more each. Any doubt (an encoding other than UTF-8, a NUL byte, a
-    reference of an unusual form, a part not as its directory says) means not plain."""
-    if sum(entry[3] for entry in entries) > PLAIN_UNPACKED_BYTES:
-        return False
-    for _, method, csize, usize, offset, flags in entries:
-        if flags & 0x1 or method not in (0, 8):
-            return False
-        source.seek(offset)
-        local = source.read(_LOCAL.size)
-        if len(local) < _LOCAL.size or local[:4] != b"PK\x03\x04":
-            return False
-        nlen, elen = local[26] | local[27] << 8, local[28] | local[29] << 8
-        source.seek(offset + _LOCAL.size + nlen + elen)
-        raw = source.read(csize)
-        if method == 8:
-            inflate = zlib.decompressobj(-15)
-            try:
-                xml = inflate.decompress(raw, usize + 1)
-            except zlib.error:
-                return False
-        else:
-            xml = raw
-        if len(xml) != usize:
-            return False
-        if b"\x00" in xml:  # UTF-16 (no ASCII bytes to scan), or binary: the child reads it
-            return False
-        if b"sheetData" not in xml and b"sst" not in xml:
-            continue
-        declared = _ENCODING.match(xml[:200])
-        if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
-            return False
-        if b"sst" in xml:
-            match = _SST.search(xml)
-            if match and any(int(n) > PLAIN_STRINGS for _, n in _COUNTS.findall(match.group(1))):
-                return False
-        if b"sheetData" not in xml:
-            continue
-        xml = xml.translate(_WHITESPACE)
-        if _R_PREFIXED.search(xml):
-            return False
-        values = _R_DOUBLE.findall(xml)
-        if b"'" in xml:
-            values += _R_SINGLE.findall(xml)
-        values += [ref.replace(b":", b" ") for ref in _R_DIMENSION.findall(xml)]
-        refs = b" ".join(values)
-        if not _REFS.fullmatch(refs):
-            return False
-        # Rows and cells that give no reference are placed after the one before: each
-        # element (counted generously: <col... and <rowBreaks too) as one more.
-        rows = max(map(int, refs.translate(None, _UPPER).split()), default=0)
-        rows += xml.count(b"<row") + xml.count(b":row")
-        letters = refs.translate(None, b"0123456789").split()
-        columns = _column_number(max(map(int, letters, repeat(36)), default=0))
-        columns += xml.count(b"<c") + xml.count(b":c")
-        if rows > EXCEL_MAX_ROWS or columns > EXCEL_MAX_COLUMNS or rows * columns > PLAIN_CELLS:
-            return False
-    return True
 
 
 def _check_parts(entries: list[tuple], head, budgets: Budgets) -> None:
@@ -478,7 +383,9 @@ def _check_dimension(ref: str, budgets: Budgets) -> None:
         return  # unreadable: the reader's own extent check still applies
     rows = max(c[0] for c in corners)  # the sheet is read from A1, whatever its start
     columns = max(c[1] for c in corners)
-    _check_extent(rows, columns, budgets, f"a sheet declares (dimension {clean_excerpt(ref, 40)})")
+    if rows > EXCEL_MAX_ROWS or columns > EXCEL_MAX_COLUMNS or rows * columns > budgets.max_cells:
+        what = f"a sheet declares (dimension {clean_excerpt(ref, 40)})"  # only when refused
+        _check_extent(rows, columns, budgets, what)
 
 
 def clean_excerpt(text: str, limit: int = 200) -> str:
@@ -502,17 +409,10 @@ def read_sheets(
     """Every sheet of the workbook at ``path`` as (name, rows of cells), after
     :func:`check_package`. In this process: :func:`read_isolated` is the safe way to read
     files nobody vouches for. Raises :class:`WorkbookRefused`."""
-    budgets = budgets or Budgets()
-    check_package(path, budgets)
-    return _read_checked(path, budgets)
-
-
-def _read_checked(
-    path: str | os.PathLike, budgets: Budgets
-) -> list[tuple[str, list[list[object]]]]:
-    """:func:`read_sheets` after :func:`check_package` has passed the workbook."""
     import python_calamine
 
+    budgets = budgets or Budgets()
+    check_package(path, budgets)
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(os.fspath(path))
         sheets = []
@@ -529,10 +429,7 @@ def _read_checked(
             "the workbook needs more memory than the reader's budget "
             f"({budgets.memory_mb} MB); not read"
         ) from None
-    except (KeyboardInterrupt, SystemExit, GeneratorExit):
-        raise
-    except BaseException as exc:  # noqa: BLE001 - calamine raises several types for damaged
-        # files, and a panic in its Rust code arrives as pyo3's PanicException, a BaseException
+    except Exception as exc:  # noqa: BLE001 - calamine raises several types for damaged files
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         reason = f"workbook is corrupt or unreadable ({clean_excerpt(first, 160)})"
         raise WorkbookRefused(reason) from None
@@ -742,52 +639,6 @@ def _site_of_calamine() -> str | None:
     except ImportError:
         return None
     return os.path.dirname(os.path.dirname(os.path.abspath(python_calamine.__file__)))
-
-
-def read_workbooks(
-    paths: Sequence[str | os.PathLike], budgets: Budgets | None = None
-) -> Iterator[tuple[str, list | WorkbookRefused]]:
-    """``(path, sheets)`` or ``(path, WorkbookRefused)`` for each of ``paths``, in order:
-    each workbook checked first (:func:`check_package`, which also says whether it is
-    *plain*, see :func:`_plain`); a plain one is read in this process, any other passing
-    one in the guarded child (:func:`read_isolated`), started at once for those alone
-    (and not at all when every workbook is plain), so that a crash there is one
-    rejection. Close the iterator (or run it to the end) to stop the child."""
-    budgets = budgets or Budgets()
-    verdicts: list[tuple[str, bool | WorkbookRefused]] = []
-    guarded = []
-    for path in paths:
-        name = os.fspath(path)
-        try:
-            plain = _inspect(name, budgets)
-        except WorkbookRefused as exc:
-            verdicts.append((name, exc))
-            continue
-        verdicts.append((name, plain))
-        if not plain:
-            guarded.append(name)
-    return _in_order(verdicts, read_isolated(guarded, budgets) if guarded else None, budgets)
-
-
-def _in_order(
-    verdicts: list[tuple[str, bool | WorkbookRefused]],
-    child: Iterator[tuple[str, list | WorkbookRefused]] | None,
-    budgets: Budgets,
-) -> Iterator[tuple[str, list | WorkbookRefused]]:
-    try:
-        for name, verdict in verdicts:
-            if verdict is True:
-                try:
-                    yield name, _read_checked(name, budgets)
-                except WorkbookRefused as exc:
-                    yield name, exc
-            elif verdict is False:
-                yield next(child)  # type: ignore[arg-type]  # the guarded, in the same order
-            else:
-                yield name, verdict
-    finally:
-        if child is not None:
-            child.close()  # type: ignore[attr-defined]
 
 
 def read_isolated(
