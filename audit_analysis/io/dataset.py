@@ -788,7 +788,7 @@ def _ratings_frame(rows: list[tuple]) -> pd.DataFrame:
     """The ``ratings`` table from the loader's tuples (in ``schemas.RATINGS`` column
     order), built column by column with the final dtypes: text as ``str``, missing
     evidence as missing, the rating as the ordered categorical."""
-    # One column at a time (itemgetter in C): zip(*rows) would cost more than the rest.
+    # One column at a time, each picked out in C (itemgetter).
     columns = [list(map(itemgetter(i), rows)) for i in range(len(schemas.RATINGS.columns))]
     (cycle, agency, case_ref, kloe, standard, key, rating, evidence, source, row) = columns
     return pd.DataFrame(
@@ -823,7 +823,7 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
     budgets = budgets or Budgets.from_env()
     files = _returns_files(folder)
     workbooks = [p for _, p, why in files if why is None and classify(p) == "excel"]
-    # The child starts reading while the framework and the cohort are read.
+    # The child starts reading while the framework and the cohort are read here.
     with contextlib.closing(read_isolated(workbooks, budgets)) as read:
         framework = load_framework(cycle, data_dir)
         rejections = schemas.RejectionLog()  # bounded: counts beyond MAX_LISTED a file
