@@ -156,6 +156,36 @@ def measure_explore(args: argparse.Namespace, out: dict, samples: dict) -> None:
     explore_bench.measure(out, samples, args.explore_rounds)
 
 
+def measure_load(args: argparse.Namespace, out: dict, samples: dict, written) -> None:
+    """Loading the benchmark's cycle against the calamine floor, interleaved in this
+    process, and against the naive loop."""
+    files = len(written.workbooks) + 1
+    _say(f"loading: suite and floor x{args.repeats}, naive x{args.naive_repeats} ...")
+    timing = measure.interleaved(
+        {
+            "suite": measure.load_suite(written),
+            "floor": measure.load_floor(written),
+        },
+        args.repeats,
+    )
+    naive = measure.timed(measure.load_naive(written), args.naive_repeats)
+    load, floor, slow = (measure.median(s) for s in (*timing.values(), naive))
+    samples.update({"load": timing["suite"], "load.floor": timing["floor"]})
+    samples["load.naive"] = naive
+    out.update(
+        {
+            "load.files": files,
+            "load.ratings": written.ratings,
+            "load.seconds": load,
+            "load.ms_per_file": load * 1000 / files,
+            "load.floor_ms_per_file": floor * 1000 / files,
+            "load.ratio_to_floor": load / floor,
+            "load.naive_ms_per_file": slow * 1000 / files,
+            "load.speedup_vs_naive": slow / load,
+        }
+    )
+
+
 def run(args: argparse.Namespace) -> dict:
     out: dict[str, object] = {}
     samples: dict[str, list[float]] = {}
@@ -169,32 +199,10 @@ def run(args: argparse.Namespace) -> dict:
         tmp_path = Path(tmp)
         _say("writing 288 toolkit workbooks and a bulk table of the same size ...")
         written = write_cycle(tmp_path / "data")
-        files = len(written.workbooks) + 1
 
-        _say(f"loading: suite and floor x{args.repeats}, naive x{args.naive_repeats} ...")
-        timing = measure.interleaved(
-            {
-                "suite": measure.load_suite(written),
-                "floor": measure.load_floor(written),
-            },
-            args.repeats,
-        )
-        naive = measure.timed(measure.load_naive(written), args.naive_repeats)
-        load, floor, slow = (measure.median(s) for s in (*timing.values(), naive))
-        samples.update({"load": timing["suite"], "load.floor": timing["floor"]})
-        samples["load.naive"] = naive
-        out.update(
-            {
-                "load.files": files,
-                "load.ratings": written.ratings,
-                "load.seconds": load,
-                "load.ms_per_file": load * 1000 / files,
-                "load.floor_ms_per_file": floor * 1000 / files,
-                "load.ratio_to_floor": load / floor,
-                "load.naive_ms_per_file": slow * 1000 / files,
-                "load.speedup_vs_naive": slow / load,
-            }
-        )
+        measure_load(args, out, samples, written)
+        if args.only_load:
+            return {"metrics": out, "samples": samples}
 
         _say(f"agreement: suite x{args.repeats}, naive x{args.naive_repeats} ...")
         ratings, framework = measure.agreement_inputs(written)
@@ -296,6 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--only-calibration", action="store_true", help="run the calibration section alone"
     )
+    parser.add_argument("--only-load", action="store_true", help="run the loading section alone")
     parser.add_argument("--explore-rounds", type=int, default=3, help="explorer walks (3)")
     parser.add_argument(
         "--only-explore", action="store_true", help="run the explorer section alone"
@@ -330,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     print(table(metrics, verdicts))
-    if args.out == RESULTS and not (args.only_calibration or args.only_explore):
+    if args.out == RESULTS and not (args.only_calibration or args.only_explore or args.only_load):
         # docs/performance.md shows a full run's figures, never a partial one
         print(f"docs page written to {write_page(result)}")
     missed = [key for key, ok in verdicts.items() if not ok]

@@ -3,10 +3,12 @@ before ``load_cycle`` returns them, so a bug in a reader can never reach an anal
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pandas as pd
 import pandera.pandas as pa
+from pandera.engines import pandas_engine
 
 from audit_analysis.exceptions import RejectionCode
 from audit_analysis.io.cycles import AUDIT_NAME
@@ -33,24 +35,44 @@ _text = {"nullable": False, "coerce": False}
 _CYCLE_LABEL = re.compile(rf"^{AUDIT_NAME}$")
 
 
-def _cycle_labels(series: pd.Series) -> pd.Series:
+@dataclasses.dataclass(frozen=True)
+class _Text(pandas_engine.Engine.dtype(str).__class__):  # type: ignore[misc]
+    """pandera's ``str`` for a column already of pandas' text dtype, decided by the dtype
+    alone: such a column holds only text or missing values, so pandera's check of every
+    value (and the report of no failures it then formats) is skipped. Any other dtype
+    is judged by pandera's own check, unchanged."""
+
+    def check(self, pandera_dtype, data_container=None):  # noqa: D102
+        if data_container is not None and getattr(pandera_dtype, "type", None) == self.type:
+            return True
+        return super().check(pandera_dtype, data_container)
+
+
+_STR = pandas_engine.Engine.dtype(str)
+TEXT = _Text(**{f.name: getattr(_STR, f.name) for f in dataclasses.fields(_STR) if f.init})
+
+
+def _cycle_labels(series: pd.Series) -> pd.Series | bool:
     """Labels like ``2018-19`` (what ``Check.str_matches`` with ``_CYCLE_LABEL`` checks),
-    matching each distinct value once: a cycle's ratings all carry the same label."""
+    matching each distinct value once: a cycle's ratings all carry the same label (then
+    one True stands for every row; else the rows are marked one by one)."""
     matches = {value: _CYCLE_LABEL.match(value) is not None for value in series.unique()}
+    if all(matches.values()):
+        return True
     return series.map(matches).astype(bool)
 
 
 RATINGS = pa.DataFrameSchema(
     {
-        "cycle": pa.Column(str, pa.Check(_cycle_labels, name="cycle_label")),
-        "agency": pa.Column(str),
-        "case_ref": pa.Column(str),
+        "cycle": pa.Column(TEXT, pa.Check(_cycle_labels, name="cycle_label")),
+        "agency": pa.Column(TEXT),
+        "case_ref": pa.Column(TEXT),
         "kloe": pa.Column("int64", pa.Check.ge(1)),
         "standard": pa.Column("int64", pa.Check.ge(1)),
-        "standard_key": pa.Column(str),
+        "standard_key": pa.Column(TEXT),
         "rating": pa.Column(RATING_DTYPE, pa.Check.isin(list(CATEGORIES))),
-        "evidence": pa.Column(str, nullable=True),
-        "source_file": pa.Column(str),
+        "evidence": pa.Column(TEXT, nullable=True),
+        "source_file": pa.Column(TEXT),
         "source_row": pa.Column("int64", pa.Check.ge(1)),
     },
     unique=["agency", "case_ref", "standard"],
@@ -69,8 +91,8 @@ def cases_schema(priorities: tuple[str, ...]) -> pa.DataFrameSchema:
 
 CASES = pa.DataFrameSchema(
     {
-        "case_ref": pa.Column(str, unique=True),
-        "priority": pa.Column(str, pa.Check.isin(list(PRIORITIES)), nullable=True),
+        "case_ref": pa.Column(TEXT, unique=True),
+        "priority": pa.Column(TEXT, pa.Check.isin(list(PRIORITIES)), nullable=True),
         "age": pa.Column("Int64", pa.Check.in_range(0, 30), nullable=True),
     },
     strict=True,
@@ -80,12 +102,12 @@ CASES = pa.DataFrameSchema(
 
 RETURNS = pa.DataFrameSchema(
     {
-        "source_file": pa.Column(str, unique=True),
-        "agency": pa.Column(str, nullable=True),
-        "case_ref": pa.Column(str, nullable=True),
-        "form": pa.Column(str, pa.Check.isin(list(FORMS))),
-        "template_version": pa.Column(str, nullable=True),
-        "status": pa.Column(str, pa.Check.isin(list(STATUSES))),
+        "source_file": pa.Column(TEXT, unique=True),
+        "agency": pa.Column(TEXT, nullable=True),
+        "case_ref": pa.Column(TEXT, nullable=True),
+        "form": pa.Column(TEXT, pa.Check.isin(list(FORMS))),
+        "template_version": pa.Column(TEXT, nullable=True),
+        "status": pa.Column(TEXT, pa.Check.isin(list(STATUSES))),
         "rows": pa.Column("int64", pa.Check.ge(0)),
     },
     strict=True,
@@ -95,11 +117,11 @@ RETURNS = pa.DataFrameSchema(
 
 REJECTIONS = pa.DataFrameSchema(
     {
-        "source_file": pa.Column(str),
+        "source_file": pa.Column(TEXT),
         "source_row": pa.Column("Int64", pa.Check.ge(1), nullable=True),
-        "code": pa.Column(str, pa.Check.isin([c.value for c in RejectionCode])),
-        "reason": pa.Column(str),
-        "raw_value": pa.Column(str, nullable=True),
+        "code": pa.Column(TEXT, pa.Check.isin([c.value for c in RejectionCode])),
+        "reason": pa.Column(TEXT),
+        "raw_value": pa.Column(TEXT, nullable=True),
         # How many rejections the line stands for: 1, or, for the line closing a file's
         # rows of one code beyond the first MAX_LISTED, how many rows it counts.
         "count": pa.Column("int64", pa.Check.ge(1)),
