@@ -385,11 +385,12 @@ def within_difference(
     """
     from scipy import stats as scipy_stats
 
-    from audit_analysis.io.ratings import MET_OR_BETTER, SCALE
+    from audit_analysis.io.ratings import scale_of
 
+    scale = scale_of(ratings["rating"])
     rating = ratings["rating"].astype("object").to_numpy()
-    rated = np.isin(rating, list(SCALE))
-    success = np.isin(rating, list(MET_OR_BETTER)).astype(np.float64)
+    rated = np.isin(rating, list(scale.levels))
+    success = np.isin(rating, list(scale.good)).astype(np.float64)
     case = pd.factorize(ratings["case_ref"])[0]
     ok = rated & (case >= 0)
     n_cases = int(case.max()) + 1 if case.size else 0

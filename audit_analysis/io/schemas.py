@@ -9,7 +9,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from audit_analysis.exceptions import RejectionCode
-from audit_analysis.io.ratings import CATEGORIES, RATING_DTYPE
+from audit_analysis.io.ratings import BUILTIN, CATEGORIES, RATING_DTYPE, Scale
 from audit_analysis.io.text import cell_text, excerpt
 
 __all__ = [
@@ -57,6 +57,16 @@ RATINGS = pa.DataFrameSchema(
     ordered=True,
     name="ratings",
 )
+
+
+def ratings_schema(scale: Scale = BUILTIN) -> pa.DataFrameSchema:
+    """:data:`RATINGS` with the rating column on ``scale``'s categories."""
+    if scale is BUILTIN:
+        return RATINGS
+    return RATINGS.update_column(
+        "rating", dtype=scale.dtype, checks=[pa.Check.isin(list(scale.categories))]
+    )
+
 
 CASES = pa.DataFrameSchema(
     {

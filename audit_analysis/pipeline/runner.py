@@ -325,9 +325,7 @@ def _worker_start(parent: int) -> None:
 def refuse_empty(data, what: str = "run") -> None:
     """Stop with one line, before any notebook, when ``data`` has no rating on the scale:
     every notebook would have nothing to show."""
-    from audit_analysis.io.ratings import SCALE
-
-    if data.ratings["rating"].isin(SCALE).any():
+    if data.ratings["rating"].isin(data.scale.levels).any():
         return
     returns = data.returns
     found = len(returns)

@@ -14,7 +14,6 @@ import pandas as pd
 
 from audit_analysis.analysis.summaries import age_band
 from audit_analysis.io.dataset import CycleData
-from audit_analysis.io.ratings import MET_OR_BETTER, SCALE
 from audit_analysis.render.present import section_html
 from audit_analysis.render.section import (
     Block,
@@ -89,11 +88,13 @@ def case_grid(data: CycleData, case_ref: str) -> tuple[pd.DataFrame, list[str], 
     by_standard = ratings.groupby("standard")["rating"].agg(set)
     grid["disagree"] = grid["standard"].map(
         lambda s: (
-            bool(by_standard.get(s, set()) & set(MET_OR_BETTER))
-            and "unmet" in by_standard.get(s, set())
+            bool(by_standard.get(s, set()) & set(data.scale.good))
+            and data.scale.worst in by_standard.get(s, set())
         )
     )
-    grid["spread"] = grid["standard"].map(lambda s: len(by_standard.get(s, set()) & set(SCALE)) > 1)
+    grid["spread"] = grid["standard"].map(
+        lambda s: len(by_standard.get(s, set()) & set(data.scale.levels)) > 1
+    )
     return grid, agencies, silent
 
 
