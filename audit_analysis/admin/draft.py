@@ -30,6 +30,7 @@ from audit_analysis.io.dataset import CASES_FILE, CycleData, case_identifiers, l
 from audit_analysis.io.frameworks import Framework, load_framework
 from audit_analysis.io.text import printable
 from audit_analysis.paths import write_file
+from audit_analysis.render.labels import cap, good, not_good
 
 __all__ = [
     "COMMENTARY_FILE",
@@ -96,21 +97,22 @@ def _phrase_note(table: pd.DataFrame, directions: tuple[str, ...], top: int) -> 
         for row in rows.itertuples():
             lines.append(
                 f"    - {comment_safe(row.phrase)}: {row.not_met} times in not or partly "
-                f"met evidence, {row.met} in met or exceeded (z {row.z:+.1f})"
+                f"met evidence, {row.met} in {good()} (z {row.z:+.1f})"
             )
             for q in row.quotes:
                 lines.append(f'        "{comment_safe(q)}"')
     return lines
 
 
-_METHOD = (
-    "  Phrases: words and two-word phrases ranked by the weighted log-odds ratio with an "
-    "informative Dirichlet prior (Monroe, Colaresi and Quinn 2008), not or partly met "
-    "evidence against met or exceeded; z beyond 1.96 each way, in 3 or more cases. A "
-    "reading aid, not a finding: read the quotes before using a phrase. Quotes are "
-    "evidence text for the QA group (identifiers shown as [id]); this note never reaches "
-    "a page."
-)
+def _method() -> str:
+    return (
+        "  Phrases: words and two-word phrases ranked by the weighted log-odds ratio with an "
+        "informative Dirichlet prior (Monroe, Colaresi and Quinn 2008), evidence "
+        f"{not_good()} against {good()}; z beyond 1.96 each way, in 3 or more cases. A "
+        "reading aid, not a finding: read the quotes before using a phrase. Quotes are "
+        "evidence text for the QA group (identifiers shown as [id]); this note never reaches "
+        "a page."
+    )
 
 
 def skeleton(
@@ -142,13 +144,13 @@ def skeleton(
     for heading in HEADINGS_BEFORE:
         out += [f"## {heading}", "", f"<!-- {_HINTS[heading]} -->", ""]
         if heading == "Summary":
-            out += ["Cases audited: {{ cases }}. Met or exceeded: {{ share overall }}.", ""]
+            out += [f"Cases audited: {{{{ cases }}}}. {cap(good())}: {{{{ share overall }}}}.", ""]
         elif heading == "What worked well":
-            out += ["<!--", _METHOD, *_phrase_note(overall, (phrases.MET,), top), "-->", ""]
+            out += ["<!--", _method(), *_phrase_note(overall, (phrases.MET,), top), "-->", ""]
         else:
-            out += ["<!--", _METHOD, *_phrase_note(overall, (phrases.NOT_MET,), top), "-->", ""]
+            out += ["<!--", _method(), *_phrase_note(overall, (phrases.NOT_MET,), top), "-->", ""]
     for kloe in data.framework.kloes:
-        refs = [f"Met or exceeded: {{{{ share {kloe.key} }}}}."]
+        refs = [f"{cap(good())}: {{{{ share {kloe.key} }}}}."]
         for other in sorted(earlier, reverse=True):
             if any(k.key == kloe.key for k in earlier[other].kloes):
                 refs.append(f"Since {other}: {{{{ change {kloe.key} vs {other} }}}}.")
@@ -162,7 +164,7 @@ def skeleton(
             "<!--",
             f"  KLOE {kloe.number}, {comment_safe(kloe.title)}: the QA group's paragraph "
             "goes above this note.",
-            _METHOD,
+            _method(),
             *_phrase_note(table, (phrases.NOT_MET, phrases.MET), top),
             "-->",
             "",

@@ -644,7 +644,8 @@ def compliance_lines(data: CycleData) -> list[str]:
         return []
     lines = [
         "",
-        "Returns by case and agency (evidence: met or exceeded ratings that give evidence)",
+        f"Returns by case and agency (evidence: {scale_of(data.ratings).good_adj} ratings "
+        "that give evidence)",
         *textwrap.wrap(COMPLIANCE_LEGEND, 96, initial_indent="  ", subsequent_indent="  "),
         grid.to_string(index=False),
     ]

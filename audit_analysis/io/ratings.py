@@ -51,6 +51,7 @@ NOT_APPLICABLE = "not_applicable"
 OUTSIDE = (NOT_RECORDED, NOT_APPLICABLE)
 RATINGS_FILE = "ratings.yaml"
 MIN_LEVELS, MAX_LEVELS = 2, 7
+_WORDS = {"good", "good_verb", "good_short", "not_good", "worst"}
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -72,6 +73,7 @@ class Scale:
     labels: Mapping[str, str]
     spellings: Mapping[str, tuple[str, ...]]
     source: str = "built-in"
+    words: Mapping[str, str] = field(default_factory=dict)
     _lookup: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -122,6 +124,46 @@ class Scale:
         return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
     @property
+    def good_as(self) -> str:
+        """How a sentence says a rating was good, after "share": "met or exceeded" on the
+        built-in scale (its ``words: good:``), else "rated Good or Outstanding"."""
+        return self.words.get("good") or f"rated {self.good_words}"
+
+    @property
+    def good_did(self) -> str:
+        """The same as a verb, after "ratings": "met or exceeded the standard" on the
+        built-in scale (``words: good_verb:``), else "were rated Good or Outstanding"."""
+        return self.words.get("good_verb") or f"were rated {self.good_words}"
+
+    @property
+    def good_adj(self) -> str:
+        """The good levels before "ratings": "met or exceeded"; "Good or Outstanding"."""
+        return self.words.get("good") or self.good_words
+
+    @property
+    def good_short(self) -> str:
+        """The good side of a disagreement: "met" on the built-in scale
+        (``words: good_short:``), else the good levels' words."""
+        return self.words.get("good_short") or self.good_words
+
+    @property
+    def not_good_as(self) -> str:
+        """The levels not counted good, in a sentence: "not or partly met" on the built-in
+        scale (``words: not_good:``), else "rated Requires improvement or Inadequate"."""
+        if "not_good" in self.words:
+            return self.words["not_good"]
+        words = [self.label(c) for c in reversed(self.not_good)]
+        return "rated " + (
+            words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+        )
+
+    @property
+    def worst_as(self) -> str:
+        """How a sentence names the worst level: "unmet" on the built-in scale
+        (``words: worst:``), else its label."""
+        return self.words.get("worst") or self.label(self.worst)
+
+    @property
     def ordinal(self) -> bool:
         """Agreement is ordinal over three or more levels, nominal over two."""
         return len(self.levels) > 2
@@ -164,7 +206,7 @@ def scale_from_mapping(raw: object, source: str) -> Scale:
     (one line naming ``source`` and the value) when it is not a usable scale."""
     if not isinstance(raw, dict):
         raise _fail("is not a mapping of scale, good, labels and spellings", source)
-    unknown = set(raw) - {"scale", "good", "outside_scale", "labels", "spellings"}
+    unknown = set(raw) - {"scale", "good", "outside_scale", "labels", "spellings", "words"}
     if unknown:
         raise _fail("has an unknown key", source, sorted(map(str, unknown))[0])
     if "scale" not in raw:
@@ -224,6 +266,10 @@ def scale_from_mapping(raw: object, source: str) -> Scale:
                 raise _fail(
                     f"spelling maps to two levels ({seen[key]} and {category})", source, word
                 )
+    words_raw = raw.get("words") or {}
+    if not isinstance(words_raw, dict) or set(words_raw) - _WORDS:
+        raise _fail(f"words may give only {', '.join(sorted(_WORDS))}", source, words_raw)
+    words = {str(k): str(v).strip() for k, v in words_raw.items() if v and str(v).strip()}
     order = {c: i for i, c in enumerate(levels)}
     return Scale(
         levels=tuple(levels),
@@ -231,6 +277,7 @@ def scale_from_mapping(raw: object, source: str) -> Scale:
         labels=labels,
         spellings=spellings,
         source=source,
+        words=words,
     )
 
 

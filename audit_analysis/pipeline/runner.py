@@ -322,6 +322,11 @@ def _worker_start(parent: int) -> None:
     die_with_parent(parent)
 
 
+def _levels_words(scale) -> str:
+    words = [c.replace("_", " ") for c in scale.best_first]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
 def refuse_empty(data, what: str = "run") -> None:
     """Stop with one line, before any notebook, when ``data`` has no rating on the scale:
     every notebook would have nothing to show."""
@@ -332,7 +337,7 @@ def refuse_empty(data, what: str = "run") -> None:
     rejected = int((returns["status"] == "rejected").sum())
     skipped = int((returns["status"] == "skipped").sum())
     raise NothingToAnalyseError(
-        f"no rating (exceeded, met, partially met or unmet) was accepted for {data.cycle}: "
+        f"no rating ({_levels_words(data.scale)}) was accepted for {data.cycle}: "
         f"{found} files found, {rejected} rejected, {skipped} skipped, "
         f"{len(data.ratings)} ratings all blank or N/A; nothing to analyse, so no notebook "
         f"was {what}. `audit-analysis validate` lists every rejection",

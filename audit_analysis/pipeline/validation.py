@@ -11,6 +11,7 @@ from audit_analysis.io.cycles import DataFolder
 from audit_analysis.io.dataset import CycleData
 from audit_analysis.io.returns import skip_reason
 from audit_analysis.io.text import printable
+from audit_analysis.render.labels import good_adj
 
 __all__ = [
     "PROBLEM_KINDS",
@@ -54,7 +55,7 @@ def format_report(data: CycleData) -> str:
     summary = agency_summary(data)
     if len(summary):
         lines.append("")
-        lines.append("Per agency (evidence rate: met or exceeded ratings that give evidence)")
+        lines.append(f"Per agency (evidence rate: {good_adj()} ratings that give evidence)")
         shown = summary.copy()
         shown["evidence_rate"] = shown["evidence_rate"].map(
             lambda v: "-" if pd.isna(v) else f"{v:.0%}"

@@ -14,6 +14,7 @@ import pandas as pd
 from audit_analysis.analysis import disclosure, phrases, summaries
 from audit_analysis.io.dataset import case_identifiers
 from audit_analysis.render import plots
+from audit_analysis.render.labels import cap, good, good_did, not_good
 from audit_analysis.render.section import Block, Figure, Learning, Section, Table, Text
 from audit_analysis.sections import commentary as commentary_words
 from audit_analysis.sections.base import SectionBuilder, Session
@@ -108,8 +109,8 @@ class KloeFindings(SectionBuilder):
         blocks: list[Block] = [
             Text(
                 "The words and two-word phrases that most distinguish the auditors' "
-                "evidence where standards were not or partly met from where they were met "
-                "or exceeded, for each KLOE and each of its standards: ranked by the "
+                f"evidence where standards were {not_good()} from where they were {good()}, "
+                "for each KLOE and each of its standards: ranked by the "
                 "weighted log-odds ratio with an informative Dirichlet prior (Monroe, "
                 "Colaresi and Quinn 2008), listed when z is beyond 1.96 either way and the "
                 "phrase is in the evidence of 3 or more cases. A reading aid for the QA "
@@ -136,7 +137,7 @@ class KloeFindings(SectionBuilder):
         return Figure(
             f"kloe-by-{what}",
             title=title,
-            subtitle=f"Share met or exceeded per KLOE and {_WHAT[what]}, {cycle}",
+            subtitle=f"Share {good()} per KLOE and {_WHAT[what]}, {cycle}",
             alt=alt,
             data=summary_table(table, by),
             draw=partial(plots.share_dots, table, "kloe_title", group=by),
@@ -194,7 +195,7 @@ class KloeFindings(SectionBuilder):
             "overall": [
                 Text(
                     f"Across all standards and agencies, {interval(overall)} of "
-                    f"{int(overall['n'])} ratings met or exceeded the standard, in "
+                    f"{int(overall['n'])} ratings {good_did()}, in "
                     f"{int(overall['cases'])} cases audited by {int(overall['agencies'])} "
                     "agencies."
                 ),
@@ -206,7 +207,7 @@ class KloeFindings(SectionBuilder):
             "agency": [
                 Table(
                     agency_kloe_table(by_agency),
-                    f"Share met or exceeded per agency and KLOE, {cycle}",
+                    f"Share {good()} per agency and KLOE, {cycle}",
                     "kloe-by-agency",
                 )
             ],
@@ -233,10 +234,10 @@ def kloe_chart_text(rows: pd.DataFrame, cycle: str) -> tuple[str, str, str]:
     best = rated.loc[rated["share"].idxmax()]
     worst = rated.loc[rated["share"].idxmin()]
     if len(rated) == 1 or best["standard"] == worst["standard"]:
-        title = f"{name}: {pct(best['share'])} of ratings met or exceeded the standard"
+        title = f"{name}: {pct(best['share'])} of ratings {good_did()}"
     else:
         title = (
-            f"{name}: from {pct(worst['share'])} met or exceeded (standard "
+            f"{name}: from {pct(worst['share'])} {good()} (standard "
             f"{int(worst['standard'])}) to {pct(best['share'])} (standard "
             f"{int(best['standard'])})"
         )
@@ -251,7 +252,7 @@ def kloe_chart_text(rows: pd.DataFrame, cycle: str) -> tuple[str, str, str]:
     ]
     alt = (
         f"Stacked bar chart of the ratings of each standard in {name}, {cycle}. "
-        "Share met or exceeded with 95% interval: " + "; ".join(parts) + "."
+        f"Share {good()} with 95% interval: " + "; ".join(parts) + "."
     )
     return title, subtitle, alt
 
@@ -283,10 +284,10 @@ def breakdown_text(
         if found is not None and found["clear"]:
             title = f"By {words}, {title[:1].lower()}{title[1:]}"
     else:
-        title = f"Share met or exceeded by {words}, {cycle}"
+        title = f"Share {good()} by {words}, {cycle}"
     parts = [f"{r.kloe_title}, {getattr(r, by)}: {interval(r)}" for r in table.itertuples()]
     alt = (
-        f"Dot chart of the share met or exceeded per KLOE and {words}, {cycle}, with 95% "
+        f"Dot chart of the share {good()} per KLOE and {words}, {cycle}, with 95% "
         "intervals by case (c: suppressed, too few cases): " + "; ".join(parts) + "."
     )
     return title, alt
@@ -317,8 +318,8 @@ def phrase_table(found: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
                     "Evidence of": where,
                     "More often where": r.direction,
                     "Phrase": r.phrase,
-                    "Not or partly met": int(r.not_met),
-                    "Met or exceeded": int(r.met),
+                    cap(not_good()): int(r.not_met),
+                    f"{cap(good())}": int(r.met),
                     "z": round(float(r.z), 1),
                     "Quotes": " ".join(f"“{q}”" for q in r.quotes),
                 }
@@ -327,8 +328,8 @@ def phrase_table(found: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
         "Evidence of",
         "More often where",
         "Phrase",
-        "Not or partly met",
-        "Met or exceeded",
+        cap(not_good()),
+        f"{cap(good())}",
         "z",
         "Quotes",
     ]

@@ -15,6 +15,7 @@ import pandas as pd
 from audit_analysis.analysis import agreement
 from audit_analysis.analysis.agreement import AGREEMENT_COLUMNS
 from audit_analysis.render import labels, plots
+from audit_analysis.render.labels import good_short, worst
 from audit_analysis.render.section import Block, Figure, Section, Table, Text
 from audit_analysis.sections.base import SectionBuilder, Session
 from audit_analysis.sections.words import pct, standard_label
@@ -110,7 +111,8 @@ class Consistency(SectionBuilder):
             "levels": levels,
             "register": [
                 Text(
-                    f"{len(register)} case-standards where agencies disagree on met against unmet."
+                    f"{len(register)} case-standards where agencies disagree on {good_short()} "
+                    f"against {worst()}."
                 ),
                 Table(register, f"Disagreement register, {cycle}", "disagreement-register"),
             ],

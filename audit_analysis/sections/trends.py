@@ -14,6 +14,7 @@ import pandas as pd
 from audit_analysis.analysis import planning, trends
 from audit_analysis.io.development import latest_status
 from audit_analysis.render import plots
+from audit_analysis.render.labels import good
 from audit_analysis.render.section import Block, Figure, Section, Table, Text
 from audit_analysis.sections.base import SectionBuilder, Session
 from audit_analysis.sections.words import interval, pct, points, verdict_words
@@ -73,10 +74,14 @@ class Trends(SectionBuilder):
                 Table(self.table, "", "trends", show=False),
                 *(Text(trend_sentence(self.table, cycle, c)) for c in cycles),
             ]
+            # issue 24: audits on different scales compare on the share rated good only
+            note = trends.scale_note(data, earlier)
+            if note:
+                parts["standards"].append(Text(note))
             parts["table"] = [
                 Table(
                     trend_display(self.table, cycle, cycles),
-                    "Share met or exceeded per standard, by cycle",
+                    f"Share {good()} per standard, by cycle",
                     "trend-table",
                 )
             ]
@@ -119,7 +124,7 @@ class Trends(SectionBuilder):
                     Figure(
                         f"trend-kloe-{kloe.number}",
                         title=title,
-                        subtitle="Share met or exceeded with 95% interval, per cycle",
+                        subtitle=f"Share {good()} with 95% interval, per cycle",
                         alt=alt,
                         data=part,
                         draw=partial(plots.trend_dots, part, "label", every),
@@ -275,7 +280,7 @@ def trend_chart_text(
         ]
         parts.append(f"{label}: " + ", ".join(shown))
     alt = (
-        f"Dot chart of each standard's share met or exceeded in {name}, per cycle "
+        f"Dot chart of each standard's share {good()} in {name}, per cycle "
         f"({', '.join(cycles)}), with 95% intervals. " + "; ".join(parts) + "."
     )
     return title, alt
@@ -414,7 +419,7 @@ def detectable_sentence(plan: pd.DataFrame) -> str:
     rest = [f"{n[level]} in {_LEVEL_WORDS[level]}" for level in ("kloe", "standard") if level in n]
     return (
         f"With {cases} cases, a change of less than about {n.get('overall', '?')} points in "
-        "the overall share met or exceeded"
+        f"the overall share {good()}"
         + (f" ({', '.join(rest)})" if rest else "")
         + " could not be reliably told apart from chance: a true change of that size would "
         "be detected about 4 times in 5 (two-sided 5% level), and smaller ones less often."
