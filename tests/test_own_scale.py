@@ -3,9 +3,11 @@ checked, and followed by the loader and every summary."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import pytest
 import yaml
 from conftest import write_bulk_csv, write_cases
@@ -205,3 +207,170 @@ def test_shares_on_a_custom_scale_equal_a_hand_count(tmp_path):
     assert by_standard.loc[2, ["met_or_better", "n"]].tolist() == [1, 3]
     assert by_standard.loc[1, "share"] == pytest.approx(0.75)
     assert np.isnan(by_standard.loc[3, "share"])  # no ratings: no share
+
+
+# ------------------------------------------------------------------ templates
+
+
+def test_templates_offer_the_partnerships_scale_and_read_back(tmp_path):
+    from test_templates import _audit, _fill
+
+    from audit_analysis.admin.templates import write_templates
+
+    data = tmp_path / "data"
+    folder = data / "2018-19"
+    write_cases(folder)
+    write_scale(data, OFSTED)
+    made = write_templates(data, "2018-19", tmp_path / "templates", agencies=["WMP"], cases=["C01"])
+    ws = _audit(made.files[0])
+    (dv,) = [dv for dv in ws.data_validations.dataValidation if dv.type == "list"]
+    assert dv.formula1 == '"Outstanding,Good,Requires improvement,Inadequate,N/A"'
+    text = " ".join(str(c.value) for row in ws.iter_rows() for c in row if c.value)
+    guide = " ".join(
+        str(c.value)
+        for row in openpyxl.load_workbook(made.files[0])["Guidance"].iter_rows()
+        for c in row
+        if c.value
+    )
+    for words in (text, guide):
+        assert "A rating of Outstanding or Good needs evidence" in words
+        assert not BUILTIN_WORDS.search(words), BUILTIN_WORDS.search(words)
+    choices = dv.formula1.strip('"').split(",")
+    entries = {n: (word, "seen") for n, word in enumerate(choices, start=1)}
+    _fill(made.files[0], folder / "returns" / "WMP" / made.files[0].name, entries)
+    loaded = load_cycle(data, "2018-19")
+    assert loaded.rejections.empty
+    rated = loaded.ratings.set_index("standard")["rating"].astype(str)
+    assert [rated[n] for n in range(1, 6)] == [
+        "outstanding",
+        "good",
+        "requires_improvement",
+        "inadequate",
+        "not_applicable",
+    ]
+
+
+# ------------------------------------------------------------------ end to end
+
+# Any word of the built-in scale a page could show.
+BUILTIN_WORDS = re.compile(
+    r"\bexceed(?:ed|s)?\b|\bpartially met\b|\bpartly met\b|\bnot met\b|\bunmet\b|\bmet or\b"
+    r"|\bmet against\b|\bMet\b",
+    re.IGNORECASE,
+)
+YES_NO_WORDS = ["No", "n", "No", "Yes", "y", "Yes", "N/A"]
+
+
+def _page_text(path: Path) -> str:
+    """A page's words as a reader sees them (markup, scripts and styles left out)."""
+    from html.parser import HTMLParser
+
+    class Words(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.skip = 0
+            self.words: list[str] = []
+
+        def handle_starttag(self, tag, attrs):
+            self.skip += tag in ("script", "style")
+            for name, value in attrs:
+                if name in ("alt", "title", "aria-label") and value:
+                    self.words.append(value)
+
+        def handle_endtag(self, tag):
+            self.skip -= tag in ("script", "style")
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.words.append(data)
+
+    parser = Words()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return " ".join(parser.words)
+
+
+@pytest.fixture(scope="module")
+def yes_no_run(tmp_path_factory):
+    """The study (tests/study.py) rated Yes / No in every audit, run end to end."""
+    from study import build_study
+
+    from audit_analysis.pipeline.runner import run_annual, run_case_packs
+
+    root = tmp_path_factory.mktemp("yes-no")
+    data = root / "data"
+    words = dict.fromkeys(("2017-18", "2018-19", "2019-20"), YES_NO_WORDS)
+    build_study(data, words=words, disagree=("Yes", "No"))
+    write_scale(data, YES_NO)
+    out = run_annual(data, "2019-20", out=root / "out", progress=False)
+    packs = run_case_packs(data, "2019-20", out=root / "out", progress=False)
+    return data, out, packs
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_a_two_level_scale_runs_end_to_end_with_no_word_of_the_builtin_scale(yes_no_run):
+    data, out, packs = yes_no_run
+    pages = sorted(out.rglob("*.html"))
+    assert pages and any(p.is_relative_to(packs) for p in pages)
+    for page in pages:
+        text = _page_text(page)
+        found = BUILTIN_WORDS.search(text)
+        assert found is None, (
+            f"{page.name}: ...{text[max(found.start() - 80, 0) : found.end() + 80]}..."
+        )
+    executive = _page_text(next(p for p in pages if p.name.startswith("executive")))
+    assert "were rated Yes" in executive
+    # the shares the pages show are counted on the Yes / No scale: check one by hand
+    loaded = load_cycle(data, "2019-20")
+    rated = loaded.ratings["rating"].astype(str)
+    on_scale = rated.isin(["yes", "no"])
+    hand = (rated == "yes").sum() / on_scale.sum()
+    overall = overall_summary(loaded.ratings).iloc[0]
+    assert overall["share"] == pytest.approx(hand)
+    assert f"{hand:.0%} of their" in executive
+
+
+@pytest.mark.e2e
+@pytest.mark.slow
+def test_a_change_of_scale_between_audits_compares_the_share_rated_good_with_a_note(
+    tmp_path_factory,
+):
+    from study import build_study
+
+    from audit_analysis.analysis.trends import overall_trend, scale_note
+    from audit_analysis.pipeline.runner import run_annual
+
+    root = tmp_path_factory.mktemp("scale-change")
+    data = root / "data"
+    build_study(data, words={"2019-20": YES_NO_WORDS})
+    write_scale(data / "2019-20", YES_NO)  # the partnership moved to Yes / No this year
+    current = load_cycle(data, "2019-20")
+    earlier = [load_cycle(data, c) for c in ("2017-18", "2018-19")]
+    assert current.scale.levels == ("no", "yes") and earlier[0].scale is BUILTIN
+    note = scale_note(current, earlier)
+    assert "2017-18 and 2018-19 on Exceeded / Met / Partially met / Not met" in note
+    assert "good means Met or Exceeded" in note
+    assert "2019-20 on Yes / No, where good means Yes" in note
+    # each audit's share rated good on its own scale, counted by hand
+    trend = overall_trend(current, earlier).iloc[0]
+    for d in (*earlier, current):
+        rated = d.ratings["rating"].astype(str)
+        good = rated.isin(d.scale.good).sum() / rated.isin(d.scale.levels).sum()
+        assert trend[f"share_{d.cycle}"] == pytest.approx(good)
+    out = run_annual(data, "2019-20", out=root / "out", progress=False)
+    trends_page = _page_text(next(out.glob("*trends*.html")))
+    assert note in " ".join(trends_page.split())
+    executive = " ".join(_page_text(next(out.glob("executive*.html"))).split())
+    assert note in executive
+
+
+def test_validate_refuses_a_bad_scale_in_one_line(tmp_path, capsys):
+    from audit_analysis.pipeline.cli import main
+
+    write_cases(tmp_path / "2018-19")
+    path = write_scale(tmp_path, _with(scale=["only"], good=["only"]))
+    assert main(["validate", str(tmp_path), "--cycle", "2018-19"]) == 1
+    err = capsys.readouterr().err.strip()
+    assert "Traceback" not in err
+    line = next(x for x in err.splitlines() if "ratings.yaml" in x)
+    assert str(path) in line and "2 to 7 levels" in line

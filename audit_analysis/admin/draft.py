@@ -2,7 +2,7 @@
 cycle (``DATA/<cycle>/commentary.md``), with every heading, each KLOE's figures as
 references, and, as Markdown comments that never reach a page, the phrases that most
 distinguish the auditors' evidence where standards were not or partly met from where
-they were met or exceeded (:mod:`audit_analysis.analysis.phrases`), with counts and
+they were rated good (:mod:`audit_analysis.analysis.phrases`), with counts and
 short quotes.
 
 The format is the commentary's contract (docs/draft-commentary.md): YAML front matter
@@ -30,7 +30,7 @@ from audit_analysis.io.dataset import CASES_FILE, CycleData, case_identifiers, l
 from audit_analysis.io.frameworks import Framework, load_framework
 from audit_analysis.io.text import printable
 from audit_analysis.paths import write_file
-from audit_analysis.render.labels import cap, good, not_good
+from audit_analysis.render.labels import cap, good, good_adj, not_good
 
 __all__ = [
     "COMMENTARY_FILE",
@@ -84,6 +84,11 @@ def comment_safe(text: str) -> str:
     return re.sub(r"\}(?=\})", "} ", text)
 
 
+def _direction_words(direction: str) -> str:
+    """A phrase table's direction (a code) in the shown scale's words."""
+    return not_good() if direction == phrases.NOT_MET else good_adj()
+
+
 def _phrase_note(table: pd.DataFrame, directions: tuple[str, ...], top: int) -> list[str]:
     """The lines of a comment listing ``table``'s phrases (from
     :func:`~audit_analysis.analysis.phrases.distinctive_phrases`), each with its counts,
@@ -91,7 +96,7 @@ def _phrase_note(table: pd.DataFrame, directions: tuple[str, ...], top: int) -> 
     lines = []
     for direction in directions:
         rows = table[table["direction"] == direction].head(top)
-        lines.append(f"  More often where standards were {direction}:")
+        lines.append(f"  More often where standards were {_direction_words(direction)}:")
         if rows.empty:
             lines.append("    (no phrase stands out)")
         for row in rows.itertuples():

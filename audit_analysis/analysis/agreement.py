@@ -472,7 +472,7 @@ def pairwise_matrix(pairwise: pd.DataFrame, value: str = "pct_agree_met") -> pd.
 
 
 def disagreement_register(ratings: pd.DataFrame) -> pd.DataFrame:
-    """Every case and standard where one agency said met or exceeded and another
+    """Every case and standard where one agency rated good and another
     unmet (the report's section 2.3.5). For the QA group only: it names cases.
 
     One row per (case, standard), sorted by standard then case. Columns: ``case_ref``,

@@ -15,7 +15,7 @@ theme's cases with a rating on the scale. The weighted share is the ratio estima
 
     p = sum_i w_i y_i / sum_i w_i n_i
 
-(``y_i`` ratings met or exceeded out of ``n_i`` on the scale for case ``i``). Its
+(``y_i`` ratings rated good out of ``n_i`` on the scale for case ``i``). Its
 variance is the linearised (Taylor series) variance of a ratio under stratified
 sampling of cases without replacement (Cochran 1977, sections 5A.2 and 6.11; Lohr
 2022, section 9.1)::

@@ -448,7 +448,7 @@ def extremes(
     levels: Sequence[object] | None = None,
     confidence: float = 0.95,
 ) -> dict[str, object] | None:
-    """The groups of ``column`` with the highest and lowest share met or exceeded, and
+    """The groups of ``column`` with the highest and lowest share rated good, and
     whether the gap between them is clear, with the case as the unit.
 
     The interval for the gap (highest minus lowest) is

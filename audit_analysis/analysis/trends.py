@@ -234,7 +234,7 @@ def _per_cycle(
 
 def _by_case(keyed: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
     """One row per key and case with a rating on the scale: ``key``, ``case_ref``,
-    ``y`` (met or exceeded), ``n`` (on the scale) and ``theme`` (the case's priority
+    ``y`` (rated good), ``n`` (on the scale) and ``theme`` (the case's priority
     theme from ``cases.csv``; missing where it has none)."""
     scale = scale_of(keyed["rating"])
     on = keyed["rating"].isin(list(scale.levels)).to_numpy()

@@ -1,5 +1,5 @@
 """The change view's figures: against an earlier cycle, each standard's change in the
-share met or exceeded, for every agency (or priority theme) and for all together.
+share rated good, for every agency (or priority theme) and for all together.
 
 The rule is the trends page's (:func:`~audit_analysis.analysis.trends.trend_table`):
 each column is a family of standards compared against one earlier cycle, so its

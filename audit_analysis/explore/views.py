@@ -288,7 +288,7 @@ def _rating_chart(view: View, s: Selection, data: pd.DataFrame, title: str, what
 
 def _display_counts(table: pd.DataFrame, first: dict[str, object]) -> pd.DataFrame:
     """A reader's table: the first columns given, each rating's count, those on the
-    scale, the share met or exceeded with its interval, and the cases."""
+    scale, the share rated good with its interval, and the cases."""
     out = pd.DataFrame(first)
     for c in count_columns(shown_scale()):
         out[c] = table[c].to_numpy()
@@ -651,8 +651,7 @@ def _case(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
     if disagree:
         view.blocks.append(
             Text(
-                f"◆ marks {plural(len(disagree), 'standard')} where one agency says met or "
-                "exceeded and another not met.",
+                f"◆ marks {plural(len(disagree), 'standard')} where one agency says {_sides()}.",
                 css="note",
             )
         )
@@ -706,17 +705,29 @@ def _disagreements(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
                 for n, t in zip(shown["standard"], shown["text"], strict=True)
             ],
             f"Evidence: {good()}": shown["evidence_met"],
-            "Evidence: not met": shown["evidence_unmet"],
+            f"Evidence: {_worst_side()}": shown["evidence_unmet"],
         }
     )
     caption = (
-        f"{plural(len(table), 'disagreement')}: a case and standard where one agency says met "
-        "or exceeded and another not met, with what each side wrote." + _rows_note(table)
+        f"{plural(len(table), 'disagreement')}: a case and standard where one agency says "
+        f"{_sides()}, with what each side wrote." + _rows_note(table)
     )
     view.blocks.append(Table(shown, caption))
 
 
 # --------------------------------------------------------------------------- changes
+
+
+def _worst_side() -> str:
+    """The worst level in the explorer's words: "not met"; "no"."""
+    scale = shown_scale()
+    return scale.label(scale.worst).lower()
+
+
+def _sides() -> str:
+    """The two sides of a disagreement in the shown scale's words: "met or exceeded
+    and another not met"."""
+    return f"{shown_scale().good_adj.lower()} and another {_worst_side()}"
 
 
 def column_label(by: str, column: str) -> str:

@@ -87,7 +87,15 @@ class Scale:
             lookup.setdefault(spelling_key(category), category)
         lookup.setdefault(spelling_key(self.label(NOT_APPLICABLE)), NOT_APPLICABLE)
         self._lookup.update(lookup)
-        _REGISTRY.setdefault(self.categories, self)
+        # The scale a ratings table's categories stand for (:func:`scale_of`): the latest
+        # one read, in this process or unpickled from a cache or another process.
+        _REGISTRY[self.categories] = self
+
+    def __reduce__(self):
+        # Rebuilt through __init__, so a scale unpickled in a notebook's kernel (from the
+        # load cache) is registered there too.
+        fields = (self.levels, self.good, dict(self.labels), dict(self.spellings))
+        return (_rebuild, (*fields, self.source, dict(self.words)))
 
     @property
     def categories(self) -> tuple[str, ...]:
@@ -184,6 +192,13 @@ class Scale:
 _REGISTRY: dict[tuple[str, ...], Scale] = {}
 
 
+def _rebuild(levels, good, labels, spellings, source, words) -> Scale:
+    if source == _BUILTIN_SOURCE:
+        _REGISTRY[BUILTIN.categories] = BUILTIN
+        return BUILTIN  # one built-in scale per process: ``scale is BUILTIN`` holds
+    return Scale(levels, good, labels, spellings, source, words=words)
+
+
 def _fail(reason: str, source: str, value: object = None) -> AuditDataError:
     return AuditDataError(reason, file=source, value=value)
 
@@ -245,10 +260,16 @@ def scale_from_mapping(raw: object, source: str) -> Scale:
         if text is None or isinstance(text, bool) or not str(text).strip():
             raise _fail("label is blank or a yes/no value (quote it)", source, key)
         labels[str(key)] = str(text).strip()
+    for text in labels.values():
+        if "," in text or '"' in text:  # a template's drop-down lists them between commas
+            raise _fail("label holds a comma or a double quote", source, text)
     labels.setdefault(NOT_APPLICABLE, "N/A")
     labels.setdefault(NOT_RECORDED, "Not recorded")
     for level in levels:
         labels.setdefault(level, level.replace("_", " ").capitalize())
+    shown = ",".join(labels[c] for c in (*levels, NOT_APPLICABLE))
+    if len(shown) > 250:  # Excel's limit on a drop-down's list
+        raise _fail("labels too long for a template's drop-down (250 characters)", source, shown)
     spellings_raw = raw.get("spellings") or {}
     if not isinstance(spellings_raw, dict):
         raise _fail("spellings must map each level to a list of words", source, spellings_raw)
@@ -295,12 +316,13 @@ def read_scale(path: str | Path) -> Scale:
     return scale_from_mapping(raw, str(path))
 
 
+_BUILTIN_SOURCE = "audit_analysis/data/ratings.yaml"
+
+
 @lru_cache(maxsize=1)
 def _builtin() -> Scale:
     path = resources.files("audit_analysis") / "data" / RATINGS_FILE
-    return scale_from_mapping(
-        yaml.safe_load(path.read_text(encoding="utf-8")), "audit_analysis/data/ratings.yaml"
-    )
+    return scale_from_mapping(yaml.safe_load(path.read_text(encoding="utf-8")), _BUILTIN_SOURCE)
 
 
 BUILTIN: Scale = _builtin()
@@ -325,9 +347,7 @@ def scale_for(data_dir: str | Path | None, folder: str | Path | None = None) -> 
 @lru_cache(maxsize=32)
 def _read_cached(path: str, _mtime: int, _size: int) -> Scale:
     scale = read_scale(path)
-    # One scale per set of levels: a later file with the same levels but another
-    # meaning of good replaces the earlier one in :func:`scale_of`.
-    _REGISTRY[scale.categories] = scale
+    _REGISTRY[scale.categories] = scale  # the one read last, were it cached before
     return scale
 
 

@@ -99,7 +99,7 @@ def _text_colour(hex_colour: str) -> str:
 
 def rating_bars(summary: pd.DataFrame, label: str = "label") -> plt.Figure:
     """Stacked horizontal bars: each row's ratings as shares of those rated on the scale,
-    with the share met or exceeded and its 95% interval written at the right."""
+    with the share rated good and its 95% interval written at the right."""
     rows = summary.reset_index(drop=True)
     height = max(0.5 + 0.42 * len(rows), 1.6)  # room for the legend over a row or two
     fig, ax = plt.subplots(figsize=(8.5, height))
@@ -226,7 +226,7 @@ def share_dots(
     xlabel: str | None = None,
     narrow: bool = False,
 ) -> plt.Figure:
-    """Share met or exceeded with its 95% interval, one line per row (and marker shape
+    """Share rated good with its 95% interval, one line per row (and marker shape
     and colour per group, so that colour is never the only cue). ``narrow``: drawn for a
     phone, :data:`NARROW_WIDTH` wide, labels wrapped, text at least
     :data:`NARROW_POINTS`."""
@@ -363,7 +363,7 @@ def interval_plot(
 def trend_dots(
     long: pd.DataFrame, label: str, cycles: list[str], narrow: bool = False
 ) -> plt.Figure:
-    """Each row's share met or exceeded in each cycle, with 95% intervals; each cycle has
+    """Each row's share rated good in each cycle, with 95% intervals; each cycle has
     its own marker and colour; a cycle with no such standard shows nothing. ``narrow``:
     drawn for a phone (as :func:`share_dots`)."""
     labels = list(dict.fromkeys(long[label]))

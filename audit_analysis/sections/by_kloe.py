@@ -14,7 +14,7 @@ import pandas as pd
 from audit_analysis.analysis import disclosure, phrases, summaries
 from audit_analysis.io.dataset import case_identifiers
 from audit_analysis.render import plots
-from audit_analysis.render.labels import cap, good, good_did, not_good
+from audit_analysis.render.labels import cap, good, good_adj, good_did, not_good
 from audit_analysis.render.section import Block, Figure, Learning, Section, Table, Text
 from audit_analysis.sections import commentary as commentary_words
 from audit_analysis.sections.base import SectionBuilder, Session
@@ -48,12 +48,12 @@ class KloeFindings(SectionBuilder):
 
     @cached_property
     def standards(self) -> pd.DataFrame:
-        """Every standard's ratings and share met or exceeded (95% interval by case)."""
+        """Every standard's ratings and share rated good (95% interval by case)."""
         return summaries.standard_summary(self.data.ratings, self.data.framework)
 
     @cached_property
     def overall(self) -> pd.Series:
-        """Every rating of the year: share met or exceeded, cases, agencies."""
+        """Every rating of the year: share rated good, cases, agencies."""
         return summaries.overall_summary(self.data.ratings).iloc[0]
 
     @cached_property
@@ -76,7 +76,7 @@ class KloeFindings(SectionBuilder):
     @cached_property
     def phrases(self) -> dict[int, pd.DataFrame]:
         """Per KLOE number, the phrases that most distinguish its not or partly met
-        evidence from its met or exceeded evidence (:mod:`~audit_analysis.analysis.phrases`;
+        evidence from its evidence rated good (:mod:`~audit_analysis.analysis.phrases`;
         :data:`PHRASES_PER_KLOE` each way), for the whole KLOE and for each of its
         standards (:data:`PHRASES_PER_STANDARD` each way), as :func:`phrase_table` shows
         them. For the QA group: the quotes are evidence text (identifiers as ``[id]``)."""
@@ -294,7 +294,7 @@ def breakdown_text(
 
 
 def agency_kloe_table(by_agency: pd.DataFrame) -> pd.DataFrame:
-    """Agency by KLOE: share met or exceeded and n, one column per KLOE."""
+    """Agency by KLOE: share rated good and n, one column per KLOE."""
     cells = by_agency.assign(
         cell=by_agency.apply(
             lambda r: "" if r["n"] == 0 else f"{pct(r['share'])} ({int(r['n'])})", axis=1
@@ -304,6 +304,11 @@ def agency_kloe_table(by_agency: pd.DataFrame) -> pd.DataFrame:
     wide = cells.pivot(index="agency", columns="column", values="cell").reset_index()
     wide.columns.name = None
     return wide
+
+
+def _direction_words(direction: str) -> str:
+    """A phrase table's direction (a code) in the shown scale's words."""
+    return not_good() if direction == phrases.NOT_MET else good_adj()
 
 
 def phrase_table(found: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
@@ -316,7 +321,7 @@ def phrase_table(found: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
             rows.append(
                 {
                     "Evidence of": where,
-                    "More often where": r.direction,
+                    "More often where": _direction_words(r.direction),
                     "Phrase": r.phrase,
                     cap(not_good()): int(r.not_met),
                     f"{cap(good())}": int(r.met),

@@ -82,7 +82,7 @@ def case_grid(data: CycleData, case_ref: str) -> tuple[pd.DataFrame, list[str], 
 
     The grid has one row per standard of the framework, in KLOE order: ``kloe``,
     ``standard``, ``text``, one column per agency holding its rating, and ``disagree``
-    (one agency met or exceeded, another unmet) and ``spread`` (ratings on the scale
+    (one agency rated good, another unmet) and ``spread`` (ratings on the scale
     differ at all)."""
     mine = data.ratings[data.ratings["case_ref"] == case_ref]
     agencies = sorted(mine["agency"].unique())
@@ -183,7 +183,7 @@ class CasePack:
         return blocks
 
     def disagreements(self) -> list[Block]:
-        """Each standard where one agency says met or exceeded and another unmet."""
+        """Each standard where one agency rates good and another unmet."""
         grid, agencies, values = self.grid, self.agencies, self.values
         disagree = grid[grid["disagree"]]
         heading = Heading("Where agencies disagree", 2)

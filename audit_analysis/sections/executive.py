@@ -665,7 +665,7 @@ def build(session: Session, **builders) -> Section:
 
 def page_table(rows: pd.DataFrame, label: str, by: str | None = None) -> pd.DataFrame:
     """The table behind one of the page's charts: what each row is, how many ratings and
-    cases it rests on, the share met or exceeded and its interval. No count of ratings by
+    cases it rests on, the share rated good and its interval. No count of ratings by
     level is published on the Executive Group's page: under a theme or a standard those
     can be counts of one or two children's ratings."""
     columns = [label, *([by] if by else []), "n", "cases", "share", "low", "high"]

@@ -408,7 +408,7 @@ _LEVEL_WORDS = {
 def detectable_sentence(plan: pd.DataFrame) -> str:
     """What this year's audit could detect, from
     :func:`~audit_analysis.analysis.planning.minimum_detectable_change`: ``With 24 cases,
-    a change of less than about 15 points in the overall share met or exceeded (15 in a
+    a change of less than about 15 points in the overall share rated good (15 in a
     key line of enquiry, 19 in a single standard) could not be told apart from chance
     ...``. For the executive page as well as the trends page."""
     own = plan[plan["this_cycle"]].set_index("level")
