@@ -30,7 +30,7 @@ from audit_analysis.io.dataset import CASES_FILE, CycleData, case_identifiers, l
 from audit_analysis.io.frameworks import Framework, load_framework
 from audit_analysis.io.text import printable
 from audit_analysis.paths import write_file
-from audit_analysis.render.labels import cap, good, good_adj, not_good
+from audit_analysis.render.labels import cap, good, good_adj, not_good, show_scale
 
 __all__ = [
     "COMMENTARY_FILE",
@@ -132,6 +132,7 @@ def skeleton(
     framework has the KLOE's key) and the distinctive phrases in comments."""
     cycle = data.cycle
     ratings = data.ratings
+    show_scale(data.scale)  # the skeleton's words are the cycle's scale's
     out = [
         "---",
         "status: draft",

@@ -11,7 +11,7 @@ from audit_analysis.io.cycles import DataFolder
 from audit_analysis.io.dataset import CycleData
 from audit_analysis.io.returns import skip_reason
 from audit_analysis.io.text import printable
-from audit_analysis.render.labels import good_adj
+from audit_analysis.render.labels import good_adj, show_scale
 
 __all__ = [
     "PROBLEM_KINDS",
@@ -24,7 +24,8 @@ __all__ = [
 
 
 def format_report(data: CycleData) -> str:
-    """The plain-text report ``validate`` prints."""
+    """The plain-text report ``validate`` prints, in the words of the cycle's scale."""
+    show_scale(data.scale)
     lines: list[str] = []
     returns, rejections = data.returns, data.rejections
     status = returns["status"].value_counts()
