@@ -3,6 +3,7 @@ checked, and followed by the loader and every summary."""
 
 from __future__ import annotations
 
+import os
 import re
 from pathlib import Path
 
@@ -461,3 +462,18 @@ def test_agreement_on_four_grades_is_ordinal_as_on_the_builtin_scale(tmp_path):
         alphas.append(agreement_overall(data.ratings, data.framework, n_boot=0).iloc[0]["alpha"])
     assert not np.isnan(alphas[0])
     assert alphas[1] == pytest.approx(alphas[0])
+
+
+def test_a_runs_cached_cycles_are_read_again_when_the_scale_changes(tmp_path):
+    """The run's load cache (io/cache.py) keys on the partnership's ratings.yaml too."""
+    from audit_analysis.io.cache import fingerprint
+
+    folder = tmp_path / "2018-19"
+    write_cases(folder)
+    before = fingerprint(tmp_path, folder)
+    path = write_scale(tmp_path, YES_NO)
+    added = fingerprint(tmp_path, folder)
+    assert added != before
+    path.write_text(yaml.safe_dump(OFSTED), encoding="utf-8")
+    os.utime(path, ns=(1, 1))
+    assert fingerprint(tmp_path, folder) != added
