@@ -477,3 +477,18 @@ def test_a_runs_cached_cycles_are_read_again_when_the_scale_changes(tmp_path):
     path.write_text(yaml.safe_dump(OFSTED), encoding="utf-8")
     os.utime(path, ns=(1, 1))
     assert fingerprint(tmp_path, folder) != added
+
+
+def test_validate_names_the_partnerships_scale_and_counts_on_it(tmp_path, capsys):
+    from audit_analysis.pipeline.cli import main
+
+    folder = tmp_path / "2018-19"
+    write_cases(folder)
+    path = write_scale(tmp_path, YES_NO)
+    write_ratings(folder, [("C01", 1, "Yes"), ("C01", 2, "Met"), ("C02", 1, "no")])
+    main(["validate", str(tmp_path), "--cycle", "2018-19"])
+    out = capsys.readouterr().out
+    assert f"rated on Yes / No, good meaning Yes ({path})" in out
+    assert "Ratings: 2 accepted; 1 rows rejected" in out
+    assert "unknown rating; expected yes, no or n/a" in out
+    assert not re.search(r"\bexceeded\b|\bpartially met\b", out, re.IGNORECASE)

@@ -9,6 +9,7 @@ import pandas as pd
 from audit_analysis.analysis.quality import agency_summary, compliance_lines
 from audit_analysis.io.cycles import DataFolder
 from audit_analysis.io.dataset import CycleData
+from audit_analysis.io.ratings import BUILTIN
 from audit_analysis.io.returns import skip_reason
 from audit_analysis.io.text import printable
 from audit_analysis.render.labels import good_adj, show_scale
@@ -32,6 +33,12 @@ def format_report(data: CycleData) -> str:
     lines.append(f"Audit cycle {data.cycle}: {printable(str(data.folder), False)}")
     if data.framework.reconstructed:
         lines.append(f"  framework {data.cycle} is a reconstruction (see its file's note)")
+    if data.scale.source != BUILTIN.source:  # the partnership's own (docs/own-scale.md)
+        lines.append(
+            f"  rated on {printable(data.scale.name, False)}, good meaning "
+            f"{printable(data.scale.good_words, False)} "
+            f"({printable(data.scale.source, False)})"
+        )
     priorities = data.cases["priority"].value_counts()
     lines.append(
         f"Cases: {len(data.cases)}"
