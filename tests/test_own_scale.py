@@ -339,6 +339,14 @@ def test_a_two_level_scale_runs_end_to_end_with_no_word_of_the_builtin_scale(yes
     assert found is None, printed[max(found.start() - 80, 0) : found.end() + 80]
     executive = _page_text(next(p for p in pages if p.name.startswith("executive")))
     assert "were rated Yes" in executive
+    # the manifest names the scale the run read, with its hash
+    import hashlib
+    import json
+
+    manifest = json.loads((out / "manifest.json").read_text(encoding="utf-8"))
+    (scale,) = [i for i in manifest["inputs"] if i["path"] == "ratings.yaml"]
+    want = hashlib.sha256((data / "ratings.yaml").read_bytes()).hexdigest()
+    assert scale["cycle"] is None and scale["sha256"] == want
     # the shares the pages show are counted on the Yes / No scale: check one by hand
     loaded = load_cycle(data, "2019-20")
     rated = loaded.ratings["rating"].astype(str)

@@ -150,6 +150,7 @@ _KNOWN_INPUTS = {
     CRITERIA_FILE,  # how the cases were chosen (issue 26)
     RECORD_FILE,
     RESERVE_FILE,
+    "ratings.yaml",  # an audit's own rating scale (docs/own-scale.md)
 }
 # What a run leaves while it works: a staging folder (tempfile.mkdtemp's eight characters
 # after the prefix), the outputs it is replacing, and the same for case packs.
@@ -439,7 +440,8 @@ def _shown_path(rel: str, number: int) -> str:
 
 def _inputs(data_dir: Path, cycles: list[str]) -> list[dict]:
     """Every input of the run: its cycle, a path relative to the cycle folder that is
-    safe to show (:func:`_shown_path`), its size and its SHA-256."""
+    safe to show (:func:`_shown_path`), its size and its SHA-256; and the data folder's
+    own ``ratings.yaml``, with no cycle."""
     files = []
     for cycle in cycles:
         folder = find_cycle_folder(data_dir, cycle)
@@ -452,6 +454,16 @@ def _inputs(data_dir: Path, cycles: list[str]) -> list[dict]:
                     "sha256": _sha256(path),
                 }
             )
+    scale = data_dir / "ratings.yaml"  # the partnership's scale, for every cycle
+    if scale.is_file() and not scale.is_symlink():
+        files.append(
+            {
+                "cycle": None,
+                "path": "ratings.yaml",
+                "bytes": scale.stat().st_size,
+                "sha256": _sha256(scale),
+            }
+        )
     return files
 
 
