@@ -179,3 +179,17 @@ def packs(run, study):
 
     root, _ = study
     return run_case_packs(root / "data", "2019-20", out=root / "out", progress=False)
+
+
+@pytest.fixture(autouse=True)
+def _package_words_after_each_test():
+    """The scale whose words the pages show and the themes in use are process state (set
+    by loading a cycle, or by a session): put the built-in ones back after each test, so
+    a test on a partnership's own scale or themes never changes another test's words."""
+    yield
+    from audit_analysis.io.labels import activate, package_labels
+    from audit_analysis.io.ratings import BUILTIN
+    from audit_analysis.render.labels import show_scale
+
+    show_scale(BUILTIN)
+    activate(package_labels())

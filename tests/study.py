@@ -67,8 +67,17 @@ def own_framework(root: Path) -> None:
     (folder / "framework.yaml").write_text(yaml.safe_dump(fw, sort_keys=False), encoding="utf-8")
 
 
-def build_study(root: Path, seed: int = 7) -> dict[str, list[str]]:
-    """Write cycles 2017-18, 2018-19 and 2019-20 under ``root``; return case refs per cycle."""
+def build_study(
+    root: Path,
+    seed: int = 7,
+    words: dict[str, list[str]] | None = None,
+    disagree: tuple[str, str] = ("Met", "Not met"),
+) -> dict[str, list[str]]:
+    """Write cycles 2017-18, 2018-19 and 2019-20 under ``root``; return case refs per cycle.
+
+    ``words``: each cycle's rating words, worst to best then N/A (default :data:`WORDS`),
+    for a study on a partnership's own scale; ``disagree``: the good and the worst word
+    two agencies give standard 13 of two cases."""
     rng = np.random.default_rng(seed)
     own_framework(root)
     refs: dict[str, list[str]] = {}
@@ -99,12 +108,13 @@ def build_study(root: Path, seed: int = 7) -> dict[str, list[str]]:
                 rows = []
                 for s in fw.standards:
                     level = rng.integers(0, 6) + index  # later cycles do better
-                    word = WORDS[min(int(level), len(WORDS) - 2)]
+                    these = (words or {}).get(cycle, WORDS)
+                    word = these[min(int(level), len(these) - 2)]
                     if s.number == 24 and rng.random() < 0.5:
-                        word = "N/A"
+                        word = these[-1]
                     evidence = None if agency == "SCH" else f"Seen in record {s.number}."
                     if i in (0, 2) and s.number == 13:  # agencies disagree, hostile evidence
-                        word = "Met" if a % 2 == 0 else "Not met"
+                        word = disagree[0] if a % 2 == 0 else disagree[1]
                         # (a formula survives only in CSV: Excel keeps a formula's value)
                         evidence = HOSTILE if i == 0 else FORMULA
                     rows.append((s.number, word, evidence))

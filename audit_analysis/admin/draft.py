@@ -2,7 +2,7 @@
 cycle (``DATA/<cycle>/commentary.md``), with every heading, each KLOE's figures as
 references, and, as Markdown comments that never reach a page, the phrases that most
 distinguish the auditors' evidence where standards were not or partly met from where
-they were met or exceeded (:mod:`audit_analysis.analysis.phrases`), with counts and
+they were rated good (:mod:`audit_analysis.analysis.phrases`), with counts and
 short quotes.
 
 The format is the commentary's contract (docs/draft-commentary.md): YAML front matter
@@ -30,6 +30,7 @@ from audit_analysis.io.dataset import CASES_FILE, CycleData, case_identifiers, l
 from audit_analysis.io.frameworks import Framework, load_framework
 from audit_analysis.io.text import printable
 from audit_analysis.paths import write_file
+from audit_analysis.render.labels import cap, good, good_adj, not_good, show_scale
 
 __all__ = [
     "COMMENTARY_FILE",
@@ -83,6 +84,11 @@ def comment_safe(text: str) -> str:
     return re.sub(r"\}(?=\})", "} ", text)
 
 
+def _direction_words(direction: str) -> str:
+    """A phrase table's direction (a code) in the shown scale's words."""
+    return not_good() if direction == phrases.NOT_MET else good_adj()
+
+
 def _phrase_note(table: pd.DataFrame, directions: tuple[str, ...], top: int) -> list[str]:
     """The lines of a comment listing ``table``'s phrases (from
     :func:`~audit_analysis.analysis.phrases.distinctive_phrases`), each with its counts,
@@ -90,27 +96,28 @@ def _phrase_note(table: pd.DataFrame, directions: tuple[str, ...], top: int) -> 
     lines = []
     for direction in directions:
         rows = table[table["direction"] == direction].head(top)
-        lines.append(f"  More often where standards were {direction}:")
+        lines.append(f"  More often where standards were {_direction_words(direction)}:")
         if rows.empty:
             lines.append("    (no phrase stands out)")
         for row in rows.itertuples():
             lines.append(
                 f"    - {comment_safe(row.phrase)}: {row.not_met} times in not or partly "
-                f"met evidence, {row.met} in met or exceeded (z {row.z:+.1f})"
+                f"met evidence, {row.met} in {good()} (z {row.z:+.1f})"
             )
             for q in row.quotes:
                 lines.append(f'        "{comment_safe(q)}"')
     return lines
 
 
-_METHOD = (
-    "  Phrases: words and two-word phrases ranked by the weighted log-odds ratio with an "
-    "informative Dirichlet prior (Monroe, Colaresi and Quinn 2008), not or partly met "
-    "evidence against met or exceeded; z beyond 1.96 each way, in 3 or more cases. A "
-    "reading aid, not a finding: read the quotes before using a phrase. Quotes are "
-    "evidence text for the QA group (identifiers shown as [id]); this note never reaches "
-    "a page."
-)
+def _method() -> str:
+    return (
+        "  Phrases: words and two-word phrases ranked by the weighted log-odds ratio with an "
+        "informative Dirichlet prior (Monroe, Colaresi and Quinn 2008), evidence "
+        f"{not_good()} against {good()}; z beyond 1.96 each way, in 3 or more cases. A "
+        "reading aid, not a finding: read the quotes before using a phrase. Quotes are "
+        "evidence text for the QA group (identifiers shown as [id]); this note never reaches "
+        "a page."
+    )
 
 
 def skeleton(
@@ -125,6 +132,7 @@ def skeleton(
     framework has the KLOE's key) and the distinctive phrases in comments."""
     cycle = data.cycle
     ratings = data.ratings
+    show_scale(data.scale)  # the skeleton's words are the cycle's scale's
     out = [
         "---",
         "status: draft",
@@ -142,13 +150,13 @@ def skeleton(
     for heading in HEADINGS_BEFORE:
         out += [f"## {heading}", "", f"<!-- {_HINTS[heading]} -->", ""]
         if heading == "Summary":
-            out += ["Cases audited: {{ cases }}. Met or exceeded: {{ share overall }}.", ""]
+            out += [f"Cases audited: {{{{ cases }}}}. {cap(good())}: {{{{ share overall }}}}.", ""]
         elif heading == "What worked well":
-            out += ["<!--", _METHOD, *_phrase_note(overall, (phrases.MET,), top), "-->", ""]
+            out += ["<!--", _method(), *_phrase_note(overall, (phrases.MET,), top), "-->", ""]
         else:
-            out += ["<!--", _METHOD, *_phrase_note(overall, (phrases.NOT_MET,), top), "-->", ""]
+            out += ["<!--", _method(), *_phrase_note(overall, (phrases.NOT_MET,), top), "-->", ""]
     for kloe in data.framework.kloes:
-        refs = [f"Met or exceeded: {{{{ share {kloe.key} }}}}."]
+        refs = [f"{cap(good())}: {{{{ share {kloe.key} }}}}."]
         for other in sorted(earlier, reverse=True):
             if any(k.key == kloe.key for k in earlier[other].kloes):
                 refs.append(f"Since {other}: {{{{ change {kloe.key} vs {other} }}}}.")
@@ -162,7 +170,7 @@ def skeleton(
             "<!--",
             f"  KLOE {kloe.number}, {comment_safe(kloe.title)}: the QA group's paragraph "
             "goes above this note.",
-            _METHOD,
+            _method(),
             *_phrase_note(table, (phrases.NOT_MET, phrases.MET), top),
             "-->",
             "",

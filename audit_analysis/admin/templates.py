@@ -23,6 +23,7 @@ from audit_analysis.io.agencies import agency_codes, resolve_agency
 from audit_analysis.io.cycles import DataFolder, normalise_cycle
 from audit_analysis.io.dataset import find_cycle_folder, read_cases
 from audit_analysis.io.frameworks import Framework, load_framework
+from audit_analysis.io.ratings import BUILTIN, NOT_APPLICABLE, Scale, scale_for
 from audit_analysis.io.records import RECORDS_FOLDER, write_blank_records
 from audit_analysis.io.text import identifier_key
 from audit_analysis.paths import inside, owner_only, safe_name
@@ -32,6 +33,8 @@ __all__ = [
     "CASE_ID_TYPE",
     "EVIDENCE_NEEDED",
     "RATING_CHOICES",
+    "evidence_needed",
+    "rating_choices",
     "TemplateSet",
     "template_form",
     "template_path",
@@ -44,6 +47,19 @@ __all__ = [
 RATING_CHOICES: tuple[str, ...] = ("Exceeded", "Met", "Partially met", "Not met", "N/A")
 #: Ratings that need evidence (the report's section 2.3.4: a bare "met" cannot be checked).
 EVIDENCE_NEEDED: tuple[str, ...] = ("Exceeded", "Met")
+
+
+def rating_choices(scale: Scale = BUILTIN) -> tuple[str, ...]:
+    """The Rating drop-down on ``scale``: its levels' words best first, then N/A
+    (:data:`RATING_CHOICES` on the built-in scale). Each parses with ``scale.parse``."""
+    return (*(scale.label(c) for c in scale.best_first), scale.label(NOT_APPLICABLE))
+
+
+def evidence_needed(scale: Scale = BUILTIN) -> tuple[str, ...]:
+    """The ratings that need evidence: the scale's good levels, best first."""
+    return tuple(scale.label(c) for c in reversed(scale.good))
+
+
 #: The one identifier a template carries: the audit's own case reference.
 CASE_ID_TYPE = "case_ref"
 #: Sheet protection guards against slips, not people, so it has no password: Review >
@@ -53,7 +69,7 @@ PASSWORD: str | None = None
 GUIDANCE_ROW = (
     "How to fill this in: choose a rating for every standard from the drop-down in its "
     "yellow Rating cell ({words}). A rating of {needs} needs evidence: write in the "
-    "Evidence cell what in the record shows it, since a bare 'met' cannot be checked. Use "
+    "Evidence cell what in the record shows it, since a bare '{bare}' cannot be checked. Use "
     "N/A only where the standard could not apply, and say why. Only the yellow cells can "
     "be changed."
 )
@@ -73,15 +89,25 @@ class TemplateSet:
     records: list[Path] = field(default_factory=list)
 
 
-def template_form(framework: Framework, agency: str, case_ref: str, cycle: str) -> FormOptions:
-    """The form options of the template for ``agency`` (a code) and ``case_ref``."""
+def template_form(
+    framework: Framework, agency: str, case_ref: str, cycle: str, scale: Scale = BUILTIN
+) -> FormOptions:
+    """The form options of the template for ``agency`` (a code) and ``case_ref``, its
+    drop-down, guidance and validation list on ``scale`` (docs/own-scale.md)."""
     name = agency_name(agency)
-    words = ", ".join(RATING_CHOICES[:-1]) + " or " + RATING_CHOICES[-1]
-    needs = " or ".join(EVIDENCE_NEEDED)
+    choices, needed = rating_choices(scale), evidence_needed(scale)
+    words = ", ".join(choices[:-1]) + " or " + choices[-1]
+    needs = " or ".join(needed)
+    bare = scale.good_short if "good_short" in scale.words else needed[-1]
+    shows = (
+        f"shows the standard is {scale.good_short}"
+        if "good_short" in scale.words
+        else f"supports a rating of {needs}"
+    )
     return FormOptions(
-        rating_words=RATING_CHOICES,
-        evidence_words=EVIDENCE_NEEDED,
-        guidance_row=GUIDANCE_ROW.format(words=words, needs=needs),
+        rating_words=choices,
+        evidence_words=needed,
+        guidance_row=GUIDANCE_ROW.format(words=words, needs=needs, bare=bare.lower()),
         guidance=(
             "Guidance for auditors",
             f"This toolkit is {name}'s audit of case {case_ref} in the {cycle} multi-agency "
@@ -90,8 +116,8 @@ def template_form(framework: Framework, agency: str, case_ref: str, cycle: str) 
             "Fill in your name and the date completed at the top of the Audit sheet.",
             f"For each standard choose a rating from the drop-down: {words}. A blank rating "
             "is counted as not recorded.",
-            f"A rating of {needs} needs evidence: say what in the record shows the "
-            "standard is met, so that the QA group can check it (a highlighted Evidence "
+            f"A rating of {needs} needs evidence: say what in the record {shows}, "
+            "so that the QA group can check it (a highlighted Evidence "
             "cell is still waiting for it). Evidence for a lower rating helps too.",
             "Use N/A only where the standard could not apply to this case, and say why.",
             f"Do not change the agency, the case, the audit cycle or the template version "
@@ -134,7 +160,13 @@ def _unwritable(framework: Framework, refs: Sequence[str], codes: Sequence[str])
 
 
 def write_template(
-    path: str | Path, framework: Framework, *, agency: str, case_ref: str, cycle: str
+    path: str | Path,
+    framework: Framework,
+    *,
+    agency: str,
+    case_ref: str,
+    cycle: str,
+    scale: Scale = BUILTIN,
 ) -> Path:
     """Write one template: ``agency`` is a register code, ``case_ref`` the case's audit
     reference, ``cycle`` the audit cycle; ``framework`` gives the standards and the
@@ -148,7 +180,7 @@ def write_template(
         audit_cycle=cycle,
         template_version=framework.cycle,
         title=f"Multi-agency case audit {cycle}: toolkit",
-        form=template_form(framework, agency, case_ref, cycle),
+        form=template_form(framework, agency, case_ref, cycle, scale),
     )
 
 
@@ -210,6 +242,7 @@ def write_templates(
     codes = _resolve_agencies(agencies)
     folder = find_cycle_folder(data_dir, cycle)
     framework = load_framework(cycle, data_dir)
+    scale = scale_for(data_dir, folder)  # the partnership's own scale, if it has one
     problems: list[dict] = []
     cohort, _ = read_cases(folder, problems)
     warnings = [
@@ -247,7 +280,7 @@ def write_templates(
         )
     with owner_only():  # a template names its case: owner-only on disk (0600, 0700)
         files = [
-            write_template(path, framework, agency=code, case_ref=ref, cycle=cycle)
+            write_template(path, framework, agency=code, case_ref=ref, cycle=cycle, scale=scale)
             for (code, ref), path in targets.items()
         ]
         records = write_blank_records(inside(out, RECORDS_FOLDER), force=force)

@@ -355,7 +355,7 @@ def _finish_form(
     for first, last in _blocks(standard_rows):
         choice.add(f"D{first}:D{last}")
         evidence_ranges.append(f"E{first}:E{last}")
-    if standard_rows and form.evidence_words:  # highlight a met or exceeded with no evidence
+    if standard_rows and form.evidence_words:  # highlight a good rating with no evidence
         first = standard_rows[0]
         needs = ",".join(f'$D{first}="{w}"' for w in form.evidence_words)
         ws.conditional_formatting.add(

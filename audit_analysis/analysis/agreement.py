@@ -33,7 +33,7 @@ from audit_analysis.analysis.stats import (
     krippendorff_alpha_bootstrap,
 )
 from audit_analysis.io.frameworks import Framework
-from audit_analysis.io.ratings import MET_OR_BETTER, NOT_RECORDED, SCALE
+from audit_analysis.io.ratings import BUILTIN, NOT_RECORDED, Scale, scale_of
 
 __all__ = [
     "AGREEMENT_COLUMNS",
@@ -47,10 +47,31 @@ __all__ = [
     "reliability_matrix",
 ]
 
-CODES: dict[str, int] = {category: code for code, category in enumerate(SCALE)}
-"""Ordinal codes: unmet 0, partially_met 1, met 2, exceeded 3."""
-_CATEGORIES = [float(c) for c in CODES.values()]
-_MET = min(CODES[c] for c in MET_OR_BETTER)
+CODES: dict[str, int] = {category: code for code, category in enumerate(BUILTIN.levels)}
+"""Ordinal codes of the built-in scale: unmet 0, partially_met 1, met 2, exceeded 3. A
+partnership's own scale codes its levels the same way, worst 0 (:class:`_Coding`)."""
+
+
+class _Coding:
+    """A scale's codes (worst 0), the code of its lowest good level, and the metric its
+    agreement is measured on: ordinal over three or more levels, nominal over two."""
+
+    def __init__(self, scale: Scale) -> None:
+        self.scale = scale
+        self.codes = {category: code for code, category in enumerate(scale.levels)}
+        self.categories = [float(c) for c in self.codes.values()]
+        self.met = min(self.codes[c] for c in scale.good)
+        self.worst = self.codes[scale.worst]
+        self.metric = "ordinal" if scale.ordinal else "nominal"
+
+
+_BUILTIN = _Coding(BUILTIN)
+
+
+def _coding(rating: pd.Series) -> _Coding:
+    scale = scale_of(rating)
+    return _BUILTIN if scale is BUILTIN else _Coding(scale)
+
 
 AGREEMENT_COLUMNS = (
     "agencies",
@@ -75,15 +96,16 @@ AGREEMENT_COLUMNS = (
 def _scale_codes(rating: pd.Series) -> np.ndarray:
     """Each rating's code (0..3), or -1 off the scale; from a categorical's codes when
     it is one, so millions of ratings are never turned back into text."""
+    codes = _coding(rating).codes
     if isinstance(rating.dtype, pd.CategoricalDtype):
         lookup = np.array(
-            [CODES.get(c, -1) if isinstance(c, str) else -1 for c in rating.cat.categories]
+            [codes.get(c, -1) if isinstance(c, str) else -1 for c in rating.cat.categories]
             + [-1],  # position -1: a missing rating
             dtype=np.int8,
         )
         return lookup[rating.cat.codes.to_numpy()]
-    codes = rating.astype("object").map(lambda r: CODES.get(r, -1) if isinstance(r, str) else -1)
-    return codes.to_numpy(dtype=np.int8)
+    coded = rating.astype("object").map(lambda r: codes.get(r, -1) if isinstance(r, str) else -1)
+    return coded.to_numpy(dtype=np.int8)
 
 
 def _coded(ratings: pd.DataFrame) -> pd.DataFrame:
@@ -190,13 +212,14 @@ def _statistics(
     n_boot: int,
     seed: int | None,
     confidence: float,
+    coding: _Coding = _BUILTIN,
 ) -> dict[str, object]:
     """Agreement on one raters x units block (see :data:`AGREEMENT_COLUMNS`); ``cases``
     holds each unit's case, the cluster the bootstrap draws whole."""
     present = ~np.isnan(data)
     per_unit = present.sum(axis=0)
     paired = per_unit >= 2
-    counts = np.stack([(data == c).sum(axis=0) for c in _CATEGORIES], axis=1)[paired]
+    counts = np.stack([(data == c).sum(axis=0) for c in coding.categories], axis=1)[paired]
     pairs = (per_unit[paired] * (per_unit[paired] - 1)).sum() / 2
     same = (counts * (counts - 1)).sum() / 2
     pair_values = data[:, paired][present[:, paired]]
@@ -212,7 +235,7 @@ def _statistics(
     if row["units"] < 2:
         note = f"fewer than 2 {unit_word} rated by 2 or more agencies"
     elif np.unique(pair_values).size < 2:
-        only = SCALE[int(pair_values[0])].replace("_", " ")
+        only = coding.scale.levels[int(pair_values[0])].replace("_", " ")
         note = (
             f"every agency rating the same {unit_word} gave the same rating ({only}): "
             "agreement is total but cannot be told apart from chance"
@@ -221,14 +244,14 @@ def _statistics(
         note = ""
         if n_boot:
             stats["alpha"], stats["alpha_low"], stats["alpha_high"] = krippendorff_alpha_bootstrap(
-                data, "ordinal", n_boot, confidence, seed, clusters=cases
+                data, coding.metric, n_boot, confidence, seed, clusters=cases
             )
             stats["ac1"], stats["ac1_low"], stats["ac1_high"] = gwet_ac1_bootstrap(
-                data, n_boot, confidence, seed, categories=_CATEGORIES, clusters=cases
+                data, n_boot, confidence, seed, categories=coding.categories, clusters=cases
             )
         else:
-            stats["alpha"] = krippendorff_alpha(data, "ordinal")
-            stats["ac1"] = gwet_ac1(data, categories=_CATEGORIES)
+            stats["alpha"] = krippendorff_alpha(data, coding.metric)
+            stats["ac1"] = gwet_ac1(data, categories=coding.categories)
         if math.isnan(stats["alpha"]):
             note = "not estimable"
     row.update(stats)
@@ -247,6 +270,7 @@ def _agreement(
 ) -> pd.DataFrame:
     if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 0:
         raise ValueError(f"n_boot must be a whole number, 0 or more; got {n_boot!r}")
+    coding = _coding(ratings["rating"])
     scale = _coded(ratings)
     _check_framework(scale, framework)
     titles = {k.key: k.title for k in framework.kloes}
@@ -283,7 +307,9 @@ def _agreement(
         where = positions.get(item[group])
         data = units[where].T if where is not None else empty
         clusters = cases[where] if where is not None else no_cases
-        rows.append({**item, **_statistics(data, clusters, unit_word, n_boot, seed, confidence)})
+        rows.append(
+            {**item, **_statistics(data, clusters, unit_word, n_boot, seed, confidence, coding)}
+        )
     table = pd.DataFrame(rows)
     table["estimable"] = table["estimable"].astype(bool)
     return table
@@ -350,6 +376,7 @@ def agreement_overall(
     framework), then the agreement columns)."""
     if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 0:
         raise ValueError(f"n_boot must be a whole number, 0 or more; got {n_boot!r}")
+    coding = _coding(ratings["rating"])
     scale = _coded(ratings)
     _check_framework(scale, framework)
     scale = scale.assign(_all="all")
@@ -358,7 +385,7 @@ def agreement_overall(
     data = units[where].T if where is not None else np.empty((0, 0))
     clusters = cases[where] if where is not None else np.empty(0, dtype=object)
     row = {"standards": len(framework.standards)}
-    row.update(_statistics(data, clusters, "case-standards", n_boot, seed, confidence))
+    row.update(_statistics(data, clusters, "case-standards", n_boot, seed, confidence, coding))
     table = pd.DataFrame([row])
     table["estimable"] = table["estimable"].astype(bool)
     return table
@@ -376,7 +403,8 @@ def pairwise_agreement(ratings: pd.DataFrame, min_shared: int = 5) -> pd.DataFra
     """
     scale = _coded(ratings)
     agencies = sorted(ratings["agency"].unique().tolist())
-    k = len(_CATEGORIES)
+    coding = _coding(ratings["rating"])
+    k = len(coding.categories)
     # One row per unit (case, standard), a one-hot block of k columns per agency: the
     # product of its transpose with itself is every pair's k x k table at once.
     unit = scale.groupby(["case_ref", "standard_key"], sort=False).ngroup().to_numpy(dtype=int)
@@ -386,7 +414,9 @@ def pairwise_agreement(ratings: pd.DataFrame, min_shared: int = 5) -> pd.DataFra
     onehot = np.zeros((int(unit.max()) + 1 if len(unit) else 0, len(agencies) * k))
     onehot[unit, column] = 1.0
     tables = onehot.T @ onehot
-    met = np.equal.outer(np.arange(k) >= _MET, np.arange(k) >= _MET)  # both met, or neither
+    met = np.equal.outer(
+        np.arange(k) >= coding.met, np.arange(k) >= coding.met
+    )  # both met, or neither
     rows = []
     for i, a in enumerate(agencies):
         for j, b in enumerate(agencies):
@@ -442,7 +472,7 @@ def pairwise_matrix(pairwise: pd.DataFrame, value: str = "pct_agree_met") -> pd.
 
 
 def disagreement_register(ratings: pd.DataFrame) -> pd.DataFrame:
-    """Every case and standard where one agency said met or exceeded and another
+    """Every case and standard where one agency rated good and another
     unmet (the report's section 2.3.5). For the QA group only: it names cases.
 
     One row per (case, standard), sorted by standard then case. Columns: ``case_ref``,
@@ -469,6 +499,7 @@ def disagreement_register(ratings: pd.DataFrame) -> pd.DataFrame:
             raise ValueError(f"ratings lack the column {column}")
     # Which (case, standard) pairs hold both sides, counted on integer codes: on a
     # national table this runs over millions of ratings before the few are kept.
+    coding = _coding(ratings["rating"])
     code = _scale_codes(ratings["rating"])
     recorded = (ratings["rating"] != NOT_RECORDED).to_numpy()
     case = pd.factorize(ratings["case_ref"])[0]
@@ -476,8 +507,8 @@ def disagreement_register(ratings: pd.DataFrame) -> pd.DataFrame:
     unit = case * max(len(keys), 1) + key
     known = (case >= 0) & (key >= 0) & recorded
     size = int(unit.max()) + 1 if len(unit) else 0
-    met = np.bincount(unit[known & (code >= _MET)], minlength=size) > 0
-    unmet = np.bincount(unit[known & (code == CODES["unmet"])], minlength=size) > 0
+    met = np.bincount(unit[known & (code >= coding.met)], minlength=size) > 0
+    unmet = np.bincount(unit[known & (code == coding.worst)], minlength=size) > 0
     chosen = known & met[np.where(known, unit, 0)] & unmet[np.where(known, unit, 0)]
     frame = ratings[chosen]
     frame = frame.assign(_rating=frame["rating"].astype("object"))
@@ -507,8 +538,8 @@ def disagreement_register(ratings: pd.DataFrame) -> pd.DataFrame:
     run = np.cumsum(starts) - 1
     table = frame[group].iloc[np.flatnonzero(starts)].reset_index(drop=True)
     table["kloe"] = frame["kloe"].to_numpy()[starts]
-    positive = frame["_rating"].isin(MET_OR_BETTER).to_numpy()
-    negative = (frame["_rating"] == "unmet").to_numpy()
+    positive = frame["_rating"].isin(coding.scale.good).to_numpy()
+    negative = (frame["_rating"] == coding.scale.worst).to_numpy()
     for name, column, sep, rows in (
         ("ratings", "_shown", "; ", None),
         ("agencies_met", "agency", ", ", positive),

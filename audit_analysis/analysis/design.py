@@ -15,7 +15,7 @@ theme's cases with a rating on the scale. The weighted share is the ratio estima
 
     p = sum_i w_i y_i / sum_i w_i n_i
 
-(``y_i`` ratings met or exceeded out of ``n_i`` on the scale for case ``i``). Its
+(``y_i`` ratings rated good out of ``n_i`` on the scale for case ``i``). Its
 variance is the linearised (Taylor series) variance of a ratio under stratified
 sampling of cases without replacement (Cochran 1977, sections 5A.2 and 6.11; Lohr
 2022, section 9.1)::
@@ -50,7 +50,7 @@ import pandas as pd
 
 from audit_analysis.analysis.inference import MIN_CASES, share_limits
 from audit_analysis.io.frameworks import Framework
-from audit_analysis.io.ratings import MET_OR_BETTER, SCALE
+from audit_analysis.io.ratings import scale_of
 
 __all__ = [
     "DEFAULT_WEIGHTING",
@@ -73,10 +73,11 @@ SHARE_COLUMNS = ("n", "met_or_better", "cases", "share", "se", "low", "high", "w
 
 def _per_case(ratings: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Per group and case: ``y`` met or better and ``n`` on the scale."""
+    scale = scale_of(ratings["rating"])
     rating = ratings["rating"].astype("object")
-    rated = rating.isin(list(SCALE))
+    rated = rating.isin(list(scale.levels))
     frame = ratings.loc[rated, [*keys, "case_ref"]].copy()
-    frame["y"] = rating[rated].isin(list(MET_OR_BETTER)).astype("float64")
+    frame["y"] = rating[rated].isin(list(scale.good)).astype("float64")
     frame["n"] = 1.0
     return (
         frame.groupby([*keys, "case_ref"], sort=True, observed=True)[["y", "n"]].sum().reset_index()
@@ -204,6 +205,7 @@ def _plain(ratings: pd.DataFrame, by: list[str], confidence: float) -> pd.DataFr
     weighs the same, the interval by case as everywhere else."""
     from audit_analysis.analysis.inference import case_sums, effective_sizes
 
+    scale = scale_of(ratings["rating"])
     rating = ratings["rating"].astype("object")
     group = (
         ratings.groupby(by, sort=True, observed=True).ngroup().to_numpy()
@@ -213,8 +215,8 @@ def _plain(ratings: pd.DataFrame, by: list[str], confidence: float) -> pd.DataFr
     sums = case_sums(
         group,
         pd.factorize(ratings["case_ref"])[0],
-        rating.isin(list(MET_OR_BETTER)).to_numpy(),
-        rating.isin(list(SCALE)).to_numpy(),
+        rating.isin(list(scale.good)).to_numpy(),
+        rating.isin(list(scale.levels)).to_numpy(),
     )
     p, n_eff, df = effective_sizes(sums["Y"], sums["N"], sums["case_ss"], sums["cases"])
     low, high = share_limits(p, n_eff, df, confidence)

@@ -12,7 +12,7 @@ the unit.
 The method
 ----------
 **Variance of a share.** A share ``p = Y / N`` sums, over the ``C`` cases ``i`` with a
-rating on the scale, ``y_i`` ratings met or exceeded out of ``n_i``. It is a ratio
+rating on the scale, ``y_i`` ratings rated good out of ``n_i``. It is a ratio
 estimator; its linearised (Taylor series), cluster-robust variance with the usual
 small-sample factor ``C / (C - 1)`` is ::
 
@@ -144,7 +144,7 @@ def case_sums(
         group: each rating's group number, 0 to G - 1 (for example from
             ``DataFrame.groupby(...).ngroup()``).
         case: each rating's case number (``-1`` for no case: left out).
-        success: 1 where the rating is met or exceeded, else 0.
+        success: 1 where the rating is good, else 0.
         rated: True where the rating is on the scale (counts in ``n``).
 
     Returns:
@@ -371,7 +371,7 @@ def within_difference(
     confidence: float = 0.95,
     comparisons: int = 1,
 ) -> dict[str, float]:
-    """Share met or exceeded of ratings ``in_a`` minus that of ratings ``in_b``, both
+    """Share rated good of ratings ``in_a`` minus that of ratings ``in_b``, both
     from one cycle (they may share cases, and may overlap), with a case-level interval.
 
     ``ratings`` needs ``case_ref`` and ``rating``; ``in_a`` and ``in_b`` are boolean
@@ -385,11 +385,12 @@ def within_difference(
     """
     from scipy import stats as scipy_stats
 
-    from audit_analysis.io.ratings import MET_OR_BETTER, SCALE
+    from audit_analysis.io.ratings import scale_of
 
+    scale = scale_of(ratings["rating"])
     rating = ratings["rating"].astype("object").to_numpy()
-    rated = np.isin(rating, list(SCALE))
-    success = np.isin(rating, list(MET_OR_BETTER)).astype(np.float64)
+    rated = np.isin(rating, list(scale.levels))
+    success = np.isin(rating, list(scale.good)).astype(np.float64)
     case = pd.factorize(ratings["case_ref"])[0]
     ok = rated & (case >= 0)
     n_cases = int(case.max()) + 1 if case.size else 0
@@ -465,7 +466,7 @@ def standardised_pair(
 
     ``first`` and ``second`` hold one row per case with a rating on the scale in the
     group: ``theme`` (the case's priority theme; missing cases form a stratum of their
-    own), ``y`` (ratings met or exceeded) and ``n`` (ratings on the scale). Themes are
+    own), ``y`` (ratings rated good) and ``n`` (ratings on the scale). Themes are
     collapsed by :func:`collapse_strata`. With ``w_h`` the share of the two cycles'
     cases (pooled) in stratum ``h``, each cycle's standardised share is
     ``P = sum_h w_h p_h`` with ``p_h = Y_h / N_h`` the ratio estimator of the stratum, and

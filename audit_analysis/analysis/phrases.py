@@ -43,7 +43,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from audit_analysis.io.ratings import MET_OR_BETTER
+from audit_analysis.io.ratings import scale_of
 
 __all__ = [
     "COLUMNS",
@@ -70,7 +70,6 @@ PLACEHOLDER = "[id]"
 #: The two groups of ratings compared, as the output names them.
 NOT_MET = "not or partly met"
 MET = "met or exceeded"
-_NOT_MET_RATINGS = ("unmet", "partially_met")
 
 #: Small English function words that are no phrase. "no", "not", "nor" and "without"
 #: are kept as words: in evidence they carry the finding ("no plan", "not shared").
@@ -327,7 +326,8 @@ def distinctive_phrases(
         else pd.Series(range(len(ratings)), index=ratings.index).astype("string")
     )
     groups: dict[str, list[tuple[str, str]]] = {NOT_MET: [], MET: []}
-    for direction, levels in ((NOT_MET, _NOT_MET_RATINGS), (MET, MET_OR_BETTER)):
+    scale = scale_of(ratings["rating"])
+    for direction, levels in ((NOT_MET, scale.not_good), (MET, scale.good)):
         chosen = rating.isin(levels).fillna(False) & has_text
         for case, text in zip(cases[chosen], ratings.loc[chosen, "evidence"], strict=True):
             groups[direction].append((str(case), scrub(str(text), pattern)))

@@ -54,7 +54,7 @@ import numpy as np
 import pandas as pd
 
 from audit_analysis.io.dataset import CycleData
-from audit_analysis.io.ratings import SCALE
+from audit_analysis.io.ratings import scale_of
 
 __all__ = [
     "AGENCIES",
@@ -127,7 +127,9 @@ def design(data: CycleData) -> pd.DataFrame:
     for level, frame in keyed.items():
         frame = frame[frame["key"].notna()]
         counts = tally(frame, ["key"])
-        scaled = frame[frame["rating"].astype(object).isin(list(SCALE)).to_numpy()]
+        scaled = frame[
+            frame["rating"].astype(object).isin(list(scale_of(frame["rating"]).levels)).to_numpy()
+        ]
         agencies = scaled.groupby(["key", "case_ref"], observed=True)["agency"].nunique()
         per_case = agencies.groupby(level=0).mean()
         for r in counts.itertuples():

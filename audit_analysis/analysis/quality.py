@@ -19,7 +19,7 @@ import pandas as pd
 from audit_analysis.exceptions import AuditDataError, RejectionCode
 from audit_analysis.io.dataset import CycleData
 from audit_analysis.io.frameworks import load_framework
-from audit_analysis.io.ratings import MET_OR_BETTER, NOT_RECORDED
+from audit_analysis.io.ratings import NOT_RECORDED, scale_of
 
 __all__ = [
     "has_evidence",
@@ -292,7 +292,8 @@ def evidence_rate(
     evidence = ratings["evidence"].astype("object")
     has = pd.Series(has_evidence(evidence), index=evidence.index)
     frame = ratings[keys].copy()
-    sides = {"met_or_better": rating.isin(MET_OR_BETTER), "unmet": rating == "unmet"}
+    scale = scale_of(ratings["rating"])
+    sides = {"met_or_better": rating.isin(scale.good), "unmet": rating == scale.worst}
     for side, mask in sides.items():
         frame[side] = mask.to_numpy().astype("int64")
         frame[f"{side}_evidenced"] = (mask & has).to_numpy().astype("int64")
@@ -417,7 +418,7 @@ def evidence_shares(data: CycleData, rates: pd.DataFrame | None = None) -> pd.Da
         rates = evidence_rate(data)
     rates = rates[rates["met_or_better"] > 0].reset_index(drop=True)
     ratings = data.ratings
-    met = ratings["rating"].astype("object").isin(MET_OR_BETTER).to_numpy()
+    met = ratings["rating"].astype("object").isin(scale_of(ratings["rating"]).good).to_numpy()
     evidence = ratings["evidence"].astype("object")
     has = has_evidence(evidence)
     position = {agency: i for i, agency in enumerate(rates["agency"])}
@@ -520,7 +521,7 @@ def compliance(data: CycleData, agencies: Sequence[str] | None = None) -> pd.Dat
             "case_ref": ratings["case_ref"].to_numpy(),
             "source_file": ratings["source_file"].to_numpy(),
             "recorded": (rating != NOT_RECORDED).to_numpy(),
-            "met_or_better": rating.isin(MET_OR_BETTER).to_numpy(),
+            "met_or_better": rating.isin(scale_of(ratings["rating"]).good).to_numpy(),
         }
     )
     has = pd.Series(has_evidence(evidence), index=evidence.index)
@@ -643,7 +644,8 @@ def compliance_lines(data: CycleData) -> list[str]:
         return []
     lines = [
         "",
-        "Returns by case and agency (evidence: met or exceeded ratings that give evidence)",
+        f"Returns by case and agency (evidence: {scale_of(data.ratings).good_adj} ratings "
+        "that give evidence)",
         *textwrap.wrap(COMPLIANCE_LEGEND, 96, initial_indent="  ", subsequent_indent="  "),
         grid.to_string(index=False),
     ]

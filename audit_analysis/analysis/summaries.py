@@ -40,7 +40,7 @@ from audit_analysis.analysis.inference import (
 from audit_analysis.analysis.stats import wilson_intervals
 from audit_analysis.io.frameworks import Framework
 from audit_analysis.io.labels import current as current_labels
-from audit_analysis.io.ratings import CATEGORIES, MET_OR_BETTER, NOT_APPLICABLE, NOT_RECORDED, SCALE
+from audit_analysis.io.ratings import BUILTIN, NOT_APPLICABLE, NOT_RECORDED, Scale, scale_of
 
 __all__ = [
     "AGE_BANDS",
@@ -49,33 +49,32 @@ __all__ = [
     "add_shares",
     "age_band",
     "compare_to_overall",
+    "count_columns",
     "extremes",
     "kloe_summary",
     "overall_summary",
     "standard_summary",
+    "stat_columns",
     "tally",
     "with_case_characteristics",
 ]
 
-COUNT_COLUMNS: tuple[str, ...] = (
-    "exceeded",
-    "met",
-    "partially_met",
-    "unmet",
-    NOT_APPLICABLE,
-    NOT_RECORDED,
-)
-"""Counts of each rating category, best first, then the two outside the scale."""
 
-STAT_COLUMNS: tuple[str, ...] = (
-    *COUNT_COLUMNS,
-    "n",
-    "met_or_better",
-    "share",
-    "low",
-    "high",
-    "cases",
-)
+def count_columns(scale: Scale = BUILTIN) -> tuple[str, ...]:
+    """Counts of each rating category of ``scale``, best first, then the two outside it."""
+    return (*scale.best_first, NOT_APPLICABLE, NOT_RECORDED)
+
+
+def stat_columns(scale: Scale = BUILTIN) -> tuple[str, ...]:
+    """Every column a summary computes from ratings on ``scale``. ``met_or_better`` counts
+    the ratings the scale calls good (``good:`` in its ratings.yaml), whatever its words."""
+    return (*count_columns(scale), "n", "met_or_better", "share", "low", "high", "cases")
+
+
+COUNT_COLUMNS: tuple[str, ...] = count_columns(BUILTIN)
+"""Counts of each rating category of the built-in scale, best first, then the two outside."""
+
+STAT_COLUMNS: tuple[str, ...] = stat_columns(BUILTIN)
 """Every column a summary computes from the ratings (what disclosure control hides)."""
 
 AGE_BANDS: tuple[str, ...] = ("0-4", "5-10", "11-15", "16-17", "18+")
@@ -113,33 +112,47 @@ def _check_ratings(ratings: pd.DataFrame, needed: Sequence[str]) -> None:
         raise ValueError(f"ratings lack the column(s) {', '.join(missing)}")
 
 
-def _rating_text(ratings: pd.DataFrame) -> pd.Series:
+def _rating_text(ratings: pd.DataFrame, scale: Scale) -> pd.Series:
     """The rating as plain text (whatever dtype it came in), checked against the
     categories."""
     text = ratings["rating"].astype("object")
-    unknown = set(text.dropna().unique()) - set(CATEGORIES)
+    unknown = set(text.dropna().unique()) - set(scale.categories)
     if unknown or text.isna().any():
         shown = ", ".join(sorted(map(str, unknown))) or "missing"
         raise ValueError(f"ratings hold values outside the rating categories: {shown}")
     return text
 
 
-_POSITION = {category: i for i, category in enumerate(CATEGORIES)}
+class _Positions:
+    """Each rating's position in its scale's categories (``Scale.categories``), checked
+    as :func:`_rating_text` checks it, with the positions of the scale's levels
+    (``on_scale``) and of its good levels. From an (ordered) categorical's codes, so a
+    national table's millions of ratings are never turned back into text."""
 
+    def __init__(self, ratings: pd.DataFrame) -> None:
+        rating = ratings["rating"]
+        scale = self.scale = scale_of(rating)
+        self.index = {category: i for i, category in enumerate(scale.categories)}
+        self.levels = [self.index[c] for c in scale.levels]
+        self.good = [self.index[c] for c in scale.good]
+        self.position = self._positions(ratings, rating)
 
-def _rating_positions(ratings: pd.DataFrame) -> np.ndarray:
-    """Each rating's position in :data:`CATEGORIES`, checked as :func:`_rating_text`
-    checks it. From an (ordered) categorical's codes, so a national table's millions of
-    ratings are never turned back into text."""
-    rating = ratings["rating"]
-    if isinstance(rating.dtype, pd.CategoricalDtype):
-        categories = [str(c) for c in rating.cat.categories]
-        codes = rating.cat.codes.to_numpy()
-        if set(categories) <= set(CATEGORIES) and (codes >= 0).all():
-            lookup = np.array([_POSITION[c] for c in categories] or [0], dtype=np.int8)
-            return lookup[codes]
-    text = _rating_text(ratings)
-    return text.map(_POSITION).to_numpy(dtype=np.int8)
+    def _positions(self, ratings: pd.DataFrame, rating: pd.Series) -> np.ndarray:
+        index = self.index
+        if isinstance(rating.dtype, pd.CategoricalDtype):
+            categories = [str(c) for c in rating.cat.categories]
+            codes = rating.cat.codes.to_numpy()
+            if set(categories) <= set(index) and (codes >= 0).all():
+                lookup = np.array([index[c] for c in categories] or [0], dtype=np.int8)
+                return lookup[codes]
+        text = _rating_text(ratings, self.scale)
+        return text.map(index).to_numpy(dtype=np.int8)
+
+    def on_scale(self) -> np.ndarray:
+        return np.isin(self.position, self.levels)
+
+    def success(self) -> np.ndarray:
+        return np.isin(self.position, self.good)
 
 
 def tally(ratings: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
@@ -155,22 +168,24 @@ def tally(ratings: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:
     keys = list(keys)
     _check_ratings(ratings, [*keys, "case_ref", "rating"])
     frame = ratings[keys].copy()
-    position = _rating_positions(ratings)
-    for category in COUNT_COLUMNS:
-        frame[category] = (position == _POSITION[category]).astype("int64")
+    found = _Positions(ratings)
+    position, scale = found.position, found.scale
+    columns = list(count_columns(scale))
+    for category in columns:
+        frame[category] = (position == found.index[category]).astype("int64")
     grouped = frame.groupby(keys, dropna=False, observed=True, sort=False)
-    counts = grouped[list(COUNT_COLUMNS)].sum()
+    counts = grouped[columns].sum()
     group = grouped.ngroup().to_numpy()
     case = pd.factorize(ratings["case_ref"])[0]  # missing -> -1
-    on_scale = np.isin(position, [_POSITION[c] for c in SCALE])
-    success = np.isin(position, [_POSITION[c] for c in MET_OR_BETTER])
+    on_scale = found.on_scale()
+    success = found.success()
     sums = case_sums(group, case, success, on_scale)
     size = len(counts)
     counts["cases"] = sums["cases"][:size] if len(sums["cases"]) else np.zeros(size, "int64")
     counts["case_ss"] = sums["case_ss"][:size] if len(sums["case_ss"]) else np.zeros(size)
     counts = counts.reset_index()
-    counts["n"] = counts[list(SCALE)].sum(axis=1)
-    counts["met_or_better"] = counts[list(MET_OR_BETTER)].sum(axis=1)
+    counts["n"] = counts[list(scale.levels)].sum(axis=1)
+    counts["met_or_better"] = counts[list(scale.good)].sum(axis=1)
     return counts
 
 
@@ -213,14 +228,16 @@ def _grid(base: pd.DataFrame, ratings: pd.DataFrame, by: list[str]) -> pd.DataFr
     return grid.sort_values(order, kind="stable").drop(columns=order).reset_index(drop=True)
 
 
-def _fill(grid: pd.DataFrame, counts: pd.DataFrame, on: list[str]) -> pd.DataFrame:
+def _fill(
+    grid: pd.DataFrame, counts: pd.DataFrame, on: list[str], scale: Scale = BUILTIN
+) -> pd.DataFrame:
     """Counts joined to the grid; groups with no ratings get zeros."""
-    counted = [*COUNT_COLUMNS, "n", "met_or_better", "cases"]
+    counted = [*count_columns(scale), "n", "met_or_better", "cases"]
     out = grid.merge(counts[[*on, *counted, "case_ss"]], on=on, how="left", sort=False)
     out[counted] = out[counted].fillna(0).astype("int64")
     out["case_ss"] = out["case_ss"].fillna(0.0)
     out = add_shares(out)
-    return out[[*grid.columns, *STAT_COLUMNS]]
+    return out[[*grid.columns, *stat_columns(scale)]]
 
 
 def _keyed(ratings: pd.DataFrame, framework: Framework) -> pd.DataFrame:
@@ -268,7 +285,7 @@ def standard_summary(
     base = framework.to_frame()[list(STANDARD_COLUMNS)]
     grid = _grid(base, ratings, by)
     counts = tally(ratings, ["standard_key", *by])
-    return _fill(grid, counts, ["standard_key", *by])
+    return _fill(grid, counts, ["standard_key", *by], scale_of(ratings))
 
 
 def kloe_summary(
@@ -302,7 +319,7 @@ def kloe_summary(
     )
     grid = _grid(base, keyed, by)
     counts = tally(keyed, ["kloe_key", *by])
-    return _fill(grid, counts, ["kloe_key", *by])
+    return _fill(grid, counts, ["kloe_key", *by], scale_of(ratings))
 
 
 def age_band(age: pd.Series) -> pd.Series:
@@ -356,18 +373,19 @@ def overall_summary(ratings: pd.DataFrame, confidence: float = 0.95) -> pd.DataF
     :func:`add_shares`), ``cases`` (distinct cases with any rating), ``agencies``,
     ``standards`` (distinct standard keys rated)."""
     _check_ratings(ratings, ["agency", "case_ref", "standard_key", "rating"])
-    position = _rating_positions(ratings)
-    counts = np.bincount(position, minlength=len(CATEGORIES))
+    found = _Positions(ratings)
+    scale, index = found.scale, found.index
+    counts = np.bincount(found.position, minlength=len(scale.categories))
     row: dict[str, object] = {"ratings": len(ratings)}
-    for category in COUNT_COLUMNS:
-        row[category] = int(counts[_POSITION[category]])
-    row["n"] = int(sum(counts[_POSITION[c]] for c in SCALE))
-    row["met_or_better"] = int(sum(counts[_POSITION[c]] for c in MET_OR_BETTER))
+    for category in count_columns(scale):
+        row[category] = int(counts[index[category]])
+    row["n"] = int(sum(counts[index[c]] for c in scale.levels))
+    row["met_or_better"] = int(sum(counts[index[c]] for c in scale.good))
     sums = case_sums(
         np.zeros(len(ratings), dtype=np.int64),
         pd.factorize(ratings["case_ref"])[0],
-        np.isin(position, [_POSITION[c] for c in MET_OR_BETTER]),
-        np.isin(position, [_POSITION[c] for c in SCALE]),
+        found.success(),
+        found.on_scale(),
     )
     row["cases"] = int(sums["cases"][0]) if len(ratings) else 0
     row["case_ss"] = float(sums["case_ss"][0]) if len(ratings) else 0.0
@@ -433,7 +451,7 @@ def extremes(
     levels: Sequence[object] | None = None,
     confidence: float = 0.95,
 ) -> dict[str, object] | None:
-    """The groups of ``column`` with the highest and lowest share met or exceeded, and
+    """The groups of ``column`` with the highest and lowest share rated good, and
     whether the gap between them is clear, with the case as the unit.
 
     The interval for the gap (highest minus lowest) is
@@ -447,9 +465,9 @@ def extremes(
     adjusted interval excludes zero).
     """
     _check_ratings(ratings, [column, "case_ref", "rating"])
-    position = _rating_positions(ratings)
-    on_scale = np.isin(position, [_POSITION[c] for c in SCALE])
-    success = np.isin(position, [_POSITION[c] for c in MET_OR_BETTER])
+    found = _Positions(ratings)
+    on_scale = found.on_scale()
+    success = found.success()
     values = ratings[column]
     if levels is None:
         levels = [v for v in pd.unique(values[on_scale]) if pd.notna(v)]

@@ -66,7 +66,7 @@ from audit_analysis.io.cycles import audit_key
 from audit_analysis.io.dataset import CycleData
 from audit_analysis.io.development import latest_status
 from audit_analysis.io.frameworks import Framework
-from audit_analysis.io.ratings import MET_OR_BETTER, SCALE
+from audit_analysis.io.ratings import scale_of
 from audit_analysis.io.schemas import PRIORITIES
 
 __all__ = [
@@ -81,6 +81,7 @@ __all__ = [
     "common_standard_keys",
     "kloe_trend_table",
     "overall_trend",
+    "scale_note",
     "trend_long",
     "trend_table",
 ]
@@ -154,6 +155,34 @@ def _items(frameworks: list[Framework], level: _Level) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def scale_note(current: CycleData, earlier: Sequence[CycleData]) -> str:
+    """Where the compared audits were rated on different scales: a sentence naming each
+    scale and what "good" means in it (what the trend compares is the share rated good,
+    never level by level); "" when every audit used one scale."""
+    cycles = _cycles(current, earlier)
+    scales = [d.scale for d in cycles]
+    if all(s.same_levels(scales[0]) and s.good == scales[0].good for s in scales):
+        return ""
+    groups: list[tuple[list[str], object]] = []
+    for d in cycles:
+        for names, scale in groups:
+            if scale.same_levels(d.scale) and scale.good == d.scale.good:
+                names.append(d.cycle)
+                break
+        else:
+            groups.append(([d.cycle], d.scale))
+    parts = [
+        f"{' and '.join(names)} on {scale.name}, where good means {scale.good_words}"
+        for names, scale in groups
+    ]
+    return (
+        "The audits compared used different rating scales: "
+        + "; ".join(parts)
+        + ". The trend compares the share rated good in each; the levels themselves are"
+        " compared only between audits on one scale."
+    )
+
+
 def common_standard_keys(frameworks: Sequence[Framework]) -> set[str]:
     """The standard keys every one of ``frameworks`` holds: what compares like with like."""
     keys = [{s.key for s in fw.standards} for fw in frameworks]
@@ -206,10 +235,11 @@ def _per_cycle(
 
 def _by_case(keyed: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
     """One row per key and case with a rating on the scale: ``key``, ``case_ref``,
-    ``y`` (met or exceeded), ``n`` (on the scale) and ``theme`` (the case's priority
+    ``y`` (rated good), ``n`` (on the scale) and ``theme`` (the case's priority
     theme from ``cases.csv``; missing where it has none)."""
-    on = keyed["rating"].isin(list(SCALE)).to_numpy()
-    success = keyed["rating"].isin(list(MET_OR_BETTER)).to_numpy()[on].astype(np.float64)
+    scale = scale_of(keyed["rating"])
+    on = keyed["rating"].isin(list(scale.levels)).to_numpy()
+    success = keyed["rating"].isin(list(scale.good)).to_numpy()[on].astype(np.float64)
     keys, key_names = pd.factorize(keyed["key"].to_numpy()[on])
     refs, ref_names = pd.factorize(keyed["case_ref"].to_numpy()[on])
     cells, where = np.unique(keys * max(len(ref_names), 1) + refs, return_inverse=True)

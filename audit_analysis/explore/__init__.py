@@ -3,10 +3,10 @@ looked into with controls, not code.
 
 ``explorer(data_dir, cycle)`` loads the cycles found in ``data_dir`` and gives back an
 :class:`Explorer`. Its first view, *What changed*, sets each standard's change in the
-share met or exceeded against a chosen earlier cycle for every agency (or priority
+share rated good against a chosen earlier cycle for every agency (or priority
 theme), with the trends page's interval and verdict rule, sortable by change and
 filterable to clear changes; picking a cell shows its cases and the evidence behind the
-ratings in both cycles. The other views: the share met or exceeded with its interval
+ratings in both cycles. The other views: the share rated good with its interval
 and the rating distribution, the same by agency and over the cycles, the cases behind a
 selection, one case's ratings and evidence, and the disagreements between agencies.
 Tables export to CSV and charts to PNG and SVG, owner-only.

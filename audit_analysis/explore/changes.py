@@ -1,5 +1,5 @@
 """The change view's figures: against an earlier cycle, each standard's change in the
-share met or exceeded, for every agency (or priority theme) and for all together.
+share rated good, for every agency (or priority theme) and for all together.
 
 The rule is the trends page's (:func:`~audit_analysis.analysis.trends.trend_table`):
 each column is a family of standards compared against one earlier cycle, so its
@@ -24,11 +24,10 @@ from audit_analysis.analysis.inference import (
     effective_sizes,
     standardised_pair,
 )
-from audit_analysis.analysis.summaries import COUNT_COLUMNS, add_shares
+from audit_analysis.analysis.summaries import add_shares, count_columns
 from audit_analysis.analysis.trends import combined_verdicts, verdicts
-from audit_analysis.explore.state import ALL, PreparedCycle, Selection, tally_selection
+from audit_analysis.explore.state import ALL, PreparedCycle, Selection, slots, tally_selection
 from audit_analysis.io.labels import current as current_labels
-from audit_analysis.io.ratings import MET_OR_BETTER, SCALE
 
 __all__ = ["CONFIDENCE", "change_table", "columns_of"]
 
@@ -60,16 +59,13 @@ def _counts(cyc: PreparedCycle, s: Selection, by: str, columns: list[str], keys:
         themes = cyc.priority[cases]
         blocks = [whole] + [whole[themes == p] for p in columns[1:]]
     width = max([len(cases), 1])
-    out = np.zeros((len(columns), len(keys), width, len(COUNT_COLUMNS)), dtype=np.int64)
+    slots = len(count_columns(cyc.data.scale))
+    out = np.zeros((len(columns), len(keys), width, slots), dtype=np.int64)
     for i, block in enumerate(blocks):
         if block is None or not len(block):
             continue
         out[i, found, : len(block)] = block[:, where[found]].transpose(1, 0, 2)
-    return out.reshape(len(columns) * len(keys), width, len(COUNT_COLUMNS))
-
-
-_GOOD = [COUNT_COLUMNS.index(c) for c in MET_OR_BETTER]
-_RATED = [COUNT_COLUMNS.index(c) for c in SCALE]
+    return out.reshape(len(columns) * len(keys), width, slots)
 
 
 def _themes(cyc: PreparedCycle, s: Selection, by: str, columns: list[str], width: int):
@@ -86,15 +82,21 @@ def _themes(cyc: PreparedCycle, s: Selection, by: str, columns: list[str], width
     return out
 
 
-def _standardised(cyc_counts, cyc_themes, old_counts, old_themes, rows: int, keys: int):
+def _standardised(
+    cyc_counts, cyc_themes, old_counts, old_themes, rows: int, keys: int, scales=(None, None)
+):
     """Each row's two shares standardised to the pair's pooled theme mix, as the trends
     page computes them (:func:`~audit_analysis.analysis.inference.standardised_pair`):
     ``(p1, n_eff1, df1, p2, n_eff2, df2)`` arrays."""
     out = np.full((rows, 6), np.nan)
     sides = []
-    for counts, themes in ((cyc_counts, cyc_themes), (old_counts, old_themes)):
-        y = counts[..., _GOOD].sum(axis=-1)
-        n = counts[..., _RATED].sum(axis=-1)
+    for counts, themes, scale in (
+        (cyc_counts, cyc_themes, scales[0]),
+        (old_counts, old_themes, scales[1]),
+    ):
+        good, levels = slots(scale)  # each cycle's good on its own scale (issue 24)
+        y = counts[..., good].sum(axis=-1)
+        n = counts[..., levels].sum(axis=-1)
         sides.append((y, n, np.repeat(themes, keys, axis=0)))
     for i in range(rows):
         parts = []
@@ -126,8 +128,8 @@ def change_table(cur: PreparedCycle, then: PreparedCycle, s: Selection) -> pd.Da
     meta = fw.to_frame()[["kloe", "standard", "standard_key", "text"]].reset_index(drop=True)
     now_counts = _counts(cur, s, s.by, columns, keys)
     old_counts = _counts(then, s, s.by, columns, keys)
-    now = add_shares(tally_selection(now_counts))
-    old = add_shares(tally_selection(old_counts))
+    now = add_shares(tally_selection(now_counts, cur.data.scale))
+    old = add_shares(tally_selection(old_counts, then.data.scale))
     p1, n1, df1 = effective_sizes(now["met_or_better"], now["n"], now["case_ss"], now["cases"])
     p2, n2, df2 = effective_sizes(old["met_or_better"], old["n"], old["case_ss"], old["cases"])
     diff, low, high = difference_limits(p1, n1, df1, p2, n2, df2, CONFIDENCE)
@@ -143,6 +145,7 @@ def change_table(cur: PreparedCycle, then: PreparedCycle, s: Selection) -> pd.Da
         _themes(then, s, s.by, columns, old_counts.shape[1]),
         len(columns) * len(keys),
         len(keys),
+        (cur.data.scale, then.data.scale),
     )
     s_diff = difference_limits(s1, m1, f1, s2, m2, f2, CONFIDENCE)[0]
     s_p = difference_p_values(s1, m1, f1, s2, m2, f2)

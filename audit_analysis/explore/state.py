@@ -12,10 +12,12 @@ import numpy as np
 import pandas as pd
 
 from audit_analysis.analysis.agreement import disagreement_register
-from audit_analysis.analysis.summaries import COUNT_COLUMNS, age_band
+from audit_analysis.analysis.summaries import age_band, count_columns
 from audit_analysis.io.cycles import DataFolder, sort_audits
 from audit_analysis.io.dataset import CASES_FILE, CycleData
 from audit_analysis.io.labels import current as current_labels
+from audit_analysis.io.ratings import Scale
+from audit_analysis.render.labels import good, shown_scale
 
 __all__ = [
     "BANNER",
@@ -24,6 +26,7 @@ __all__ = [
     "NO_WIDGETS",
     "ORDERS",
     "SORTS",
+    "sorts",
     "VIEWS",
     "PreparedCycle",
     "Selection",
@@ -56,9 +59,16 @@ SORTS = {
     "case_ref": "Case reference",
     "priority": "Priority theme",
     "age_band": "Age band",
-    "share": "Share met or exceeded",
+    "share": "Share rated good",  # shown in the scale's words: sorts()
     "n": "Ratings on the scale",
 }
+
+
+def sorts() -> dict[str, str]:
+    """:data:`SORTS` in the shown scale's words ("Share met or exceeded")."""
+    return {**SORTS, "share": f"Share {good()}"}
+
+
 GROUPINGS = {"agency": "Agencies", "priority": "Priority themes"}
 ORDERS = {
     "worst": "Largest fall first",
@@ -66,7 +76,15 @@ ORDERS = {
     "standard": "Standard number",
 }
 ALL = "all"  # the change view's column of every agency (or theme) together
-_EXCEEDED, _MET, _PARTIAL, _UNMET, _NA, _BLANK = range(len(COUNT_COLUMNS))
+
+
+def slots(scale: Scale | None = None) -> tuple[list[int], list[int]]:
+    """Where ``scale``'s good levels and all its levels sit in a cube's last axis
+    (:func:`~audit_analysis.analysis.summaries.count_columns` order); default: the shown
+    scale."""
+    scale = scale or shown_scale()
+    columns = count_columns(scale)
+    return [columns.index(c) for c in scale.good], [columns.index(c) for c in scale.levels]
 
 
 def available_cycles(data_dir: str | Path) -> list[str]:
@@ -188,9 +206,9 @@ class PreparedCycle:
         return ci, ai, si, self.cube[np.ix_(ci, ai, si)]
 
 
-def _positions(rating: pd.Series) -> np.ndarray:
-    """Each rating's place in :data:`COUNT_COLUMNS`; -1 for anything else."""
-    index = {c: i for i, c in enumerate(COUNT_COLUMNS)}
+def _positions(rating: pd.Series, scale: Scale) -> np.ndarray:
+    """Each rating's place in ``scale``'s count columns; -1 for anything else."""
+    index = {c: i for i, c in enumerate(count_columns(scale))}
     if isinstance(rating.dtype, pd.CategoricalDtype):
         lookup = np.array([index.get(str(c), -1) for c in rating.cat.categories] + [-1])
         return lookup[rating.cat.codes.to_numpy()]
@@ -208,9 +226,9 @@ def prepare(data: CycleData) -> PreparedCycle:
     row_agency = pd.Index(agencies, dtype=object).get_indexer(ratings["agency"].astype(object))
     std_keys = np.array([s.key for s in fw.standards], dtype=object)
     row_std = pd.Index(std_keys).get_indexer(ratings["standard_key"].astype(object))
-    row_cat = _positions(ratings["rating"])
+    row_cat = _positions(ratings["rating"], data.scale)
     ok = (row_case >= 0) & (row_agency >= 0) & (row_std >= 0) & (row_cat >= 0)
-    shape = (len(refs), len(agencies), len(std_keys), len(COUNT_COLUMNS))
+    shape = (len(refs), len(agencies), len(std_keys), len(count_columns(data.scale)))
     flat = np.ravel_multi_index((row_case[ok], row_agency[ok], row_std[ok], row_cat[ok]), shape)
     cube = np.bincount(flat, minlength=int(np.prod(shape))).astype(np.uint16).reshape(shape)
     lookup = data.cases.drop_duplicates("case_ref").set_index("case_ref")
@@ -232,7 +250,7 @@ def prepare(data: CycleData) -> PreparedCycle:
     )
 
 
-def tally_selection(counts: np.ndarray) -> pd.DataFrame:
+def tally_selection(counts: np.ndarray, scale: Scale | None = None) -> pd.DataFrame:
     """:func:`~audit_analysis.analysis.summaries.tally`'s columns from counts already made.
 
     ``counts`` is ``(groups, cases, 6)``: each group's ratings of each case in the order
@@ -242,12 +260,14 @@ def tally_selection(counts: np.ndarray) -> pd.DataFrame:
     :func:`~audit_analysis.analysis.summaries.add_shares` needs for the interval by case.
     """
     counts = np.asarray(counts, dtype=np.int64)
-    y = counts[..., _EXCEEDED] + counts[..., _MET]
-    n = y + counts[..., _PARTIAL] + counts[..., _UNMET]
+    scale = scale or shown_scale()
+    good, levels = slots(scale)
+    y = counts[..., good].sum(axis=-1)
+    n = counts[..., levels].sum(axis=-1)
     big_y, big_n = y.sum(axis=1), n.sum(axis=1)
     with np.errstate(divide="ignore", invalid="ignore"):
         p = np.where(big_n > 0, big_y / np.where(big_n > 0, big_n, 1), 0.0)
-    frame = pd.DataFrame(counts.sum(axis=1), columns=list(COUNT_COLUMNS))
+    frame = pd.DataFrame(counts.sum(axis=1), columns=list(count_columns(scale)))
     frame["cases"] = (n > 0).sum(axis=1)
     frame["case_ss"] = ((y - p[:, None] * n) ** 2).sum(axis=1)
     frame["n"] = big_n

@@ -24,7 +24,12 @@ from audit_analysis.analysis.inference import (
     effective_sizes,
 )
 from audit_analysis.analysis.stats import NOT_ESTIMABLE
-from audit_analysis.analysis.summaries import COUNT_COLUMNS, STAT_COLUMNS, add_shares
+from audit_analysis.analysis.summaries import (
+    STAT_COLUMNS,
+    add_shares,
+    count_columns,
+    stat_columns,
+)
 from audit_analysis.analysis.trends import NO_RATINGS, NOT_IN_FRAMEWORK, RATED, verdicts
 from audit_analysis.explore.changes import CONFIDENCE, columns_of
 from audit_analysis.explore.state import (
@@ -38,11 +43,20 @@ from audit_analysis.explore.state import (
     PreparedCycle,
     Selection,
     earlier,
+    slots,
+    sorts,
     tally_selection,
 )
 from audit_analysis.io.labels import current as current_labels
 from audit_analysis.render import plots
-from audit_analysis.render.labels import agency_name, rating_label, value_label
+from audit_analysis.render.labels import (
+    agency_name,
+    good,
+    rating_label,
+    show_scale,
+    shown_scale,
+    value_label,
+)
 from audit_analysis.render.section import Block, Figure, Strong, Table, Text, plain
 from audit_analysis.sections.words import interval, pct, points
 
@@ -52,9 +66,28 @@ SHOWN_ROWS = 200  # a table longer than this shows its first rows; the export ha
 STATS = list(STAT_COLUMNS)
 # what a chart of ratings draws, and the table folded under it shows
 CHART_COLUMNS = ["unmet", "partially_met", "met", "exceeded", "n", "share", "low", "high"]
-RATING_NAMES = {code: rating_label(code) for code in COUNT_COLUMNS}
-_EXCEEDED, _MET, _PARTIAL, _UNMET, _NA, _BLANK = range(len(COUNT_COLUMNS))
-_RANK = np.array([4.0, 3.0, 2.0, 1.0, np.nan, np.nan])  # a single rating, for sorting
+"""The built-in scale's chart columns; :func:`chart_columns` gives the shown scale's."""
+
+
+def chart_columns() -> list[str]:
+    """A rating chart's columns on the shown scale: its levels worst first, then ``n``
+    and the share with its interval."""
+    return [*shown_scale().levels, "n", "share", "low", "high"]
+
+
+def count_names() -> tuple[tuple[str, ...], dict[str, str]]:
+    """The shown scale's count columns and each one's words."""
+    columns = count_columns(shown_scale())
+    return columns, {code: rating_label(code) for code in columns}
+
+
+def _ranks() -> np.ndarray:
+    """A single rating's rank on the shown scale, best highest, for sorting (n/a and
+    not recorded: none)."""
+    levels = len(shown_scale().levels)
+    return np.array([*range(levels, 0, -1), np.nan, np.nan], dtype=float)
+
+
 RISE, FALL = "▲", "▼"  # a clear change: the shape says which way, not only the colour
 
 
@@ -170,7 +203,7 @@ def headline(s: Selection, cyc: PreparedCycle, total: pd.Series | None) -> Text:
         (
             f"{what}: ",
             Strong(pct(total["share"])),
-            f" of {plural(int(total['n']), 'rating')} on the scale met or exceeded ("
+            f" of {plural(int(total['n']), 'rating')} on the scale {good()} ("
             + _interval_words(total)
             + f"; {plural(int(total['cases']), 'case')}).",
         ),
@@ -196,7 +229,7 @@ def change_words(change: float, low: float, high: float) -> str:
 def finding(total: pd.Series) -> str:
     if total["n"] == 0:
         return "No ratings on the scale"
-    return f"{pct(total['share'])} of ratings met or exceeded ({_interval_words(total)})"
+    return f"{pct(total['share'])} of ratings {good()} ({_interval_words(total)})"
 
 
 def _message(text: str) -> Text:
@@ -209,6 +242,7 @@ def _message(text: str) -> Text:
 def compute(cycles: Cycles, s: Selection) -> View:
     """The view of selection ``s`` (nothing drawn)."""
     cyc = cycles.get(s.cycle)
+    show_scale(cyc.data.scale)  # the view's words, headings and colours: its cycle's scale
     used = replace(s, **dict.fromkeys(_ignored(s), ""))  # the filters this view applies
     ci, ai, si, sub = cyc.selected(used)
     total = add_shares(tally_selection(sub.sum(axis=(1, 2))[None])).iloc[0]
@@ -253,9 +287,9 @@ def _rating_chart(view: View, s: Selection, data: pd.DataFrame, title: str, what
 
 def _display_counts(table: pd.DataFrame, first: dict[str, object]) -> pd.DataFrame:
     """A reader's table: the first columns given, each rating's count, those on the
-    scale, the share met or exceeded with its interval, and the cases."""
+    scale, the share rated good with its interval, and the cases."""
     out = pd.DataFrame(first)
-    for c in COUNT_COLUMNS:
+    for c in count_columns(shown_scale()):
         out[c] = table[c].to_numpy()
     out["n"] = table["n"].to_numpy()
     out["share"] = [interval(r) for _, r in table.iterrows()]
@@ -265,7 +299,7 @@ def _display_counts(table: pd.DataFrame, first: dict[str, object]) -> pd.DataFra
 
 def _whole(table: pd.DataFrame) -> pd.DataFrame:
     """Counts as whole numbers (a total row made from a Series comes back as floats)."""
-    counts = [*COUNT_COLUMNS, "n", "met_or_better", "cases"]
+    counts = [*count_columns(shown_scale()), "n", "met_or_better", "cases"]
     return table.astype(dict.fromkeys([c for c in counts if c in table], "int64"))
 
 
@@ -276,8 +310,9 @@ def _summary(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
     per_standard.insert(0, "row", "standard")
     for column in ("kloe", "standard", "standard_key", "text"):
         per_standard.insert(per_standard.columns.get_loc("row") + 1, column, meta[column])
-    per_standard = per_standard[["row", "kloe", "standard", "standard_key", "text", *STATS]]
-    top = pd.DataFrame([total[STATS]])
+    stats = list(stat_columns(shown_scale()))
+    per_standard = per_standard[["row", "kloe", "standard", "standard_key", "text", *stats]]
+    top = pd.DataFrame([total[stats]])
     top.insert(0, "row", "selection")
     for column in ("kloe", "standard", "standard_key", "text"):
         top.insert(1, column, None)
@@ -291,7 +326,7 @@ def _summary(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
         "All in selection" if r.row == "selection" else standard_words(r.standard, r.text, 38)
         for r in table.itertuples(index=False)
     ]
-    data = table.assign(label=labels)[["label", *CHART_COLUMNS]]
+    data = table.assign(label=labels)[["label", *chart_columns()]]
     view.chart = _rating_chart(view, s, data, finding(total), scope_words(s, cyc))
     view.blocks.append(view.chart)
     words = [
@@ -299,7 +334,7 @@ def _summary(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
         for r in table.itertuples(index=False)
     ]
     shown = _display_counts(table, {"standard": words})
-    caption = "Each standard's ratings, with the share met or exceeded (95% interval by case)."
+    caption = f"Each standard's ratings, with the share {good()} (95% interval by case)."
     view.blocks.append(Table(shown, caption))
 
 
@@ -308,20 +343,21 @@ def _agencies(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
     codes = [cyc.agencies[i] for i in ai]
     per_agency.insert(0, "agency", codes)
     per_agency.insert(1, "agency_name", [agency_name(c) for c in codes])
-    per_agency = per_agency[per_agency[list(COUNT_COLUMNS)].sum(axis=1) > 0]
-    top = pd.DataFrame([total[STATS]])
+    per_agency = per_agency[per_agency[list(count_columns(shown_scale()))].sum(axis=1) > 0]
+    stats = list(stat_columns(shown_scale()))
+    top = pd.DataFrame([total[stats]])
     top.insert(0, "agency", "all")
     top.insert(1, "agency_name", "All agencies in selection")
-    table = pd.concat([top, per_agency[["agency", "agency_name", *STATS]]], ignore_index=True)
+    table = pd.concat([top, per_agency[["agency", "agency_name", *stats]]], ignore_index=True)
     table = _whole(table)
     view.table = table
     labels = ["All in selection", *table["agency"].iloc[1:]]
-    data = table.assign(label=labels)[["label", *CHART_COLUMNS]]
+    data = table.assign(label=labels)[["label", *chart_columns()]]
     title = f"By agency: {finding(total)[0].lower()}{finding(total)[1:]}"
     view.chart = _rating_chart(view, s, data, title, scope_words(s, cyc))
     view.blocks.append(view.chart)
     names = ["All agencies in selection", *(f"{c}: {agency_name(c)}" for c in table["agency"][1:])]
-    caption = "Each agency's ratings, with the share met or exceeded (95% interval by case)."
+    caption = f"Each agency's ratings, with the share {good()} (95% interval by case)."
     view.blocks.append(Table(_display_counts(table, {"Agency": names}), caption))
 
 
@@ -354,11 +390,21 @@ def _cycles_view(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
                 "standards": int(len(chosen)),
             }
         )
-    # cycles hold different cases: pad with empty cases, which count for nothing
-    padded = np.zeros((len(parts), max(len(x) for x in parts), len(COUNT_COLUMNS)), "int64")
-    for i, x in enumerate(parts):
-        padded[i, : len(x)] = x
-    table = pd.concat([pd.DataFrame(rows), add_shares(tally_selection(padded))], axis=1)
+    scales = [d.data.scale for d in data]
+    if all(sc.levels == scales[-1].levels and sc.good == scales[-1].good for sc in scales):
+        # cycles hold different cases: pad with empty cases, which count for nothing
+        width = len(count_columns(scales[-1]))
+        padded = np.zeros((len(parts), max(len(x) for x in parts), width), "int64")
+        for i, x in enumerate(parts):
+            padded[i, : len(x)] = x
+        tallied = tally_selection(padded, scales[-1])
+    else:
+        # issue 24: cycles on different scales compare on the share rated good alone,
+        # each counted on its own scale; their levels are not set side by side
+        each = [tally_selection(x[None], sc) for x, sc in zip(parts, scales, strict=True)]
+        common = ["cases", "case_ss", "n", "met_or_better"]
+        tallied = pd.concat([t[common] for t in each], ignore_index=True)
+    table = pd.concat([pd.DataFrame(rows), add_shares(tallied)], axis=1)
     table["status"] = np.where(
         ~table["in_framework"], NOT_IN_FRAMEWORK, np.where(table["n"] > 0, RATED, NO_RATINGS)
     )
@@ -398,7 +444,8 @@ def _cycles_view(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
             verdict.append(verdicts([diff[i]], [table["p"].iloc[i]], CONFIDENCE)[0])
     table["p_adjusted"] = adjusted
     table["verdict"] = verdict
-    columns = ["cycle", "status", "standards", *STATS, "change", "change_low", "change_high"]
+    stats = [c for c in stat_columns(shown_scale()) if c in table.columns]
+    columns = ["cycle", "status", "standards", *stats, "change", "change_low", "change_high"]
     table = table[[*columns, "p", "p_adjusted", "verdict"]]
     view.table = table
     if table["n"].sum() == 0:
@@ -413,8 +460,8 @@ def _cycles_view(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
     view.chart = Figure(
         name=f"{s.cycle}-cycles",
         title=title,
-        subtitle=f"{scope_words(s, cyc)}: the share met or exceeded in each cycle.",
-        alt="Share met or exceeded in each cycle with its 95% interval by case: "
+        subtitle=f"{scope_words(s, cyc)}: the share {good()} in each cycle.",
+        alt=f"Share {good()} in each cycle with its 95% interval by case: "
         + "; ".join(f"{r.label} {interval(r)}" for r in data.itertuples(index=False)),
         data=data,
         draw=lambda: plots.share_dots(data, "label"),
@@ -464,8 +511,9 @@ def _cases_table(s, cyc, ci, ai, si, sub) -> pd.DataFrame:
     per_agency = sub.sum(axis=2)  # (case, agency, 6)
     per_case = per_agency.sum(axis=1)  # (case, 6)
     any_rating = per_case.sum(axis=1) > 0
-    y = per_case[:, _EXCEEDED] + per_case[:, _MET]
-    n = y + per_case[:, _PARTIAL] + per_case[:, _UNMET]
+    good, levels = slots()
+    y = per_case[:, good].sum(axis=-1)
+    n = per_case[:, levels].sum(axis=-1)
     table = pd.DataFrame(
         {
             "case_ref": cyc.case_refs[ci],
@@ -484,13 +532,14 @@ def _cases_table(s, cyc, ci, ai, si, sub) -> pd.DataFrame:
         if len(si) == 1:
             which = counts.argmax(axis=1)
             has = counts.sum(axis=1) > 0
-            names = np.array([RATING_NAMES[c] for c in COUNT_COLUMNS], dtype=object)
+            columns, words = count_names()
+            names = np.array([words[c] for c in columns], dtype=object)
             table[code] = np.where(has, names[which], "")
-            keys[code] = np.where(has, _RANK[which], np.nan)
+            keys[code] = np.where(has, _ranks()[which], np.nan)
         else:
-            ya = counts[:, _EXCEEDED] + counts[:, _MET]
-            na = ya + counts[:, _PARTIAL] + counts[:, _UNMET]
-            other = counts[:, _NA] + counts[:, _BLANK]
+            ya = counts[:, good].sum(axis=-1)
+            na = counts[:, levels].sum(axis=-1)
+            other = counts[:, -2] + counts[:, -1]  # n/a, not recorded
             table[code] = np.where(
                 na > 0,
                 [f"{a_}/{b_}" for a_, b_ in zip(ya, na, strict=True)],
@@ -527,10 +576,10 @@ def _rows_note(table: pd.DataFrame) -> str:
 def _cases(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
     table = _cases_table(s, cyc, ci, ai, si, sub)
     view.table = table
-    each = "rating" if len(si) == 1 else "ratings met or exceeded out of those on the scale"
+    each = "rating" if len(si) == 1 else f"ratings {good()} out of those on the scale"
     caption = (
         f"{plural(len(table), 'case')} behind this selection; under each agency, its {each}. "
-        f"Sorted by {SORTS[s.sort_by].lower() if s.sort_by in SORTS else 'agency ' + s.sort_by}"
+        f"Sorted by {sorts()[s.sort_by].lower() if s.sort_by in SORTS else 'agency ' + s.sort_by}"
         + (", descending." if s.descending else ".")
         + _rows_note(table)
     )
@@ -581,9 +630,10 @@ def _case(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
     mine["standard"] = [int(fw.at[k, "standard"]) for k in mine["standard_key"]]
     mine["text"] = [fw.at[k, "text"] for k in mine["standard_key"]]
     said = mine.groupby("standard_key")["rating"].agg(set)
+    scale = shown_scale()
     disagree = {
-        k for k, v in said.items() if v & {"met", "exceeded"} and "unmet" in v
-    }  # one agency met or exceeded, another unmet
+        k for k, v in said.items() if v & set(scale.good) and scale.worst in v
+    }  # one agency rated good, another the worst level
     mine["disagree"] = mine["standard_key"].isin(disagree)
     mine = mine.sort_values(["standard", "agency"], kind="stable").reset_index(drop=True)
     view.table = mine[
@@ -600,8 +650,7 @@ def _case(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
     if disagree:
         view.blocks.append(
             Text(
-                f"◆ marks {plural(len(disagree), 'standard')} where one agency says met or "
-                "exceeded and another not met.",
+                f"◆ marks {plural(len(disagree), 'standard')} where one agency says {_sides()}.",
                 css="note",
             )
         )
@@ -654,18 +703,30 @@ def _disagreements(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
                 standard_words(n, t, 50)
                 for n, t in zip(shown["standard"], shown["text"], strict=True)
             ],
-            "Evidence: met or exceeded": shown["evidence_met"],
-            "Evidence: not met": shown["evidence_unmet"],
+            f"Evidence: {good()}": shown["evidence_met"],
+            f"Evidence: {_worst_side()}": shown["evidence_unmet"],
         }
     )
     caption = (
-        f"{plural(len(table), 'disagreement')}: a case and standard where one agency says met "
-        "or exceeded and another not met, with what each side wrote." + _rows_note(table)
+        f"{plural(len(table), 'disagreement')}: a case and standard where one agency says "
+        f"{_sides()}, with what each side wrote." + _rows_note(table)
     )
     view.blocks.append(Table(shown, caption))
 
 
 # --------------------------------------------------------------------------- changes
+
+
+def _worst_side() -> str:
+    """The worst level in the explorer's words: "not met"; "no"."""
+    scale = shown_scale()
+    return scale.label(scale.worst).lower()
+
+
+def _sides() -> str:
+    """The two sides of a disagreement in the shown scale's words: "met or exceeded
+    and another not met"."""
+    return f"{shown_scale().good_adj.lower()} and another {_worst_side()}"
 
 
 def column_label(by: str, column: str) -> str:
@@ -756,7 +817,7 @@ def _changes(view: View, cycles: Cycles, s: Selection, cyc: PreparedCycle) -> No
         (
             f"{s.cycle} against {then}, {scope_words(s, cyc)}: ",
             Strong(f"{plural(falls, 'clear fall')} and {plural(rises, 'clear rise')}"),
-            f" in the share met or exceeded, across {plural(len(in_scope), 'standard')} x "
+            f" in the share {good()}, across {plural(len(in_scope), 'standard')} x "
             f"{len(columns)} columns ({GROUPINGS[s.by].lower()} and all together)."
             + (f" Largest falls: {named}." if named else ""),
         ),
@@ -848,7 +909,7 @@ def _changes(view: View, cycles: Cycles, s: Selection, cyc: PreparedCycle) -> No
             Table(
                 cells.head(SHOWN_ROWS),
                 f"{plural(len(listed), 'cell')} listed ({what}), {ORDERS[s.order].lower()}: "
-                "the share met or exceeded of the ratings on the scale in each cycle. "
+                f"the share {good()} of the ratings on the scale in each cycle. "
                 "Pick a cell to read its cases and evidence." + _rows_note(listed),
             )
         )
@@ -901,7 +962,7 @@ def _cell(view: View, cycles: Cycles, s: Selection, then: str, table: pd.DataFra
     if rows.empty:
         view.blocks.append(Text("No ratings behind this cell."))
         return
-    rank = {c: i for i, c in enumerate(("unmet", "partially_met", "met", "exceeded"))}
+    rank = {c: i for i, c in enumerate(shown_scale().levels)}
     rows["_rank"] = rows["rating"].map(rank).fillna(9)
     rows = rows.sort_values(["cycle", "_rank", "case_ref", "agency"], kind="stable")
     rows = rows.drop(columns="_rank").reset_index(drop=True)

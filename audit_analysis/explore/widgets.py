@@ -19,7 +19,6 @@ from audit_analysis.explore.state import (
     GROUPINGS,
     NO_WIDGETS,
     ORDERS,
-    SORTS,
     VIEWS,
     Cycles,
     PreparedCycle,
@@ -27,6 +26,9 @@ from audit_analysis.explore.state import (
     available_cycles,
     earlier,
     normalise,
+)
+from audit_analysis.explore.state import (
+    sorts as sort_words,
 )
 from audit_analysis.io.cycles import earlier_audits, normalise_cycle
 from audit_analysis.io.dataset import CASES_FILE, CycleData, load_cycle
@@ -447,7 +449,7 @@ class Explorer:
         agencies = [("All agencies", "")] + [
             (f"{a}: {views.short(agency_name(a), 40)}", a) for a in cyc.agencies
         ]
-        sorts = list(SORTS.items()) + [(a, f"Agency {a}") for a in cyc.agencies]
+        sorts = list(sort_words().items()) + [(a, f"Agency {a}") for a in cyc.agencies]
         before = [x for x in self.cycles if x < s.cycle]
         c = self.controls
         self._quiet = True

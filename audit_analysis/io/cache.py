@@ -22,6 +22,7 @@ from pathlib import Path
 from audit_analysis.io.dataset import CycleData, load_cycle
 from audit_analysis.io.frameworks import FRAMEWORK_FILE
 from audit_analysis.io.labels import LABELS_FILE, activate, load_labels
+from audit_analysis.io.ratings import RATINGS_FILE
 
 __all__ = ["ENV", "FRAMEWORK_FILE", "WAIT_SECONDS", "cycle", "fingerprint", "write", "write_all"]
 
@@ -33,14 +34,16 @@ _read: dict[tuple[str, int], dict] = {}
 
 
 def fingerprint(data_dir: Path, folder: Path) -> tuple:
-    """What a cycle's loading depends on in ``data_dir``: every file of its folder and
-    every partnership framework (a return on an earlier template reads that year's)."""
+    """What a cycle's loading depends on in ``data_dir``: every file of its folder, every
+    partnership framework (a return on an earlier template reads that year's) and the
+    partnership's rating scale (``DATA/ratings.yaml``)."""
     files = []
     for root, _, names in os.walk(folder):
         for name in names:
             files.append(os.path.join(root, name))
     files += [str(p) for p in data_dir.glob(f"*/{FRAMEWORK_FILE}")]
     files.append(str(data_dir / LABELS_FILE))  # the themes cases.csv is checked against
+    files.append(str(data_dir / RATINGS_FILE))  # the partnership's scale (a missing one: none)
     stamps = []
     for name in sorted(set(files)):
         try:

@@ -28,7 +28,7 @@ from audit_analysis.io.cycles import DataFolder, audit_key, normalise_cycle, par
 from audit_analysis.io.development import Development, earlier_items, later_ids, read_development
 from audit_analysis.io.frameworks import Framework, load_framework
 from audit_analysis.io.labels import LABELS_FILE, Labels, activate, load_labels, package_labels
-from audit_analysis.io.ratings import CATEGORIES, NOT_RECORDED, RATING_DTYPE, parse_rating
+from audit_analysis.io.ratings import BUILTIN, NOT_RECORDED, Scale, scale_for
 from audit_analysis.io.records import read_records
 from audit_analysis.io.returns import (
     CsvRowError,
@@ -86,6 +86,8 @@ class CycleData:
     family_feedback: pd.DataFrame | None = None
     # Areas for development, progress and recommendations (development.py).
     development: Development | None = None
+    # The rating scale the audit was rated on (ratings.py, docs/own-scale.md).
+    scale: Scale = BUILTIN
 
 
 def parse_standard_number(value: object) -> int | None:
@@ -353,8 +355,16 @@ def _flag_lookalikes(records: list[dict], reject) -> None:
 
 
 class _Loader:
-    def __init__(self, data_dir: Path, folder: Path, framework: Framework, crosswalk: _Crosswalk):
+    def __init__(
+        self,
+        data_dir: Path,
+        folder: Path,
+        framework: Framework,
+        crosswalk: _Crosswalk,
+        scale: Scale = BUILTIN,
+    ):
         self.data_dir = data_dir
+        self.scale = scale
         self.folder = folder
         self.framework = framework
         self.crosswalk = crosswalk
@@ -367,6 +377,12 @@ class _Loader:
         self._cases: dict[tuple, tuple[str | None, str | None]] = {}
         self._rating_of: dict[object, str] = {None: NOT_RECORDED}
         self._targets_of: dict[str, tuple[Framework, dict[int, tuple[int, int, str]]]] = {}
+
+    @property
+    def _expected(self) -> str:
+        scale = self.scale
+        words = [scale.label(c).lower() for c in scale.best_first]
+        return ", ".join(words) + " or " + scale.label("not_applicable").lower()
 
     # -- helpers
     def reject(
@@ -677,14 +693,14 @@ class _Loader:
                 continue
             rating = rating_of.get(rating_cell)
             if rating is None:
-                rating = parse_rating(rating_cell)
+                rating = self.scale.parse(rating_cell)
                 if rating is not None and rating_cell.__class__ is str:
                     rating_of[rating_cell] = rating
             if rating is None:
                 self.reject(
                     rel,
                     row,
-                    where + "unknown rating; expected exceeded, met, partially met, not met or n/a",
+                    where + f"unknown rating; expected {self._expected}",
                     rating_cell,
                     RejectionCode.UNKNOWN_RATING,
                 )
@@ -789,16 +805,14 @@ def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
     return pd.DataFrame.from_records(records, columns=columns)
 
 
-_RATING_CODES = {category: code for code, category in enumerate(CATEGORIES)}
-
-
-def _ratings_frame(rows: list[tuple]) -> pd.DataFrame:
+def _ratings_frame(rows: list[tuple], scale: Scale = BUILTIN) -> pd.DataFrame:
     """The ``ratings`` table from the loader's tuples (in ``schemas.RATINGS`` column
     order), built column by column with the final dtypes: text as ``str``, missing
     evidence as missing, the rating as the ordered categorical."""
     # One column at a time, each picked out in C (itemgetter).
     columns = [list(map(itemgetter(i), rows)) for i in range(len(schemas.RATINGS.columns))]
     (cycle, agency, case_ref, kloe, standard, key, rating, evidence, source, row) = columns
+    codes = {category: code for code, category in enumerate(scale.categories)}
     return pd.DataFrame(
         {
             "cycle": pd.array(cycle, dtype="str"),
@@ -808,7 +822,7 @@ def _ratings_frame(rows: list[tuple]) -> pd.DataFrame:
             "standard": np.array(standard, dtype="int64"),
             "standard_key": pd.array(key, dtype="str"),
             "rating": pd.Categorical.from_codes(
-                np.array([_RATING_CODES[r] for r in rating], dtype="int8"), dtype=RATING_DTYPE
+                np.array([codes[r] for r in rating], dtype="int8"), dtype=scale.dtype
             ),
             "evidence": pd.array(evidence, dtype="str"),
             "source_file": pd.array(source, dtype="str"),
@@ -835,9 +849,10 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
     with contextlib.closing(read_isolated(workbooks, budgets)) as read:
         framework = load_framework(cycle, data_dir)
         labels = load_labels(data_dir)  # the partnership's themes and age bands
+        scale = scale_for(data_dir, folder)
         rejections = schemas.RejectionLog()  # bounded: counts beyond MAX_LISTED a file
         cases, crosswalk = read_cases(folder, rejections, labels)
-        loader = _Loader(data_dir, folder, framework, crosswalk)
+        loader = _Loader(data_dir, folder, framework, crosswalk, scale)
         loader.rejections = rejections
         for rel, path, why in files:
             sheets = None
@@ -853,7 +868,7 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
         later=later_ids(data_dir, cycle),
     )
 
-    ratings = _ratings_frame(loader.ratings)
+    ratings = _ratings_frame(loader.ratings, scale)
     returns = _frame(loader.returns, list(schemas.RETURNS.columns)).astype({"rows": "int64"})
     for column in ("source_file", "agency", "case_ref", "form", "template_version", "status"):
         returns[column] = returns[column].astype("str").where(returns[column].notna())
@@ -867,7 +882,7 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
     return CycleData(
         cycle=cycle,
         framework=framework,
-        ratings=schemas.RATINGS.validate(ratings),
+        ratings=schemas.ratings_schema(scale).validate(ratings),
         cases=schemas.cases_schema(tuple(labels.priorities)).validate(cases),
         returns=schemas.RETURNS.validate(returns),
         rejections=schemas.REJECTIONS.validate(rejected),
@@ -876,4 +891,5 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
         learning_event=records.learning_event,
         family_feedback=records.family_feedback,
         development=development,
+        scale=scale,
     )

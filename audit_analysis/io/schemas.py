@@ -12,7 +12,7 @@ from pandera.engines import pandas_engine
 
 from audit_analysis.exceptions import RejectionCode
 from audit_analysis.io.cycles import AUDIT_NAME
-from audit_analysis.io.ratings import CATEGORIES, RATING_DTYPE
+from audit_analysis.io.ratings import BUILTIN, CATEGORIES, RATING_DTYPE, Scale
 from audit_analysis.io.text import cell_text, excerpt
 
 __all__ = [
@@ -87,6 +87,15 @@ def cases_schema(priorities: tuple[str, ...]) -> pa.DataFrameSchema:
     if priorities == PRIORITIES:
         return CASES
     return CASES.update_column("priority", checks=[pa.Check.isin(list(priorities))], nullable=True)
+
+
+def ratings_schema(scale: Scale = BUILTIN) -> pa.DataFrameSchema:
+    """:data:`RATINGS` with the rating column on ``scale``'s categories."""
+    if scale is BUILTIN:
+        return RATINGS
+    return RATINGS.update_column(
+        "rating", dtype=scale.dtype, checks=[pa.Check.isin(list(scale.categories))]
+    )
 
 
 CASES = pa.DataFrameSchema(

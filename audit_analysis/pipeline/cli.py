@@ -13,6 +13,7 @@ from pathlib import Path
 from audit_analysis.exceptions import AuditDataError, AuditError, RunFailedError
 from audit_analysis.io.cycles import normalise_cycle
 from audit_analysis.io.text import printable
+from audit_analysis.render.labels import good
 
 __all__ = ["build_parser", "main"]
 
@@ -412,7 +413,7 @@ def build_parser() -> argparse.ArgumentParser:
         "commentary takes, each KLOE's figures as references ({{ share KEY }}, {{ change "
         "KEY vs CYCLE }}), and under each KLOE, in comments that never reach a page, the "
         "phrases that most distinguish evidence where standards were not or partly met "
-        "from where they were met or exceeded, with counts and short quotes (case "
+        f"from where they were {good()}, with counts and short quotes (case "
         "identifiers shown as [id]). An existing file is kept unless --force.",
     )
     _data_and_cycle(draft, "2018-19")

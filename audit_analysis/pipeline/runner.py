@@ -156,6 +156,7 @@ _KNOWN_INPUTS = {
     CRITERIA_FILE,  # how the cases were chosen (issue 26)
     RECORD_FILE,
     RESERVE_FILE,
+    "ratings.yaml",  # an audit's own rating scale (docs/own-scale.md)
 }
 # What a run leaves while it works: a staging folder (tempfile.mkdtemp's eight characters
 # after the prefix), the outputs it is replacing, and the same for case packs.
@@ -328,19 +329,22 @@ def _worker_start(parent: int) -> None:
     die_with_parent(parent)
 
 
+def _levels_words(scale) -> str:
+    words = [c.replace("_", " ") for c in scale.best_first]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
 def refuse_empty(data, what: str = "run") -> None:
     """Stop with one line, before any notebook, when ``data`` has no rating on the scale:
     every notebook would have nothing to show."""
-    from audit_analysis.io.ratings import SCALE
-
-    if data.ratings["rating"].isin(SCALE).any():
+    if data.ratings["rating"].isin(data.scale.levels).any():
         return
     returns = data.returns
     found = len(returns)
     rejected = int((returns["status"] == "rejected").sum())
     skipped = int((returns["status"] == "skipped").sum())
     raise NothingToAnalyseError(
-        f"no rating (exceeded, met, partially met or unmet) was accepted for {data.cycle}: "
+        f"no rating ({_levels_words(data.scale)}) was accepted for {data.cycle}: "
         f"{found} files found, {rejected} rejected, {skipped} skipped, "
         f"{len(data.ratings)} ratings all blank or N/A; nothing to analyse, so no notebook "
         f"was {what}. `audit-analysis validate` lists every rejection",
@@ -445,7 +449,8 @@ def _shown_path(rel: str, number: int) -> str:
 
 def _inputs(data_dir: Path, cycles: list[str]) -> list[dict]:
     """Every input of the run: its cycle, a path relative to the cycle folder that is
-    safe to show (:func:`_shown_path`), its size and its SHA-256."""
+    safe to show (:func:`_shown_path`), its size and its SHA-256; and the data folder's
+    own ``ratings.yaml``, with no cycle."""
     files = []
     for cycle in cycles:
         folder = find_cycle_folder(data_dir, cycle)
@@ -458,6 +463,16 @@ def _inputs(data_dir: Path, cycles: list[str]) -> list[dict]:
                     "sha256": _sha256(path),
                 }
             )
+    scale = data_dir / "ratings.yaml"  # the partnership's scale, for every cycle
+    if scale.is_file() and not scale.is_symlink():
+        files.append(
+            {
+                "cycle": None,
+                "path": "ratings.yaml",
+                "bytes": scale.stat().st_size,
+                "sha256": _sha256(scale),
+            }
+        )
     return files
 
 

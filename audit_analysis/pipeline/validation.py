@@ -11,8 +11,10 @@ from audit_analysis.io.cycles import DataFolder
 from audit_analysis.io.dataset import CycleData
 from audit_analysis.io.labels import current as current_labels
 from audit_analysis.io.labels import package_labels
+from audit_analysis.io.ratings import BUILTIN
 from audit_analysis.io.returns import skip_reason
 from audit_analysis.io.text import printable
+from audit_analysis.render.labels import good_adj, show_scale
 
 __all__ = [
     "PROBLEM_KINDS",
@@ -25,13 +27,20 @@ __all__ = [
 
 
 def format_report(data: CycleData) -> str:
-    """The plain-text report ``validate`` prints."""
+    """The plain-text report ``validate`` prints, in the words of the cycle's scale."""
+    show_scale(data.scale)
     lines: list[str] = []
     returns, rejections = data.returns, data.rejections
     status = returns["status"].value_counts()
     lines.append(f"Audit cycle {data.cycle}: {printable(str(data.folder), False)}")
     if data.framework.reconstructed:
         lines.append(f"  framework {data.cycle} is a reconstruction (see its file's note)")
+    if data.scale.source != BUILTIN.source:  # the partnership's own (docs/own-scale.md)
+        lines.append(
+            f"  rated on {printable(data.scale.name, False)}, good meaning "
+            f"{printable(data.scale.good_words, False)} "
+            f"({printable(data.scale.source, False)})"
+        )
     priorities = data.cases["priority"].value_counts()
     lines.append(
         f"Cases: {len(data.cases)}"
@@ -62,7 +71,7 @@ def format_report(data: CycleData) -> str:
     summary = agency_summary(data)
     if len(summary):
         lines.append("")
-        lines.append("Per agency (evidence rate: met or exceeded ratings that give evidence)")
+        lines.append(f"Per agency (evidence rate: {good_adj()} ratings that give evidence)")
         shown = summary.copy()
         shown["evidence_rate"] = shown["evidence_rate"].map(
             lambda v: "-" if pd.isna(v) else f"{v:.0%}"

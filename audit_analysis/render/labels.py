@@ -18,15 +18,39 @@ import pandas as pd
 import yaml
 
 from audit_analysis.io.labels import current as current_labels
+from audit_analysis.io.ratings import BUILTIN, Scale
 
 __all__ = [
     "agency_key",
     "agency_name",
+    "cap",
     "column_label",
     "display_table",
+    "good",
+    "good_adj",
+    "good_did",
+    "good_short",
+    "not_good",
     "rating_label",
+    "shown_scale",
+    "show_scale",
     "value_label",
+    "worst",
 ]
+
+_SHOWN: list[Scale] = [BUILTIN]
+
+
+def show_scale(scale: Scale) -> None:
+    """Words and headings from now on are ``scale``'s (a session sets the scale of the
+    cycle it shows: :class:`audit_analysis.sections.base.Session`)."""
+    _SHOWN[0] = scale
+
+
+def shown_scale() -> Scale:
+    """The scale whose words the pages show now (the built-in one unless a session set
+    another)."""
+    return _SHOWN[0]
 
 
 @lru_cache(maxsize=1)
@@ -35,10 +59,8 @@ def _labels() -> dict:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=1)
 def _rating_labels() -> dict[str, str]:
-    path = resources.files("audit_analysis") / "data" / "ratings.yaml"
-    return dict(yaml.safe_load(path.read_text(encoding="utf-8"))["labels"])
+    return dict(_SHOWN[0].labels)
 
 
 @lru_cache(maxsize=1)
@@ -50,7 +72,7 @@ def _agency_names() -> dict[str, str]:
 
 
 def rating_label(category: str) -> str:
-    """``partially_met`` -> ``Partially met`` (``data/ratings.yaml``, ``labels:``)."""
+    """``partially_met`` -> ``Partially met`` (the shown scale's ``labels:``)."""
     return _rating_labels().get(str(category), str(category))
 
 
@@ -88,12 +110,53 @@ def column_label(column: object) -> str:
     """A table heading: ``met_or_better`` -> ``Met or exceeded``; a rating category's
     label for its count column; any other heading as it is."""
     name = str(column)
+    scale = _SHOWN[0]
+    if name == "met_or_better":
+        return cap(scale.good_as)
+    if name == "share":
+        return f"Share {scale.good_as}"
     headings = _labels()["columns"]
     if name in headings:
         return str(headings[name])
     if name in _rating_labels():
         return rating_label(name)
     return name
+
+
+def cap(text: str) -> str:
+    """``met or exceeded`` -> ``Met or exceeded``: the first letter only."""
+    return text[:1].upper() + text[1:]
+
+
+def good() -> str:
+    """ "met or exceeded" on the built-in scale; "rated Yes" on a Yes / No scale: what
+    follows "share" (the shown scale's words, docs/own-scale.md)."""
+    return _SHOWN[0].good_as
+
+
+def good_did() -> str:
+    """ "met or exceeded the standard"; "were rated Yes": what follows "ratings"."""
+    return _SHOWN[0].good_did
+
+
+def good_adj() -> str:
+    """ "met or exceeded"; "Yes": what comes before "ratings"."""
+    return _SHOWN[0].good_adj
+
+
+def good_short() -> str:
+    """The good side of a disagreement: "met"; "Yes"."""
+    return _SHOWN[0].good_short
+
+
+def not_good() -> str:
+    """The levels not counted good: "not or partly met"; "rated No"."""
+    return _SHOWN[0].not_good_as
+
+
+def worst() -> str:
+    """The worst level in a sentence: "unmet"; "No"."""
+    return _SHOWN[0].worst_as
 
 
 def display_table(frame: pd.DataFrame) -> pd.DataFrame:

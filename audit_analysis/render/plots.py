@@ -16,7 +16,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from audit_analysis.render.labels import rating_label, value_label  # noqa: E402
+from audit_analysis.io.ratings import Scale  # noqa: E402
+from audit_analysis.render.labels import (  # noqa: E402
+    cap,
+    good,
+    rating_label,
+    shown_scale,
+    value_label,
+)
 
 __all__ = [
     "CATEGORICAL",
@@ -24,6 +31,7 @@ __all__ = [
     "MARKERS",
     "RATING_COLOURS",
     "RATING_LABELS",
+    "rating_colours",
     "agreement_heatmap",
     "interval_plot",
     "rating_bars",
@@ -42,6 +50,26 @@ RATING_COLOURS = {
     "exceeded": "#12436D",
 }
 RATING_LABELS = {category: rating_label(category) for category in RATING_COLOURS}
+# Any other scale, by its number of levels, worst to best, colour-blind safe: the four
+# above for four levels and their ends for fewer; ColorBrewer's PuOr (orange worst,
+# purple best) for five to seven.
+_ORDERED = {
+    2: ["#801650", "#12436D"],
+    3: ["#801650", "#F46A25", "#12436D"],
+    4: list(RATING_COLOURS.values()),
+    5: ["#E66101", "#FDB863", "#BDBDBD", "#B2ABD2", "#5E3C99"],
+    6: ["#B35806", "#F1A340", "#FEE0B6", "#D8DAEB", "#998EC3", "#542788"],
+    7: ["#B35806", "#F1A340", "#FEE0B6", "#BDBDBD", "#D8DAEB", "#998EC3", "#542788"],
+}
+
+
+def rating_colours(scale: Scale | None = None) -> dict[str, str]:
+    """Each level of ``scale`` (default: the shown one) -> its colour, worst to best,
+    assigned by position on the scale."""
+    scale = scale or shown_scale()
+    return dict(zip(scale.levels, _ORDERED[len(scale.levels)], strict=True))
+
+
 MARKERS = ["o", "s", "D", "^", "v", "P"]
 GREY = "#BFC1C3"
 
@@ -71,14 +99,15 @@ def _text_colour(hex_colour: str) -> str:
 
 def rating_bars(summary: pd.DataFrame, label: str = "label") -> plt.Figure:
     """Stacked horizontal bars: each row's ratings as shares of those rated on the scale,
-    with the share met or exceeded and its 95% interval written at the right."""
+    with the share rated good and its 95% interval written at the right."""
     rows = summary.reset_index(drop=True)
     height = max(0.5 + 0.42 * len(rows), 1.6)  # room for the legend over a row or two
     fig, ax = plt.subplots(figsize=(8.5, height))
-    totals = rows[list(RATING_COLOURS)].sum(axis=1).replace(0, np.nan)
+    colours = rating_colours()
+    totals = rows[list(colours)].sum(axis=1).replace(0, np.nan)
     left = np.zeros(len(rows))
     y = np.arange(len(rows))[::-1]
-    for category, colour in RATING_COLOURS.items():
+    for category, colour in colours.items():
         share = (rows[category] / totals).fillna(0).to_numpy()
         shown = bool((share > 0).any())
         ax.barh(
@@ -86,7 +115,7 @@ def rating_bars(summary: pd.DataFrame, label: str = "label") -> plt.Figure:
             share,
             left=left,
             color=colour,
-            label=RATING_LABELS[category] if shown else None,
+            label=rating_label(category) if shown else None,
             edgecolor="white",
             linewidth=0.6,
             height=0.72,
@@ -116,9 +145,7 @@ def rating_bars(summary: pd.DataFrame, label: str = "label") -> plt.Figure:
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel("Share of ratings on the scale (n/a and not recorded left out)")
     ax.legend(ncols=4, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, fontsize=8)
-    fig.text(
-        0.99, 0.01, "Right: met or exceeded, 95% interval", ha="right", fontsize=7, color="#505a5f"
-    )
+    fig.text(0.99, 0.01, f"Right: {good()}, 95% interval", ha="right", fontsize=7, color="#505a5f")
     fig.tight_layout()
     return fig
 
@@ -180,10 +207,10 @@ def _share_axis(ax, labels: list, xlabel: str | None = None, narrow: bool = Fals
     ax.set_xlim(-0.02, 1.02)
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     if narrow:
-        ax.set_xlabel(xlabel or "Met or exceeded, 95% interval", fontsize=NARROW_POINTS)
+        ax.set_xlabel(xlabel or f"{cap(good())}, 95% interval", fontsize=NARROW_POINTS)
         ax.set_xticks([0, 0.5, 1])
     else:
-        ax.set_xlabel(xlabel or "Share met or exceeded, with 95% interval")
+        ax.set_xlabel(xlabel or f"Share {good()}, with 95% interval")
     ax.grid(axis="x", color="#e0e0e0", linewidth=0.6)
 
 
@@ -199,7 +226,7 @@ def share_dots(
     xlabel: str | None = None,
     narrow: bool = False,
 ) -> plt.Figure:
-    """Share met or exceeded with its 95% interval, one line per row (and marker shape
+    """Share rated good with its 95% interval, one line per row (and marker shape
     and colour per group, so that colour is never the only cue). ``narrow``: drawn for a
     phone, :data:`NARROW_WIDTH` wide, labels wrapped, text at least
     :data:`NARROW_POINTS`."""
@@ -336,7 +363,7 @@ def interval_plot(
 def trend_dots(
     long: pd.DataFrame, label: str, cycles: list[str], narrow: bool = False
 ) -> plt.Figure:
-    """Each row's share met or exceeded in each cycle, with 95% intervals; each cycle has
+    """Each row's share rated good in each cycle, with 95% intervals; each cycle has
     its own marker and colour; a cycle with no such standard shows nothing. ``narrow``:
     drawn for a phone (as :func:`share_dots`)."""
     labels = list(dict.fromkeys(long[label]))

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from audit_analysis.io.dataset import CycleData
+from audit_analysis.render.labels import show_scale
 from audit_analysis.render.present import Report
 from audit_analysis.render.section import Block, Section
 
@@ -32,6 +33,10 @@ class Session:
     data_dir: Path
     output_dir: Path
     notes: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # Every word, heading and colour the session's pages show is on its cycle's scale.
+        show_scale(self.data.scale)
 
     @property
     def cycle(self) -> str:

@@ -14,6 +14,7 @@ import pandas as pd
 from audit_analysis.analysis import disclosure, phrases, summaries
 from audit_analysis.io.dataset import case_identifiers
 from audit_analysis.render import plots
+from audit_analysis.render.labels import cap, good, good_adj, good_did, not_good
 from audit_analysis.render.section import Block, Figure, Learning, Section, Table, Text
 from audit_analysis.sections import commentary as commentary_words
 from audit_analysis.sections import small
@@ -48,12 +49,12 @@ class KloeFindings(SectionBuilder):
 
     @cached_property
     def standards(self) -> pd.DataFrame:
-        """Every standard's ratings and share met or exceeded (95% interval by case)."""
+        """Every standard's ratings and share rated good (95% interval by case)."""
         return summaries.standard_summary(self.data.ratings, self.data.framework)
 
     @cached_property
     def overall(self) -> pd.Series:
-        """Every rating of the year: share met or exceeded, cases, agencies."""
+        """Every rating of the year: share rated good, cases, agencies."""
         return summaries.overall_summary(self.data.ratings).iloc[0]
 
     @cached_property
@@ -76,7 +77,7 @@ class KloeFindings(SectionBuilder):
     @cached_property
     def phrases(self) -> dict[int, pd.DataFrame]:
         """Per KLOE number, the phrases that most distinguish its not or partly met
-        evidence from its met or exceeded evidence (:mod:`~audit_analysis.analysis.phrases`;
+        evidence from its evidence rated good (:mod:`~audit_analysis.analysis.phrases`;
         :data:`PHRASES_PER_KLOE` each way), for the whole KLOE and for each of its
         standards (:data:`PHRASES_PER_STANDARD` each way), as :func:`phrase_table` shows
         them. For the QA group: the quotes are evidence text (identifiers as ``[id]``)."""
@@ -109,8 +110,8 @@ class KloeFindings(SectionBuilder):
         blocks: list[Block] = [
             Text(
                 "The words and two-word phrases that most distinguish the auditors' "
-                "evidence where standards were not or partly met from where they were met "
-                "or exceeded, for each KLOE and each of its standards: ranked by the "
+                f"evidence where standards were {not_good()} from where they were {good()}, "
+                "for each KLOE and each of its standards: ranked by the "
                 "weighted log-odds ratio with an informative Dirichlet prior (Monroe, "
                 "Colaresi and Quinn 2008), listed when z is beyond 1.96 either way and the "
                 "phrase is in the evidence of 3 or more cases. A reading aid for the QA "
@@ -137,7 +138,7 @@ class KloeFindings(SectionBuilder):
         return Figure(
             f"kloe-by-{what}",
             title=title,
-            subtitle=f"Share met or exceeded per KLOE and {_WHAT[what]}, {cycle}",
+            subtitle=f"Share {good()} per KLOE and {_WHAT[what]}, {cycle}",
             alt=alt,
             data=summary_table(table, by),
             draw=partial(plots.share_dots, table, "kloe_title", group=by),
@@ -185,7 +186,7 @@ class KloeFindings(SectionBuilder):
                     Table(
                         small.counts_display(counts),
                         f"KLOE {kloe.number} ({kloe.title}): cases rated "
-                        f"{small.GOOD_WORDS}, per standard",
+                        f"{good_adj()}, per standard",
                         f"kloe-{kloe.number}-cases",
                     )
                 )
@@ -223,7 +224,7 @@ class KloeFindings(SectionBuilder):
             lead.append(
                 Table(
                     small.counts_display(self.case_counts),
-                    f"Cases rated {small.GOOD_WORDS} per standard, {cycle}",
+                    f"Cases rated {good_adj()} per standard, {cycle}",
                     "standard-cases",
                 )
             )
@@ -232,7 +233,7 @@ class KloeFindings(SectionBuilder):
                 *lead,
                 Text(
                     f"Across all standards and agencies, {interval(overall)} of "
-                    f"{int(overall['n'])} ratings met or exceeded the standard, in "
+                    f"{int(overall['n'])} ratings {good_did()}, in "
                     f"{int(overall['cases'])} cases audited by {int(overall['agencies'])} "
                     "agencies."
                 ),
@@ -244,7 +245,7 @@ class KloeFindings(SectionBuilder):
             "agency": [
                 Table(
                     agency_kloe_table(by_agency),
-                    f"Share met or exceeded per agency and KLOE, {cycle}",
+                    f"Share {good()} per agency and KLOE, {cycle}",
                     "kloe-by-agency",
                 )
             ],
@@ -271,10 +272,10 @@ def kloe_chart_text(rows: pd.DataFrame, cycle: str) -> tuple[str, str, str]:
     best = rated.loc[rated["share"].idxmax()]
     worst = rated.loc[rated["share"].idxmin()]
     if len(rated) == 1 or best["standard"] == worst["standard"]:
-        title = f"{name}: {pct(best['share'])} of ratings met or exceeded the standard"
+        title = f"{name}: {pct(best['share'])} of ratings {good_did()}"
     else:
         title = (
-            f"{name}: from {pct(worst['share'])} met or exceeded (standard "
+            f"{name}: from {pct(worst['share'])} {good()} (standard "
             f"{int(worst['standard'])}) to {pct(best['share'])} (standard "
             f"{int(best['standard'])})"
         )
@@ -289,7 +290,7 @@ def kloe_chart_text(rows: pd.DataFrame, cycle: str) -> tuple[str, str, str]:
     ]
     alt = (
         f"Stacked bar chart of the ratings of each standard in {name}, {cycle}. "
-        "Share met or exceeded with 95% interval: " + "; ".join(parts) + "."
+        f"Share {good()} with 95% interval: " + "; ".join(parts) + "."
     )
     return title, subtitle, alt
 
@@ -321,17 +322,17 @@ def breakdown_text(
         if found is not None and found["clear"]:
             title = f"By {words}, {title[:1].lower()}{title[1:]}"
     else:
-        title = f"Share met or exceeded by {words}, {cycle}"
+        title = f"Share {good()} by {words}, {cycle}"
     parts = [f"{r.kloe_title}, {getattr(r, by)}: {interval(r)}" for r in table.itertuples()]
     alt = (
-        f"Dot chart of the share met or exceeded per KLOE and {words}, {cycle}, with 95% "
+        f"Dot chart of the share {good()} per KLOE and {words}, {cycle}, with 95% "
         "intervals by case (c: suppressed, too few cases): " + "; ".join(parts) + "."
     )
     return title, alt
 
 
 def agency_kloe_table(by_agency: pd.DataFrame) -> pd.DataFrame:
-    """Agency by KLOE: share met or exceeded and n, one column per KLOE."""
+    """Agency by KLOE: share rated good and n, one column per KLOE."""
     cells = by_agency.assign(
         cell=by_agency.apply(
             lambda r: "" if r["n"] == 0 else f"{pct(r['share'])} ({int(r['n'])})", axis=1
@@ -341,6 +342,11 @@ def agency_kloe_table(by_agency: pd.DataFrame) -> pd.DataFrame:
     wide = cells.pivot(index="agency", columns="column", values="cell").reset_index()
     wide.columns.name = None
     return wide
+
+
+def _direction_words(direction: str) -> str:
+    """A phrase table's direction (a code) in the shown scale's words."""
+    return not_good() if direction == phrases.NOT_MET else good_adj()
 
 
 def phrase_table(found: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
@@ -353,10 +359,10 @@ def phrase_table(found: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
             rows.append(
                 {
                     "Evidence of": where,
-                    "More often where": r.direction,
+                    "More often where": _direction_words(r.direction),
                     "Phrase": r.phrase,
-                    "Not or partly met": int(r.not_met),
-                    "Met or exceeded": int(r.met),
+                    cap(not_good()): int(r.not_met),
+                    f"{cap(good())}": int(r.met),
                     "z": round(float(r.z), 1),
                     "Quotes": " ".join(f"“{q}”" for q in r.quotes),
                 }
@@ -365,8 +371,8 @@ def phrase_table(found: list[tuple[str, pd.DataFrame]]) -> pd.DataFrame:
         "Evidence of",
         "More often where",
         "Phrase",
-        "Not or partly met",
-        "Met or exceeded",
+        cap(not_good()),
+        f"{cap(good())}",
         "z",
         "Quotes",
     ]

@@ -14,7 +14,8 @@ import pandas as pd
 
 from audit_analysis.analysis.summaries import age_band
 from audit_analysis.io.dataset import CycleData
-from audit_analysis.io.ratings import MET_OR_BETTER, SCALE
+from audit_analysis.io.ratings import BUILTIN, Scale
+from audit_analysis.render.labels import good_adj, show_scale, worst
 from audit_analysis.render.present import section_html
 from audit_analysis.render.section import (
     Block,
@@ -34,6 +35,7 @@ __all__ = [
     "BANNER",
     "MARKING",
     "SHORT",
+    "short_words",
     "STYLE",
     "CasePack",
     "case_grid",
@@ -55,6 +57,15 @@ SHORT = {
     "not_applicable": "N/A",
     "not_recorded": "Blank",
 }
+"""The built-in scale's short words for the grid; another scale shows its labels."""
+
+
+def short_words(scale: Scale) -> dict[str, str]:
+    """Each category's word in a case pack's grid: :data:`SHORT` on the built-in scale,
+    else the scale's labels (and "Blank" for a blank cell)."""
+    if scale is BUILTIN:
+        return SHORT
+    return {**{c: scale.label(c) for c in scale.categories}, "not_recorded": "Blank"}
 
 
 def flagged_cases(data: CycleData) -> list[str]:
@@ -71,29 +82,32 @@ def case_grid(data: CycleData, case_ref: str) -> tuple[pd.DataFrame, list[str], 
 
     The grid has one row per standard of the framework, in KLOE order: ``kloe``,
     ``standard``, ``text``, one column per agency holding its rating, and ``disagree``
-    (one agency met or exceeded, another unmet) and ``spread`` (ratings on the scale
+    (one agency rated good, another unmet) and ``spread`` (ratings on the scale
     differ at all)."""
     mine = data.ratings[data.ratings["case_ref"] == case_ref]
     agencies = sorted(mine["agency"].unique())
     active = sorted(set(data.ratings["agency"]))
     silent = [a for a in active if a not in agencies]
     grid = data.framework.to_frame()[["kloe", "kloe_title", "standard", "text"]].copy()
+    short = short_words(data.scale)
     wide = mine.pivot(index="standard", columns="agency", values="rating")
     for agency in agencies:
         grid[agency] = (
             grid["standard"]
             .map(wide[agency].astype(object))
-            .map(lambda r: SHORT.get(r, "") if isinstance(r, str) else "")
+            .map(lambda r: short.get(r, "") if isinstance(r, str) else "")
         )
     ratings = mine.assign(rating=mine["rating"].astype(str))
     by_standard = ratings.groupby("standard")["rating"].agg(set)
     grid["disagree"] = grid["standard"].map(
         lambda s: (
-            bool(by_standard.get(s, set()) & set(MET_OR_BETTER))
-            and "unmet" in by_standard.get(s, set())
+            bool(by_standard.get(s, set()) & set(data.scale.good))
+            and data.scale.worst in by_standard.get(s, set())
         )
     )
-    grid["spread"] = grid["standard"].map(lambda s: len(by_standard.get(s, set()) & set(SCALE)) > 1)
+    grid["spread"] = grid["standard"].map(
+        lambda s: len(by_standard.get(s, set()) & set(data.scale.levels)) > 1
+    )
     return grid, agencies, silent
 
 
@@ -107,6 +121,7 @@ class CasePack:
     title = "Case pack"
 
     def __init__(self, data: CycleData, case_ref: str) -> None:
+        show_scale(data.scale)  # the pack's words are its cycle's scale's
         self.data = data
         self.case_ref = case_ref
         self.grid, self.agencies, self.silent = case_grid(data, case_ref)
@@ -168,14 +183,14 @@ class CasePack:
         return blocks
 
     def disagreements(self) -> list[Block]:
-        """Each standard where one agency says met or exceeded and another unmet."""
+        """Each standard where one agency rates good and another unmet."""
         grid, agencies, values = self.grid, self.agencies, self.values
         disagree = grid[grid["disagree"]]
         heading = Heading("Where agencies disagree", 2)
         if disagree.empty:
             return [
                 heading,
-                Text("No standard where one agency says met or exceeded and another unmet."),
+                Text(f"No standard where one agency says {good_adj()} and another {worst()}."),
             ]
         items = []
         for i in disagree.index:
@@ -195,7 +210,7 @@ class CasePack:
         return [
             Heading("Every standard, every agency", 2),
             Text(
-                "Rows where agencies disagree (met or exceeded against unmet) are marked "
+                f"Rows where agencies disagree ({good_adj()} against {worst()}) are marked "
                 "◆ and shaded; rows with any other difference are marked ◇.",
                 css="note",
             ),
@@ -211,6 +226,7 @@ class CasePack:
         """Each standard any agency rated: each agency's rating and its evidence, in
         the agency's words."""
         blocks: list[Block] = [Heading("Evidence, standard by standard", 2)]
+        short = short_words(self.data.scale)
         ratings = self.data.ratings
         mine = ratings[ratings["case_ref"] == self.case_ref]
         for r in self.rows.itertuples(index=False):
@@ -220,7 +236,7 @@ class CasePack:
             items = tuple(
                 (
                     Strong(a),
-                    f" ({SHORT.get(str(g), str(g))}): ",
+                    f" ({short.get(str(g), str(g))}): ",
                     ev if isinstance(ev, str) else Emphasis("no evidence given"),
                 )
                 for a, g, ev in zip(said["agency"], said["rating"], said["evidence"], strict=True)

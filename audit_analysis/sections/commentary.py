@@ -2,7 +2,7 @@
 with the same numbers, rounding and words as the computed sections, and its Markdown
 turned into blocks the one renderer escapes.
 
-``{{ share KEY }}`` is the share rated good (met or exceeded) with its 95% interval by
+``{{ share KEY }}`` is the share rated good (as the scale defines it) with its 95% interval by
 case; ``{{ change KEY vs CYCLE }}`` the change since ``CYCLE`` with its interval and the
 verdict word the trends page gives; ``{{ cases }}`` and ``{{ agencies }}`` how many were
 audited and auditing. ``KEY`` is ``overall``, a KLOE key or a standard key. A figure the

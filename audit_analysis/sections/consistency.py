@@ -15,10 +15,19 @@ import pandas as pd
 from audit_analysis.analysis import agreement
 from audit_analysis.analysis.agreement import AGREEMENT_COLUMNS
 from audit_analysis.render import labels, plots
+from audit_analysis.render.labels import good_short, shown_scale, worst
 from audit_analysis.render.section import Block, Figure, Section, Table, Text
 from audit_analysis.sections.base import SectionBuilder, Session
 from audit_analysis.sections.small import small_note
 from audit_analysis.sections.words import pct, standard_label
+
+
+def _good_is() -> str:
+    """The good side in "agree on whether a standard is ...": "met" on the built-in
+    scale (its ``words: good_short:``), else "rated Yes"."""
+    scale = shown_scale()
+    return scale.good_short if "good_short" in scale.words else scale.good_as
+
 
 __all__ = [
     "Consistency",
@@ -111,7 +120,8 @@ class Consistency(SectionBuilder):
             "levels": levels,
             "register": [
                 Text(
-                    f"{len(register)} case-standards where agencies disagree on met against unmet."
+                    f"{len(register)} case-standards where agencies disagree on {good_short()} "
+                    f"against {worst()}."
                 ),
                 Table(register, f"Disagreement register, {cycle}", "disagreement-register"),
             ],
@@ -197,7 +207,8 @@ def heatmap_title(pairwise: pd.DataFrame) -> str:
     low = shared.loc[shared["pct_agree_met"].idxmin()]
     high = shared.loc[shared["pct_agree_met"].idxmax()]
     return (
-        f"Pairs of agencies agree on whether a standard is met in {pct(low['pct_agree_met'])}"
+        f"Pairs of agencies agree on whether a standard is {_good_is()} in "
+        f"{pct(low['pct_agree_met'])}"
         f" ({low['a']} and {low['b']}) to {pct(high['pct_agree_met'])} "
         f"({high['a']} and {high['b']}) of the ratings they share"
     )

@@ -12,7 +12,7 @@ import pandas as pd
 
 from audit_analysis.analysis import quality
 from audit_analysis.render import labels, plots
-from audit_analysis.render.labels import agency_name
+from audit_analysis.render.labels import agency_name, cap, good_adj
 from audit_analysis.render.section import Block, Figure, Section, Table, Text
 from audit_analysis.sections.base import SectionBuilder, Session
 from audit_analysis.sections.small import small_note
@@ -70,14 +70,14 @@ class DataQuality(SectionBuilder):
                 Figure(
                     "evidence-by-agency",
                     title=evidence_title(shares),
-                    subtitle=f"Met or exceeded ratings per agency, {cycle}",
+                    subtitle=f"{cap(good_adj())} ratings per agency, {cycle}",
                     alt=evidence_alt(shares, cycle),
                     data=shares,
                     draw=partial(
                         plots.share_dots,
                         shares,
                         "agency",
-                        xlabel="Share of met or exceeded ratings with evidence",
+                        xlabel=f"Share of {good_adj()} ratings with evidence",
                     ),
                     key=labels.agency_key(shares["agency"]),
                 )
@@ -142,7 +142,7 @@ def quality_sentences(
     if total:
         share = ev["met_or_better_evidenced"].sum() / total
         bare = ev[(ev["met_or_better"] > 0) & (ev["met_or_better_evidenced"] == 0)]
-        text = f"{pct(share)} of met or exceeded ratings give evidence"
+        text = f"{pct(share)} of {good_adj()} ratings give evidence"
         if len(bare):
             text += "; " + ", ".join(agency_name(a) for a in bare["agency"]) + " gave none at all"
         sentences.append(text + ".")
@@ -157,10 +157,10 @@ def quality_sentences(
 
 def evidence_title(shares: pd.DataFrame) -> str:
     if shares.empty:
-        return "No met or exceeded ratings to check for evidence"
+        return f"No {good_adj()} ratings to check for evidence"
     low = shares.loc[shares["share"].idxmin()]
     return (
-        f"Evidence behind met or exceeded ratings ranges from {pct(low['share'])} "
+        f"Evidence behind {good_adj()} ratings ranges from {pct(low['share'])} "
         f"({low['agency']}) to {pct(shares['share'].max())} across agencies"
     )
 
@@ -168,7 +168,7 @@ def evidence_title(shares: pd.DataFrame) -> str:
 def evidence_alt(shares: pd.DataFrame, cycle: str) -> str:
     parts = [f"{r.agency} {interval(r)} of {int(r.n)}" for r in shares.itertuples()]
     return (
-        f"Dot chart of the share of met or exceeded ratings that give evidence, per "
+        f"Dot chart of the share of {good_adj()} ratings that give evidence, per "
         f"agency, {cycle}, with 95% intervals: " + "; ".join(parts) + "."
     )
 

@@ -21,6 +21,7 @@ from audit_analysis import __version__
 from audit_analysis.analysis import disclosure, summaries
 from audit_analysis.analysis import trends as trend_stats
 from audit_analysis.render import plots
+from audit_analysis.render.labels import good, good_did
 from audit_analysis.render.section import Block, Bullets, Figure, Heading, Section, Table, Text
 from audit_analysis.sections import commentary as commentary_words
 from audit_analysis.sections.base import SectionBuilder, Session
@@ -129,8 +130,8 @@ class Executive(SectionBuilder):
         lead = (
             f"In {data.cycle}, {agencies} {plural(agencies, 'agency', 'agencies')} audited "
             f"{cases} children's {plural(cases, 'case')} against {standards} "
-            f"{plural(standards, 'standard')}. {pct(row['share'])} of their {ratings} met or "
-            "exceeded the standard"
+            f"{plural(standards, 'standard')}. {pct(row['share'])} of their {ratings} "
+            f"{good_did()}"
         )
         if pd.notna(row["low"]):
             lead += f" (95% interval by case: {pct(row['low'])} to {pct(row['high'])})"
@@ -236,7 +237,8 @@ class Executive(SectionBuilder):
                     f"({first} to {data.cycle}) the same steady gains add up to changes "
                     "large enough to count."
                 )
-        return [*out, detectable]
+        scales = trend_stats.scale_note(data, earlier)  # issue 24: a change of scale
+        return [*out, *([scales] if scales else []), detectable]
 
     @cached_property
     def headlines(self) -> list[str]:
@@ -397,11 +399,11 @@ class Executive(SectionBuilder):
             for lab, g in table.groupby("label", sort=False)
         ]
         alt = (
-            f"Dot chart of each key line of enquiry's share met or exceeded per cycle "
+            f"Dot chart of each key line of enquiry's share {good()} per cycle "
             f"({', '.join(cycles)}) with 95% intervals by case (c: suppressed, too few "
             "cases). " + "; ".join(parts) + "."
         )
-        subtitle = "Share of ratings met or exceeded, all agencies, per cycle, with 95% intervals"
+        subtitle = f"Share of ratings {good()}, all agencies, per cycle, with 95% intervals"
         if self.kloe_note:
             subtitle += ". " + self.kloe_note
         return Figure(
@@ -431,10 +433,10 @@ class Executive(SectionBuilder):
         )
         title = (
             f"The {len(weakest)} standards rated lowest, from {pct(weakest['share'].min())} to "
-            f"{pct(weakest['share'].max())} met or exceeded: {clear}"
+            f"{pct(weakest['share'].max())} {good()}: {clear}"
         )
         alt = (
-            "Dot chart of the standards with the lowest share met or exceeded, "
+            f"Dot chart of the standards with the lowest share {good()}, "
             f"{data.cycle}, with 95% intervals by case: "
             + "; ".join(f"{r['label']} {interval(r)}" for _, r in weakest.iterrows())
             + "."
@@ -443,7 +445,7 @@ class Executive(SectionBuilder):
             "exec-weakest-standards",
             title=title,
             subtitle=(
-                f"Share of ratings met or exceeded, all agencies, {data.cycle}, with 95% "
+                f"Share of ratings {good()}, all agencies, {data.cycle}, with 95% "
                 "intervals by case"
                 + (
                     f"; {int(small.sum())} standards rated on fewer than "
@@ -465,7 +467,7 @@ class Executive(SectionBuilder):
             "exec-by-priority",
             title=title,
             subtitle=(
-                f"Share met or exceeded per KLOE and priority theme, {cycle}; "
+                f"Share {good()} per KLOE and priority theme, {cycle}; "
                 f"c: fewer than {self.min_cell_count} cases"
             ),
             alt=alt,
@@ -506,7 +508,7 @@ class Executive(SectionBuilder):
         else:
             title = (
                 f"KLOE {kloe.number}, {data.cycle}: from {pct(now['share'].min())} to "
-                f"{pct(now['share'].max())} of ratings met or exceeded across its "
+                f"{pct(now['share'].max())} of ratings {good()} across its "
                 f"{len(now)} {plural(len(now), 'standard')}"
             )
             if earlier and self.trends.table is not None and not self.session.small:
@@ -530,7 +532,7 @@ class Executive(SectionBuilder):
         if few & set(names):
             table.loc[part["standard_key"].isin(few).to_numpy(), "share"] = disclosure.MARKER
         alt = (
-            f"Dot chart of KLOE {kloe.number}'s standards, share met or exceeded per cycle "
+            f"Dot chart of KLOE {kloe.number}'s standards, share {good()} per cycle "
             f"({', '.join(cycles)}) with 95% intervals by case: "
             + "; ".join(
                 f"{lab}: " + ", ".join(f"{r.cycle} {interval(r)}" for r in g.itertuples())
@@ -552,7 +554,7 @@ class Executive(SectionBuilder):
             f"exec-kloe-{kloe.number}",
             title=title,
             subtitle=(
-                "Share of ratings met or exceeded, all agencies, per cycle, with 95% "
+                f"Share of ratings {good()}, all agencies, per cycle, with 95% "
                 "intervals by case"
                 + (
                     f"; standards rated on fewer than {self.min_cell_count} cases not shown"
@@ -667,7 +669,7 @@ def build(session: Session, **builders) -> Section:
 
 def page_table(rows: pd.DataFrame, label: str, by: str | None = None) -> pd.DataFrame:
     """The table behind one of the page's charts: what each row is, how many ratings and
-    cases it rests on, the share met or exceeded and its interval. No count of ratings by
+    cases it rests on, the share rated good and its interval. No count of ratings by
     level is published on the Executive Group's page: under a theme or a standard those
     can be counts of one or two children's ratings."""
     columns = [label, *([by] if by else []), "n", "cases", "share", "low", "high"]
@@ -707,7 +709,7 @@ def plain_change(overall: pd.Series, current: str, earlier: str) -> str:
     size = abs(round(float(diff) * 100))
     way = "up" if diff > 0 else "down"
     moved = f"{way} {size} {plural(size, 'point')}" if size else "unchanged"
-    text = f"{pct(now)} of ratings met or exceeded the standard, against {pct(before)}: {moved}"
+    text = f"{pct(now)} of ratings {good_did()}, against {pct(before)}: {moved}"
     if pd.notna(low):
         text += f" (95% interval by case: {points(low)} to {points(high)} points)"
     meaning = {
@@ -798,11 +800,11 @@ def about_these_figures(
     ``datetime.date``) defaults to the date of the run."""
     from datetime import date
 
-    from audit_analysis.io.ratings import NOT_APPLICABLE, NOT_RECORDED, SCALE
+    from audit_analysis.io.ratings import NOT_APPLICABLE, NOT_RECORDED
     from audit_analysis.render.labels import rating_label
 
     data = session.data
-    scale = [rating_label(c).lower() for c in reversed(SCALE)]
+    scale = [rating_label(c).lower() for c in data.scale.best_first]
     outside = f"{rating_label(NOT_APPLICABLE)} and {rating_label(NOT_RECORDED).lower()}"
     cases = len(data.cases)
     standards = len(data.framework.standards)

@@ -25,6 +25,7 @@ import pandas as pd
 from audit_analysis.analysis.design import DEFAULT_WEIGHTING, WEIGHTINGS, overall_share
 from audit_analysis.exceptions import AuditDataError
 from audit_analysis.io.selection import RECORD_FILE, SelectionRecord, read_record
+from audit_analysis.render.labels import good_did
 from audit_analysis.sections.base import Session
 from audit_analysis.sections.words import and_list, label, pct, plural
 
@@ -92,7 +93,7 @@ def shares_sentence(
     if weighted is not None and pd.notna(weighted["share"]):
         text += (
             f"; weighted to the {record.total_population} eligible children they were drawn "
-            f"from, {pct(weighted['share'])} of ratings met or exceeded the standard"
+            f"from, {pct(weighted['share'])} of ratings {good_did()}"
         )
         if pd.notna(weighted["low"]):
             text += (

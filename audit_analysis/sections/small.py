@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import pandas as pd
 
-from audit_analysis.io.ratings import MET_OR_BETTER, SCALE
+from audit_analysis.io.ratings import scale_of
+from audit_analysis.render.labels import good_adj
 from audit_analysis.render.section import Text
 from audit_analysis.sections.words import and_list, plural
 
 __all__ = [
-    "GOOD_WORDS",
     "case_counts",
     "counts_display",
     "evidence_display",
@@ -31,10 +31,6 @@ __all__ = [
 #: What a small audit says where a change would have had its verdict.
 NOT_JUDGED = "no change judged (a small audit)"
 
-#: The good outcome in words: the one place the small-audit pages name it, for the
-#: partnership's own scale (issue 24, item 1) to replace.
-GOOD_WORDS = "met or exceeded"
-
 
 def is_small(cases: int, min_cell_count: int) -> bool:
     """Whether an audit of ``cases`` cases (with a rating on the scale) is small: no more
@@ -46,15 +42,17 @@ def is_small(cases: int, min_cell_count: int) -> bool:
 
 def rated_cases(ratings: pd.DataFrame) -> int:
     """The cases with a rating on the scale."""
-    return int(ratings.loc[ratings["rating"].isin(SCALE), "case_ref"].nunique())
+    levels = scale_of(ratings).levels
+    return int(ratings.loc[ratings["rating"].isin(levels), "case_ref"].nunique())
 
 
 def case_counts(ratings: pd.DataFrame, framework) -> pd.DataFrame:
     """Per standard of ``framework``: the cases rated on the scale, and of them those
-    rated good (:data:`~audit_analysis.io.ratings.MET_OR_BETTER`) by every agency that
-    rated them, by some of those agencies, and by none."""
-    rated = ratings[ratings["rating"].isin(SCALE)]
-    good = rated.assign(good=rated["rating"].isin(MET_OR_BETTER))
+    rated good (the ``good`` levels of the scale the ratings were loaded on) by every
+    agency that rated them, by some of those agencies, and by none."""
+    scale = scale_of(ratings)
+    rated = ratings[ratings["rating"].isin(scale.levels)]
+    good = rated.assign(good=rated["rating"].isin(scale.good))
     per_case = good.groupby(["standard_key", "case_ref"], observed=True)["good"].agg(["all", "any"])
     rows = []
     for s in framework.standards:
@@ -83,7 +81,7 @@ def count_words(row) -> str:
         return "no case rated on the scale"
     text = (
         f"{row['every']} of {row['cases']} {plural(int(row['cases']), 'case')} rated "
-        f"{GOOD_WORDS} by every agency that rated them"
+        f"{good_adj()} by every agency that rated them"
     )
     if row["some"]:
         text += f", {row['some']} by some of them"
@@ -98,7 +96,7 @@ def counts_display(counts: pd.DataFrame) -> pd.DataFrame:
                 f"{n}. {t}" for n, t in zip(counts["standard"], counts["text"], strict=True)
             ],
             "Cases rated": counts["cases"],
-            f"Rated {GOOD_WORDS} by every agency": counts["every"],
+            f"Rated {good_adj()} by every agency": counts["every"],
             "By some agencies": counts["some"],
             "By none": counts["none"],
             "In words": [count_words(r) for _, r in counts.iterrows()],
@@ -109,7 +107,7 @@ def counts_display(counts: pd.DataFrame) -> pd.DataFrame:
 def evidence_display(ratings: pd.DataFrame, kloe: int) -> pd.DataFrame:
     """Every rating of the KLOE's standards with the evidence the agency gave (escaped
     where rendered, as every table is), by standard, case and agency."""
-    part = ratings[(ratings["kloe"] == kloe) & ratings["rating"].isin(SCALE)]
+    part = ratings[(ratings["kloe"] == kloe) & ratings["rating"].isin(scale_of(ratings).levels)]
     part = part.sort_values(["standard", "case_ref", "agency"], kind="stable")
     return pd.DataFrame(
         {

@@ -15,6 +15,7 @@ from audit_analysis.analysis import planning, trends
 from audit_analysis.io.cycles import audit_key
 from audit_analysis.io.development import latest_status
 from audit_analysis.render import plots
+from audit_analysis.render.labels import good
 from audit_analysis.render.section import Block, Figure, Section, Table, Text
 from audit_analysis.sections import small
 from audit_analysis.sections.base import SectionBuilder, Session
@@ -96,10 +97,14 @@ class Trends(SectionBuilder):
                 Table(self.table, "", "trends", show=False),
                 *(Text(trend_sentence(self.table, cycle, c)) for c in cycles),
             ]
+            # issue 24: audits on different scales compare on the share rated good only
+            note = trends.scale_note(data, earlier)
+            if note:
+                parts["standards"].append(Text(note))
             parts["table"] = [
                 Table(
                     trend_display(self.table, cycle, cycles),
-                    "Share met or exceeded per standard, by cycle",
+                    f"Share {good()} per standard, by cycle",
                     "trend-table",
                 )
             ]
@@ -147,7 +152,7 @@ class Trends(SectionBuilder):
                     Figure(
                         f"trend-kloe-{kloe.number}",
                         title=title,
-                        subtitle="Share met or exceeded with 95% interval, per cycle",
+                        subtitle=f"Share {good()} with 95% interval, per cycle",
                         alt=alt,
                         data=part,
                         draw=partial(plots.trend_dots, part, "label", every),
@@ -303,7 +308,7 @@ def trend_chart_text(
         ]
         parts.append(f"{label}: " + ", ".join(shown))
     alt = (
-        f"Dot chart of each standard's share met or exceeded in {name}, per cycle "
+        f"Dot chart of each standard's share {good()} in {name}, per cycle "
         f"({', '.join(cycles)}), with 95% intervals. " + "; ".join(parts) + "."
     )
     return title, alt
@@ -431,7 +436,7 @@ _LEVEL_WORDS = {
 def detectable_sentence(plan: pd.DataFrame) -> str:
     """What this year's audit could detect, from
     :func:`~audit_analysis.analysis.planning.minimum_detectable_change`: ``With 24 cases,
-    a change of less than about 15 points in the overall share met or exceeded (15 in a
+    a change of less than about 15 points in the overall share rated good (15 in a
     key line of enquiry, 19 in a single standard) could not be told apart from chance
     ...``. For the executive page as well as the trends page."""
     own = plan[plan["this_cycle"]].set_index("level")
@@ -442,7 +447,7 @@ def detectable_sentence(plan: pd.DataFrame) -> str:
     rest = [f"{n[level]} in {_LEVEL_WORDS[level]}" for level in ("kloe", "standard") if level in n]
     return (
         f"With {cases} cases, a change of less than about {n.get('overall', '?')} points in "
-        "the overall share met or exceeded"
+        f"the overall share {good()}"
         + (f" ({', '.join(rest)})" if rest else "")
         + " could not be reliably told apart from chance: a true change of that size would "
         "be detected about 4 times in 5 (two-sided 5% level), and smaller ones less often."

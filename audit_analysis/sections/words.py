@@ -12,12 +12,18 @@ import math
 import pandas as pd
 
 from audit_analysis.analysis.disclosure import MARKER
-from audit_analysis.analysis.summaries import STAT_COLUMNS
+from audit_analysis.analysis.summaries import STAT_COLUMNS, stat_columns
 from audit_analysis.analysis.trends import CASE_MIX
+from audit_analysis.render.labels import cap, good, good_adj, good_did, shown_scale, worst
 
 __all__ = [
     "SUMMARY_COLUMNS",
     "and_list",
+    "cap",
+    "good",
+    "good_adj",
+    "good_did",
+    "worst",
     "extremes_text",
     "interval",
     "label",
@@ -102,15 +108,15 @@ def extremes_text(found: dict | None, what: str, name=label) -> str:
     top, bottom = name(found["top"]), name(found["bottom"])
     if found["clear"]:
         return (
-            f"{top} has the highest share met or exceeded ({pct(found['share_top'])}) and "
+            f"{top} has the highest share {good()} ({pct(found['share_top'])}) and "
             f"{bottom} the lowest ({pct(found['share_bottom'])}): a clear gap of "
             f"{points(found['diff']).lstrip('+')} points (95% interval by case, allowing for "
             f"{found['comparisons']} comparisons: {points(found['low']).lstrip('+')} to "
             f"{points(found['high']).lstrip('+')})"
         )
     return (
-        f"No clear difference between {what}: from {pct(found['share_bottom'])} met or "
-        f"exceeded ({bottom}) to {pct(found['share_top'])} ({top}), a gap that chance "
+        f"No clear difference between {what}: from {pct(found['share_bottom'])} {good()} "
+        f"({bottom}) to {pct(found['share_top'])} ({top}), a gap that chance "
         "variation between cases could explain"
     )
 
@@ -124,7 +130,8 @@ def summary_table(rows: pd.DataFrame, by: str | None = None) -> pd.DataFrame:
     (the Executive Group's page, which publishes no count of ratings by level, has its
     own: :func:`audit_analysis.sections.executive.page_table`)."""
     first = [c for c in ("kloe", "kloe_title", "standard", "text") if c in rows.columns]
-    stats = [c for c in SUMMARY_COLUMNS if c in rows.columns]
+    shown = stat_columns(shown_scale())
+    stats = [c for c in shown if c in rows.columns and c != "met_or_better"]
     columns = first + ([by] if by else []) + stats
     out = rows[columns].copy()
     for c in ("share", "low", "high"):
