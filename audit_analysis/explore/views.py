@@ -41,7 +41,6 @@ from audit_analysis.explore.state import (
     tally_selection,
 )
 from audit_analysis.io.schemas import PRIORITIES
-from audit_analysis.render import plots
 from audit_analysis.render.labels import agency_name, rating_label, value_label
 from audit_analysis.render.section import Block, Figure, Strong, Table, Text, plain
 from audit_analysis.sections.words import interval, pct, points
@@ -56,6 +55,14 @@ RATING_NAMES = {code: rating_label(code) for code in COUNT_COLUMNS}
 _EXCEEDED, _MET, _PARTIAL, _UNMET, _NA, _BLANK = range(len(COUNT_COLUMNS))
 _RANK = np.array([4.0, 3.0, 2.0, 1.0, np.nan, np.nan])  # a single rating, for sorting
 RISE, FALL = "▲", "▼"  # a clear change: the shape says which way, not only the colour
+
+
+def _plots():
+    """The chart functions, imported with the first chart: the first view (What changed)
+    has none, so a cold kernel shows it without importing matplotlib (issue 25)."""
+    from audit_analysis.render import plots
+
+    return plots
 
 
 @dataclass
@@ -246,7 +253,7 @@ def _rating_chart(view: View, s: Selection, data: pd.DataFrame, title: str, what
         subtitle=f"{what}. Each row: its ratings as shares of those on the scale.",
         alt=alt,
         data=data,
-        draw=lambda: plots.rating_bars(data, "label"),
+        draw=lambda: _plots().rating_bars(data, "label"),
         table_caption=title,
     )
 
@@ -417,7 +424,7 @@ def _cycles_view(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
         alt="Share met or exceeded in each cycle with its 95% interval by case: "
         + "; ".join(f"{r.label} {interval(r)}" for r in data.itertuples(index=False)),
         data=data,
-        draw=lambda: plots.share_dots(data, "label"),
+        draw=lambda: _plots().share_dots(data, "label"),
     )
     view.blocks.append(view.chart)
     shown = pd.DataFrame(
