@@ -148,18 +148,35 @@ RUN_ALL = """async (selector) => {
     app.shell.activateById(panel.id);
     const start = performance.now();
     app.commands.execute('notebook:run-all-cells');
-    while (!document.querySelector(selector)) await new Promise(r => requestAnimationFrame(r));
-    return (performance.now() - start) / 1000;
+    // a cell that fails ends the wait at once, with its error, not at the timeout
+    const failed = () => {
+        for (const cell of panel.content.model.toJSON().cells) {
+            for (const out of cell.outputs || []) {
+                if (out.output_type === 'error') return out.ename + ': ' + out.evalue;
+            }
+        }
+        return null;
+    };
+    let frames = 0;
+    while (!document.querySelector(selector)) {
+        await new Promise(r => requestAnimationFrame(r));
+        if (++frames % 10 === 0 && failed()) return {error: failed()};
+    }
+    return {seconds: (performance.now() - start) / 1000};
 }"""
 
 
 def first_render(page, base: str, token: str, name: str) -> float:
-    """Seconds from Run All to the first view, ``name`` opened in a new kernel."""
+    """Seconds from Run All to the first view, ``name`` opened in a new kernel; a cell
+    that fails raises RuntimeError with its error (not a timeout minutes later)."""
     page.goto(f"{base}/lab/tree/{name}?reset&token={token}", wait_until="domcontentloaded")
     page.wait_for_function("() => window.jupyterapp && window.jupyterapp.shell")
     page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
     page.evaluate(f"() => {{ window.__notebook = {json.dumps(name)}; }}")
-    return float(page.evaluate(RUN_ALL, HEADLINE))
+    answer = page.evaluate(RUN_ALL, HEADLINE)
+    if "error" in answer:
+        raise RuntimeError(f"the explore notebook failed in JupyterLab: {answer['error']}")
+    return float(answer["seconds"])
 
 
 def measure(rounds: int = 5) -> dict:
