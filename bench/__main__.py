@@ -22,7 +22,7 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-from . import annual, calibration, hostile, measure
+from . import annual, calibration, hostile, lab, measure
 from . import explore as explore_bench
 from .inputs import write_cycle
 from .page import shown as _shown
@@ -61,6 +61,7 @@ TARGETS = {
     "calibration.mdc_detected_worst": (">=", 0.72),
     **hostile.targets(),
     **explore_bench.TARGETS,  # the explorer's redraws (bench/explore.py)
+    **lab.TARGETS,  # its cold first render in JupyterLab (bench/lab.py)
 }
 
 
@@ -154,6 +155,20 @@ def measure_explore(args: argparse.Namespace, out: dict, samples: dict) -> None:
     and on a national-size cycle, each in a fresh process."""
     _say(f"explorer: demo and national, {args.explore_rounds} rounds of control changes ...")
     explore_bench.measure(out, samples, args.explore_rounds)
+    _say("explorer: cold first render in JupyterLab, in Chromium ...")
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.lab", str(args.lab_rounds)],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    cold = json.loads(done.stdout.strip().splitlines()[-1])
+    if "skipped" in cold:  # no JupyterLab or Chromium here: said, not counted
+        _say(f"  skipped: {cold['skipped']}")
+        return
+    out["explore.cold_first_render_seconds"] = cold["cold_first_render_seconds"]
+    samples["explore.cold_first_render"] = cold["rounds"]
 
 
 def measure_load(args: argparse.Namespace, out: dict, samples: dict, written) -> None:
@@ -306,6 +321,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only-load", action="store_true", help="run the loading section alone")
     parser.add_argument("--explore-rounds", type=int, default=3, help="explorer walks (3)")
+    parser.add_argument(
+        "--lab-rounds", type=int, default=5, help="cold first renders in JupyterLab (5)"
+    )
     parser.add_argument(
         "--only-explore", action="store_true", help="run the explorer section alone"
     )

@@ -85,7 +85,12 @@ then every control and view changed in turn, three times over, each timed from s
 the control's value to the view's tables, HTML and chart being in the widgets (the
 browser's own drawing not counted). `demo`: the demo's 2018-19 compared with the two
 years before; `national`: 150 partnerships pooled into each of three cycles, given to
-`Explorer` in memory. See [explorer.md](explorer.md).""",
+`Explorer` in memory. `cold_first_render_seconds` is what an analyst waits for in
+JupyterLab (`bench/lab.py`; `python -m bench.lab` alone): headless Chromium opens
+`notebooks/00-explore.ipynb` in a new kernel and times Run All to the first view on the
+page, kernel imports, loading, computing and the browser's drawing included (median of
+five cold kernels after a warm-up; JupyterLab's page load and the kernel's start-up
+not counted). See [explorer.md](explorer.md).""",
     ),
 )
 

@@ -67,6 +67,38 @@ def test_benjamini_hochberg_1995_worked_example():
     assert np.isnan(inference.bh_adjust([0.01, np.nan])[1])
 
 
+def test_benjamini_hochberg_is_statsmodels_fdr_bh_value_for_value():
+    """bh_adjust does statsmodels' arithmetic without importing it (and scipy.stats)
+    into every notebook: the same values, ties, ones and nan included."""
+    from statsmodels.stats.multitest import multipletests
+
+    rng = np.random.default_rng(25)
+    for size in (1, 2, 7, 40, 300):
+        p = rng.random(size) ** 3
+        p[rng.random(size) < 0.2] = 1.0
+        p[: size // 3] = p[0]  # ties
+        expected = multipletests(p, alpha=0.05, method="fdr_bh")[1]
+        assert inference.bh_adjust(p).tolist() == expected.tolist()
+    p = np.array([0.2, np.nan, 0.01, 0.04, np.nan])
+    expected = multipletests(p[~np.isnan(p)], method="fdr_bh")[1]
+    assert inference.bh_adjust(p)[~np.isnan(p)].tolist() == expected.tolist()
+
+
+def test_critical_values_and_tail_are_scipy_stats_value_for_value():
+    """The t and normal quantiles (and the t tail of within_difference) come from
+    scipy.special, whose ufuncs scipy.stats' t and norm call: exactly its values."""
+    from scipy import special
+
+    for level in (0.8, 0.9, 0.95, 0.99, 1 - 0.05 / 15):
+        q = (1.0 - level) / 2.0
+        assert inference._t_crit_scalar(level, np.inf) == scipy_stats.norm.isf(q)
+        for df in (1.0, 2.0, 4.0, 11.0, 23.0, 150.0, 10_000.0):
+            assert inference._t_crit_scalar(level, df) == scipy_stats.t.isf(q, df)
+    for df in (4, 11, 23):
+        for x in (0.0, 0.3, 1.7, 4.2, 40.0):
+            assert special.stdtr(df, -x) == scipy_stats.t.sf(x, df)
+
+
 def _clustered(seed: int, cases: int = 24) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     rows = []

@@ -128,7 +128,6 @@ __all__ = [
 MIN_CASES = 5
 """Fewer cases with a rating than this behind a share: its interval is not estimable."""
 
-_FDR = 0.05
 _P_FLOOR = 1e-12
 
 
@@ -212,11 +211,14 @@ def effective_sizes(
 
 @lru_cache(maxsize=64)
 def _t_crit_scalar(level: float, df: float) -> float:
-    from scipy import stats as scipy_stats
+    # scipy.stats' norm.isf and t.isf are these ufuncs (``-ndtri(q)``, ``-stdtrit(df,
+    # q)``), value for value; scipy.special costs each kernel of the annual run a
+    # fraction of scipy.stats' import (tests/test_inference.py checks they agree)
+    from scipy import special
 
     if np.isinf(df):
-        return float(scipy_stats.norm.isf((1.0 - level) / 2.0))
-    return float(scipy_stats.t.isf((1.0 - level) / 2.0, df))
+        return float(-special.ndtri((1.0 - level) / 2.0))
+    return float(-special.stdtrit(df, (1.0 - level) / 2.0))
 
 
 def _t_crit(alpha: npt.ArrayLike, df: npt.ArrayLike) -> np.ndarray:
@@ -349,15 +351,25 @@ def difference_p_values(
 
 
 def bh_adjust(p: npt.ArrayLike) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p-values (statsmodels ``fdr_bh``), over the values
-    that are not ``nan``; ``nan`` stays ``nan``."""
-    from statsmodels.stats.multitest import multipletests
+    """Benjamini-Hochberg adjusted p-values, over the values that are not ``nan``;
+    ``nan`` stays ``nan``.
 
+    The arithmetic is statsmodels' ``multipletests(method="fdr_bh")``, step for step
+    (``tests/test_inference.py`` checks it value for value): importing statsmodels'
+    module imports scipy.stats, which costs every notebook of the annual run and the
+    explorer's first render more than the adjustment itself."""
     p = np.asarray(p, dtype=np.float64)
     out = np.full(p.shape, np.nan)
     ok = ~np.isnan(p)
     if ok.any():
-        out[ok] = multipletests(p[ok], alpha=_FDR, method="fdr_bh")[1]
+        values = p[ok]
+        order = np.argsort(values)
+        ranked = values[order] / (np.arange(1, values.size + 1) / float(values.size))
+        adjusted = np.minimum.accumulate(ranked[::-1])[::-1]
+        adjusted[adjusted > 1] = 1
+        back = np.empty_like(adjusted)
+        back[order] = adjusted
+        out[ok] = back
     return out
 
 
@@ -383,7 +395,8 @@ def within_difference(
     capped at 1), ``share_a``, ``share_b``, ``cases_a``, ``cases_b``; the interval and
     ``p`` are ``nan`` when either side rests on fewer than :data:`MIN_CASES` cases.
     """
-    from scipy import stats as scipy_stats
+    # t.isf and t.sf are -stdtrit and stdtr (see _t_crit_scalar): scipy.special only
+    from scipy import special
 
     from audit_analysis.io.ratings import scale_of
 
@@ -423,12 +436,12 @@ def within_difference(
     se = float(np.sqrt(c / (c - 1) * np.sum(d**2)))
     df = min(ca, cb) - 1
     alpha = (1.0 - confidence) / max(int(comparisons), 1)
-    crit = float(scipy_stats.t.isf(alpha / 2, df))
+    crit = float(-special.stdtrit(df, alpha / 2))
     out["low"], out["high"] = float(diff - crit * se), float(diff + crit * se)
     if se == 0:
         out["p"] = 1.0 if diff == 0 else 0.0
     else:
-        p_value = 2 * float(scipy_stats.t.sf(abs(diff) / se, df)) * max(int(comparisons), 1)
+        p_value = 2 * float(special.stdtr(df, -abs(diff) / se)) * max(int(comparisons), 1)
         out["p"] = min(p_value, 1.0)
     return out
 

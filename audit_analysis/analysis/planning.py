@@ -88,14 +88,14 @@ def detectable_change(
     correlation ``rho`` (module docstring). The change ``d`` solves
     ``d = M * sqrt(V(share) + V(share -+ d))`` by fixed-point iteration, each cycle's
     variance at its own share. ``nan`` with fewer than 2 cases or a share of 0 or 1."""
-    from scipy import stats
+    from scipy import special  # t.isf(q, df) is -stdtrit(df, q): scipy.stats' import spared
 
     if cases < 2 or not 0 < share < 1:
         return float("nan")
     m = max(float(ratings_per_case), 1.0)
     inflation = (1 + (m - 1) * rho) / (cases * m)
     df = cases - 1
-    multiplier = float(stats.t.isf(alpha / 2, df) + stats.t.isf(1 - power, df))
+    multiplier = float(-special.stdtrit(df, alpha / 2) - special.stdtrit(df, 1 - power))
     towards = -1.0 if share > 0.5 else 1.0
     change = multiplier * np.sqrt(2 * share * (1 - share) * inflation)
     for _ in range(100):

@@ -682,11 +682,17 @@ def deep_dive_summary(deep: pd.DataFrame) -> dict[str, object]:
 
 
 def feedback_summary(feedback: pd.DataFrame) -> dict[str, object]:
-    from audit_analysis.analysis.stats import wilson_interval
+    # wilson_intervals, equal to wilson_interval value for value without importing
+    # statsmodels (and scipy.stats) into every notebook that shows the response rate
+    from audit_analysis.analysis.stats import wilson_intervals
 
     invited = int(feedback["invited"].sum()) if len(feedback) else 0
     responded = int(feedback["responded"].sum()) if len(feedback) else 0
-    low, high = wilson_interval(responded, invited) if invited else (float("nan"),) * 2
+    low, high = (
+        (float(v[0]) for v in wilson_intervals([responded], [invited]))
+        if invited
+        else (float("nan"),) * 2
+    )
     return {
         "invited": invited,
         "responded": responded,

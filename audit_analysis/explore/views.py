@@ -48,7 +48,6 @@ from audit_analysis.explore.state import (
     tally_selection,
 )
 from audit_analysis.io.labels import current as current_labels
-from audit_analysis.render import plots
 from audit_analysis.render.labels import (
     agency_name,
     good,
@@ -89,6 +88,14 @@ def _ranks() -> np.ndarray:
 
 
 RISE, FALL = "▲", "▼"  # a clear change: the shape says which way, not only the colour
+
+
+def _plots():
+    """The chart functions, imported with the first chart: the first view (What changed)
+    has none, so a cold kernel shows it without importing matplotlib (issue 25)."""
+    from audit_analysis.render import plots
+
+    return plots
 
 
 @dataclass
@@ -280,7 +287,7 @@ def _rating_chart(view: View, s: Selection, data: pd.DataFrame, title: str, what
         subtitle=f"{what}. Each row: its ratings as shares of those on the scale.",
         alt=alt,
         data=data,
-        draw=lambda: plots.rating_bars(data, "label"),
+        draw=lambda: _plots().rating_bars(data, "label"),
         table_caption=title,
     )
 
@@ -464,7 +471,7 @@ def _cycles_view(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
         alt=f"Share {good()} in each cycle with its 95% interval by case: "
         + "; ".join(f"{r.label} {interval(r)}" for r in data.itertuples(index=False)),
         data=data,
-        draw=lambda: plots.share_dots(data, "label"),
+        draw=lambda: _plots().share_dots(data, "label"),
     )
     view.blocks.append(view.chart)
     shown = pd.DataFrame(

@@ -23,16 +23,12 @@ import numbers
 import re
 from pathlib import Path
 
-import matplotlib
+import pandas as pd
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from audit_analysis.analysis.disclosure import MARKER  # noqa: E402
-from audit_analysis.render.labels import display_table  # noqa: E402
-from audit_analysis.render.outputs import write_csv  # noqa: E402
-from audit_analysis.render.section import (  # noqa: E402
+from audit_analysis.analysis.disclosure import MARKER
+from audit_analysis.render.labels import display_table
+from audit_analysis.render.outputs import write_csv
+from audit_analysis.render.section import (
     Block,
     Bullets,
     Emphasis,
@@ -78,8 +74,26 @@ LAB_STYLE = (
 # style, which keeps them hidden in JupyterLab too, where the page's stylesheet is absent).
 PRINT_ONLY = 'style="display:none"'
 _PERCENT = re.compile(r"-?\d+(\.\d+)?%")
-plt.rcParams["svg.hashsalt"] = "audit-analysis"  # stable ids: same inputs, same SVG
-plt.rcParams["text.parse_math"] = False  # data text is drawn as written (plots.py)
+_PYPLOT = None
+
+
+def _pyplot():
+    """matplotlib's pyplot, imported with the first chart drawn or saved here, not with
+    this module: a view of tables only (the explorer's first) never pays matplotlib's
+    import (issue 25). Set up as every chart of the suite is: Agg, and stable SVG ids."""
+    global _PYPLOT
+    if _PYPLOT is None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        plt.rcParams["svg.hashsalt"] = "audit-analysis"  # stable ids: same inputs, same SVG
+        plt.rcParams["text.parse_math"] = False  # data text is drawn as written (plots.py)
+        _PYPLOT = plt
+    return _PYPLOT
+
+
 # A DataFrame shown in a notebook is marked for MathJax to leave alone, as our HTML is.
 pd.set_option("display.html.use_mathjax", False)
 NO_MATHJAX = "tex2jax_ignore mathjax_ignore"
@@ -298,6 +312,7 @@ class Report:
         The chart is drawn twice, not three times: the page embeds the very PNG and SVG
         saved in ``figures/`` (each drawing costs a notebook about a second per KLOE
         chart): the PNG for the screen, the SVG for print."""
+        plt = _pyplot()
         fig = spec.draw()
         png, svg = _save(fig, "png"), _save(fig, "svg")
         plt.close(fig)
@@ -318,6 +333,7 @@ class Report:
 def _save(fig, fmt: str, tight: bool = True) -> bytes:
     """A drawn chart as PNG (150 dpi) or SVG, cropped to what it shows (``tight``: at
     the cost of drawing it once more to measure it)."""
+    _pyplot()  # its settings hold for the saving too
     buffer = io.BytesIO()
     crop = "tight" if tight else None
     if fmt == "png":
@@ -334,11 +350,12 @@ def figure_image(spec: Figure, fmt: str = "svg", tight: bool = True) -> bytes:
     file (for a screen that shows charts without saving them, such as the explorer).
     ``tight=False`` keeps the chart's own margins (its layout already fits it) and
     draws it once instead of twice: for a screen that redraws on every click."""
+    _pyplot()
     fig = spec.draw()
     try:
         return _save(fig, fmt, tight)
     finally:
-        plt.close(fig)
+        _pyplot().close(fig)
 
 
 def figure_layout(

@@ -175,10 +175,10 @@ def _extremes_differ(weakest: pd.Series, strongest: pd.Series, k: int) -> str:
     could have been picked and at 95%; they differ where even these do not overlap
     (non-overlap is conservative for a difference, the more so as both rest on the same
     cases)."""
-    from scipy import stats
+    from scipy import special  # norm.isf is -ndtri: scipy.stats' import spared
 
     pairs = k * (k - 1) // 2
-    widen = float(stats.norm.isf(0.025 / max(pairs, 1)) / stats.norm.isf(0.025))
+    widen = float(special.ndtri(0.025 / max(pairs, 1)) / special.ndtri(0.025))
     high = weakest["alpha"] + (weakest["alpha_high"] - weakest["alpha"]) * widen
     low = strongest["alpha"] - (strongest["alpha"] - strongest["alpha_low"]) * widen
     if high < low:
