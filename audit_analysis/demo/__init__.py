@@ -2,5 +2,6 @@
 which never imports it."""
 
 from audit_analysis.demo.generator import CYCLES, generate
+from audit_analysis.demo.thematic import generate_thematic
 
-__all__ = ["CYCLES", "generate"]
+__all__ = ["CYCLES", "generate", "generate_thematic"]

@@ -283,10 +283,15 @@ def _page(args: argparse.Namespace) -> int:
 
 
 def _demo_data(args: argparse.Namespace) -> int:
-    from audit_analysis.demo import generate
+    from audit_analysis.demo import generate, generate_thematic
 
     summary = generate(Path(args.out), seed=args.seed)
     _say(f"Synthetic demo data written to {args.out}")
+    for key, value in summary.items():
+        _say(f"  {key}: {value}")
+    second = Path(args.thematic_out or f"{args.out.rstrip('/')}-thematic")
+    summary = generate_thematic(second)
+    _say(f"The second demo partnership (thematic audits, Ofsted grades) written to {second}")
     for key, value in summary.items():
         _say(f"  {key}: {value}")
     return 0
@@ -560,10 +565,15 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo-data",
         help="(re)generate the synthetic demo data",
-        description="Write the deterministic synthetic demo data (three cycles). Every name "
-        "and identifier in it is invented.",
+        description="Write the deterministic synthetic demo data: one partnership's three "
+        "annual audits, and a second partnership's three thematic audits on its own scale "
+        "(docs/thematic-audits.md). Every name and identifier in it is invented.",
     )
     demo.add_argument("--out", default="data/demo", help="where to write (default data/demo)")
+    demo.add_argument(
+        "--thematic-out",
+        help="where to write the second partnership (default: OUT-thematic, data/demo-thematic)",
+    )
     demo.add_argument("--seed", type=int, default=2019, help="random seed (default 2019)")
     demo.set_defaults(func=_demo_data)
     return parser

@@ -42,7 +42,8 @@ def pct(value: object) -> str:
         return value
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
-    return f"{float(value):.0%}"
+    whole = round(float(value) * 100)
+    return f"{whole + 0:d}%"  # + 0: a share that rounds to nothing is 0%, never -0%
 
 
 def interval(row: object, est: str = "share", low: str = "low", high: str = "high") -> str:
@@ -83,8 +84,10 @@ def verdict_words(verdict: object) -> str:
 
 
 def points(value: float) -> str:
-    """``0.087`` -> ``+9``: a change in percentage points."""
-    return f"{value * 100:+.0f}"
+    """``0.087`` -> ``+9``: a change in percentage points; one that rounds to nothing is
+    ``0``, never ``-0`` or ``+0``."""
+    whole = round(float(value) * 100)
+    return f"{whole:+d}" if whole else "0"
 
 
 def label(value: object) -> str:
