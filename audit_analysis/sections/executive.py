@@ -300,7 +300,7 @@ class Executive(SectionBuilder):
         improve: list[Block] = [Heading("What needs to improve", 2), *self.qa_words("improve")]
         improve.append(self._weakest())
         parts["improve"] = improve
-        changes: list[Block] = [Heading("Changes since earlier years", 2)]
+        changes: list[Block] = [Heading("Changes since earlier audits", 2)]
         changes += [Text(t) for t in self.change_words]
         kloes: list[Block] = [Heading("Each line of enquiry", 2)]
         # every KLOE side by side: with earlier years to compare, how each changed
