@@ -98,7 +98,7 @@ def counts_display(counts: pd.DataFrame) -> pd.DataFrame:
             "Cases rated": counts["cases"],
             f"Rated {good_adj()} by every agency": counts["every"],
             "By some agencies": counts["some"],
-            "By none": counts["none"],
+            "By no agency": counts["none"],
             "In words": [count_words(r) for _, r in counts.iterrows()],
         }
     )
