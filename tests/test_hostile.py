@@ -848,17 +848,22 @@ def test_two_runs_on_one_out_take_turns(tmp_path):
 
 def test_pool_workers_are_set_to_die_with_the_run():
     """The initializer every pool worker of a run gets: the worker ends when the process
-    that started it is gone."""
+    that started it is gone (as the runner does, it is given the run's process id, taken
+    before the worker starts: the run may be gone before the initializer runs)."""
     script = textwrap.dedent(
         """
         import os, sys, time
         from audit_analysis.pipeline.runner import _worker_start
         pid = os.fork()
         if pid == 0:                 # the would-be run
+            run = os.getpid()
             worker = os.fork()
-            if worker == 0:          # its worker
-                _worker_start(os.getppid())
-                time.sleep(60)
+            if worker == 0:          # its worker, holding no pipe of the test's open
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 1)
+                os.dup2(null, 2)
+                _worker_start(run)
+                time.sleep(60)       # outlives the test's deadline unless it is ended
                 os._exit(0)
             print(worker, flush=True)
             os._exit(0)              # the run dies at once, without waiting
