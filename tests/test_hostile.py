@@ -481,6 +481,7 @@ def test_a_resolved_path_must_stay_inside_its_folder(tmp_path):
         inside(tmp_path, "up", "x.html")
 
 
+@pytest.mark.e2e  # the annual run and case packs: papermill kernels
 def test_a_case_ref_that_is_a_path_writes_only_inside_out(hostile):
     root, out, final, packs, before = hostile
     assert tree(root, out) == before  # nothing written, or changed, outside --out
@@ -538,6 +539,7 @@ def test_libreoffice_finds_no_formula_in_our_csv(tmp_path):
     assert libreoffice_formulas([ours], tmp_path) == []
 
 
+@pytest.mark.e2e  # the annual run and case packs: papermill kernels
 def test_no_csv_of_a_run_or_of_validate_holds_a_formula(hostile, tmp_path, capsys):
     from audit_analysis.pipeline.cli import main
 
@@ -634,6 +636,7 @@ def test_a_rejected_cases_row_names_its_number_never_its_identifiers(tmp_path):
     assert not any(leak in data.rejections.to_csv() for leak in LEAKS)
 
 
+@pytest.mark.e2e  # the annual run and case packs: papermill kernels
 def test_no_identifier_or_environment_value_in_any_output(hostile):
     _, out, final, packs, _ = hostile
     texts = every_file_text(out)
@@ -645,6 +648,7 @@ def test_no_identifier_or_environment_value_in_any_output(hostile):
     assert "cases.csv" in quality and "row has no case_ref" in quality
 
 
+@pytest.mark.e2e  # the annual run and case packs: papermill kernels
 def test_the_manifest_shows_safe_paths_and_hashes_and_says_who_may_read_it(hostile):
     root, _, final, _, _ = hostile
     manifest = json.loads((final / "manifest.json").read_text(encoding="utf-8"))
@@ -667,6 +671,7 @@ def test_the_manifest_shows_safe_paths_and_hashes_and_says_who_may_read_it(hosti
     assert by_path["cases.csv"]["sha256"] == hashlib.sha256(cases.read_bytes()).hexdigest()
 
 
+@pytest.mark.e2e  # the annual run and case packs: papermill kernels
 def test_outputs_that_can_name_cases_are_owner_only(hostile, tmp_path, capsys):
     from audit_analysis.pipeline.cli import main
 
