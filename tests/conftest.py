@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -170,7 +169,7 @@ def cycle_dir(tmp_path: Path) -> Path:
     return folder
 
 
-def shared(tmp_path_factory: pytest.TempPathFactory, name: str, build):
+def shared(request: pytest.FixtureRequest, name: str, build):
     """``build(folder)`` once for the whole test run: ``(folder, what it returned)``, the
     latter a JSON value.
 
@@ -180,8 +179,10 @@ def shared(tmp_path_factory: pytest.TempPathFactory, name: str, build):
     temporary folders, as pytest-xdist's documentation suggests), under a file lock;
     the others wait for it and read what it wrote. A build that failed leaves no marker,
     so the next worker to ask builds it afresh (and fails the same way, saying why)."""
-    worker = os.environ.get("PYTEST_XDIST_WORKER")
-    if worker is None:
+    tmp_path_factory = request.getfixturevalue("tmp_path_factory")
+    # an xdist worker has workerinput (what pytest-xdist's is_xdist_worker checks); not the
+    # environment, which a pytest started by a test would inherit
+    if not hasattr(request.config, "workerinput"):
         folder = tmp_path_factory.mktemp(name)
         return folder, build(folder)
     from filelock import FileLock
@@ -199,7 +200,7 @@ def shared(tmp_path_factory: pytest.TempPathFactory, name: str, build):
 
 
 @pytest.fixture(scope="session")
-def study(tmp_path_factory):
+def study(request):
     """A small three-cycle study of our own (tests/study.py): (root, case refs). Built
     once for the whole run (see :func:`shared`): no test may write into it."""
     from study import build_study
@@ -207,11 +208,11 @@ def study(tmp_path_factory):
     def build(root: Path) -> dict[str, list[str]]:
         return build_study(root / "data")
 
-    return shared(tmp_path_factory, "study", build)
+    return shared(request, "study", build)
 
 
 @pytest.fixture(scope="session")
-def run(tmp_path_factory, study):
+def run(request, study):
     """The annual run on the study's 2019-20 cycle: (output folder, case refs). Made once
     for the whole run: a test that runs again must do so into a copy."""
     from audit_analysis.pipeline.runner import run_annual
@@ -221,11 +222,11 @@ def run(tmp_path_factory, study):
     def build(_: Path) -> str:
         return str(run_annual(root / "data", "2019-20", out=root / "out", progress=False))
 
-    return Path(shared(tmp_path_factory, "run", build)[1]), refs
+    return Path(shared(request, "run", build)[1]), refs
 
 
 @pytest.fixture(scope="session")
-def packs(tmp_path_factory, run, study):
+def packs(request, run, study):
     """Case packs for the study's flagged cases, built after the annual run, beside it."""
     from audit_analysis.pipeline.runner import run_case_packs
 
@@ -234,4 +235,4 @@ def packs(tmp_path_factory, run, study):
     def build(_: Path) -> str:
         return str(run_case_packs(root / "data", "2019-20", out=root / "out", progress=False))
 
-    return Path(shared(tmp_path_factory, "packs", build)[1])
+    return Path(shared(request, "packs", build)[1])
