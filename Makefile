@@ -46,8 +46,13 @@ validate: $(STAMP)
 	  $(BIN)/audit-analysis validate $(DEMO) --cycle $$c || exit $$?; \
 	done
 
+# The suite in parallel, one worker per core (pytest-xdist): each test module stays on one
+# worker (--dist loadscope), taken in the order collected, which puts the slow ones first
+# (tests/conftest.py); the study and its annual run are made once for all workers.
+# `make test TEST_WORKERS=0` runs it in one process.
+TEST_WORKERS ?= auto
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(BIN)/ruff check audit_analysis tests tools

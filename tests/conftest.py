@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 from pathlib import Path
 
@@ -20,6 +21,22 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+def pytest_collection_modifyitems(config, items):
+    """Modules with a slow test first, then those with an end-to-end one, then the rest;
+    each module's tests kept together and in their order. Under xdist (``make test``, one
+    module per worker at a time, in this order) the longest modules start first instead
+    of leaving one worker busy at the end. No test depends on the order."""
+
+    def module(item) -> str:
+        return item.nodeid.split("::", 1)[0]
+
+    rank: dict[str, int] = {}
+    for item in items:
+        tier = 0 if item.get_closest_marker("slow") else 1 if item.get_closest_marker("e2e") else 2
+        rank[module(item)] = min(rank.get(module(item), 2), tier)
+    items.sort(key=lambda item: rank[module(item)])  # stable: order within a tier kept
 
 
 def needs_chromium(what: str):
@@ -152,33 +169,73 @@ def cycle_dir(tmp_path: Path) -> Path:
     return folder
 
 
+def shared(request: pytest.FixtureRequest, name: str, build):
+    """``build(folder)`` once for the whole test run: ``(folder, what it returned)``, the
+    latter a JSON value.
+
+    Without xdist that is once per session, in a folder of this session. Under xdist
+    (``make test`` runs ``pytest -n``) every worker is a session of its own: the first
+    worker to ask builds it in the folder all workers share (the parent of their
+    temporary folders, as pytest-xdist's documentation suggests), under a file lock;
+    the others wait for it and read what it wrote. A build that failed leaves no marker,
+    so the next worker to ask builds it afresh (and fails the same way, saying why)."""
+    tmp_path_factory = request.getfixturevalue("tmp_path_factory")
+    # an xdist worker has workerinput (what pytest-xdist's is_xdist_worker checks); not the
+    # environment, which a pytest started by a test would inherit
+    if not hasattr(request.config, "workerinput"):
+        folder = tmp_path_factory.mktemp(name)
+        return folder, build(folder)
+    from filelock import FileLock
+
+    common = tmp_path_factory.getbasetemp().parent
+    folder, marker = common / name, common / f"{name}.json"
+    with FileLock(str(common / f"{name}.lock")):
+        if marker.is_file():
+            return folder, json.loads(marker.read_text(encoding="utf-8"))
+        shutil.rmtree(folder, ignore_errors=True)  # what a failed build left
+        folder.mkdir()
+        value = build(folder)
+        marker.write_text(json.dumps(value), encoding="utf-8")
+        return folder, value
+
+
 @pytest.fixture(scope="session")
-def study(tmp_path_factory):
-    """A small three-cycle study of our own (tests/study.py): (root, case refs)."""
+def study(request):
+    """A small three-cycle study of our own (tests/study.py): (root, case refs). Built
+    once for the whole run (see :func:`shared`): no test may write into it."""
     from study import build_study
 
-    root = tmp_path_factory.mktemp("study")
-    refs = build_study(root / "data")
-    return root, refs
+    def build(root: Path) -> dict[str, list[str]]:
+        return build_study(root / "data")
+
+    return shared(request, "study", build)
 
 
 @pytest.fixture(scope="session")
-def run(study):
-    """The annual run on the study's 2019-20 cycle: (output folder, case refs)."""
+def run(request, study):
+    """The annual run on the study's 2019-20 cycle: (output folder, case refs). Made once
+    for the whole run: a test that runs again must do so into a copy."""
     from audit_analysis.pipeline.runner import run_annual
 
     root, refs = study
-    out = run_annual(root / "data", "2019-20", out=root / "out", progress=False)
-    return out, refs
+
+    def build(_: Path) -> str:
+        return str(run_annual(root / "data", "2019-20", out=root / "out", progress=False))
+
+    return Path(shared(request, "run", build)[1]), refs
 
 
 @pytest.fixture(scope="session")
-def packs(run, study):
-    """Case packs for the study's flagged cases, built after the annual run."""
+def packs(request, run, study):
+    """Case packs for the study's flagged cases, built after the annual run, beside it."""
     from audit_analysis.pipeline.runner import run_case_packs
 
     root, _ = study
-    return run_case_packs(root / "data", "2019-20", out=root / "out", progress=False)
+
+    def build(_: Path) -> str:
+        return str(run_case_packs(root / "data", "2019-20", out=root / "out", progress=False))
+
+    return Path(shared(request, "packs", build)[1])
 
 
 @pytest.fixture(autouse=True)

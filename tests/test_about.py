@@ -69,6 +69,7 @@ def test_methods_threshold_cycles_date_and_version_are_those_of_the_run(data, tm
     assert "fewer than 5 cases" in compared
 
 
+@pytest.mark.e2e  # reads the annual run: papermill kernels
 def test_the_executive_page_carries_it(run):
     out, _ = run
     page = (out / "executive-summary.html").read_text(encoding="utf-8")

@@ -481,6 +481,7 @@ def test_a_resolved_path_must_stay_inside_its_folder(tmp_path):
         inside(tmp_path, "up", "x.html")
 
 
+@pytest.mark.e2e  # the annual run and case packs: papermill kernels
 def test_a_case_ref_that_is_a_path_writes_only_inside_out(hostile):
     root, out, final, packs, before = hostile
     assert tree(root, out) == before  # nothing written, or changed, outside --out
@@ -538,6 +539,7 @@ def test_libreoffice_finds_no_formula_in_our_csv(tmp_path):
     assert libreoffice_formulas([ours], tmp_path) == []
 
 
+@pytest.mark.e2e  # the annual run and case packs: papermill kernels
 def test_no_csv_of_a_run_or_of_validate_holds_a_formula(hostile, tmp_path, capsys):
     from audit_analysis.pipeline.cli import main
 
@@ -634,6 +636,7 @@ def test_a_rejected_cases_row_names_its_number_never_its_identifiers(tmp_path):
     assert not any(leak in data.rejections.to_csv() for leak in LEAKS)
 
 
+@pytest.mark.e2e  # the annual run and case packs: papermill kernels
 def test_no_identifier_or_environment_value_in_any_output(hostile):
     _, out, final, packs, _ = hostile
     texts = every_file_text(out)
@@ -645,6 +648,7 @@ def test_no_identifier_or_environment_value_in_any_output(hostile):
     assert "cases.csv" in quality and "row has no case_ref" in quality
 
 
+@pytest.mark.e2e  # the annual run and case packs: papermill kernels
 def test_the_manifest_shows_safe_paths_and_hashes_and_says_who_may_read_it(hostile):
     root, _, final, _, _ = hostile
     manifest = json.loads((final / "manifest.json").read_text(encoding="utf-8"))
@@ -667,6 +671,7 @@ def test_the_manifest_shows_safe_paths_and_hashes_and_says_who_may_read_it(hosti
     assert by_path["cases.csv"]["sha256"] == hashlib.sha256(cases.read_bytes()).hexdigest()
 
 
+@pytest.mark.e2e  # the annual run and case packs: papermill kernels
 def test_outputs_that_can_name_cases_are_owner_only(hostile, tmp_path, capsys):
     from audit_analysis.pipeline.cli import main
 
@@ -848,17 +853,22 @@ def test_two_runs_on_one_out_take_turns(tmp_path):
 
 def test_pool_workers_are_set_to_die_with_the_run():
     """The initializer every pool worker of a run gets: the worker ends when the process
-    that started it is gone."""
+    that started it is gone (as the runner does, it is given the run's process id, taken
+    before the worker starts: the run may be gone before the initializer runs)."""
     script = textwrap.dedent(
         """
         import os, sys, time
         from audit_analysis.pipeline.runner import _worker_start
         pid = os.fork()
         if pid == 0:                 # the would-be run
+            run = os.getpid()
             worker = os.fork()
-            if worker == 0:          # its worker
-                _worker_start(os.getppid())
-                time.sleep(60)
+            if worker == 0:          # its worker, holding no pipe of the test's open
+                null = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(null, 1)
+                os.dup2(null, 2)
+                _worker_start(run)
+                time.sleep(60)       # outlives the test's deadline unless it is ended
                 os._exit(0)
             print(worker, flush=True)
             os._exit(0)              # the run dies at once, without waiting

@@ -141,6 +141,7 @@ def test_tables_show_words_and_percentages_and_keep_suppression():
     assert list(table.columns)[1] == "priority"  # the frame saved as CSV is untouched
 
 
+@pytest.mark.e2e  # reads the annual run: papermill kernels
 @pytest.mark.parametrize("name", ["exec-by-priority", "exec-kloe-trend"])
 def test_chart_tables_on_the_executive_page_have_no_codes(run, name):
     out, _ = run
