@@ -16,7 +16,7 @@ status: draft
 
 ## Summary
 
-This year {{ agencies }} agencies audited the same {{ cases }} children's cases, drawn
+This year {{ agencies }} agencies audited {{ cases }} children's cases between them, drawn
 from the partnership's three priorities: early help, neglect and exploitation. Overall
 {{ share overall }} of ratings met or exceeded the standard. Against last year that is
 {{ change overall vs 2017-18 }}; against 2016-17 it is {{ change overall vs 2016-17 }}.
