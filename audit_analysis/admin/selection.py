@@ -18,6 +18,10 @@ step by step, counting the candidates of each priority theme after each step:
    candidates (numpy's PCG64 generator seeded with ``[seed, theme number]``), the
    first ``N`` of it drawn and the rest, in that order, the theme's reserve list.
 
+The themes are the data folder's (``DATA/labels.yaml``, else the package's three), and a
+theme's number is its place in their order, so a draw on the package's themes is the
+same as before a data folder could name its own.
+
 It writes ``cases.csv`` (case references ``C01``..., theme by theme in drawing order,
 identifiers kept: ``cases.csv`` stays with the QA group), ``reserve.csv`` and
 ``selection_record.yaml`` (seed, criteria, the counts after each step, the eligible
@@ -44,8 +48,8 @@ from audit_analysis import __version__
 from audit_analysis.exceptions import AuditDataError, CycleNotFoundError
 from audit_analysis.io.cycles import DataFolder, earlier_audits, normalise_cycle
 from audit_analysis.io.dataset import CASES_FILE, find_cycle_folder, read_cases
+from audit_analysis.io.labels import load_labels
 from audit_analysis.io.returns import CsvRowError, ReturnFileError, open_plain, read_table_csv
-from audit_analysis.io.schemas import PRIORITIES
 from audit_analysis.io.selection import (
     CRITERIA_FILE,
     RECORD_FILE,
@@ -54,6 +58,7 @@ from audit_analysis.io.selection import (
     identifier_like,
     normalise_priority,
     read_criteria,
+    themes_of,
 )
 from audit_analysis.io.text import cell_text, header_key, identifier_key, is_blank
 from audit_analysis.io.workbooks import WorkbookRefused, read_isolated
@@ -169,10 +174,17 @@ def _column(columns: list[str], name: str) -> int | None:
 
 
 def _parse(
-    header: list[str], rows: list[tuple[int, list[str]]], problems: list[str], criteria: Criteria
+    header: list[str],
+    rows: list[tuple[int, list[str]]],
+    problems: list[str],
+    criteria: Criteria,
+    priorities: tuple[str, ...],
+    named: str = "",
 ) -> tuple[list[_Candidate], list[int], list[int]]:
     """Candidates, the unique identifier columns and the columns carried to cases.csv;
-    every problem of the list added to ``problems``."""
+    every problem of the list added to ``problems``. ``priorities``: the themes a
+    candidate may have (the data folder's); ``named``: where they came from, for the
+    message (`` (labels.yaml)`` or nothing)."""
     where_priority, where_age = _column(header, "priority"), _column(header, "age")
     family = criteria.one_per_family
     family_key = header_key(family) if family else None
@@ -220,9 +232,11 @@ def _parse(
         priority = normalise_priority(cell(where_priority))
         if not priority:
             problems.append(f"row {number}: no priority")
-        elif priority not in PRIORITIES:
+        elif priority not in priorities:
             # never the cell's text: in a row with a cell too many it is an identifier
-            problems.append(f"row {number}: the priority is not one of {', '.join(PRIORITIES)}")
+            problems.append(
+                f"row {number}: the priority is not one of {', '.join(priorities)}{named}"
+            )
         age_text, age = cell(where_age), None
         try:
             value = float(age_text)
@@ -248,7 +262,7 @@ def _parse(
                 )
             else:
                 seen[j, key] = number
-        if priority in PRIORITIES and age is not None:
+        if priority in priorities and age is not None:
             candidates.append(_Candidate(number, priority, age, cells))
     return candidates, ids, carried
 
@@ -266,7 +280,12 @@ def _earlier_cycles(data_dir: Path, cycle: str) -> list[tuple[str, Path]]:
 
 
 def _exclude_earlier(
-    data_dir: Path, cycle: str, header: list[str], ids: list[int], pool: list[_Candidate]
+    data_dir: Path,
+    cycle: str,
+    header: list[str],
+    ids: list[int],
+    pool: list[_Candidate],
+    priorities: tuple[str, ...],
 ) -> list[tuple[str, dict[str, int]]]:
     steps = []
     for earlier, folder in _earlier_cycles(data_dir, cycle):
@@ -285,12 +304,12 @@ def _exclude_earlier(
                 identifier_key(candidate.cell(j)) in known for j, known in schemes
             ):
                 candidate.out = f"audited in {earlier}"
-        steps.append((f"not audited in {earlier}", _count(pool)))
+        steps.append((f"not audited in {earlier}", _count(pool, priorities)))
     return steps
 
 
-def _count(pool: list[_Candidate]) -> dict[str, int]:
-    counts = dict.fromkeys(PRIORITIES, 0)
+def _count(pool: list[_Candidate], priorities: tuple[str, ...]) -> dict[str, int]:
+    counts = dict.fromkeys(priorities, 0)
     for candidate in pool:
         if candidate.out is None:
             counts[candidate.priority] += 1
@@ -298,22 +317,26 @@ def _count(pool: list[_Candidate]) -> dict[str, int]:
 
 
 def _apply_criteria(
-    criteria: Criteria, header: list[str], pool: list[_Candidate], seed: int
+    criteria: Criteria,
+    header: list[str],
+    pool: list[_Candidate],
+    seed: int,
+    priorities: tuple[str, ...],
 ) -> list[tuple[str, dict[str, int]]]:
     steps = []
-    for priority in PRIORITIES:
+    for priority in priorities:
         if priority in criteria.ages:
             low, high = criteria.ages[priority]
             for c in pool:
                 if c.out is None and c.priority == priority and not low <= c.age <= high:
                     c.out = f"age outside {low} to {high}"
-            steps.append((f"{priority} aged {low} to {high}", _count(pool)))
+            steps.append((f"{priority} aged {low} to {high}", _count(pool, priorities)))
     for name in criteria.required:
         j = _column(header, name)
         for c in pool:
             if c.out is None and is_blank(c.cell(j)):
                 c.out = f"no {name}"
-        steps.append((f"{name} holds a value", _count(pool)))
+        steps.append((f"{name} holds a value", _count(pool, priorities)))
     if criteria.one_per_family:
         j = _column(header, criteria.one_per_family)
         families: dict[str, list[_Candidate]] = {}
@@ -321,14 +344,15 @@ def _apply_criteria(
             key = identifier_key(c.cell(j))
             if c.out is None and key:
                 families.setdefault(key, []).append(c)
-        rng = np.random.default_rng([seed, len(PRIORITIES)])
+        # the stream after the themes' own: [seed, n] for n themes, none of theirs
+        rng = np.random.default_rng([seed, len(priorities)])
         for members in families.values():  # in order of each family's first row
             if len(members) > 1:
                 kept = int(rng.integers(len(members)))
                 for i, c in enumerate(members):
                     if i != kept:
                         c.out = "a sibling kept instead"
-        steps.append((f"at most one child per {criteria.one_per_family}", _count(pool)))
+        steps.append((f"at most one child per {criteria.one_per_family}", _count(pool, priorities)))
     return steps
 
 
@@ -432,27 +456,29 @@ def select_cases(
             "already lists cases; pass --force to replace it with a new draw",
             file=str(cases_file),
         )
-    criteria = read_criteria(folder) if folder.is_dir() else None
+    labels = load_labels(data_dir)  # the partnership's themes: DATA/labels.yaml
+    priorities, named = themes_of(labels)
+    criteria = read_criteria(folder, labels) if folder.is_dir() else None
     criteria = criteria or Criteria()
     path = Path(candidates)
     header, rows, problems = read_candidates(path)
-    pool, ids, carried = _parse(header, rows, problems, criteria)
+    pool, ids, carried = _parse(header, rows, problems, criteria, priorities, named)
     if problems:
         raise CandidateListError(problems, file=str(path))
 
     seed_given = seed is not None
     if seed is None:
         seed = secrets.randbelow(_SEED_LIMIT)
-    steps: list[tuple[str, dict[str, int]]] = [("candidate list", _count(pool))]
+    steps: list[tuple[str, dict[str, int]]] = [("candidate list", _count(pool, priorities))]
     if criteria.exclude_earlier_cycles:
-        steps += _exclude_earlier(data_dir, cycle, header, ids, pool)
-    steps += _apply_criteria(criteria, header, pool, seed)
-    eligible = _count(pool)
+        steps += _exclude_earlier(data_dir, cycle, header, ids, pool, priorities)
+    steps += _apply_criteria(criteria, header, pool, seed, priorities)
+    eligible = _count(pool, priorities)
 
     drawn: dict[str, list[_Candidate]] = {}
     reserve: dict[str, list[_Candidate]] = {}
     shortfalls = []
-    for number, priority in enumerate(PRIORITIES):
+    for number, priority in enumerate(priorities):  # a theme's number: its place
         members = [c for c in pool if c.out is None and c.priority == priority]
         ranked = [members[i] for i in drawing_order(len(members), seed, number)]
         drawn[priority], reserve[priority] = ranked[:per_priority], ranked[per_priority:]
@@ -469,7 +495,7 @@ def select_cases(
     case_rows: list[list[object]] = [["case_ref", "priority", "age", *names]]
     reserve_rows: list[list[object]] = [["priority", "order", "age", *names]]
     k = 0
-    for priority in PRIORITIES:
+    for priority in priorities:
         for c in drawn[priority]:
             k += 1
             case_rows.append([f"C{k:0{width}d}", priority, c.age, *(c.cell(j) for j in carried)])
@@ -484,21 +510,21 @@ def select_cases(
         "cycle": cycle,
         "method": (
             "simple random sample without replacement within each priority theme "
-            "(stratified); numpy PCG64 seeded with [seed, theme number 0-2], one "
-            "permutation per theme: the first per_priority drawn, the rest the reserve "
-            "list in order"
+            "(stratified); numpy PCG64 seeded with [seed, theme number "
+            f"0-{len(priorities) - 1}], one permutation per theme: the first per_priority "
+            "drawn, the rest the reserve list in order"
         ),
         "seed": seed,
         "seed_given": seed_given,
         "per_priority": per_priority,
         "candidates_file": path.name,
         "candidates_sha256": digest.hexdigest(),
-        "criteria": criteria.as_record(),
+        "criteria": criteria.as_record(priorities),
         "identifier_columns": [header[j] for j in ids],
         "steps": [{"step": name, **counts} for name, counts in steps],
         "eligible": eligible,
-        "drawn": {p: len(drawn[p]) for p in PRIORITIES},
-        "reserves": {p: len(reserve[p]) for p in PRIORITIES},
+        "drawn": {p: len(drawn[p]) for p in priorities},
+        "reserves": {p: len(reserve[p]) for p in priorities},
         "drawn_by": f"audit-analysis {__version__}",
         "numpy": np.__version__,
     }
@@ -527,8 +553,8 @@ def select_cases(
         seed_given=seed_given,
         per_priority=per_priority,
         eligible=eligible,
-        drawn={p: len(drawn[p]) for p in PRIORITIES},
-        reserves={p: len(reserve[p]) for p in PRIORITIES},
+        drawn={p: len(drawn[p]) for p in priorities},
+        reserves={p: len(reserve[p]) for p in priorities},
         candidates=len(pool),
         shortfalls=shortfalls,
     )

@@ -15,6 +15,10 @@ report pages can say how the cases were chosen and weight their figures to it
     one_per_family: family_id # at most one child per family (column of the candidate list)
     identifiers: [carefirst_id, tribal_id]  # default: every column named ..._id
     exclude_earlier_cycles: true            # default true
+
+The priority themes both files name are the data folder's (``labels.yaml``,
+:func:`audit_analysis.io.labels.load_labels`); the readers take those labels, the package's
+three themes when none are given.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import yaml
 
 from audit_analysis.exceptions import AuditDataError
 from audit_analysis.io.frameworks import StrictLoader
+from audit_analysis.io.labels import LABELS_FILE, Labels, package_labels
 from audit_analysis.io.returns import open_plain, special_file_reason
 from audit_analysis.io.schemas import PRIORITIES
 from audit_analysis.io.text import header_key
@@ -42,6 +47,7 @@ __all__ = [
     "normalise_priority",
     "read_criteria",
     "read_record",
+    "themes_of",
 ]
 
 CRITERIA_FILE = "selection.yaml"
@@ -59,6 +65,15 @@ def normalise_priority(value: object) -> str:
     return str(value or "").strip().casefold().replace(" ", "_").replace("-", "_")
 
 
+def themes_of(labels: Labels | None) -> tuple[tuple[str, ...], str]:
+    """The priority themes of ``labels`` (None: the package's), in page order, and the
+    words a message adds after naming them: `` (labels.yaml)`` when a data folder's
+    ``labels.yaml`` named them, else nothing."""
+    if labels is None or labels.priorities is package_labels().priorities:
+        return PRIORITIES, ""  # no labels.yaml, or one naming age bands only
+    return tuple(labels.priorities), f" ({LABELS_FILE})"
+
+
 @dataclass(frozen=True)
 class Criteria:
     """The QA group's criteria for a draw (``selection.yaml``)."""
@@ -69,10 +84,11 @@ class Criteria:
     identifiers: tuple[str, ...] | None = None  # None: every column named ..._id
     exclude_earlier_cycles: bool = True
 
-    def as_record(self) -> dict:
-        """The criteria as the selection record states them."""
+    def as_record(self, priorities: tuple[str, ...] = PRIORITIES) -> dict:
+        """The criteria as the selection record states them, ``ages`` in the order of
+        ``priorities`` (the data folder's themes)."""
         return {
-            "ages": {p: list(self.ages[p]) for p in PRIORITIES if p in self.ages},
+            "ages": {p: list(self.ages[p]) for p in priorities if p in self.ages},
             "required": list(self.required),
             "one_per_family": self.one_per_family,
             "identifiers": None if self.identifiers is None else list(self.identifiers),
@@ -108,8 +124,12 @@ def _names(value: object, key: str, path: Path) -> tuple[str, ...]:
     return tuple(v.strip() for v in value)
 
 
-def parse_criteria(raw: object, source: str = CRITERIA_FILE) -> Criteria:
-    """:class:`Criteria` from the parsed YAML; :class:`AuditDataError` naming the key."""
+def parse_criteria(
+    raw: object, source: str = CRITERIA_FILE, labels: Labels | None = None
+) -> Criteria:
+    """:class:`Criteria` from the parsed YAML, ``ages`` keyed by ``labels``' themes (None:
+    the package's); :class:`AuditDataError` naming the key."""
+    priorities, named = themes_of(labels)
     path = Path(source)
     if raw is None:
         return Criteria()
@@ -128,9 +148,10 @@ def parse_criteria(raw: object, source: str = CRITERIA_FILE) -> Criteria:
         )
     for name, span in given.items():
         priority = normalise_priority(name)
-        if priority not in PRIORITIES:
+        if priority not in priorities:
             raise AuditDataError(
-                f"ages: {name!r} is not a priority theme ({', '.join(PRIORITIES)})", file=source
+                f"ages: {name!r} is not a priority theme ({', '.join(priorities)}{named})",
+                file=source,
             )
         if (
             not isinstance(span, list)
@@ -158,12 +179,13 @@ def parse_criteria(raw: object, source: str = CRITERIA_FILE) -> Criteria:
     )
 
 
-def read_criteria(folder: str | Path) -> Criteria | None:
-    """The criteria in ``folder/selection.yaml``; None when there is none."""
+def read_criteria(folder: str | Path, labels: Labels | None = None) -> Criteria | None:
+    """The criteria in ``folder/selection.yaml`` on ``labels``' themes (the data folder's,
+    :func:`~audit_analysis.io.labels.load_labels`); None when there is none."""
     path = Path(folder) / CRITERIA_FILE
     if not os.path.lexists(path):
         return None
-    return parse_criteria(_load(path), str(path))
+    return parse_criteria(_load(path), str(path), labels)
 
 
 @dataclass(frozen=True)
@@ -186,26 +208,37 @@ class SelectionRecord:
         return sum(self.population.values())
 
 
-def _counts(raw: dict, key: str, source: str) -> dict[str, int]:
+def _counts(
+    raw: dict, key: str, source: str, priorities: tuple[str, ...], named: str
+) -> dict[str, int]:
     value = raw.get(key)
     if not isinstance(value, dict):
         raise AuditDataError(f"no {key!r} counts per priority theme", file=source)
     out: dict[str, int] = {}
     for name, count in value.items():
         priority = normalise_priority(name)
-        if priority not in PRIORITIES or not isinstance(count, int) or count < 0:
+        if priority not in priorities:
+            raise AuditDataError(
+                f"{key}: {name!r} is not a priority theme ({', '.join(priorities)}{named})",
+                file=source,
+            )
+        if not isinstance(count, int) or count < 0:
             raise AuditDataError(
                 f"{key}: expected a whole number for each priority theme", file=source
             )
         out[priority] = count
-    return {p: out[p] for p in PRIORITIES if p in out}
+    return {p: out[p] for p in priorities if p in out}
 
 
-def parse_record(raw: object, source: str = RECORD_FILE) -> SelectionRecord:
+def parse_record(
+    raw: object, source: str = RECORD_FILE, labels: Labels | None = None
+) -> SelectionRecord:
+    """A selection record on ``labels``' themes (None: the package's)."""
     if not isinstance(raw, dict):
         raise AuditDataError("not a selection record", file=source)
-    drawn = _counts(raw, "drawn", source)
-    population = _counts(raw, "eligible", source)
+    priorities, named = themes_of(labels)
+    drawn = _counts(raw, "drawn", source, priorities, named)
+    population = _counts(raw, "eligible", source, priorities, named)
     for priority, count in drawn.items():
         if count > population.get(priority, 0):
             raise AuditDataError(
@@ -223,14 +256,14 @@ def parse_record(raw: object, source: str = RECORD_FILE) -> SelectionRecord:
     )
 
 
-def read_record(folder: str | Path) -> SelectionRecord | None:
-    """The selection record in ``folder``; None when the cases were not drawn by
-    ``select-cases`` (no record). A record that cannot be read is an
-    :class:`AuditDataError` naming it."""
+def read_record(folder: str | Path, labels: Labels | None = None) -> SelectionRecord | None:
+    """The selection record in ``folder``, on ``labels``' themes (the data folder's); None
+    when the cases were not drawn by ``select-cases`` (no record). A record that cannot be
+    read is an :class:`AuditDataError` naming it."""
     path = Path(folder) / RECORD_FILE
     if not os.path.lexists(path):
         return None
-    return parse_record(_load(path), str(path))
+    return parse_record(_load(path), str(path), labels)
 
 
 def identifier_like(name: str) -> bool:

@@ -24,6 +24,7 @@ import pandas as pd
 
 from audit_analysis.analysis.design import DEFAULT_WEIGHTING, WEIGHTINGS, overall_share
 from audit_analysis.exceptions import AuditDataError
+from audit_analysis.io.labels import current
 from audit_analysis.io.selection import RECORD_FILE, SelectionRecord, read_record
 from audit_analysis.render.labels import good_did
 from audit_analysis.sections.base import Session
@@ -113,7 +114,7 @@ def selection_sentences(session: Session, weighting: str = DEFAULT_WEIGHTING) ->
     data = session.data
     audited = len(data.cases)
     try:
-        record = read_record(data.folder)
+        record = read_record(data.folder, current())  # the loaded data folder's themes
     except AuditDataError as exc:
         return [
             f"The selection record ({RECORD_FILE}) cannot be read ({exc.reason}): the figures "
