@@ -4,6 +4,7 @@ pages and the partnership's labels.yaml."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -290,6 +291,77 @@ def test_the_explorer_orders_audits_by_date_and_compares_within_a_series(themati
     assert explorer(root / "data", "2018-19", widgets=False).state.compare == ()
     chosen = explorer(root / "data", "2019-06-neglect", ["2018-19"], widgets=False)
     assert chosen.state.compare == ("2018-19",)  # --compare's counterpart wins
+
+
+def _everything_said(view) -> str:
+    """Every word a view shows or exports: its sentences and captions, its tables'
+    cells, its chart's title and description and its exported table."""
+    from audit_analysis.render.section import Figure, Table
+
+    frames = [b.frame for b in view.blocks if isinstance(b, Table)] + [view.table]
+    words = [view.text()]
+    words += [
+        b.title + " " + b.subtitle + " " + b.alt for b in view.blocks if isinstance(b, Figure)
+    ]
+    for frame in frames:
+        words += [str(c) for c in frame.columns] + [str(x) for x in frame.to_numpy().ravel()]
+    return "\n".join(words)
+
+
+VERDICTS = ("improved", "declined", "clearly", "clear fall", "clear rise", "no clear change")
+
+
+def test_the_explorer_judges_no_change_against_a_small_audit(thematic):
+    """2019-06-neglect (five cases, small at the threshold of five) against
+    2018-10-neglect (six): every view says why no change is judged and gives none; the
+    changes read as the pages' (NOT_JUDGED). At a threshold of four neither is small and
+    the same views judge again."""
+    from audit_analysis.explore.state import VIEWS
+    from audit_analysis.explore.views import cell_options
+    from audit_analysis.explore.widgets import explorer
+    from audit_analysis.sections.small import NOT_JUDGED
+
+    root, _ = thematic
+    note = "2019-06-neglect (5 cases rated) is a small audit"
+    ex = explorer(root / "data", "2019-06-neglect", ["2018-10-neglect"], widgets=False)
+    assert ex.data.small("2019-06-neglect", "2018-10-neglect") == ["2019-06-neglect"]
+    # the change view's default is the latest earlier audit of any series (2018-19):
+    # the six-case audit is chosen
+    assert "against 2018-10-neglect" in ex.set(against="2018-10-neglect").headline
+    seen = {}
+    for view in VIEWS:
+        seen[view] = _everything_said(ex.set(view=view))
+    kloe = ex.current.data.framework.kloes[0].key
+    standard = str(ex.current.std_keys[0])
+    seen["changes by theme"] = _everything_said(ex.set(view="changes", by="priority"))
+    seen["clear changes only"] = _everything_said(ex.set(by="agency", clear_only=True))
+    ex.set(clear_only=False)
+    label, cell = cell_options(ex.data, ex.state)[0]
+    assert NOT_JUDGED in label
+    seen["a cell"] = _everything_said(ex.set(cell=cell))
+    for scope in (f"kloe:{kloe}", f"standard:{standard}"):
+        seen[scope] = _everything_said(ex.set(view="cycles", scope=scope, cell=""))
+    seen["cycles, one agency"] = _everything_said(ex.set(scope="all", agency="WMP"))
+    for name, said in seen.items():
+        assert note in said, name
+        assert not [w for w in VERDICTS if w in said.lower()], name
+    for name in ("changes", "cycles", "a cell", f"standard:{standard}"):
+        assert NOT_JUDGED in seen[name], name
+    # the changes are still measured and shown, in points
+    assert re.search(r"[+-]?\d+ points \(", seen["changes"])
+    # the rule is the pages' threshold: at four, neither audit is small, and verdicts return
+    usual = explorer(
+        root / "data", "2019-06-neglect", ["2018-10-neglect"], widgets=False, min_cell_count=4
+    )
+    usual.set(against="2018-10-neglect")
+    assert usual.data.small("2019-06-neglect", "2018-10-neglect") == []
+    for view in ("changes", "cycles"):
+        said = _everything_said(usual.set(view=view))
+        assert "small audit" not in said and NOT_JUDGED not in said
+        assert any(w in said.lower() for w in VERDICTS), view
+    assert explorer(root / "data", "2019-06-neglect", widgets=False, min_cell_count=6).data.small(
+        "2019-06-neglect", "2018-10-neglect"
+    ) == ["2019-06-neglect", "2018-10-neglect"]
 
 
 # --------------------------------------------------------------------------- labels.yaml

@@ -312,11 +312,13 @@ class Cycles:
     """The cycles the explorer can show: each loaded (``loader``) and counted
     (:func:`prepare`) when first asked for, then kept."""
 
-    def __init__(self, sources, loader=None) -> None:
+    def __init__(self, sources, loader=None, min_cell_count: int = 5) -> None:
         self._sources = dict(sources)
         if not self._sources:
             raise ValueError("no cycles to explore")
         self._loader = loader
+        self.min_cell_count = int(min_cell_count)
+        self._cases: dict[str, int] = {}
         self._prepared: dict[str, PreparedCycle] = {}
         self.names = sorted(self._sources)
         self._changes: dict = {}
@@ -335,6 +337,22 @@ class Cycles:
                 self._sources[name] = data
             self._prepared[name] = prepare(data)
         return self._prepared[name]
+
+    def cases(self, name: str) -> int:
+        """The cases of ``name`` with a rating on the scale (as its pages count them)."""
+        if name not in self._cases:
+            from audit_analysis.sections.small import rated_cases
+
+            self._cases[name] = rated_cases(self.get(name).data.ratings)
+        return self._cases[name]
+
+    def small(self, *names: str) -> list[str]:
+        """Those of ``names`` that are small audits, by the pages' rule
+        (:func:`~audit_analysis.sections.small.is_small` at :attr:`min_cell_count`): a
+        comparison with one of them judges no change."""
+        from audit_analysis.sections.small import is_small
+
+        return [n for n in names if is_small(self.cases(n), self.min_cell_count)]
 
     def page_row(self, cycle: str, shown: list[str], like_for_like: bool, scope: str):
         """The trends page's row for ``cycle`` against the earlier cycles ``shown`` (scope
@@ -367,5 +385,20 @@ class Cycles:
         if key not in self._changes:
             if len(self._changes) > 16:
                 self._changes.pop(next(iter(self._changes)))
-            self._changes[key] = change_table(self.get(s.cycle), self.get(then), s)
+            table = change_table(self.get(s.cycle), self.get(then), s)
+            if self.small(s.cycle, then):  # measured, not judged, as on a small audit's pages
+                table["verdict"] = not_judged(table["verdict"])
+            self._changes[key] = table
         return self._changes[key]
+
+
+def not_judged(verdict: pd.Series) -> pd.Series:
+    """Verdicts of change as a small audit's pages give them: every judged one (a change,
+    no clear change, or no verdict for the case mix) reads
+    :data:`~audit_analysis.sections.small.NOT_JUDGED`; ``not estimable`` stays."""
+    from audit_analysis.analysis.trends import CASE_MIX
+    from audit_analysis.sections.small import NOT_JUDGED
+
+    verdict = pd.Series(verdict, dtype=object)
+    judged = verdict.isin(["improved", "declined", "no clear change", CASE_MIX])
+    return verdict.mask(judged, NOT_JUDGED)

@@ -43,6 +43,7 @@ from audit_analysis.explore.state import (
     PreparedCycle,
     Selection,
     earlier,
+    not_judged,
     slots,
     sorts,
     tally_selection,
@@ -57,7 +58,8 @@ from audit_analysis.render.labels import (
     value_label,
 )
 from audit_analysis.render.section import Block, Figure, Strong, Table, Text, plain
-from audit_analysis.sections.words import interval, pct, points
+from audit_analysis.sections.small import NOT_JUDGED
+from audit_analysis.sections.words import and_list, interval, pct, points
 
 __all__ = ["SHOWN_ROWS", "View", "compute", "plural"]
 
@@ -239,6 +241,24 @@ def finding(total: pd.Series) -> str:
     return f"{pct(total['share'])} of ratings {good()} ({_interval_words(total)})"
 
 
+def small_note(cycles: Cycles, names) -> Text | None:
+    """Why no change is judged, where any of the audits ``names`` (the one shown and
+    those it is compared with) is small, by the pages' rule
+    (:func:`~audit_analysis.sections.small.is_small`); None where none is."""
+    small = cycles.small(*dict.fromkeys(names))
+    if not small:
+        return None
+    audits = and_list([f"{c} ({plural(cycles.cases(c), 'case')} rated)" for c in small])
+    return Text(
+        f"{audits} {'is a small audit' if len(small) == 1 else 'are small audits'}: no "
+        f"more cases than the {cycles.min_cell_count} below which a figure on part of the "
+        "cases is suppressed, so its shares are for reference (their intervals are wide "
+        "with so few cases) and, as on its pages, no change is judged: a difference could "
+        "not be told from chance.",
+        css="note audit-explorer-small",
+    )
+
+
 def _message(text: str) -> Text:
     return Text((Strong(text),), css="audit-explorer-message")
 
@@ -255,6 +275,10 @@ def compute(cycles: Cycles, s: Selection) -> View:
     total = add_shares(tally_selection(sub.sum(axis=(1, 2))[None])).iloc[0]
     rated = int(sub.sum())
     view = View(s.view, VIEWS[s.view], blocks=[headline(s, cyc, total), filters_text(s)])
+    if s.view not in ("changes", "cycles"):  # those two name every audit compared
+        note = small_note(cycles, [s.cycle])
+        if note is not None:
+            view.blocks.append(note)
     if s.view == "changes" and total["n"] > 0:
         _changes(view, cycles, s, cyc)
         return view
@@ -451,10 +475,17 @@ def _cycles_view(view, cycles, s, cyc, ci, ai, si, sub, total) -> None:
             verdict.append(verdicts([diff[i]], [table["p"].iloc[i]], CONFIDENCE)[0])
     table["p_adjusted"] = adjusted
     table["verdict"] = verdict
+    small = cycles.small(*shown)
+    if small:  # a comparison with a small audit: measured, not judged (its pages' rule)
+        involved = before & (table["cycle"].isin(small) | (s.cycle in small)).to_numpy()
+        table.loc[involved, "verdict"] = not_judged(table.loc[involved, "verdict"])
     stats = [c for c in stat_columns(shown_scale()) if c in table.columns]
     columns = ["cycle", "status", "standards", *stats, "change", "change_low", "change_high"]
     table = table[[*columns, "p", "p_adjusted", "verdict"]]
     view.table = table
+    note = small_note(cycles, shown)
+    if note is not None:
+        view.blocks.append(note)
     if table["n"].sum() == 0:
         view.message = NO_MATCH + " in any of the cycles shown."
         view.blocks.append(_message(view.message))
@@ -798,11 +829,15 @@ def cell_options(cycles: Cycles, s: Selection) -> list[tuple[str, str]]:
 
 def _changes(view: View, cycles: Cycles, s: Selection, cyc: PreparedCycle) -> None:
     then = against(cycles, s)
+    note = small_note(cycles, [s.cycle, then] if then else [s.cycle])
+    if note is not None:
+        view.blocks.append(note)
     if not then:
         view.message = f"No cycle before {s.cycle} to compare with."
         view.blocks.append(_message(view.message))
         return
     table = cycles.changes(s, then)
+    judged = note is None
     fw = cyc.data.framework
     then_keys = set(cycles.get(then).std_keys)
     in_scope = set(cyc.std_keys[cyc.standard_mask(s.scope)])
@@ -823,7 +858,11 @@ def _changes(view: View, cycles: Cycles, s: Selection, cyc: PreparedCycle) -> No
     view.blocks[0] = Text(
         (
             f"{s.cycle} against {then}, {scope_words(s, cyc)}: ",
-            Strong(f"{plural(falls, 'clear fall')} and {plural(rises, 'clear rise')}"),
+            Strong(
+                f"{plural(falls, 'clear fall')} and {plural(rises, 'clear rise')}"
+                if judged
+                else f"changes measured, {NOT_JUDGED}"
+            ),
             f" in the share {good()}, across {plural(len(in_scope), 'standard')} x "
             f"{len(columns)} columns ({GROUPINGS[s.by].lower()} and all together)."
             + (f" Largest falls: {named}." if named else ""),
@@ -862,7 +901,9 @@ def _changes(view: View, cycles: Cycles, s: Selection, cyc: PreparedCycle) -> No
     for c in columns:
         shown[column_label(s.by, c)] = grid[c].fillna("").to_numpy()
     if shown.empty:
-        view.message = "No clear changes in this selection." if s.clear_only else NO_MATCH + "."
+        view.message = NO_MATCH + "."
+        if s.clear_only:
+            view.message = "No clear changes in this selection." if judged else NOT_JUDGED + "."
         view.blocks.append(_message(view.message))
     else:
         view.blocks.append(
@@ -876,11 +917,16 @@ def _changes(view: View, cycles: Cycles, s: Selection, cyc: PreparedCycle) -> No
         )
     new = [k for k in in_scope if k not in then_keys]
     key = (
-        f"{RISE} a clear rise, {FALL} a clear fall: the 95% interval by case, with the "
-        f"p-value adjusted for the {plural(len(cyc.std_keys), 'standard')} of a column "
-        "compared at once (Benjamini-Hochberg), the trends page's rule: the column of all "
-        "agencies with no filter gives the trends page's verdicts. No mark: no clear "
-        f"change. Blank: not estimable (fewer than {MIN_CASES} cases rated in a cycle"
+        (
+            f"{RISE} a clear rise, {FALL} a clear fall: the 95% interval by case, with the "
+            f"p-value adjusted for the {plural(len(cyc.std_keys), 'standard')} of a column "
+            "compared at once (Benjamini-Hochberg), the trends page's rule: the column of "
+            "all agencies with no filter gives the trends page's verdicts. No mark: no "
+            "clear change."
+            if judged
+            else "Each cell: the change in points, measured and not judged (a small audit)."
+        )
+        + f" Blank: not estimable (fewer than {MIN_CASES} cases rated in a cycle"
         + (f", or a standard not in the {then} framework" if new else "")
         + ")."
     )

@@ -95,8 +95,9 @@ class Explorer:
         widgets: bool = True,
         chart_cache: int = CHART_CACHE,
         view: str = "changes",
+        min_cell_count: int = 5,
     ) -> None:
-        self.data = Cycles(cycles, loader)
+        self.data = Cycles(cycles, loader, min_cell_count)
         self.cycles = self.data.names
         self.export_dir = project_path(export_dir)
         current = normalise_cycle(cycle) if cycle else self.cycles[-1]
@@ -526,13 +527,15 @@ def explorer(
     widgets: bool = True,
     chart_cache: int = CHART_CACHE,
     view: str = "changes",
+    min_cell_count: int = 5,
 ) -> Explorer:
     """An :class:`Explorer` on the cycles under ``data_dir`` (relative paths are read
     from the project folder), starting on ``cycle`` (default: the latest) compared with
     ``compare`` (default: the earlier audits of its series,
     :func:`~audit_analysis.io.cycles.earlier_audits`) and on ``view`` (default: what
     changed). Cycles are loaded when first shown; exports go to ``export_dir``; the last
-    ``chart_cache`` charts drawn are kept."""
+    ``chart_cache`` charts drawn are kept. An audit of no more cases than
+    ``min_cell_count`` is small: a comparison with it judges no change, as its pages."""
     data_dir = project_path(data_dir)
     found = available_cycles(data_dir)
     if not found:
@@ -546,4 +549,5 @@ def explorer(
         widgets=widgets,
         chart_cache=chart_cache,
         view=view,
+        min_cell_count=min_cell_count,
     )
