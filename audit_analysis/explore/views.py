@@ -1005,8 +1005,8 @@ def _cell(view: View, cycles: Cycles, s: Selection, then: str, table: pd.DataFra
         parts.append(_evidence_rows(cyc, np.flatnonzero(ok)))
     rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     title = (
-        f"Standard {r.standard}, {column_label(s.by, column)}: {pct(r.share_then)} met or "
-        f"exceeded in {then} ({plural(int(r.n_then), 'rating')}), {pct(r.share_now)} in "
+        f"Standard {r.standard}, {column_label(s.by, column)}: {pct(r.share_then)} {good()} "
+        f"in {then} ({plural(int(r.n_then), 'rating')}), {pct(r.share_now)} in "
         f"{s.cycle} ({plural(int(r.n_now), 'rating')}): "
         + (change_words(r.change, r.change_low, r.change_high) or "no change to estimate")
         + f", {r.verdict}. {short(r.text, 200)}."
