@@ -94,7 +94,7 @@ def _with(**changes) -> dict:
         (_with(scale=[f"l{i}" for i in range(8)], good=["l7"]), "2 to 7 levels", "8"),
         (_with(good=["outstanding", "requires_improvement"]), "top levels", "requires_improvement"),
         (_with(good=["excellent"]), "not on the scale", "excellent"),
-        (_with(good=OFSTED["scale"]), "not all of them", "inadequate"),
+        (_with(good=list(OFSTED["scale"])), "not all of them", "inadequate"),
         ({k: v for k, v in OFSTED.items() if k != "good"}, "lacks good", None),
         (_with(scale=["good", "good", "outstanding"]), "twice", "good"),
         (_with(spellings={"good": ["fine"], "inadequate": ["Fine."]}), "two levels", "'fine'"),
@@ -106,7 +106,8 @@ def _with(**changes) -> dict:
         (_with(labels={"great": "Great"}), "not on the scale", "great"),
         (_with(scale=["Bad Level", "good"], good=["good"]), "lower-case key", "Bad Level"),
         (_with(colour="red"), "unknown key", "colour"),
-        ("scale: [a, b\ngood: [b]\n", "not valid YAML at line", None),
+        ("scale: [a, b\ngood: [b]\n", "cannot read: while parsing", "line 2"),
+        ("scale: [a, b]\ngood: [b]\ngood: [a]\n", "given twice", "good"),
         ("- just a list\n", "not a mapping", None),
     ],
 )

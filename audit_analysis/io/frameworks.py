@@ -189,7 +189,7 @@ class StrictLoader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(
                 None,
                 None,
-                "anchors and aliases (& and *) are not allowed in a framework; "
+                "anchors and aliases (& and *) are not allowed in this file; "
                 "write each value out in full",
                 event.start_mark,
             )
@@ -245,7 +245,7 @@ def load_yaml(path: str | Path) -> object:
             raise AuditDataError("not a plain file", file=where)
         if info.st_size > MAX_YAML_BYTES:
             raise AuditDataError(
-                f"file is {info.st_size:,} bytes, over the {MAX_YAML_BYTES:,} a framework may be",
+                f"file is {info.st_size:,} bytes, over the {MAX_YAML_BYTES:,} a settings file may be",
                 file=where,
             )
         text = Path(path).read_text(encoding="utf-8")
@@ -256,16 +256,16 @@ def load_yaml(path: str | Path) -> object:
             exc = AuditDataError(exc.reason, file=where)
         raise exc from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise AuditDataError(f"cannot read framework: {exc}", file=where) from None
+        raise AuditDataError(f"cannot read: {exc}", file=where) from None
     except yaml.YAMLError as exc:
         detail = " ".join(str(exc).split())[:300]
-        raise AuditDataError(f"cannot read framework: {detail}", file=where) from None
+        raise AuditDataError(f"cannot read: {detail}", file=where) from None
     except (RecursionError, ValueError):
-        reason = "cannot read framework: its lists or mappings are nested too deep"
+        reason = "cannot read: its lists or mappings are nested too deep"
         raise AuditDataError(reason, file=where) from None
     if longest > MAX_YAML_TEXT:
         raise AuditDataError(
-            f"a text in the framework is {longest:,} characters long, over the "
+            f"a text in the file is {longest:,} characters long, over the "
             f"{MAX_YAML_TEXT:,} allowed",
             file=where,
         )

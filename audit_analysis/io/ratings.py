@@ -304,16 +304,11 @@ def scale_from_mapping(raw: object, source: str) -> Scale:
 
 def read_scale(path: str | Path) -> Scale:
     """The scale a ratings.yaml file defines, checked (see :func:`scale_from_mapping`)."""
-    path = Path(path)
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as err:
-        raise _fail("cannot be read", str(path), type(err).__name__) from None
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f" at line {mark.line + 1}" if mark is not None else ""
-        raise _fail(f"is not valid YAML{where}", str(path)) from None
-    return scale_from_mapping(raw, str(path))
+    # the frameworks' strict reader: a key given twice, an anchor or alias, a link or an
+    # oversized file is refused in one line naming the file (docs/mistakes.md)
+    from audit_analysis.io.frameworks import load_yaml
+
+    return scale_from_mapping(load_yaml(path), str(path))
 
 
 _BUILTIN_SOURCE = "audit_analysis/data/ratings.yaml"
