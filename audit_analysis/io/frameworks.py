@@ -245,7 +245,7 @@ def load_yaml(path: str | Path) -> object:
             raise AuditDataError("not a plain file", file=where)
         if info.st_size > MAX_YAML_BYTES:
             raise AuditDataError(
-                f"file is {info.st_size:,} bytes, over the {MAX_YAML_BYTES:,} a settings file may be",
+                f"file is {info.st_size:,} bytes, over the {MAX_YAML_BYTES:,} allowed",
                 file=where,
             )
         text = Path(path).read_text(encoding="utf-8")
