@@ -13,12 +13,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import secrets
 import shutil
-import socket
-import subprocess
-import sys
-import time
 import urllib.request
 
 import pytest
@@ -34,73 +29,21 @@ pytestmark = [
         bool(MISSING), reason=f"{', '.join(MISSING)} not installed: pip install -e '.[lab]'"
     ),
 ]
-START_SECONDS = 120  # JupyterLab answering
 RUN_MS = 240_000  # the notebook run and the widget shown (a cold kernel on a busy machine)
 CHANGE_MS = 60_000  # a control change reaching the page
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     """JupyterLab serving a folder that holds a copy of the explore notebook:
     ``(base url, token)``. Its settings, workspaces and runtime files stay in that
-    folder."""
+    folder (the bench's server: :func:`bench.lab.lab_server`)."""
+    from bench.lab import lab_server
+
     root = tmp_path_factory.mktemp("lab")
     shutil.copy(NOTEBOOK_DIR / "00-explore.ipynb", root / "00-explore.ipynb")
-    port, token = free_port(), secrets.token_hex(16)
-    env = {
-        **os.environ,
-        "JUPYTER_CONFIG_DIR": str(root / ".config"),
-        "JUPYTER_RUNTIME_DIR": str(root / ".runtime"),
-        "IPYTHONDIR": str(root / ".ipython"),
-        "MPLBACKEND": "Agg",
-    }
-    command = [
-        sys.executable,
-        "-m",
-        "jupyterlab",
-        "--no-browser",
-        f"--port={port}",
-        "--ip=127.0.0.1",
-        f"--ServerApp.token={token}",
-        f"--ServerApp.root_dir={root}",
-        "--ServerApp.allow_root=True",
-        "--LabApp.expose_app_in_browser=True",
-        f"--LabApp.user_settings_dir={root / '.settings'}",
-        f"--LabApp.workspaces_dir={root / '.workspaces'}",
-        "--LabApp.news_url=",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-    ]
-    log = (root / "lab.log").open("w")
-    server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_SECONDS
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    log.flush()
-                    pytest.fail(
-                        "JupyterLab did not start:\n" + (root / "lab.log").read_text()[-3000:]
-                    )
-                time.sleep(0.5)
+    with lab_server(root) as (base, token):
         yield base, token
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
 
 
 def headline(page) -> str:
@@ -303,7 +246,6 @@ def test_the_benchs_cold_first_render_ends_on_the_first_view_drawn_right(lab, br
     stops the clock is the explorer's first view on the page, complete: the change view
     against the latest earlier cycle, its grid drawn, no error in the cell."""
     import json
-    import urllib.request
 
     from bench.lab import HEADLINE, first_render
 
