@@ -176,13 +176,7 @@ def load_labels(data_dir: str | Path | None = None) -> Labels:
         return default
     from audit_analysis.io.frameworks import load_yaml
 
-    try:
-        raw = load_yaml(path)
-    except AuditDataError as exc:
-        raise AuditDataError(
-            exc.reason.replace("framework", "labels"), file=str(path), value=exc.value
-        ) from None
-    return parse_labels(raw, str(path), base=default)
+    return parse_labels(load_yaml(path), str(path), base=default)
 
 
 _active: list[Labels] = []
