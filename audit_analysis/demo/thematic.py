@@ -138,8 +138,8 @@ DOMAINS = (
     ),
 )
 
-#: Each scale: (ratings.yaml text, the words written in returns worst to best, the cuts
-#: between them on the latent score).
+#: Each scale's ratings.yaml, then (in ``_SCALES``) the words written in returns, worst to
+#: best, and the cuts between them on the latent score.
 _OFSTED_YAML = """\
 # SYNTHETIC DEMO DATA. This partnership grades its audits on Ofsted's four grades
 # (docs/own-scale.md). The levels, worst to best; "good" names those counted as a good
@@ -184,6 +184,8 @@ _SCALES = {
     "ofsted": (("Inadequate", "Requires improvement", "Good", "Outstanding"), (-0.4, 0.3, 1.6)),
     "yes-partly-no": (("No", "Partly", "Yes"), (-0.2, 0.4)),
 }
+#: How many top words of each scale its ratings.yaml counts as good (its ``good:``).
+_GOOD_LEVELS = {"ofsted": 2, "yes-partly-no": 1}
 _LABELS_YAML = """\
 # SYNTHETIC DEMO DATA. This partnership's priority themes and age bands
 # (docs/thematic-audits.md): cases.csv's priority column is checked against them.
@@ -345,7 +347,8 @@ def _write_audit(folder: Path, audit: Audit, rng: np.random.Generator, first_id:
                     continue
                 z = bases[std.key] + audit.shift + effect + bias + rng.normal(0.0, _NOISE_SD)
                 word = _grade(z, audit.scale)
-                good = _SCALES[audit.scale][0].index(word) >= len(_SCALES[audit.scale][0]) - 2
+                words = _SCALES[audit.scale][0]
+                good = words.index(word) >= len(words) - _GOOD_LEVELS[audit.scale]
                 bank = _EVIDENCE_POS if good else _EVIDENCE_NEG
                 rows[std.number] = (word, bank[std.key])
             ident = case["tribal_id"] if agency == "EDU" else case["carefirst_id"]
