@@ -28,7 +28,7 @@ from audit_analysis.io.cycles import DataFolder, audit_key, normalise_cycle, par
 from audit_analysis.io.development import Development, earlier_items, later_ids, read_development
 from audit_analysis.io.frameworks import Framework, load_framework
 from audit_analysis.io.labels import LABELS_FILE, Labels, activate, load_labels, package_labels
-from audit_analysis.io.ratings import BUILTIN, NOT_RECORDED, Scale, scale_for
+from audit_analysis.io.ratings import BUILTIN, NOT_APPLICABLE, NOT_RECORDED, Scale, scale_for
 from audit_analysis.io.records import read_records
 from audit_analysis.io.returns import (
     CsvRowError,
@@ -48,6 +48,7 @@ from audit_analysis.io.text import (
     identifier_key,
     is_blank,
     lookalike_key,
+    or_list,
     scripts,
 )
 from audit_analysis.io.workbooks import Budgets, WorkbookRefused, read_isolated
@@ -381,8 +382,7 @@ class _Loader:
     @property
     def _expected(self) -> str:
         scale = self.scale
-        words = [scale.label(c).lower() for c in scale.best_first]
-        return ", ".join(words) + " or " + scale.label("not_applicable").lower()
+        return or_list([scale.label(c).lower() for c in (*scale.best_first, NOT_APPLICABLE)])
 
     # -- helpers
     def reject(

@@ -25,7 +25,7 @@ import pandas as pd
 import yaml
 
 from audit_analysis.exceptions import AuditDataError
-from audit_analysis.io.text import cell_text, is_blank
+from audit_analysis.io.text import cell_text, is_blank, or_list
 
 __all__ = [
     "BUILTIN",
@@ -128,8 +128,7 @@ class Scale:
     @property
     def good_words(self) -> str:
         """What "rated good" means, in the scale's own words: "Met or Exceeded"."""
-        words = [self.label(c) for c in self.good]
-        return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+        return or_list([self.label(c) for c in self.good])
 
     @property
     def good_as(self) -> str:
@@ -160,10 +159,7 @@ class Scale:
         scale (``words: not_good:``), else "rated Requires improvement or Inadequate"."""
         if "not_good" in self.words:
             return self.words["not_good"]
-        words = [self.label(c) for c in reversed(self.not_good)]
-        return "rated " + (
-            words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
-        )
+        return "rated " + or_list([self.label(c) for c in reversed(self.not_good)])
 
     @property
     def worst_as(self) -> str:

@@ -21,6 +21,7 @@ __all__ = [
     "label_key",
     "name_key",
     "nfc",
+    "or_list",
     "printable",
 ]
 
@@ -149,3 +150,8 @@ def scripts(text: str) -> set[str]:
         elif ch.isalpha():
             found.add("LATIN")
     return found
+
+
+def or_list(items: list[str]) -> str:
+    """``a``; ``a or b``; ``a, b or c``: the words a message or sentence offers."""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " or " + items[-1]

@@ -39,9 +39,10 @@ from audit_analysis.io.cycles import (
 from audit_analysis.io.dataset import CASES_FILE, RETURNS_DIR, CycleData, find_cycle_folder
 from audit_analysis.io.development import AREAS_FILE, PROGRESS_FILE, RECOMMENDATIONS_FILE
 from audit_analysis.io.frameworks import FRAMEWORK_FILE
+from audit_analysis.io.ratings import RATINGS_FILE
 from audit_analysis.io.records import DEEP_DIVE, FAMILY_FEEDBACK, LEARNING_EVENT
 from audit_analysis.io.selection import CRITERIA_FILE, RECORD_FILE, RESERVE_FILE
-from audit_analysis.io.text import identifier_key
+from audit_analysis.io.text import identifier_key, or_list
 from audit_analysis.io.workbooks import die_with_parent
 from audit_analysis.paths import (
     PROJECT_ROOT,
@@ -156,7 +157,7 @@ _KNOWN_INPUTS = {
     CRITERIA_FILE,  # how the cases were chosen (issue 26)
     RECORD_FILE,
     RESERVE_FILE,
-    "ratings.yaml",  # an audit's own rating scale (docs/own-scale.md)
+    RATINGS_FILE,  # an audit's own rating scale (docs/own-scale.md)
 }
 # What a run leaves while it works: a staging folder (tempfile.mkdtemp's eight characters
 # after the prefix), the outputs it is replacing, and the same for case packs.
@@ -329,11 +330,6 @@ def _worker_start(parent: int) -> None:
     die_with_parent(parent)
 
 
-def _levels_words(scale) -> str:
-    words = [c.replace("_", " ") for c in scale.best_first]
-    return ", ".join(words[:-1]) + " or " + words[-1]
-
-
 def refuse_empty(data, what: str = "run") -> None:
     """Stop with one line, before any notebook, when ``data`` has no rating on the scale:
     every notebook would have nothing to show."""
@@ -343,8 +339,9 @@ def refuse_empty(data, what: str = "run") -> None:
     found = len(returns)
     rejected = int((returns["status"] == "rejected").sum())
     skipped = int((returns["status"] == "skipped").sum())
+    levels = or_list([c.replace("_", " ") for c in data.scale.best_first])
     raise NothingToAnalyseError(
-        f"no rating ({_levels_words(data.scale)}) was accepted for {data.cycle}: "
+        f"no rating ({levels}) was accepted for {data.cycle}: "
         f"{found} files found, {rejected} rejected, {skipped} skipped, "
         f"{len(data.ratings)} ratings all blank or N/A; nothing to analyse, so no notebook "
         f"was {what}. `audit-analysis validate` lists every rejection",
