@@ -6,10 +6,10 @@ from __future__ import annotations
 
 import shutil
 from datetime import date
-from importlib import metadata
 
 import pytest
 
+from audit_analysis import __version__
 from audit_analysis.io.frameworks import framework_path
 from audit_analysis.pipeline.notebook import open_session
 from audit_analysis.sections.executive import Executive, about_these_figures
@@ -63,7 +63,7 @@ def test_methods_threshold_cycles_date_and_version_are_those_of_the_run(data, tm
     assert "Korn and Graubard" in text and "Benjamini-Hochberg" in text
     assert "Each of the 9 cases is rated by" in text  # the study's cohort
     assert "Produced on 4 March 2026" in text
-    assert f"audit-analysis {metadata.version('audit-analysis')}" in text
+    assert f"audit-analysis {__version__}" in text
     compared = about(data, ["2018-19"], tmp_path)
     assert "MOVER interval (Zou and Donner)" in compared
     assert "fewer than 5 cases" in compared

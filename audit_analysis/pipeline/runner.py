@@ -474,10 +474,16 @@ def _inputs(data_dir: Path, cycles: list[str]) -> list[dict]:
 
 
 def _versions() -> dict[str, str]:
+    """Python's version and each of :data:`VERSIONED`'s; the suite's own is the one its
+    code was imported with (``__version__``, as the pages print it), not whatever package
+    metadata the search path finds now: a wheel built in the clone leaves an
+    ``audit_analysis.egg-info`` there, which ``python -m`` from the clone would find."""
+    from audit_analysis import __version__
+
     out = {"python": platform.python_version()}
     for name in VERSIONED:
         try:
-            out[name] = metadata.version(name)
+            out[name] = __version__ if name == "audit-analysis" else metadata.version(name)
         except metadata.PackageNotFoundError:
             out[name] = "not installed"
     return out
