@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -250,3 +252,18 @@ def _package_words_after_each_test():
 
     show_scale(BUILTIN)
     activate(package_labels())
+
+
+def snapshot(root: Path) -> dict[str, str]:
+    """Every file and link under ``root``, by path: its bytes' SHA-256 (a link: its
+    target). Folders too, so that a new or removed folder shows."""
+    found = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            found[rel] = "link:" + os.readlink(path)
+        elif path.is_dir():
+            found[rel] = "folder"
+        else:
+            found[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found

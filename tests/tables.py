@@ -7,7 +7,12 @@ So two tables are the same when their headers and text cells are equal exactly a
 cell that reads as a number on both sides is within :data:`REL_TOL` of the other (one
 unit in the sixth significant digit) or within :data:`ABS_TOL` of it (a value that is
 zero on one machine and 1e-17 on another). A change of result on purpose is recorded by
-regenerating the golden tables (``UPDATE_GOLDEN=1``) and saying why in the commit.
+regenerating the golden tables (``UPDATE_GOLDEN=1``) and saying why in the commit::
+
+    UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_sections.py -k rendering_every
+
+(the demo's annual run, by the installed wheel in ``tests/test_install.py``, is compared
+with the same tables, and refreshes them too under ``UPDATE_GOLDEN=1``).
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import nbformat
 import pandas as pd
 import pytest
+from conftest import snapshot
 from study import DEV_FORMULA, DEV_HOSTILE, FORMULA, HOSTILE
 
 from audit_analysis.pipeline.runner import (
@@ -182,6 +183,9 @@ def test_areas_for_development_reach_the_pages_escaped_and_the_csvs_defused(run)
 
 
 def test_same_inputs_give_identical_tables_and_keep_the_case_packs(study, run, packs, tmp_path):
+    """Run again over the first run's output folder: the same tables, the case packs kept,
+    and so are the analyst's own files in it (one named like a table the suite once wrote
+    at the top); no input byte changes."""
     root, _ = study
     out, _ = run
     first = {p.name: p.read_bytes() for p in (out / "tables").glob("*.csv")}
@@ -189,33 +193,45 @@ def test_same_inputs_give_identical_tables_and_keep_the_case_packs(study, run, p
     # run again over a copy of the first run's output folder (its case packs in it): the
     # shared one stays as it is for the tests reading it, maybe at this moment
     shutil.copytree(out.parent, tmp_path / "out", symlinks=True)
+    own = {"rejections.csv": "the analyst's own log", "notes for the board.txt": "mine"}
+    for name, text in own.items():
+        (tmp_path / "out" / "2019-20" / name).write_text(text, encoding="utf-8")
+    before = snapshot(root / "data")
     again = run_annual(root / "data", "2019-20", out=tmp_path / "out", progress=False)
     second = {p.name: p.read_bytes() for p in (again / "tables").glob("*.csv")}
     assert first == second
     assert sorted(p.name for p in (again / "case-packs").glob("*.html")) == pages
+    for name, text in own.items():
+        assert (again / name).read_text(encoding="utf-8") == text
+    assert snapshot(root / "data") == before  # every input byte-identical
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["2019-20"]
 
 
 def test_a_failing_notebook_stops_the_run_and_keeps_previous_outputs(study, tmp_path):
     root, _ = study
     broken = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOK_DIR, broken)
-    nb = nbformat.read(broken / "03-trends.ipynb", as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell("raise RuntimeError('boom in trends')"))
-    nbformat.write(nb, broken / "03-trends.ipynb")
+    # the fourth notebook to start fails at once, after its session opens: those started
+    # before it (the executive summary among them) finish, and are marked
+    nb = nbformat.read(broken / "04-agency-consistency.ipynb", as_version=4)
+    at = next(i for i, c in enumerate(nb.cells) if "open_session(" in c.source) + 1
+    nb.cells.insert(at, nbformat.v4.new_code_cell("raise RuntimeError('boom in consistency')"))
+    nbformat.write(nb, broken / "04-agency-consistency.ipynb")
     out = tmp_path / "out"
     (out / "2019-20").mkdir(parents=True)
     (out / "2019-20" / "keep.txt").write_text("previous")
     with pytest.raises(
         NotebookFailedError,
-        match=r"03-trends.ipynb failed in cell \d+: "
-        r"RuntimeError: boom in trends",
+        match=r"04-agency-consistency.ipynb failed in cell \d+: "
+        r"RuntimeError: boom in consistency",
     ):
         run_annual(root / "data", "2019-20", out=out, progress=False, notebook_dir=broken)
     assert sorted(p.name for p in (out / "2019-20").iterdir()) == ["keep.txt"]
     assert not [p for p in out.iterdir() if p.name.startswith(".")]
     # what the failed run left says so on every page (and in any PDF's marking line)
     pages = list((out / "2019-20.failed").glob("*.html"))
-    assert pages
+    names = {p.name for p in pages}
+    assert {"executive-summary.html", "02-findings-by-kloe.html"} <= names, names
     for path in pages:
         assert FAILED_MARKING in path.read_text(encoding="utf-8")
     printed = out / "2019-20.failed" / "executive-summary.pdf"

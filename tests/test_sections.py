@@ -146,7 +146,7 @@ def test_on_its_own_the_executive_summary_builds_what_it_needs(session, monkeypa
 def test_rendering_every_section_here_gives_the_annual_runs_tables(sections, tmp_path):
     """The one renderer, in this process, writes the same tables, to their published
     precision, as the annual run's notebooks (``tests/golden``, checked against the run
-    itself by test_demo_outputs)."""
+    itself by the installed wheel's demo run in test_install)."""
     report = present.Report(tmp_path, "2018-19")
     shown = []
     original = present.display_html
