@@ -659,7 +659,12 @@ def test_a_million_rejected_rows_are_validated_under_a_gigabyte(data):
 
 
 @pytest.mark.e2e
-def test_a_run_draws_dollar_text_as_written_and_changes_no_input(data, tmp_path, capsys):
+def test_a_quiet_run_on_bad_data_says_so_in_one_line_and_draws_dollar_text(data, tmp_path, capsys):
+    """The operator's view end to end, on a cycle with a rejected row (in a file with a
+    Windows zip's name) and a return no agency can be tied to, whose framework writes
+    dollar signs: run --quiet writes the outputs, exits 3, says so in one line, counts
+    each problem in the manifest, draws the dollar text as written and changes no input.
+    (A second run over this one, keeping the analyst's own files: tests/test_run.py.)"""
     import yaml
 
     from audit_analysis.io.frameworks import framework_path
@@ -672,12 +677,23 @@ def test_a_run_draws_dollar_text_as_written_and_changes_no_input(data, tmp_path,
     returns = os.fsencode(data / "2018-19" / "returns")
     with open(os.path.join(returns, b"Zo\xeb audit.csv"), "wb") as fh:  # a Windows zip's name
         fh.write(b"agency,case_id,standard,rating,evidence\nUHB,C03,30,TBC,$5 and $10\n")
+    write_toolkit(data / "2018-19" / "returns" / "y.xlsx", [(1, "met", "e")], agency="Nowhere")
     before = snapshot(data)
     out = tmp_path / "out"
     argv = ["run", "--data", str(data), "--cycle", "2018-19", "--out", str(out), "--quiet"]
-    # outputs written, the data had problems (its rejected row): exit status 3
-    assert main(argv) == EXIT_PROBLEMS, capsys.readouterr().err
+    # outputs written, the data had problems: exit status 3
+    assert main(argv) == EXIT_PROBLEMS
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) <= 2, lines  # the summary, and a note when no browser printed the PDF
+    (line,) = [x for x in lines if "data problems in 2018-19:" in x]
+    # rejected: standard 30 (no such standard), WMP's C01 standard 1 again in all.csv (a.xlsx
+    # rated it first), the unknown agency of y.xlsx; not placed: y.xlsx, and the odd-named
+    # file, whose one row is rejected
+    assert "3 rejections" in line and "2 returns not placed" in line, line
     final = out / "2018-19"
+    manifest = json.loads((final / "manifest.json").read_text(encoding="utf-8"))
+    counts = {n["kind"]: n["count"] for n in manifest["notes"]}
+    assert counts["rejections"] == 3 and counts["unplaced_returns"] == 2, counts
     drawn = "".join(p.read_text(encoding="utf-8") for p in (final / "figures").glob("*.svg"))
     assert MONEY[1] in drawn.replace("&#36;", "$")  # a KLOE's title, drawn as written
     log = (final / "tables" / "rejections.csv").read_text(encoding="utf-8-sig")

@@ -258,39 +258,6 @@ def test_the_runs_kernels_use_ipc_in_a_private_folder():
     assert not folder.exists()
 
 
-@pytest.mark.e2e
-def test_a_quiet_run_on_bad_data_says_so_in_one_line_and_lists_it(study, tmp_path, capsys):
-    """The operator's view end to end: the study's latest cycle with a row rejected and a
-    return no agency can be tied to, run --quiet: outputs written, exit status 3, one
-    line on stderr, the manifest counting each problem."""
-    import shutil
-
-    root, _ = study
-    data = tmp_path / "data"
-    shutil.copytree(root / "data", data)
-    returns = data / "2019-20" / "returns"
-    write_toolkit(
-        returns / "CRC" / "x.xlsx",
-        [(1, "met", "e"), (2, "TBC", None)],
-        agency="CRC",
-        case_id="Q200",
-    )
-    write_toolkit(returns / "y.xlsx", [(1, "met", "e")], agency="Nowhere Trust", case_id="Q201")
-    out = tmp_path / "out"
-    args = ["run", "--data", str(data), "--cycle", "2019-20", "--out", str(out), "--quiet"]
-    # the study's commentary refers to 2018-19: the run compares with it
-    assert main([*args, "--compare", "2018-19"]) == EXIT_PROBLEMS
-    captured = capsys.readouterr()
-    lines = captured.err.splitlines()
-    assert len(lines) <= 2  # the summary, and a note when no browser printed the PDF
-    (line,) = [x for x in lines if "data problems in 2019-20:" in x]
-    assert "2 rejections" in line and "1 return not placed" in line
-    assert (out / "2019-20" / "executive-summary.html").is_file()
-    manifest = json.loads((out / "2019-20" / "manifest.json").read_text(encoding="utf-8"))
-    counts = {n["kind"]: n["count"] for n in manifest["notes"]}
-    assert counts["rejections"] == 2 and counts["unplaced_returns"] == 1
-
-
 def test_a_page_made_from_papermills_output_of_a_draft_cycle_says_draft(tmp_path):
     """The demo's 2018-19 commentary is a draft: the page made from a notebook run on it
     carries the DRAFT marking the run would have given it."""
