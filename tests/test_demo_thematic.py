@@ -185,10 +185,21 @@ def test_the_small_audit_leads_with_counts_of_cases_and_judges_no_change(second_
 
 @pytest.mark.e2e
 def test_the_audit_on_a_changed_scale_compares_the_share_rated_good_with_a_note(second_demo):
+    """The note naming both scales, and what good means on each, on the trends page and
+    the executive page (the note itself, and the shares it compares, are checked by hand
+    in tests/test_own_scale.py)."""
     from test_own_scale import _page_text
 
-    _, out, _, _ = second_demo
+    from audit_analysis import load_cycle
+    from audit_analysis.analysis.trends import scale_note
+
+    data, out, _, _ = second_demo
+    earlier = [load_cycle(data, a.name) for a in thematic.AUDITS if a.name != CHANGED]
+    note = scale_note(load_cycle(data, CHANGED), earlier)
+    trends = " ".join(_page_text(next((out / CHANGED).glob("*trends*.html"))).split())
+    assert note and note in trends
     executive = " ".join(_page_text(next((out / CHANGED).glob("executive*.html"))).split())
+    assert note in executive
     assert "2019-06-neglect and 2019-11-domestic-abuse on Outstanding / Good" in executive
     assert "2020-03-front-door on Yes / Partly / No, where good means Yes" in executive
     assert "rated Yes" in executive
