@@ -37,7 +37,7 @@ from audit_analysis.paths import private_folder, safe_name
 from audit_analysis.pipeline.notebook import project_path
 from audit_analysis.render.labels import agency_name, value_label
 from audit_analysis.render.outputs import write_csv
-from audit_analysis.render.present import figure_image, screen_html
+from audit_analysis.render.present import figure_image, figure_images, screen_html
 
 __all__ = ["CHART_CACHE", "STYLE", "Explorer", "explorer"]
 
@@ -262,9 +262,10 @@ class Explorer:
         base = Path(stem) if stem else private_folder(self.export_dir) / self._stem()
         private_folder(base.parent)
         png, svg = base.with_name(base.name + ".png"), base.with_name(base.name + ".svg")
+        images = figure_images(self.view.chart, "png", "svg")  # one chart, one measure
         for path, fmt in ((png, "png"), (svg, "svg")):
             with open_private(path, "wb") as fh:
-                fh.write(figure_image(self.view.chart, fmt))
+                fh.write(images[fmt])
         return png, svg
 
     # ----------------------------------------------------------------- static display

@@ -52,6 +52,7 @@ __all__ = [
     "block_html",
     "display_html",
     "figure_image",
+    "figure_images",
     "figure_layout",
     "no_mathjax",
     "learning_table_html",
@@ -309,20 +310,21 @@ class Report:
         """Draw the chart, save it (PNG, SVG) and its table (CSV), and lay it out with
         its alt text.
 
-        The chart is drawn twice, not three times: the page embeds the very PNG and SVG
-        saved in ``figures/`` (each drawing costs a notebook about a second per KLOE
-        chart): the PNG for the screen, the SVG for print."""
+        The page embeds the very PNG and SVG saved in ``figures/``: the PNG for the
+        screen, the SVG for print, both cropped to one measure of what the chart shows
+        (:func:`_tight`)."""
         plt = _pyplot()
         fig = spec.draw()
-        png, svg = _save(fig, "png"), _save(fig, "svg")
+        images = _tight(fig, "png", "svg")
         plt.close(fig)
+        png, svg = images["png"], images["svg"]
         (self.figures / f"{spec.name}.png").write_bytes(png)
         (self.figures / f"{spec.name}.svg").write_bytes(svg)
         self.save_table(spec.data, spec.name)
         narrow = None
         if spec.narrow is not None:  # a phone gets the chart drawn for its width
             small = spec.narrow()
-            narrow = _save(small, "png")
+            narrow = _tight(small, "png")["png"]
             plt.close(small)
             (self.figures / f"{spec.name}-narrow.png").write_bytes(narrow)
         return figure_layout(
@@ -330,32 +332,164 @@ class Report:
         )
 
 
-def _save(fig, fmt: str, tight: bool = True) -> bytes:
-    """A drawn chart as PNG (150 dpi) or SVG, cropped to what it shows (``tight``: at
-    the cost of drawing it once more to measure it)."""
-    _pyplot()  # its settings hold for the saving too
+PNG_DPI = 150
+"""The resolution of every PNG chart (recorded in the file)."""
+_PNG_METADATA = {"Software": None}
+_SVG_METADATA = {"Date": None, "Creator": None}
+
+
+def _tight(fig, *formats: str) -> dict[str, bytes]:
+    """A drawn chart in each of ``formats`` (``"png"``, ``"svg"``), cropped to what it
+    shows as ``savefig(bbox_inches="tight")`` crops it, but measured once for all.
+
+    ``bbox_inches="tight"`` draws a chart twice per file (once to measure it, once to
+    write it). Here it is drawn once on the Agg canvas at :data:`PNG_DPI` (only laid
+    out, when no PNG is asked for), its tight box (padded by ``savefig.pad_inches``)
+    measured on that drawing, the PNG cut out of the drawing's pixels and the SVG
+    saved with that same box: the run's charts and the explorer's exports agree. A
+    chart that draws beyond its own edge (which the drawing's pixels cannot show) has
+    its PNG saved by ``savefig`` with that box instead."""
+    plt = _pyplot()
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not isinstance(fig.canvas, FigureCanvasAgg):  # pragma: no cover - Agg is set up
+        return {fmt: _save(fig, fmt) for fmt in formats}
+    dpi = fig.dpi
+    fig.dpi = PNG_DPI
+    try:
+        if "png" in formats:
+            fig.canvas.draw()
+        else:
+            fig.draw_without_rendering()
+        shown = fig.get_tightbbox(fig.canvas.get_renderer()).frozen()
+        box = shown.padded(plt.rcParams["savefig.pad_inches"])
+        png = _crop_png(fig, shown, box) if "png" in formats else None
+    finally:
+        fig.dpi = dpi
+    images = {}
+    for fmt in formats:
+        if fmt == "png":
+            images[fmt] = png if png is not None else _save(fig, "png", box)
+        else:
+            images[fmt] = _save(fig, fmt, box)
+    return images
+
+
+def _crop_png(fig, shown, box) -> bytes | None:
+    """The chart's drawing (at :data:`PNG_DPI`) cut to ``box`` (inches, from the
+    figure's lower left) as PNG: the pixels ``savefig`` writes for that box, its
+    background where the box's padding reaches past the figure's edge. None when what
+    the chart ``shown`` reaches past the edge (no pixels of it were drawn), or when
+    ``savefig`` would paint another background than the figure's."""
+    import matplotlib.image
+    import numpy as np
+    from matplotlib.colors import to_rgba
+
+    rc = _pyplot().rcParams
+    face = to_rgba(fig.get_facecolor())
+    pixels = np.asarray(fig.canvas.buffer_rgba())
+    height, width = pixels.shape[:2]
+
+    def rows_cols(bbox):  # (top, left, bottom, right) in the drawing's pixels
+        # savefig's canvas for a box: its size truncated to whole pixels, its lower left
+        # corner at the box's; Agg counts rows down from the top of the whole pixels.
+        w, h = int(bbox.width * PNG_DPI), int(bbox.height * PNG_DPI)
+        left, top = round(bbox.x0 * PNG_DPI), round(height - h - bbox.y0 * PNG_DPI)
+        return top, left, top + h, left + w
+
+    top, left, bottom, right = rows_cols(shown)
+    if (
+        top < 0
+        or left < 0
+        or bottom > height
+        or right > width
+        or face[3] != 1
+        or rc["savefig.transparent"]
+        or not all(_is(rc[f"savefig.{k}"], "auto") for k in ("facecolor", "edgecolor"))
+    ):
+        return None
+    top, left, bottom, right = rows_cols(box)
+    out = np.empty((bottom - top, right - left, 4), np.uint8)
+    out[...] = [round(c * 255) for c in face]  # savefig's figure patch fills the box
+    inside = pixels[max(top, 0) : min(bottom, height), max(left, 0) : min(right, width)]
+    out[
+        max(-top, 0) : max(-top, 0) + inside.shape[0],
+        max(-left, 0) : max(-left, 0) + inside.shape[1],
+    ] = inside
     buffer = io.BytesIO()
-    crop = "tight" if tight else None
-    if fmt == "png":
-        fig.savefig(buffer, format="png", dpi=150, bbox_inches=crop, metadata={"Software": None})
-    else:
-        fig.savefig(
-            buffer, format="svg", bbox_inches=crop, metadata={"Date": None, "Creator": None}
-        )
+    matplotlib.image.imsave(
+        buffer,
+        memoryview(out),
+        format="png",
+        origin="upper",
+        dpi=PNG_DPI,
+        metadata=_PNG_METADATA,
+    )
+    return buffer.getvalue()
+
+
+def _is(value: object, word: str) -> bool:
+    """``value`` is ``word`` (a box or colour is never compared with a word)."""
+    return isinstance(value, str) and value == word
+
+
+def _save(fig, fmt: str, bbox_inches="tight") -> bytes:
+    """A drawn chart saved by ``savefig`` as PNG (:data:`PNG_DPI`) or SVG, cropped to
+    ``bbox_inches``: "tight" (measured here, at the cost of drawing it once more), a
+    box in inches, or None (the whole figure).
+
+    A chart laid out once by ``tight_layout`` keeps a layout engine that lays nothing
+    out, for which ``savefig`` would draw it once more before saving: it is set aside
+    while saving with a box already measured or none."""
+    _pyplot()  # its settings hold for the saving too
+    from matplotlib.layout_engine import PlaceHolderLayoutEngine
+
+    buffer = io.BytesIO()
+    engine = fig.get_layout_engine()
+    idle = isinstance(engine, PlaceHolderLayoutEngine) and not _is(bbox_inches, "tight")
+    if idle:
+        fig.set_layout_engine(None)
+    try:
+        if fmt == "png":
+            fig.savefig(
+                buffer,
+                format="png",
+                dpi=PNG_DPI,
+                bbox_inches=bbox_inches,
+                metadata=_PNG_METADATA,
+            )
+        else:
+            fig.savefig(buffer, format="svg", bbox_inches=bbox_inches, metadata=_SVG_METADATA)
+    finally:
+        if idle:
+            fig.set_layout_engine(engine)
     return buffer.getvalue()
 
 
 def figure_image(spec: Figure, fmt: str = "svg", tight: bool = True) -> bytes:
     """A chart drawn as :meth:`Report.html` draws it, as SVG or PNG bytes, writing no
-    file (for a screen that shows charts without saving them, such as the explorer).
-    ``tight=False`` keeps the chart's own margins (its layout already fits it) and
-    draws it once instead of twice: for a screen that redraws on every click."""
-    _pyplot()
+    file (for a screen that shows charts without saving them, such as the explorer):
+    cropped as the run crops it (:func:`_tight`). ``tight=False`` keeps the chart's own
+    margins (its layout already fits it) and draws it only to write it: for a screen
+    that redraws on every click."""
+    if tight:
+        return figure_images(spec, fmt)[fmt]
     fig = spec.draw()
     try:
-        return _save(fig, fmt, tight)
+        return _save(fig, fmt, None)
     finally:
         _pyplot().close(fig)
+
+
+def figure_images(spec: Figure, *formats: str) -> dict[str, bytes]:
+    """The chart in each of ``formats`` (``"png"``, ``"svg"``) exactly as the run saves
+    it, built and measured once for all, writing no file (the explorer's export)."""
+    plt = _pyplot()
+    fig = spec.draw()
+    try:
+        return _tight(fig, *formats)
+    finally:
+        plt.close(fig)
 
 
 def figure_layout(
