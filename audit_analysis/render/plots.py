@@ -145,7 +145,17 @@ def rating_bars(summary: pd.DataFrame, label: str = "label") -> plt.Figure:
     ax.xaxis.set_major_formatter(matplotlib.ticker.PercentFormatter(1.0))
     ax.set_xlabel("Share of ratings on the scale (n/a and not recorded left out)")
     ax.legend(ncols=4, loc="lower left", bbox_to_anchor=(0, 1.0), frameon=False, fontsize=8)
-    fig.text(0.99, 0.01, f"Right: {good()}, 95% interval", ha="right", fontsize=7, color="#505a5f")
+    # va="bottom": the note's descenders inside the figure too (on a baseline they hung
+    # below a short chart's edge, which cost its PNG a second drawing)
+    fig.text(
+        0.99,
+        0.01,
+        f"Right: {good()}, 95% interval",
+        ha="right",
+        va="bottom",
+        fontsize=7,
+        color="#505a5f",
+    )
     fig.tight_layout()
     return fig
 
