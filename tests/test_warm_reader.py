@@ -201,3 +201,12 @@ def test_a_read_within_a_read_gets_a_child_of_its_own(books):
     assert cells([next(outer)]) == [[["b"]]]
     outer.close()
     assert parked() == inner  # the one parked first is kept, the other stopped
+
+
+def test_a_child_grown_past_a_quarter_of_its_budget_is_not_kept(books):
+    """The interpreter alone takes more than a quarter of 64 MB of address space: a
+    child under that budget reads, then is stopped rather than kept, so that the next
+    read starts with its whole budget."""
+    assert cells(read_isolated(books[:1], Budgets(memory_mb=64))) == [[["a"]]]
+    assert parked() is None
+    assert cells(read_isolated(books[:1])) == [[["a"]]] and parked() is not None

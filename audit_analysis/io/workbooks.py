@@ -724,6 +724,7 @@ def _forget_after_fork() -> None:
         _SLOTS.child = None
     for child in _REGISTRY:
         child.owner = -1
+        child._abandon()  # this process's copies of its pipes closed, the child left be
     _REGISTRY.clear()
 
 
@@ -763,13 +764,30 @@ def _take(key: tuple) -> _Child | None:
     return child
 
 
+def _grown(child: _Child) -> bool:
+    """Whether the child's address space has grown past a quarter of its memory budget
+    (a large workbook read; the allocator keeps what it freed): it is not kept, so that
+    the next read starts with the whole budget, as a new child would. Linux only."""
+    try:
+        with open(f"/proc/{child.proc.pid}/statm", "rb") as fh:
+            pages = int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    budget = child.key[0].memory_mb * 1024**2
+    return pages * os.sysconf("SC_PAGE_SIZE") > budget // 4
+
+
 def _park(child: _Child) -> None:
     """Keep ``child`` for this thread's next read; stopped after IDLE_SECONDS unused."""
     import threading
 
     local = _state()
-    if child.owner != os.getpid() or getattr(local, "child", None) is not None:
-        child.stop()  # another read of this thread parked one meanwhile: one is enough
+    if (
+        child.owner != os.getpid()
+        or getattr(local, "child", None) is not None  # another read parked one meanwhile
+        or _grown(child)
+    ):
+        child.stop()
         return
     with _REGISTRY_LOCK:
         if child not in _REGISTRY:
