@@ -516,7 +516,7 @@ class _Loader:
             record["status"] = "rejected"
             self.reject(rel, None, where + reason, value, code)
 
-        agency = resolve_agency(head["agency"])
+        agency = self._agency_of(head["agency"])
         if agency is None:
             return whole(
                 f"unknown agency {cell_text(head['agency'])!r}; name it by a code, full name "
@@ -548,7 +548,7 @@ class _Loader:
                 RejectionCode.WRONG_CYCLE,
             )
         template = self.framework if is_blank(version) else self.template(version)
-        case_ref, case_problem = self.crosswalk.resolve(head["case_id"], head.get("case_id_type"))
+        case_ref, case_problem = self._case_of(head["case_id"], head.get("case_id_type"))
         record["case_ref"] = case_ref
         if template is None:
             return whole(
