@@ -678,13 +678,12 @@ class _Child:
         return lines[0] if lines else ""
 
     def _abandon(self) -> None:
-        """In a forked process: close this process's copies of the pipes and leave the
-        child alone (it is the other process's, neither killed nor waited for here)."""
-        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
-            if stream:
-                with contextlib.suppress(OSError, ValueError):
-                    stream.close()
+        """In a forked process: the child is the other process's. It is neither killed
+        nor waited for from here, and this process's copies of its pipes are kept open,
+        unused (closing a stream could wait forever on a lock another thread of the
+        other process held at the fork)."""
         self.proc.returncode = -1
+        _FOREIGN.append(self)
 
     def idle(self) -> None:
         """The idle timer's end: stop the child if it is still parked."""
@@ -700,6 +699,7 @@ class _Child:
 # stopped at exit (and a parked one after IDLE_SECONDS unused).
 IDLE_SECONDS = 120.0
 _REGISTRY: list[_Child] = []
+_FOREIGN: list[_Child] = []  # in a forked process: the parent's, kept unused
 _SLOTS = None
 
 
@@ -735,7 +735,7 @@ def _forget_after_fork() -> None:
         _SLOTS.child = None
     for child in _REGISTRY:
         child.owner = -1
-        child._abandon()  # this process's copies of its pipes closed, the child left be
+        child._abandon()
     _REGISTRY.clear()
 
 
