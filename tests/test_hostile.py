@@ -163,7 +163,9 @@ def test_bombs_beside_good_returns_within_1_gb_with_exact_accounting(tmp_path):
         f"""
         import json, resource
         from audit_analysis import load_cycle
+        from audit_analysis.io.workbooks import stop_readers
         data = load_cycle({str(folder.parent)!r}, "2018-19")
+        stop_readers()  # waited for, so that the children's peak below counts every one
         files = set(data.returns["source_file"])
         rows = data.rejections[data.rejections["source_file"].isin(files)
                                & data.rejections["source_row"].notna()]

@@ -27,6 +27,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from audit_analysis.exceptions import AuditDataError, CycleNotFoundError, UnknownCycleError
@@ -85,7 +86,13 @@ def parse_cycle(text: object) -> str | None:
     cycle, ``YYYY-MM-theme`` for a thematic audit), or None."""
     if text is None:
         return None
-    text = str(text).strip()
+    return _parse_cycle_text(text if text.__class__ is str else str(text))
+
+
+@lru_cache(maxsize=1024)
+def _parse_cycle_text(text: str) -> str | None:
+    """:func:`parse_cycle` of a text, remembered (every return names its cycle twice)."""
+    text = text.strip()
     dated = _dated(text)
     if dated is not None:
         return dated
@@ -135,9 +142,18 @@ def audit_date(cycle: str) -> tuple[int, int]:
 def audit_key(cycle: str) -> tuple[int, int, int, str]:
     """The sort key of an audit: by date (:func:`audit_date`), a year cycle after the
     thematic audits of the month it closes, then by name."""
+    if cycle.__class__ is str:
+        return _audit_key_text(cycle)  # remembered: the loader asks twice a return
+    return _audit_key(cycle)
+
+
+def _audit_key(cycle: str) -> tuple[int, int, int, str]:
     name = normalise_cycle(cycle)
     year, month = audit_date(name)
     return year, month, 0 if is_thematic(name) else 1, name
+
+
+_audit_key_text = lru_cache(maxsize=1024)(_audit_key)
 
 
 def sort_audits(cycles) -> list[str]:

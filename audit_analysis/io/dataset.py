@@ -12,11 +12,12 @@ import contextlib
 import os
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -355,6 +356,22 @@ def _flag_lookalikes(records: list[dict], reject) -> None:
 # --------------------------------------------------------------------------- returns
 
 
+class _Raise:
+    """An exception met while preparing a file, raised at the file's turn."""
+
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+
+
+class _Prepared(NamedTuple):
+    """:meth:`_Loader.prepare`'s work on a bulk table: its header read (or why it could
+    not be), and its rows judged (None when left for the file's turn)."""
+
+    parsed: ReturnFile | None
+    error: Exception | None
+    judged: list | _Raise | None
+
+
 class _Loader:
     def __init__(
         self,
@@ -422,9 +439,11 @@ class _Loader:
         sheets: list | WorkbookRefused | None = None,
         rel: str | None = None,
         special: str | None = None,
+        prepared: _Prepared | None = None,
     ) -> None:
         """Load the file at ``path``; ``sheets`` is a workbook's cells already read (or
-        why it was refused), ``special`` why the entry is no file to read at all."""
+        why it was refused), ``special`` why the entry is no file to read at all,
+        ``prepared`` what :meth:`prepare` made of a bulk table beforehand."""
         rel = rel or path.relative_to(self.folder).as_posix()
         record = {
             "source_file": rel,
@@ -441,7 +460,12 @@ class _Loader:
         try:
             if isinstance(sheets, WorkbookRefused):
                 raise ReturnFileError(sheets.reason)
-            parsed = read_return(path) if sheets is None else parse_sheets(sheets)
+            if prepared is not None:
+                if prepared.error is not None:
+                    raise prepared.error
+                parsed = prepared.parsed
+            else:
+                parsed = read_return(path) if sheets is None else parse_sheets(sheets)
         except ReturnFileError as exc:
             record["form"] = "bulk" if path.suffix.lower() == ".csv" else "toolkit"
             record["status"] = "rejected"
@@ -459,7 +483,30 @@ class _Loader:
         if parsed.form == "toolkit":
             self._toolkit(rel, parsed, record)
         else:
-            self._bulk(rel, path, parsed, record)
+            self._bulk(rel, path, parsed, record, prepared.judged if prepared else None)
+
+    def prepare(self, path: Path, rel: str) -> _Prepared:
+        """The part of loading the CSV bulk table at ``path`` that depends on no other
+        file (reading it, judging each row's agency, case, standard and rating), done
+        ahead while the reader's child reads the workbooks that come before it. What
+        depends on the files before it (duplicates, the log's order) is left to
+        :meth:`load_file` at its turn, which gives the same tables as loading it then."""
+        try:
+            parsed = read_return(path)
+        except (ReturnFileError, OSError) as exc:
+            return _Prepared(None, exc, None)
+        if parsed.form != "bulk":
+            return _Prepared(parsed, None, None)
+        where, folder_agency = self._bulk_where(rel, parsed)
+        if not parsed.has_agency_column and folder_agency is None:
+            return _Prepared(parsed, None, None)  # refused whole at its turn, rows unread
+        judged = self._judge(
+            rel, parsed.rows, where, self.framework, None, None, None, None, True, folder_agency
+        )
+        try:
+            return _Prepared(parsed, None, list(judged))
+        except Exception as exc:  # noqa: BLE001 - raised at the file's turn, as it would be
+            return _Prepared(parsed, None, _Raise(exc))
 
     def _toolkit(self, rel: str, parsed: ReturnFile, record: dict) -> None:
         where = f"sheet {parsed.sheet!r}: "
@@ -469,7 +516,7 @@ class _Loader:
             record["status"] = "rejected"
             self.reject(rel, None, where + reason, value, code)
 
-        agency = resolve_agency(head["agency"])
+        agency = self._agency_of(head["agency"])
         if agency is None:
             return whole(
                 f"unknown agency {cell_text(head['agency'])!r}; name it by a code, full name "
@@ -501,7 +548,7 @@ class _Loader:
                 RejectionCode.WRONG_CYCLE,
             )
         template = self.framework if is_blank(version) else self.template(version)
-        case_ref, case_problem = self.crosswalk.resolve(head["case_id"], head.get("case_id_type"))
+        case_ref, case_problem = self._case_of(head["case_id"], head.get("case_id_type"))
         record["case_ref"] = case_ref
         if template is None:
             return whole(
@@ -533,11 +580,25 @@ class _Loader:
         )
         self._status(record, accepted, rel, where)
 
-    def _bulk(self, rel: str, path: Path, parsed: ReturnFile, record: dict) -> None:
+    @staticmethod
+    def _bulk_where(rel: str, parsed: ReturnFile) -> tuple[str, str | None]:
+        """(how a bulk table's rejections name where, the agency its folder names)."""
         where = f"sheet {parsed.sheet!r}: " if parsed.sheet else ""
         parts = Path(rel).parts
         folder_name = parts[-2] if len(parts) >= 3 else None  # returns/<folder>/file
-        folder_agency = resolve_agency(folder_name) if folder_name else None
+        return where, resolve_agency(folder_name) if folder_name else None
+
+    def _bulk(
+        self,
+        rel: str,
+        path: Path,
+        parsed: ReturnFile,
+        record: dict,
+        judged: list | _Raise | None = None,
+    ) -> None:
+        where, folder_agency = self._bulk_where(rel, parsed)
+        parts = Path(rel).parts
+        folder_name = parts[-2] if len(parts) >= 3 else None
         if not parsed.has_agency_column and folder_agency is None:
             record["status"] = "rejected"
             reason = (
@@ -549,18 +610,13 @@ class _Loader:
             self.reject(rel, None, where + reason, folder_name, RejectionCode.AGENCY)
             return
         record["template_version"] = self.framework.cycle
-        accepted = self._rows(
-            rel,
-            parsed.rows,
-            where,
-            self.framework,
-            None,
-            None,
-            None,
-            None,
-            record,
-            folder_agency=folder_agency,
-        )
+        if isinstance(judged, _Raise):
+            raise judged.exc
+        if judged is None:
+            judged = self._judge(
+                rel, parsed.rows, where, self.framework, None, None, None, None, True, folder_agency
+            )
+        accepted = self._keep(rel, where, judged, record)
         agencies = {r[1] for r in self.ratings[len(self.ratings) - accepted :]}
         cases = {r[2] for r in self.ratings[len(self.ratings) - accepted :]}
         record["agency"] = agencies.pop() if len(agencies) == 1 else None
@@ -593,20 +649,102 @@ class _Loader:
         record: dict,
         folder_agency: str | None = None,
     ) -> int:
-        accepted = 0
-        cycle_fw = self.framework
-        bulk = record["form"] == "bulk"
+        judged = self._judge(
+            rel,
+            rows,
+            where,
+            template,
+            agency,
+            case_ref,
+            case_problem,
+            case_id,
+            record["form"] == "bulk",
+            folder_agency,
+        )
+        return self._keep(rel, where, judged, record)
+
+    def _keep(self, rel: str, where: str, judged: Iterable[tuple | dict], record: dict) -> int:
+        """The part of loading a file's rows that depends on the files before it, in
+        order: each judged row is a rejection (its log line) or a rating, kept unless an
+        earlier row rated the same agency, case and standard (the first is kept)."""
+        accepted = counted = 0
+        cycle = self.framework.cycle
         kept = self.kept
         ratings = self.ratings
+        log = self.rejections.append
+        for item in judged:
+            counted += 1
+            if item.__class__ is dict:
+                log(item)
+                continue
+            (
+                row,
+                row_agency,
+                row_case,
+                kloe,
+                standard_number,
+                standard_key,
+                rating,
+                evidence,
+                cell,
+            ) = item
+            key = (row_agency, row_case, standard_number)
+            earlier = kept.get(key)
+            if earlier is not None:
+                kept_file, kept_row = earlier
+                self.reject(
+                    rel,
+                    row,
+                    where + f"duplicate: {row_agency} already rated case {row_case} standard "
+                    f"{standard_number} in {kept_file} row {kept_row}, which is kept",
+                    cell,
+                    RejectionCode.DUPLICATE,
+                )
+                continue
+            kept[key] = (rel, row)
+            ratings.append(
+                (
+                    cycle,
+                    row_agency,
+                    row_case,
+                    kloe,
+                    standard_number,
+                    standard_key,
+                    rating,
+                    evidence,
+                    rel,
+                    row,
+                )
+            )
+            accepted += 1
+        record["rows"] += counted
+        return accepted
+
+    def _judge(
+        self,
+        rel: str,
+        rows: Iterable[RawRow | CsvRowError],
+        where: str,
+        template: Framework,
+        agency: str | None,
+        case_ref: str | None,
+        case_problem: str | None,
+        case_id: object,
+        bulk: bool,
+        folder_agency: str | None = None,
+    ) -> Iterator[tuple | dict]:
+        """The part of loading a file's rows that depends on nothing loaded before it:
+        one item per row counted (a note or a row with no standard content is not), a
+        rejection's log line (dict) or a rating's (row, agency, case_ref, kloe, number,
+        key, rating, evidence, the rating's cell) for :meth:`_keep` to keep in order."""
+        cycle_fw = self.framework
         agency_of = self._agency_of
         case_of = self._case_of
         rating_of = self._rating_of
         targets = self._targets(template)
-        cycle = cycle_fw.cycle
         for raw in rows:
             if raw.__class__ is CsvRowError:
-                record["rows"] += 1
-                self.reject(rel, raw.row, raw.reason, None, RejectionCode.ROW)
+                yield rejection(rel, raw.row, RejectionCode.ROW, raw.reason, None)
                 continue
             row, standard_cell, rating_cell, evidence, agency_cell, case_cell, type_cell = raw
             if (
@@ -623,72 +761,71 @@ class _Loader:
                 and (standard_cell is not None or evidence is None)
             ):
                 continue  # a note (text, no rating), or a row with no standard content
-            record["rows"] += 1
             # Who and which case (bulk: per row; toolkit: the header block).
             row_agency, row_case, problem, problem_value = agency, case_ref, case_problem, case_id
             if bulk:
                 if agency_cell is None:
                     row_agency = folder_agency
                     if row_agency is None:
-                        self.reject(
-                            rel, row, where + "no agency on this row", None, RejectionCode.AGENCY
+                        yield rejection(
+                            rel, row, RejectionCode.AGENCY, where + "no agency on this row", None
                         )
                         continue
                 else:
                     row_agency = agency_of(agency_cell)
                     if row_agency is None:
-                        self.reject(
+                        yield rejection(
                             rel,
                             row,
+                            RejectionCode.AGENCY,
                             where + f"unknown agency {cell_text(agency_cell)!r}; name it by a "
                             "code, full name or abbreviation from the agency register",
                             agency_cell,
-                            RejectionCode.AGENCY,
                         )
                         continue
                 row_case, problem = case_of(case_cell, type_cell)
                 problem_value = case_cell
             if problem is not None:
-                self.reject(rel, row, where + problem, problem_value, RejectionCode.CASE_ID)
+                yield rejection(rel, row, RejectionCode.CASE_ID, where + problem, problem_value)
                 continue
             # Which standard, in this cycle's numbering.
             if number is None:
                 if standard_cell is None:
-                    self.reject(
+                    yield rejection(
                         rel,
                         row,
+                        RejectionCode.STANDARD,
                         where + "no standard number on a row with a rating or evidence",
                         rating_cell if rating_cell is not None else evidence,
-                        RejectionCode.STANDARD,
                     )
                 else:
-                    self.reject(
+                    yield rejection(
                         rel,
                         row,
+                        RejectionCode.STANDARD,
                         where + "unreadable standard number (expected 14, S14 or Standard 14)",
                         standard_cell,
-                        RejectionCode.STANDARD,
                     )
                 continue
             target = targets.get(number)  # (kloe, number, key) in this cycle's numbering
             if target is None:
                 standard = template.by_number(number)
                 if standard is None:
-                    self.reject(
+                    yield rejection(
                         rel,
                         row,
+                        RejectionCode.STANDARD,
                         where + f"standard {number} is not in the {template.cycle} framework",
                         standard_cell,
-                        RejectionCode.STANDARD,
                     )
                     continue
-                self.reject(
+                yield rejection(
                     rel,
                     row,
+                    RejectionCode.TEMPLATE,
                     where + f"standard {number} of the {template.cycle} template "
                     f"({standard.key}) has no counterpart in the {cycle_fw.cycle} framework",
                     standard_cell,
-                    RejectionCode.TEMPLATE,
                 )
                 continue
             rating = rating_of.get(rating_cell)
@@ -697,47 +834,17 @@ class _Loader:
                 if rating is not None and rating_cell.__class__ is str:
                     rating_of[rating_cell] = rating
             if rating is None:
-                self.reject(
+                yield rejection(
                     rel,
                     row,
+                    RejectionCode.UNKNOWN_RATING,
                     where + f"unknown rating; expected {self._expected}",
                     rating_cell,
-                    RejectionCode.UNKNOWN_RATING,
                 )
                 continue
-            kloe, standard_number, standard_key = target
-            key = (row_agency, row_case, standard_number)
-            earlier = kept.get(key)
-            if earlier is not None:
-                kept_file, kept_row = earlier
-                self.reject(
-                    rel,
-                    row,
-                    where + f"duplicate: {row_agency} already rated case {row_case} standard "
-                    f"{standard_number} in {kept_file} row {kept_row}, which is kept",
-                    rating_cell,
-                    RejectionCode.DUPLICATE,
-                )
-                continue
-            kept[key] = (rel, row)
             if evidence is not None and evidence.__class__ is not str:
                 evidence = cell_text(evidence)
-            ratings.append(
-                (
-                    cycle,
-                    row_agency,
-                    row_case,
-                    kloe,
-                    standard_number,
-                    standard_key,
-                    rating,
-                    evidence,
-                    rel,
-                    row,
-                )
-            )
-            accepted += 1
-        return accepted
+            yield (row, row_agency, row_case, *target, rating, evidence, rating_cell)
 
     def _targets(self, template: Framework) -> dict[int, tuple[int, int, str]]:
         """A template's standard numbers -> (kloe, number, key) of the same standard in
@@ -854,11 +961,18 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
         cases, crosswalk = read_cases(folder, rejections, labels)
         loader = _Loader(data_dir, folder, framework, crosswalk, scale)
         loader.rejections = rejections
+        # The bulk tables first, as far as no other file matters (Loader.prepare): the
+        # child reads the workbooks meanwhile, and less is left after the last of them.
+        ahead = {
+            rel: loader.prepare(path, rel)
+            for rel, path, why in files
+            if why is None and classify(path) == "csv" and workbooks
+        }
         for rel, path, why in files:
             sheets = None
             if why is None and classify(path) == "excel":
                 _, sheets = next(read)
-            loader.load_file(path, sheets, rel=rel, special=why)
+            loader.load_file(path, sheets, rel=rel, special=why, prepared=ahead.pop(rel, None))
     records = read_records(folder, set(cases["case_ref"]), framework, loader.rejections)
     development = read_development(
         folder,

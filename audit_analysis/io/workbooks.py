@@ -15,7 +15,9 @@ whole process. So each workbook goes through two guards:
    child process (a fresh interpreter that imports python-calamine and the standard
    library only), under an address-space limit and a time limit per file. A crash, an
    allocation failure or a timeout there ends the child, not the run: that file becomes
-   one rejection and a new child carries on with the next.
+   one rejection and a new child carries on with the next. The child is kept for the
+   same thread's next read (``_take``, ``_park``): never another process's, never with
+   other budgets, replaced when it died in between, stopped at exit or when idle.
 
 The budgets are :class:`Budgets`, with defaults sized far above any real audit return
 (tens of kilobytes) and far below what would hurt the machine; each can be changed with
@@ -275,7 +277,12 @@ def check_package(path: str | os.PathLike, budgets: Budgets | None = None) -> No
     """Refuse a workbook that is not a plain ``.xlsx`` package within ``budgets``,
     before any parser sees it. Raises :class:`WorkbookRefused`; returns None if it passes.
     """
-    budgets = budgets or Budgets()
+    _checked(path, budgets or Budgets())
+
+
+def _checked(path: str | os.PathLike, budgets: Budgets):
+    """:func:`check_package`; returns the file's bytes (a BytesIO) when it was small
+    enough to be read whole for its checks, else None."""
     name = os.fspath(path)
     try:
         info = os.stat(name, follow_symlinks=False)
@@ -314,7 +321,7 @@ def check_package(path: str | os.PathLike, budgets: Budgets | None = None) -> No
             entries = _directory(source, length, budgets)
             if entries is not None:
                 _check_parts(entries, lambda entry: _head_of(source, entry), budgets)
-                return
+                return None if source is fh else source
             import zipfile
 
             fh.seek(0)
@@ -412,9 +419,13 @@ def read_sheets(
     import python_calamine
 
     budgets = budgets or Budgets()
-    check_package(path, budgets)
+    data = _checked(path, budgets)
     try:
-        workbook = python_calamine.CalamineWorkbook.from_path(os.fspath(path))
+        if data is not None:  # the very bytes checked, from memory: no second open and read
+            data.seek(0)
+            workbook = python_calamine.CalamineWorkbook.from_filelike(data)
+        else:
+            workbook = python_calamine.CalamineWorkbook.from_path(os.fspath(path))
         sheets = []
         for name in workbook.sheet_names:
             sheet = workbook.get_sheet_by_name(name)
@@ -440,6 +451,7 @@ def read_sheets(
 
 _LENGTH = struct.Struct(">Q")
 _HELLO = b"audit-analysis workbook reader\n"
+_ACK = b"reading\n"  # a request of paths taken: from here a death is a file's doing
 
 
 def _limit_self(budgets: Budgets) -> None:
@@ -486,29 +498,45 @@ def die_with_parent(parent: int | None = None) -> None:
 
 
 def _serve() -> None:
-    """The child's main: read (budgets, paths) from stdin, write one frame per path."""
+    """The child's main. The first request is (budgets, parent's process id): it takes
+    its limits and says hello. Every later one is a list of paths: it acknowledges it,
+    then writes one frame per path, in order, and waits for the next. It ends when its
+    stdin does (the parent closed it, or is gone)."""
     stdin = sys.stdin.buffer
     out = sys.stdout.buffer
-    fields, paths, parent = pickle.loads(stdin.read())
+
+    def request() -> object:
+        head = stdin.read(_LENGTH.size)
+        if len(head) < _LENGTH.size:
+            os._exit(0)
+        (size,) = _LENGTH.unpack(head)
+        return pickle.loads(stdin.read(size))
+
+    fields, parent = request()
     budgets = Budgets(**fields)
     _limit_self(budgets)
     if os.getppid() != parent:
         os._exit(1)
     out.write(_HELLO)
     out.flush()
-    for path in paths:
-        try:
-            result: tuple = ("ok", read_sheets(path, budgets))
-        except WorkbookRefused as exc:
-            result = ("refused", exc.reason)
-        try:
-            payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-        except MemoryError:
-            payload = pickle.dumps(
-                ("refused", "the workbook's cells need more memory than the reader's budget")
-            )
-        out.write(_LENGTH.pack(len(payload)) + payload)
+    while True:
+        paths = request()
+        out.write(_ACK)
         out.flush()
+        for path in paths:
+            try:
+                result: tuple = ("ok", read_sheets(path, budgets))
+            except WorkbookRefused as exc:
+                result = ("refused", exc.reason)
+            try:
+                payload = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+            except MemoryError:
+                payload = pickle.dumps(
+                    ("refused", "the workbook's cells need more memory than the reader's budget")
+                )
+            out.write(_LENGTH.pack(len(payload)) + payload)
+            out.flush()
+            result = payload = None  # nothing of one file held while the next is read
 
 
 # --------------------------------------------------------------------------- the parent
@@ -540,10 +568,21 @@ class _ChildGone(Exception):
 
 
 class _Child:
-    def __init__(self, paths: Sequence[str], budgets: Budgets, site: str):
+    """A reader child process. It serves one read after another: between the reads of
+    one thread of one process it is kept warm (:func:`_park`, :func:`_take`)."""
+
+    def __init__(self, budgets: Budgets, site: str, key: tuple):
         import subprocess
 
         env = {**os.environ, "RUST_BACKTRACE": "0", "PYTHONHASHSEED": "0"}
+        self.key = key
+        self.owner = os.getpid()  # a copy of this object in a forked process is not used
+        self.fresh = True  # its hello is still to be read
+        self.asked = False
+        self.parked = False
+        self.stopped = False
+        self.timer = None
+        self.buffer = bytearray()
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-S", "-c", _BOOT, site, __file__],
             stdin=subprocess.PIPE,
@@ -553,7 +592,6 @@ class _Child:
             close_fds=True,
         )
         self.fd = self.proc.stdout.fileno()
-        self.buffer = bytearray()
         try:
             fcntl_size = 1031  # F_SETPIPE_SZ: room for the child to read ahead
             import fcntl
@@ -561,12 +599,35 @@ class _Child:
             fcntl.fcntl(self.fd, fcntl_size, 1 << 20)
         except (ImportError, OSError):
             pass
-        payload = pickle.dumps((budgets.asdict(), list(paths), os.getpid()), protocol=4)
+        self.send((budgets.asdict(), os.getpid()))
+
+    def send(self, message: object) -> bool:
+        """Write one request to the child; False when it is gone already."""
+        payload = pickle.dumps(message, protocol=4)
         try:
-            self.proc.stdin.write(payload)
-            self.proc.stdin.close()
-        except OSError:
-            pass  # the child is gone already: reading says so
+            self.proc.stdin.write(_LENGTH.pack(len(payload)) + payload)
+            self.proc.stdin.flush()
+        except (OSError, ValueError):
+            return False  # the child is gone: reading says so
+        return True
+
+    def ask(self, paths: list[str]) -> bool:
+        """Ask the child to read ``paths`` (it starts at once); False when it is gone."""
+        self.asked = self.send(paths)
+        return self.asked
+
+    def taken(self, budgets: Budgets) -> bool:
+        """True once the child has acknowledged what :meth:`ask` sent (and, when new,
+        has started within its budgets); False when it is gone or never started."""
+        expected = (_HELLO if self.fresh else b"") + _ACK
+        if not self.asked:
+            return False
+        try:
+            said = self.read(len(expected), max(budgets.seconds_per_file, 30))
+        except _ChildGone:
+            return False
+        self.fresh = False
+        return said == expected
 
     def read(self, n: int, seconds: float) -> bytes:
         import select
@@ -589,6 +650,17 @@ class _Child:
 
     def stop(self) -> str:
         """End the child; what it said on stderr (its first line), if anything."""
+        self.stopped = True
+        self.parked = False
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        with _REGISTRY_LOCK:
+            if self in _REGISTRY:
+                _REGISTRY.remove(self)
+        if self.owner != os.getpid():
+            self._abandon()
+            return ""
         if self.proc.poll() is None:
             self.proc.kill()
         err = b""
@@ -598,11 +670,148 @@ class _Child:
         except (OSError, ValueError):
             pass
         finally:
-            for stream in (self.proc.stdout, self.proc.stderr):
+            for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
                 if stream:
-                    stream.close()
+                    with contextlib.suppress(OSError, ValueError):
+                        stream.close()
         lines = (err or b"").decode("utf-8", "replace").strip().splitlines()
         return lines[0] if lines else ""
+
+    def _abandon(self) -> None:
+        """In a forked process: the child is the other process's. It is neither killed
+        nor waited for from here, and this process's copies of its pipes are kept open,
+        unused (closing a stream could wait forever on a lock another thread of the
+        other process held at the fork)."""
+        self.proc.returncode = -1
+        _FOREIGN.append(self)
+
+    def idle(self) -> None:
+        """The idle timer's end: stop the child if it is still parked."""
+        with _REGISTRY_LOCK:
+            if not self.parked or self.stopped:
+                return
+            self.parked = False  # nobody can take it now
+        self.stop()
+
+
+# Warm readers. Each thread keeps the child of its last read parked for its next one;
+# the registry holds every child of this process not yet stopped, so that each is
+# stopped at exit (and a parked one after IDLE_SECONDS unused).
+IDLE_SECONDS = 120.0
+_REGISTRY: list[_Child] = []
+_FOREIGN: list[_Child] = []  # in a forked process: the parent's, kept unused
+_SLOTS = None
+
+
+class _NoLock:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> bool:
+        return False
+
+
+_REGISTRY_LOCK = _NoLock()  # a real lock once the first reader starts (:func:`_state`)
+
+
+def _state():
+    """This thread's slot for its parked child (set up once per process)."""
+    global _REGISTRY_LOCK, _SLOTS
+    if _SLOTS is None:
+        import atexit
+        import threading
+
+        _REGISTRY_LOCK = threading.Lock()
+        _SLOTS = threading.local()
+        atexit.register(stop_readers)
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=_forget_after_fork)
+    return _SLOTS
+
+
+def _forget_after_fork() -> None:
+    """In a forked process: the children are the parent's. Forget them, untouched."""
+    with contextlib.suppress(AttributeError):
+        _SLOTS.child = None
+    for child in _REGISTRY:
+        child.owner = -1
+        child._abandon()
+    _REGISTRY.clear()
+
+
+def stop_readers() -> None:
+    """Stop every reader child this process keeps (at exit, or when asked)."""
+    with _REGISTRY_LOCK:
+        children = [c for c in _REGISTRY if c.owner == os.getpid()]
+    for child in children:
+        child.stop()
+    if _SLOTS is not None:
+        _SLOTS.child = None
+
+
+def _take(key: tuple) -> _Child | None:
+    """This thread's parked child if it is alive, this process's and started with
+    ``key`` (budgets, boot, interpreter); else None, any other being stopped. Taken, it
+    is out of the slot: a read begun during another gets a child of its own."""
+    local = _state()
+    child = getattr(local, "child", None)
+    local.child = None
+    if child is None:
+        return None
+    with _REGISTRY_LOCK:
+        usable = child.parked and not child.stopped
+        child.parked = False
+    if child.timer is not None:
+        child.timer.cancel()
+        child.timer = None
+    if child.owner != os.getpid():
+        child._abandon()
+        return None
+    if not usable:
+        return None
+    if child.key != key or child.proc.poll() is not None:
+        child.stop()
+        return None
+    return child
+
+
+def _grown(child: _Child) -> bool:
+    """Whether the child's address space has grown past a quarter of its memory budget
+    (a large workbook read; the allocator keeps what it freed): it is not kept, so that
+    the next read starts with the whole budget, as a new child would. Linux only."""
+    try:
+        with open(f"/proc/{child.proc.pid}/statm", "rb") as fh:
+            pages = int(fh.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    budget = child.key[0].memory_mb * 1024**2
+    return pages * os.sysconf("SC_PAGE_SIZE") > budget // 4
+
+
+def _park(child: _Child) -> None:
+    """Keep ``child`` for this thread's next read; stopped after IDLE_SECONDS unused."""
+    import threading
+
+    local = _state()
+    if (
+        child.owner != os.getpid()
+        or getattr(local, "child", None) is not None  # another read parked one meanwhile
+        or _grown(child)
+    ):
+        child.stop()
+        return
+    with _REGISTRY_LOCK:
+        if child not in _REGISTRY:
+            _REGISTRY.append(child)
+        # a thread's child dies with the thread (PR_SET_PDEATHSIG): reap those
+        dead = [c for c in _REGISTRY if c is not child and c.proc.poll() is not None]
+        child.parked = True
+    for c in dead:
+        c.stop()
+    local.child = child
+    child.timer = threading.Timer(IDLE_SECONDS, child.idle)
+    child.timer.daemon = True
+    child.timer.start()
 
 
 # The child's boot line: only the standard library and python-calamine's folder on the
@@ -648,7 +857,8 @@ def read_isolated(
     """``(path, sheets)`` or ``(path, WorkbookRefused)`` for each of ``paths``, in order,
     read in a child process (see the module's docstring) that starts at once, so it
     reads while the caller does other work. Close the iterator (or run it to the end)
-    to stop the child."""
+    to give the child back: the same thread's next read uses it again, if it read every
+    path; one left mid-read is stopped."""
     reader = _reader([os.fspath(p) for p in paths], budgets or Budgets())
     next(reader)  # starts the child
     return reader
@@ -669,22 +879,26 @@ def _reader(
             except WorkbookRefused as exc:
                 yield path, exc
         return
+    key = (budgets, _BOOT, sys.executable, site, __file__)
     child: _Child | None = None
     try:
         started = worked = False
         while pending:
-            try:
-                child = _Child(pending, budgets, site)
-            except OSError:  # no process could be started (out of processes, memory)
-                child = None
+            child = _take(key)  # the child of this thread's last read, if still fit
+            warm = child is not None
+            if child is None:
+                child = _start(budgets, site, key)
+            if child is not None:
+                child.ask(pending)  # it reads while the caller does other work
             if not started:
                 started = True
                 yield None
-            hello = b""
-            if child is not None:
-                with contextlib.suppress(_ChildGone):
-                    hello = child.read(len(_HELLO), max(budgets.seconds_per_file, 30))
-            if hello != _HELLO:
+            ready = child is not None and child.taken(budgets)
+            if not ready and warm:  # it died while parked: a new one, and no file blamed
+                child.stop()
+                child = _start(budgets, site, key)
+                ready = child is not None and child.ask(pending) and child.taken(budgets)
+            if not ready:
                 if child is not None:
                     child.stop()
                     child = None
@@ -701,6 +915,7 @@ def _reader(
                         yield path, read_sheets(path, budgets)
                     except WorkbookRefused as exc:
                         yield path, exc
+                pending = []
                 return
             worked = True
             while pending:
@@ -721,7 +936,17 @@ def _reader(
                 yield path, (value if kind == "ok" else WorkbookRefused(value))
     finally:
         if child is not None:
-            child.stop()
+            if pending or child.buffer:  # left mid-read: what it still sends is no one's
+                child.stop()
+            else:
+                _park(child)
+
+
+def _start(budgets: Budgets, site: str, key: tuple) -> _Child | None:
+    try:
+        return _Child(budgets, site, key)
+    except OSError:  # no process could be started (out of processes, memory)
+        return None
 
 
 if __name__ in ("__main__", "__audit_analysis_reader__"):
