@@ -114,8 +114,23 @@ make bench                          # or: .venv/bin/python -m bench --help
 
 HISTORY = """## History, measured by hand
 
-What follows was written by hand from measurements up to 2026-11-29, before this page
-was generated; it explains the figures above and is not updated by `make bench`.
+What follows was written by hand from measurements up to 2026-12-02; it explains the
+figures above and is not updated by `make bench`.
+
+On 2026-12-02 (issue 25): each chart is drawn once for its PNG and once for its SVG,
+both cropped to one measure of what it shows, where `savefig(bbox_inches="tight")` drew
+it twice per file (saving the run's charts: about 5.5 s of CPU to 3.8 s; the pictures
+are the same within a pixel, `tests/test_chart_saving.py`). Loading keeps its workbook
+reader (a child process with a memory limit) for the process's next load, judges a bulk
+CSV's rows while that child reads the workbooks, and parses a small workbook from the
+bytes its checks read: the CPU of a load of the benchmark's cycle fell by about a third
+(both processes, 3.6-4.0x the floor's to 2.6-2.8x), and `load.ratio_to_floor` from
+2.5-3.9x to 2.0-2.3x in quiet runs; [loading-performance.md](loading-performance.md)
+has the profile. Both ratio targets are still missed: what a load does beyond
+python-calamine (checks, the child's pickling, judging 13,824 rows, building and
+validating four tables) is more than half the floor again, and the annual run's work
+beyond its imports (building the sections and drawing 26 charts and 7 narrow ones) is
+more than its floor on two cores.
 
 The two targets missed on 2026-11-29: `run.ratio_to_floor` (2.9x against 2x): the run
 itself got faster (10.6 s, from 11.1 s), but its floor fell further (3.7 s, from 5.3 s):
