@@ -497,12 +497,10 @@ class _Loader:
             return _Prepared(None, exc, None)
         if parsed.form != "bulk":
             return _Prepared(parsed, None, None)
-        where, folder_agency = self._bulk_where(rel, parsed)
+        where, folder_name, folder_agency = self._bulk_where(rel, parsed)
         if not parsed.has_agency_column and folder_agency is None:
             return _Prepared(parsed, None, None)  # refused whole at its turn, rows unread
-        judged = self._judge(
-            rel, parsed.rows, where, self.framework, None, None, None, None, True, folder_agency
-        )
+        judged = self._judge_bulk(rel, parsed, where, folder_agency)
         try:
             return _Prepared(parsed, None, list(judged))
         except Exception as exc:  # noqa: BLE001 - raised at the file's turn, as it would be
@@ -581,12 +579,22 @@ class _Loader:
         self._status(record, accepted, rel, where)
 
     @staticmethod
-    def _bulk_where(rel: str, parsed: ReturnFile) -> tuple[str, str | None]:
-        """(how a bulk table's rejections name where, the agency its folder names)."""
+    def _bulk_where(rel: str, parsed: ReturnFile) -> tuple[str, str | None, str | None]:
+        """(how a bulk table's rejections name where, the folder holding it under
+        ``returns/`` if any, the agency that folder names)."""
         where = f"sheet {parsed.sheet!r}: " if parsed.sheet else ""
         parts = Path(rel).parts
         folder_name = parts[-2] if len(parts) >= 3 else None  # returns/<folder>/file
-        return where, resolve_agency(folder_name) if folder_name else None
+        return where, folder_name, resolve_agency(folder_name) if folder_name else None
+
+    def _judge_bulk(
+        self, rel: str, parsed: ReturnFile, where: str, folder_agency: str | None
+    ) -> Iterator[tuple | dict]:
+        """:meth:`_judge` on a bulk table's rows (each names its agency and case, or the
+        folder names the agency), against this cycle's framework."""
+        return self._judge(
+            rel, parsed.rows, where, self.framework, None, None, None, None, True, folder_agency
+        )
 
     def _bulk(
         self,
@@ -596,9 +604,7 @@ class _Loader:
         record: dict,
         judged: list | _Raise | None = None,
     ) -> None:
-        where, folder_agency = self._bulk_where(rel, parsed)
-        parts = Path(rel).parts
-        folder_name = parts[-2] if len(parts) >= 3 else None
+        where, folder_name, folder_agency = self._bulk_where(rel, parsed)
         if not parsed.has_agency_column and folder_agency is None:
             record["status"] = "rejected"
             reason = (
@@ -613,9 +619,7 @@ class _Loader:
         if isinstance(judged, _Raise):
             raise judged.exc
         if judged is None:
-            judged = self._judge(
-                rel, parsed.rows, where, self.framework, None, None, None, None, True, folder_agency
-            )
+            judged = self._judge_bulk(rel, parsed, where, folder_agency)
         accepted = self._keep(rel, where, judged, record)
         agencies = {r[1] for r in self.ratings[len(self.ratings) - accepted :]}
         cases = {r[2] for r in self.ratings[len(self.ratings) - accepted :]}
