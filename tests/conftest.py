@@ -7,16 +7,14 @@ import hashlib
 import json
 import os
 import shutil
-import sys
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-# As the annual run does (audit_analysis/pipeline/runner.py, run_annual): jsonschema, which
-# the test modules import under nbformat, would build rfc3987-syntax's IRI grammar with lark
-# (1.5 s a process, python-jsonschema/jsonschema#1428) for a format no notebook has.
-sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+from audit_analysis.pipeline.runner import skip_iri_grammar
+
+skip_iri_grammar()  # as the annual run does: the test modules import jsonschema (nbformat)
 
 # Debian's chromium package, driven by playwright (never ``playwright install``).
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")

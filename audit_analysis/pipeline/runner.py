@@ -78,6 +78,7 @@ __all__ = [
     "refuse_empty",
     "run_annual",
     "run_case_packs",
+    "skip_iri_grammar",
 ]
 
 
@@ -652,6 +653,15 @@ def _execute(
     return Path(source).stem, ""
 
 
+def skip_iri_grammar() -> None:
+    """Make rfc3987-syntax read as absent in this process, before jsonschema is imported.
+
+    jsonschema, under papermill and nbconvert, builds an IRI grammar with lark at import
+    whenever rfc3987-syntax is installed (JupyterLab brings it): 1.5 to 2 s of CPU per
+    process, for a format no notebook has (python-jsonschema/jsonschema#1428)."""
+    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+
+
 def run_annual(
     data_dir: str | Path,
     cycle: str,
@@ -673,10 +683,7 @@ def run_annual(
     fails is an :class:`OutputError`."""
     from audit_analysis.io.dataset import load_cycle
 
-    # jsonschema, under papermill and nbconvert, builds an IRI grammar with lark at import
-    # whenever rfc3987-syntax is installed (JupyterLab brings it): 2 s per process for a
-    # format no notebook has (python-jsonschema/jsonschema#1428). Read it as absent.
-    sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    skip_iri_grammar()
     from audit_analysis.render.export import index_page  # noqa: F401 - nbconvert, before the workers fork
 
     started = _now()
