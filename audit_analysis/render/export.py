@@ -18,6 +18,8 @@ Executive Group's PDF (:mod:`audit_analysis.render.pdf`) is this print, made by 
 from __future__ import annotations
 
 import html
+import re
+import secrets
 from functools import lru_cache
 from pathlib import Path
 
@@ -270,15 +272,49 @@ def _exporter() -> HTMLExporter:
 
 
 def notebook_body(nb: nbformat.NotebookNode) -> str:
-    """The cells of an executed notebook as HTML, code hidden, stderr dropped."""
-    body, _ = _exporter().from_notebook_node(_without_stderr(nb))
-    return body
+    """The cells of an executed notebook as HTML, code hidden, stderr dropped.
+
+    nbconvert lays the cells out; the HTML outputs (the suite's own markup, escaped
+    where it carries text: :mod:`audit_analysis.render.present`) are held back while it
+    does, each replaced by a one-off token that is swapped back afterwards. nbconvert's
+    HTML exporter re-parses its whole page with BeautifulSoup to give an ``<img>`` with
+    no alt text a default one and each output a tab stop: on pages made of charts, with
+    their SVG and data-URI images, that pass was three quarters of the export's time,
+    and found nothing to do (every chart of the suite carries its own alt text, and no
+    output scrolls). An image output of nbconvert's own (a chart an analyst added with
+    ``plt.show()``) is not held back, so still gets its default alt text."""
+    nb = _without_stderr(nb)
+    held: dict[str, str] = {}
+    stamp = secrets.token_hex(8)  # no output can guess it
+    for cell in nb.cells:
+        for output in cell.get("outputs", []) if cell.get("cell_type") == "code" else []:
+            data = output.get("data", {})
+            if output.get("output_type") in ("display_data", "execute_result") and isinstance(
+                data.get("text/html"), str
+            ):
+                token = f"audit-analysis-output-{stamp}-{len(held)}"
+                held[token] = data["text/html"]
+                data["text/html"] = token
+    body, _ = _exporter().from_notebook_node(nb)
+    if not held:
+        return body
+    return re.sub(rf"audit-analysis-output-{stamp}-\d+", lambda m: held[m.group()], body)
 
 
 def notebook_to_html(
-    notebook: str | Path, target: str | Path, *, title: str, banner: str, extra_style: str = ""
+    notebook: str | Path | nbformat.NotebookNode,
+    target: str | Path,
+    *,
+    title: str,
+    banner: str,
+    extra_style: str = "",
 ) -> Path:
-    nb = nbformat.read(str(notebook), as_version=4)
+    """``notebook`` (a path, or the executed notebook itself) as a complete page at
+    ``target`` (:func:`page`)."""
+    if isinstance(notebook, str | Path):
+        nb = nbformat.read(str(notebook), as_version=4)
+    else:
+        nb = notebook
     target = Path(target)
     target.write_text(page(title, notebook_body(nb), banner, extra_style), encoding="utf-8")
     return target
