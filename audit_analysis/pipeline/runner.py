@@ -628,7 +628,7 @@ def _execute(
     with open(log, "ab") as fh:
         os.dup2(fh.fileno(), 2)  # this worker's stderr, inherited by its kernels
     try:
-        papermill.execute_notebook(
+        executed = papermill.execute_notebook(
             papermill_path(source),  # papermill formats paths with the parameters
             papermill_path(target),
             parameters=parameters,
@@ -636,6 +636,9 @@ def _execute(
             progress_bar=False,
             cwd=cwd,
             log_output=False,
+            # written once, when it ends (or fails), not at every cell's start and end: a
+            # run's notebook takes seconds, and each save wrote and validated it whole
+            request_save_on_cell_execute=False,
             shutdown_kernel="immediate",  # every output is in: no need to wait for it
             kernel_manager_class=_kernel_manager(),
         )
@@ -644,7 +647,7 @@ def _execute(
     if html:
         from audit_analysis.render.export import notebook_to_html
 
-        notebook_to_html(target, **html)
+        notebook_to_html(executed, **html)  # the notebook just written, not read back
     if html and pdf:
         from audit_analysis.render.pdf import print_to_pdf
 
@@ -956,7 +959,7 @@ def notebook_page(notebook: str | Path, target: str | Path | None = None) -> Pat
     with owner_only(), _writing(target):
         target.parent.mkdir(parents=True, exist_ok=True)
         notebook_to_html(
-            source,
+            nb,
             target,
             title=f"{title}: case audit {cycle}" if cycle else title,
             banner=banner_exec if executive else banner_qa,
@@ -1151,7 +1154,6 @@ def _packs_locked(
 ) -> Path:
 
     from audit_analysis.io import cache
-    from audit_analysis.render.export import notebook_to_html
     from audit_analysis.sections.casepack import BANNER, STYLE
 
     target = out / safe_name(cycle) / CASE_PACKS
@@ -1180,20 +1182,20 @@ def _packs_locked(
                     str(staging),
                     str(inside(logs, f"{names[case]}.log")),
                 ),
-                {"cache": str(cycles_file)},
+                {
+                    "cache": str(cycles_file),
+                    "html": {  # each page made by the worker that ran its notebook
+                        "target": inside(staging, f"{names[case]}.html"),
+                        "title": f"Case pack {case}: case audit {cycle}",
+                        "banner": BANNER,
+                        "extra_style": STYLE,
+                    },
+                },
             )
             for case in cases
         ]
         _run_parallel(jobs, workers, f"Case packs {cycle}", "case", progress)
         shutil.rmtree(staging / ".cache")
-        for case in cases:
-            notebook_to_html(
-                inside(staging / "notebooks", f"{names[case]}.ipynb"),
-                inside(staging, f"{names[case]}.html"),
-                title=f"Case pack {case}: case audit {cycle}",
-                banner=BANNER,
-                extra_style=STYLE,
-            )
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
