@@ -763,6 +763,17 @@ def _cmdline(pid: int) -> str:
         return ""
 
 
+def _is_kernel(pid: int) -> bool:
+    """A notebook kernel: forked from its worker (named so), or started as ipykernel."""
+    from audit_analysis.pipeline.kernels import KERNEL_NAME
+
+    try:
+        name = Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return False
+    return name == KERNEL_NAME or "ipykernel" in _cmdline(pid)
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_after_sigkill_of_run_no_worker_or_kernel_stays_and_the_next_run_cleans_up(tmp_path):
     import signal
@@ -784,7 +795,7 @@ def test_after_sigkill_of_run_no_worker_or_kernel_stays_and_the_next_run_cleans_
         deadline = time.monotonic() + 120
         kernels: list[int] = []
         while time.monotonic() < deadline and run.poll() is None:
-            kernels = [p for p in _marked(mark) if "ipykernel" in _cmdline(p)]
+            kernels = [p for p in _marked(mark) if _is_kernel(p)]
             if kernels and list(out.glob(".2018-19-*/.cache")):
                 break
             time.sleep(0.1)

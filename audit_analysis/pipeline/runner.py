@@ -326,9 +326,13 @@ def check_replaceable(final: Path, writes: set[str]) -> list[str]:
 
 
 def _worker_start(parent: int) -> None:
-    """In each pool worker: end with the run. A worker outliving a killed run would keep
-    its kernel, and the cycles it loaded, alive."""
+    """In each pool worker: end with the run (a worker outliving a killed run would keep
+    its kernel, and the cycles it loaded, alive), and import what its kernels import,
+    once for all of them (:mod:`audit_analysis.pipeline.kernels`)."""
     die_with_parent(parent)
+    from audit_analysis.pipeline.kernels import preload
+
+    preload()
 
 
 def refuse_empty(data, what: str = "run") -> None:
@@ -568,7 +572,13 @@ def _kernel_manager():
     platform has it, so no kernel listens on a TCP port and none warns that its traffic
     is unencrypted. On Windows, which has no IPC transport, nbclient's default: TCP on
     the loopback only, every message signed with the kernel's key (docs/reliability.md)."""
+    import uuid
+
     from jupyter_client import AsyncKernelManager
+    from jupyter_client.provisioning import LocalProvisioner
+    from jupyter_client.provisioning.factory import KernelProvisionerFactory as KPF
+
+    from audit_analysis.pipeline.kernels import ForkingProvisioner
 
     if os.name == "nt":  # pragma: no cover - no IPC transport on Windows
         return AsyncKernelManager
@@ -587,6 +597,22 @@ def _kernel_manager():
                 shutil.rmtree(self._private_folder, ignore_errors=True)
 
         cleanup_resources = _async_cleanup_resources
+
+        async def _async_pre_start_kernel(self, **kw):
+            # the local provisioner's kernel, forked from this worker (kernels.py)
+            if self.provisioner is None:
+                self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+                made = KPF.instance(parent=self.parent).create_provisioner_instance(
+                    self.kernel_id, self.kernel_spec, parent=self
+                )
+                if type(made) is LocalProvisioner:
+                    made = ForkingProvisioner(
+                        kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self
+                    )
+                self.provisioner = made
+            return await super()._async_pre_start_kernel(**kw)
+
+        pre_start_kernel = _async_pre_start_kernel
 
     return IPCKernelManager
 

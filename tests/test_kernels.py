@@ -1,0 +1,173 @@
+"""The run's kernels, forked from their worker (audit_analysis.pipeline.kernels): each is
+an IPython kernel as jupyter_client would have started it (its environment, working
+folder, closed standard input, own process group, interrupt and shutdown), and it ends
+with the process that forked it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from audit_analysis.pipeline.kernels import KERNEL_NAME, ForkedKernel, can_fork
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux")
+
+
+def _run(code: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+KERNEL = """
+import asyncio, json, os, signal, sys, time
+from audit_analysis.pipeline.runner import _kernel_manager
+
+async def main():
+    km = _kernel_manager()(kernel_name="python3")
+    os.environ["AUDIT_TEST_SEEN"] = "from the worker"
+    await km.start_kernel(cwd={cwd!r})
+    kc = km.client()
+    kc.start_channels()
+    await kc.wait_for_ready(timeout=60)
+    out = {{}}
+
+    async def run(code, timeout=60, msg_id=None):
+        msg_id = msg_id or kc.execute(code)
+        text = []
+        while True:
+            msg = await kc.get_iopub_msg(timeout=timeout)
+            if msg["parent_header"].get("msg_id") != msg_id:
+                continue
+            if msg["msg_type"] == "stream":
+                text.append(msg["content"]["text"])
+            if msg["msg_type"] == "error":
+                text.append(msg["content"]["ename"])
+            if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
+                return "".join(text)
+
+    out["process"] = type(km.provisioner.process).__name__
+    out["facts"] = await run(
+        "import os, sys, json\\n"
+        "print(json.dumps({{'pid': os.getpid(), 'ppid': os.getppid(), 'cwd': os.getcwd(),"
+        " 'env': os.environ.get('AUDIT_TEST_SEEN'), 'pgid': os.getpgid(0),"
+        " 'comm': open('/proc/self/comm').read().strip()}}))"
+    )
+    out["worker"] = os.getpid()
+    # an interrupt reaches a long cell, and the kernel carries on
+    msg_id = kc.execute("import time\\ntime.sleep(60)")
+    time.sleep(1.0)
+    await km.interrupt_kernel()
+    out["interrupted"] = await run(None, msg_id=msg_id)
+    out["after"] = await run("print('still here')")
+    await km.shutdown_kernel(now=True)
+    out["alive_after_shutdown"] = await km.is_alive()
+    kc.stop_channels()
+    print(json.dumps(out))
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.skipif(not can_fork(), reason="kernels are not forked here")
+def test_a_forked_kernel_is_an_ipython_kernel_as_jupyter_client_starts_it(tmp_path):
+    import json
+
+    folder = tmp_path / "kernel cwd"
+    folder.mkdir()
+    done = _run(KERNEL.format(cwd=str(folder)), tmp_path)
+    assert done.returncode == 0, done.stderr
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    assert out["process"] == ForkedKernel.__name__
+    facts = json.loads(out["facts"])
+    assert facts["ppid"] == out["worker"]  # forked from the process that asked for it
+    assert facts["comm"] == KERNEL_NAME
+    assert facts["cwd"] == str(folder)  # the working folder jupyter_client gave it
+    assert facts["env"] == "from the worker"  # the environment it was given
+    assert facts["pgid"] == facts["pid"]  # its own process group, for interrupts
+    assert out["interrupted"] == "KeyboardInterrupt"  # the long cell stopped
+    assert out["after"] == "still here\n"  # and the kernel carried on
+    assert out["alive_after_shutdown"] is False
+
+
+def test_turned_off_a_kernel_is_a_new_ipykernel_process(tmp_path):
+    done = _run(
+        """
+        import asyncio
+        from audit_analysis.pipeline.runner import _kernel_manager
+
+        async def main():
+            km = _kernel_manager()(kernel_name="python3")
+            await km.start_kernel()
+            pid = km.provisioner.process.pid
+            print(type(km.provisioner.process).__name__)
+            print(open(f"/proc/{pid}/cmdline").read().replace("\\0", " "))
+            await km.shutdown_kernel(now=True)
+
+        asyncio.run(main())
+        """,
+        tmp_path,
+        env={"AUDIT_ANALYSIS_FORK_KERNELS": "0"},
+    )
+    assert done.returncode == 0, done.stderr
+    kind, command = done.stdout.splitlines()[:2]
+    assert kind == "Popen" and "ipykernel_launcher" in command
+
+
+def _running(pid: int) -> bool:
+    """Alive: not gone, and not a zombie waiting for whoever adopted it to reap it."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not can_fork(), reason="kernels are not forked here")
+def test_a_forked_kernel_ends_with_the_process_that_forked_it(tmp_path):
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(
+                """
+                import asyncio, sys, time
+                from audit_analysis.pipeline.runner import _kernel_manager
+
+                async def main():
+                    km = _kernel_manager()(kernel_name="python3")
+                    await km.start_kernel()
+                    print(km.provisioner.process.pid, flush=True)
+                    time.sleep(600)
+
+                asyncio.run(main())
+                """
+            ),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        kernel = int(worker.stdout.readline())
+        assert Path(f"/proc/{kernel}").exists()
+        os.kill(worker.pid, signal.SIGKILL)
+        worker.wait()
+        deadline = time.monotonic() + 30
+        while _running(kernel) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not _running(kernel)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
