@@ -58,7 +58,7 @@ from audit_analysis.analysis.inference import (
     difference_limits,
     difference_p_values,
     effective_sizes,
-    standardised_pair,
+    standardised_pairs,
 )
 from audit_analysis.analysis.stats import NOT_ESTIMABLE
 from audit_analysis.analysis.summaries import add_shares, tally
@@ -235,11 +235,17 @@ def _tallied(
     (:func:`~audit_analysis.analysis.summaries.tally`; 0 where none), its ``status``
     and :func:`~audit_analysis.analysis.summaries.add_shares`; and the case-level counts
     of :func:`_by_case`."""
-    counted = ["n", "met_or_better", "cases"]
-    counts = tally(keyed, ["key"])[["key", *counted, "case_ss"]]
-    frame = frame.merge(counts, on="key", how="left")
-    frame[counted] = frame[counted].fillna(0).astype("int64")
-    frame["case_ss"] = frame["case_ss"].fillna(0.0)
+    counts = tally(keyed, ["key"])
+    where = pd.Index(counts["key"]).get_indexer(frame["key"])  # -1: no rating of the key
+    found, taken = where >= 0, np.maximum(where, 0)
+    frame = frame.copy()
+    for column in ("n", "met_or_better", "cases", "case_ss"):
+        values = counts[column].to_numpy()
+        values = values[taken] if len(values) else np.zeros(len(frame), dtype=values.dtype)
+        if column == "case_ss":
+            frame[column] = np.where(found, values.astype("float64"), 0.0)
+        else:
+            frame[column] = np.where(found, values, 0).astype("int64")
     frame["status"] = np.where(frame["n"] > 0, RATED, NO_RATINGS)
     return add_shares(frame), _by_case(keyed, cases)
 
@@ -292,21 +298,17 @@ def combined_verdicts(crude: Sequence[str], standardised: Sequence[str]) -> list
 
 
 def _standardised(
-    now: pd.DataFrame, then: pd.DataFrame, keys: Sequence[str]
+    now: pd.DataFrame, then: pd.DataFrame, keys: Sequence[object]
 ) -> tuple[np.ndarray, ...]:
     """For each key: the current and the earlier share standardised to the two
     cycles' pooled theme mix, as ``(p1, n_eff1, df1, p2, n_eff2, df2)`` arrays
-    (:func:`~audit_analysis.analysis.inference.standardised_pair`)."""
-    first = dict(tuple(now.groupby("key", sort=False)))
-    second = dict(tuple(then.groupby("key", sort=False)))
-    out = np.full((len(keys), 6), np.nan)
-    for i, key in enumerate(keys):
-        a, b = first.get(key), second.get(key)
-        if a is None or b is None:
-            continue
-        one, two, _ = standardised_pair(a, b)
-        out[i] = [*one, *two]
-    return tuple(out[:, j] for j in range(6))
+    (:func:`~audit_analysis.analysis.inference.standardised_pairs`); ``nan`` where either
+    cycle has no case rated on the key."""
+    keys = list(keys)
+    pairs = standardised_pairs(now, then, keys)
+    have_now, have_then = set(now["key"]), set(then["key"])
+    both = np.array([k in have_now and k in have_then for k in keys], dtype=bool)
+    return tuple(np.where(both, a, np.nan) for a in pairs[:6])
 
 
 def verdicts(diff: np.ndarray, adjusted: np.ndarray, confidence: float) -> list[str]:
