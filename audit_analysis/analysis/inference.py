@@ -572,6 +572,7 @@ def standardised_pairs(
         cases.append(np.bincount(h, minlength=total_strata))
         rows.append((k[ok], h, y, n))
     every = np.bincount(owner_of, weights=cases[0] + cases[1], minlength=size)
+    strata_of_key = np.bincount(owner_of, minlength=size)
     weights = (cases[0] + cases[1]) / np.where(every > 0, every, 1)[owner_of]
     out: list[np.ndarray] = []
     for (k, h, y, n), c in zip(rows, cases, strict=True):
@@ -594,12 +595,11 @@ def standardised_pairs(
                 np.minimum(share * (1 - share) / variance, ratings),
             )
             crude = np.where(ratings > 0, big_y / np.where(ratings > 0, ratings, 1), np.nan)
-        strata = np.bincount(owner_of, minlength=size)
         estimable = present & (big_c >= MIN_CASES) & (ratings > 0)
+        df = np.maximum(big_c - strata_of_key, 1).astype(np.float64)
         out += [
             np.where(estimable, share, np.where(present, crude, np.nan)),
             np.where(estimable, n_eff, np.nan),
-            np.where(estimable, np.maximum(big_c - strata, 1).astype(np.float64), np.nan),
+            np.where(estimable, df, np.nan),
         ]
-    strata = np.bincount(owner_of, minlength=size).astype(np.float64)
-    return (*out, strata)
+    return (*out, strata_of_key.astype(np.float64))
