@@ -252,6 +252,43 @@ def test_standardised_pair_by_hand():
     assert (d1, d2) == (3, 4)  # cases minus strata
 
 
+def test_standardised_pairs_keep_each_key_to_its_own_cases():
+    """Many groups at once (how the trends tables call it): each key's figures are those
+    of its own rows alone, whatever the other keys hold; a key in one cycle only is
+    standardised on that cycle's side alone; a key in neither is nan."""
+    parts = {  # key: (the current cycle's cases, the earlier cycle's)
+        "hand": (  # the worked example above
+            pd.concat([_cases("A", [(2, 2), (0, 2), (2, 2)]), _cases("B", [(1, 2), (0, 2)])]),
+            pd.concat(
+                [_cases("A", [(2, 2), (1, 2)]), _cases("B", [(0, 2), (1, 2), (0, 2), (2, 2)])]
+            ),
+        ),
+        "mixed": (
+            pd.concat(
+                [_cases("A", [(1, 3), (3, 3), (0, 2)] * 3), _cases("C", [(2, 2), (1, 1)] * 2)]
+            ),
+            pd.concat([_cases("C", [(0, 3), (2, 2)] * 3), _cases(None, [(1, 2)] * 2)]),
+        ),
+        "earlier only": (_cases("A", []), _cases("A", [(1, 2), (2, 2)] * 4)),
+    }
+    now = pd.concat([a.assign(key=k) for k, (a, _) in parts.items()])
+    now = pd.concat([_cases("A", [(2, 2)] * 6).assign(key="not asked"), now])
+    earlier = pd.concat([b.assign(key=k) for k, (_, b) in parts.items()])
+    keys = ["mixed", "nowhere", "hand", "earlier only"]
+    got = np.column_stack(inference.standardised_pairs(now, earlier, keys))
+    assert np.isnan(got[1, :6]).all() and got[1, 6] == 0  # in neither
+    for key in ("mixed", "hand", "earlier only"):
+        (p1, n1, d1), (p2, n2, d2), strata = inference.standardised_pair(*parts[key])
+        want = np.array([p1, n1, d1, p2, n2, d2, strata], dtype=float)
+        np.testing.assert_allclose(got[keys.index(key)], want, rtol=1e-12, equal_nan=True)
+    hand = got[keys.index("hand")]
+    assert hand[0] == pytest.approx(5 / 11 * 2 / 3 + 6 / 11 * 1 / 4)  # by hand, above
+    assert hand[3] == pytest.approx(5 / 11 * 3 / 4 + 6 / 11 * 3 / 8)
+    assert hand[6] == 2
+    alone = got[keys.index("earlier only")]
+    assert np.isnan(alone[:3]).all() and alone[3] == pytest.approx(6 / 8) and alone[6] == 1
+
+
 def test_one_stratum_is_the_crude_share_and_interval():
     first = _cases("A", [(2, 3), (0, 3), (3, 3), (1, 2), (2, 2), (0, 1)])
     second = _cases("A", [(1, 3), (0, 3), (3, 3), (0, 2), (2, 2)])

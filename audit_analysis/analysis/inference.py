@@ -122,6 +122,7 @@ __all__ = [
     "effective_sizes",
     "share_limits",
     "standardised_pair",
+    "standardised_pairs",
     "within_difference",
 ]
 
@@ -493,43 +494,112 @@ def standardised_pair(
     crude share and its interval (:func:`effective_sizes`). ``nan`` where a cycle has
     fewer than :data:`MIN_CASES` cases.
     """
+    if "key" in first.columns or "key" in second.columns:
+        first, second = first.drop(columns="key"), second.drop(columns="key")
+    pairs = standardised_pairs(first.assign(key=0), second.assign(key=0), [0])
+    p1, n1, d1, p2, n2, d2, strata = (float(a[0]) for a in pairs)
+    return (p1, n1, d1), (p2, n2, d2), int(strata)
+
+
+def _stratum_sums(values: np.ndarray, stratum: np.ndarray, size: int) -> np.ndarray:
+    """Sum of ``values`` per stratum (0 to ``size`` - 1), each one ``np.sum`` of its
+    values in their order: numpy's pairwise summation, as one stratum's sum has always
+    been computed (a bincount adds in another order and differs in the last bits)."""
+    order = np.argsort(stratum, kind="stable")
+    ordered = values[order]
+    bounds = np.searchsorted(stratum[order], np.arange(size + 1))
+    return np.array([ordered[a:b].sum() for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+
+
+def standardised_pairs(
+    first: pd.DataFrame, second: pd.DataFrame, keys: list[object]
+) -> tuple[np.ndarray, ...]:
+    """:func:`standardised_pair` for many groups at once (each standard, KLOE or set
+    of standards of a table), its arithmetic in one pass over every group's cases.
+
+    ``first`` and ``second`` hold the rows of all groups, told apart by ``key``: the
+    cases of ``key`` k in ``first`` against those of k in ``second``. Returns seven
+    arrays, one entry per key of ``keys`` in its order: ``p1``, ``n_eff1``, ``df1``,
+    ``p2``, ``n_eff2``, ``df2`` and the number of strata, each what
+    :func:`standardised_pair` gives for that key's rows alone; all ``nan`` (strata 0)
+    where a key has no row in either frame.
+    """
+    size = len(keys)
+    position = {k: i for i, k in enumerate(keys)}
     sides = []
     for part in (first, second):
+        key = np.fromiter(
+            (position.get(k, -1) for k in part["key"].to_numpy(dtype=object)),
+            dtype=np.int64,
+            count=len(part),
+        )
         named = pd.Series(part["theme"].to_numpy(dtype=object), dtype=object)
         theme = named.where(named.notna(), "(no theme)").astype(str).to_numpy(dtype=object)
-        y = np.asarray(part["y"], dtype=np.float64)
-        n = np.asarray(part["n"], dtype=np.float64)
-        sides.append((theme, y, n))
+        keep = key >= 0
+        y = np.asarray(part["y"], dtype=np.float64)[keep]
+        n = np.asarray(part["n"], dtype=np.float64)[keep]
+        sides.append((key[keep], theme[keep], y, n))
+    names, codes = np.unique(np.concatenate([t for _, t, _, _ in sides]), return_inverse=True)
+    width = max(len(names), 1)
+    split = len(sides[0][0])
+    themes = (codes[:split], codes[split:])
+    # cases of each key in each theme, each cycle: what collapse_strata decides on
     counts = [
-        dict(zip(*np.unique(t.astype(str), return_counts=True), strict=True)) for t, _, _ in sides
+        np.bincount(k * width + t, minlength=size * width).reshape(size, width)
+        for (k, _, _, _), t in zip(sides, themes, strict=True)
     ]
-    into = collapse_strata(*({str(k): int(v) for k, v in c.items()} for c in counts))
-    strata = sorted(set(into.values()))
-    c1 = np.array([sum(v for t, v in counts[0].items() if into[t] == h) for h in strata])
-    c2 = np.array([sum(v for t, v in counts[1].items() if into[t] == h) for h in strata])
-    total = c1.sum() + c2.sum()
-    weights = (c1 + c2) / total if total else np.zeros(len(strata))
-    out = []
-    for (theme, y_all, n_all), cases in zip(sides, (c1, c2), strict=True):
-        big_c = int(cases.sum())
-        ratings = float(n_all.sum())
-        if big_c < MIN_CASES or ratings <= 0:
-            share = float(y_all.sum() / ratings) if ratings > 0 else np.nan
-            out.append((share, np.nan, np.nan))
-            continue
-        stratum = pd.Series(theme, dtype=object).map(into).to_numpy(dtype=object)
-        share, variance = 0.0, 0.0
-        for h, w, c in zip(strata, weights, cases, strict=True):
-            m = stratum == h
-            y, n = y_all[m], n_all[m]
-            p_h = y.sum() / n.sum()
-            share += w * p_h
-            if c > 1:
-                variance += w**2 * c / (c - 1) * np.sum((y - p_h * n) ** 2) / n.sum() ** 2
-        share = float(min(max(share, 0.0), 1.0))
-        if share in (0.0, 1.0) or not variance > 0:
-            n_eff = ratings
-        else:
-            n_eff = min(share * (1 - share) / variance, ratings)
-        out.append((share, n_eff, float(max(big_c - len(strata), 1))))
-    return out[0], out[1], len(strata)
+    present = (counts[0].sum(axis=1) > 0) | (counts[1].sum(axis=1) > 0)
+    code = {str(name): t for t, name in enumerate(names)}
+    # each key's strata in sorted order, numbered across keys
+    stratum_of = np.full((size, width), -1, dtype=np.int64)
+    owner: list[int] = []
+    for i in np.flatnonzero(present):
+        c1, c2 = ({str(names[t]): int(c[i, t]) for t in np.flatnonzero(c[i])} for c in counts)
+        into = collapse_strata(c1, c2)
+        strata = sorted(set(into.values()))
+        number = {h: len(owner) + j for j, h in enumerate(strata)}
+        for theme, h in into.items():
+            stratum_of[i, code[theme]] = number[h]
+        owner += [int(i)] * len(strata)
+    owner_of = np.asarray(owner, dtype=np.int64)
+    total_strata = len(owner)
+    cases = []
+    rows = []
+    for (k, _, y, n), t in zip(sides, themes, strict=True):
+        h = stratum_of[k, t] if len(k) else np.empty(0, dtype=np.int64)
+        ok = h >= 0
+        h, y, n = h[ok], y[ok], n[ok]
+        cases.append(np.bincount(h, minlength=total_strata))
+        rows.append((k[ok], h, y, n))
+    every = np.bincount(owner_of, weights=cases[0] + cases[1], minlength=size)
+    strata_of_key = np.bincount(owner_of, minlength=size)
+    weights = (cases[0] + cases[1]) / np.where(every > 0, every, 1)[owner_of]
+    out: list[np.ndarray] = []
+    for (k, h, y, n), c in zip(rows, cases, strict=True):
+        big_c = np.bincount(owner_of, weights=c, minlength=size)
+        ratings = np.bincount(k, weights=n, minlength=size)
+        big_y = np.bincount(k, weights=y, minlength=size)
+        stratum_y = np.bincount(h, weights=y, minlength=total_strata)
+        stratum_n = np.bincount(h, weights=n, minlength=total_strata)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p_h = stratum_y / stratum_n
+            ss = _stratum_sums((y - p_h[h] * n) ** 2, h, total_strata)
+            term = weights**2 * c / (c - 1) * ss / stratum_n**2
+        share = np.bincount(owner_of, weights=np.where(c > 0, weights * p_h, 0.0), minlength=size)
+        variance = np.bincount(owner_of, weights=np.where(c > 1, term, 0.0), minlength=size)
+        share = np.minimum(np.maximum(share, 0.0), 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            n_eff = np.where(
+                (share == 0.0) | (share == 1.0) | ~(variance > 0),
+                ratings,
+                np.minimum(share * (1 - share) / variance, ratings),
+            )
+            crude = np.where(ratings > 0, big_y / np.where(ratings > 0, ratings, 1), np.nan)
+        estimable = present & (big_c >= MIN_CASES) & (ratings > 0)
+        df = np.maximum(big_c - strata_of_key, 1).astype(np.float64)
+        out += [
+            np.where(estimable, share, np.where(present, crude, np.nan)),
+            np.where(estimable, n_eff, np.nan),
+            np.where(estimable, df, np.nan),
+        ]
+    return (*out, strata_of_key.astype(np.float64))

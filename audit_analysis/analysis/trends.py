@@ -58,7 +58,7 @@ from audit_analysis.analysis.inference import (
     difference_limits,
     difference_p_values,
     effective_sizes,
-    standardised_pair,
+    standardised_pairs,
 )
 from audit_analysis.analysis.stats import NOT_ESTIMABLE
 from audit_analysis.analysis.summaries import add_shares, tally
@@ -224,13 +224,30 @@ def _per_cycle(
             sizes = {OVERALL_KEY: len(kloe_of)}
         keyed = ratings.assign(key=ratings["standard_key"].map(kloe_of))
         keyed = keyed[keyed["key"].notna()]
-    counted = ["n", "met_or_better", "cases"]
-    counts = tally(keyed, ["key"])[["key", *counted, "case_ss"]]
-    frame = frame.merge(counts, on="key", how="left")
-    frame[counted] = frame[counted].fillna(0).astype("int64")
-    frame["case_ss"] = frame["case_ss"].fillna(0.0)
+    per, by_case = _tallied(frame, keyed, data.cases)
+    return per, sizes, by_case
+
+
+def _tallied(
+    frame: pd.DataFrame, keyed: pd.DataFrame, cases: pd.DataFrame
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``frame`` (one row per ``key``) with the counts of the ratings ``keyed`` to it
+    (:func:`~audit_analysis.analysis.summaries.tally`; 0 where none), its ``status``
+    and :func:`~audit_analysis.analysis.summaries.add_shares`; and the case-level counts
+    of :func:`_by_case`."""
+    counts = tally(keyed, ["key"])
+    where = pd.Index(counts["key"]).get_indexer(frame["key"])  # -1: no rating of the key
+    found, taken = where >= 0, np.maximum(where, 0)
+    frame = frame.copy()
+    for column in ("n", "met_or_better", "cases", "case_ss"):
+        values = counts[column].to_numpy()
+        values = values[taken] if len(values) else np.zeros(len(frame), dtype=values.dtype)
+        if column == "case_ss":
+            frame[column] = np.where(found, values.astype("float64"), 0.0)
+        else:
+            frame[column] = np.where(found, values, 0).astype("int64")
     frame["status"] = np.where(frame["n"] > 0, RATED, NO_RATINGS)
-    return add_shares(frame), sizes, _by_case(keyed, data.cases)
+    return add_shares(frame), _by_case(keyed, cases)
 
 
 def _by_case(keyed: pd.DataFrame, cases: pd.DataFrame) -> pd.DataFrame:
@@ -281,21 +298,17 @@ def combined_verdicts(crude: Sequence[str], standardised: Sequence[str]) -> list
 
 
 def _standardised(
-    now: pd.DataFrame, then: pd.DataFrame, keys: Sequence[str]
+    now: pd.DataFrame, then: pd.DataFrame, keys: Sequence[object]
 ) -> tuple[np.ndarray, ...]:
     """For each key: the current and the earlier share standardised to the two
     cycles' pooled theme mix, as ``(p1, n_eff1, df1, p2, n_eff2, df2)`` arrays
-    (:func:`~audit_analysis.analysis.inference.standardised_pair`)."""
-    first = dict(tuple(now.groupby("key", sort=False)))
-    second = dict(tuple(then.groupby("key", sort=False)))
-    out = np.full((len(keys), 6), np.nan)
-    for i, key in enumerate(keys):
-        a, b = first.get(key), second.get(key)
-        if a is None or b is None:
-            continue
-        one, two, _ = standardised_pair(a, b)
-        out[i] = [*one, *two]
-    return tuple(out[:, j] for j in range(6))
+    (:func:`~audit_analysis.analysis.inference.standardised_pairs`); ``nan`` where either
+    cycle has no case rated on the key."""
+    keys = list(keys)
+    pairs = standardised_pairs(now, then, keys)
+    have_now, have_then = set(now["key"]), set(then["key"])
+    both = np.array([k in have_now and k in have_then for k in keys], dtype=bool)
+    return tuple(np.where(both, a, np.nan) for a in pairs[:6])
 
 
 def verdicts(diff: np.ndarray, adjusted: np.ndarray, confidence: float) -> list[str]:
@@ -381,49 +394,78 @@ def _wide(
             table[f"{column}_{c}"] = per[column].to_numpy(dtype="float64")
         counts[c] = per
     now = counts[current.cycle]
-    p1, n1, df1 = effective_sizes(now["met_or_better"], now["n"], now["case_ss"], now["cases"])
     for data in cycles:
         if data.cycle == current.cycle:
             continue
         e = data.cycle
-        then = counts[e]
-        p2, n2, df2 = effective_sizes(
-            then["met_or_better"], then["n"], then["case_ss"], then["cases"]
+        changes = _changes(
+            now,
+            counts[e],
+            by_case[current.cycle],
+            by_case[e],
+            list(keys),
+            family=level is not _OVERALL,  # standards and KLOEs: many tests at once
+            confidence=confidence,
         )
-        family = level is not _OVERALL  # standards and KLOEs: many tests at once
-        diff, low, high = difference_limits(p1, n1, df1, p2, n2, df2, confidence)
-        s1, m1, f1, s2, m2, f2 = _standardised(by_case[current.cycle], by_case[e], list(keys))
-        # both sets of p-values in one bisection (it costs the same for one row or many)
-        both = difference_p_values(
-            *(
-                np.concatenate([np.asarray(a, dtype=float), b])
-                for a, b in ((p1, s1), (n1, m1), (df1, f1), (p2, s2), (n2, m2), (df2, f2))
-            )
-        )
-        p_value, s_p = both[: len(keys)], both[len(keys) :]
-        adjusted = bh_adjust(p_value) if family else p_value
-        crude = verdicts(diff, adjusted, confidence)
-        table[f"diff_vs_{e}"] = diff
-        table[f"diff_low_vs_{e}"] = low
-        table[f"diff_high_vs_{e}"] = high
-        table[f"p_vs_{e}"] = p_value
-        table[f"p_adjusted_vs_{e}"] = adjusted
-        table[f"crude_verdict_vs_{e}"] = crude
-        s_diff, s_low, s_high = difference_limits(s1, m1, f1, s2, m2, f2, confidence)
-        s_adjusted = bh_adjust(s_p) if family else s_p
-        standardised = verdicts(s_diff, s_adjusted, confidence)
-        table[f"std_share_{current.cycle}_vs_{e}"] = s1
-        table[f"std_share_{e}_vs_{e}"] = s2
-        table[f"std_diff_vs_{e}"] = s_diff
-        table[f"std_diff_low_vs_{e}"] = s_low
-        table[f"std_diff_high_vs_{e}"] = s_high
-        table[f"std_p_vs_{e}"] = s_p
-        table[f"std_p_adjusted_vs_{e}"] = s_adjusted
-        table[f"std_verdict_vs_{e}"] = standardised
-        table[f"verdict_vs_{e}"] = combined_verdicts(crude, standardised)
+        named = {"std_share_now": f"std_share_{current.cycle}", "std_share_then": f"std_share_{e}"}
+        for name, values in changes.items():
+            table[f"{named.get(name, name)}_vs_{e}"] = values
     if level is not _STANDARD:
         table["note"] = [_note(k, frameworks, common_standards_only) for k in keys]
     return table
+
+
+def _changes(
+    now: pd.DataFrame,
+    then: pd.DataFrame,
+    by_now: pd.DataFrame,
+    by_then: pd.DataFrame,
+    keys: Sequence[object],
+    family: bool,
+    confidence: float,
+) -> dict[str, object]:
+    """The change of each of ``keys`` from one cycle (``then``) to the current one
+    (``now``): ``now`` and ``then`` hold one row per key, in the order of ``keys``, with
+    ``met_or_better``, ``n``, ``case_ss`` and ``cases``; ``by_now`` and ``by_then`` their
+    case-level counts (:func:`_by_case`). Returns, in the order of the trend table's
+    columns: ``diff``, ``diff_low``, ``diff_high``, ``p``, ``p_adjusted`` (over ``keys``
+    where they are a ``family`` of tests, else ``p``), ``crude_verdict``; the same
+    standardised to the pair's pooled theme mix (``std_share_now``, ``std_share_then``,
+    ``std_diff`` ... ``std_verdict``); and ``verdict`` (:func:`combined_verdicts`)."""
+    p1, n1, df1 = effective_sizes(now["met_or_better"], now["n"], now["case_ss"], now["cases"])
+    p2, n2, df2 = effective_sizes(then["met_or_better"], then["n"], then["case_ss"], then["cases"])
+    diff, low, high = difference_limits(p1, n1, df1, p2, n2, df2, confidence)
+    s1, m1, f1, s2, m2, f2 = _standardised(by_now, by_then, keys)
+    # both sets of p-values in one bisection (it costs the same for one row or many)
+    both = difference_p_values(
+        *(
+            np.concatenate([np.asarray(a, dtype=float), b])
+            for a, b in ((p1, s1), (n1, m1), (df1, f1), (p2, s2), (n2, m2), (df2, f2))
+        )
+    )
+    p_value, s_p = both[: len(keys)], both[len(keys) :]
+    adjusted = bh_adjust(p_value) if family else p_value
+    crude = verdicts(diff, adjusted, confidence)
+    s_diff, s_low, s_high = difference_limits(s1, m1, f1, s2, m2, f2, confidence)
+    s_adjusted = bh_adjust(s_p) if family else s_p
+    standardised = verdicts(s_diff, s_adjusted, confidence)
+    return {
+        "diff": diff,
+        "diff_low": low,
+        "diff_high": high,
+        "p": p_value,
+        "p_adjusted": adjusted,
+        "crude_verdict": crude,
+        "std_share_now": s1,
+        "std_share_then": s2,
+        "std_diff": s_diff,
+        "std_diff_low": s_low,
+        "std_diff_high": s_high,
+        "std_p": s_p,
+        "std_p_adjusted": s_adjusted,
+        "std_verdict": standardised,
+        "verdict": combined_verdicts(crude, standardised),
+    }
 
 
 def _long(
@@ -598,6 +640,7 @@ def area_progress(
     records = [(d.cycle, d.development) for d in cycles if d.development is not None]
     status, progress_now = latest_status(records, "area", now=current.cycle)
     rows = []
+    counted: list[tuple[str, list[str]]] = []  # per row: the cycle raising it, what it counts
     for data in cycles:
         record = getattr(data, "development", None)
         if record is None:
@@ -620,8 +663,14 @@ def area_progress(
                 "status": "new" if own else status.get(key, "open"),
                 "progress": progress_now.get(key),
             }
-            row.update(_measure(current, by_cycle.get(data.cycle), area.standards, own, confidence))
+            standards, measured, note = _to_count(
+                current, by_cycle.get(data.cycle), area.standards, own
+            )
+            row.update(dict.fromkeys(_MEASURES, float("nan")))
+            row.update(measured=measured, measured_note=note)
             rows.append(row)
+            counted.append((data.cycle, standards))
+    _measure(current, by_cycle, rows, counted, confidence)
     columns = [
         "kloe",
         "kloe_title",
@@ -671,70 +720,111 @@ def area_progress(
     return table.astype({"kloe": "Int64"})
 
 
+_MEASURES = (
+    "share_then",
+    "share_now",
+    "diff",
+    "diff_low",
+    "diff_high",
+    "p",
+    "std_diff",
+    "std_diff_low",
+    "std_diff_high",
+    "std_p",
+)
+
+
+def _to_count(
+    current: CycleData, then: CycleData | None, keys: Sequence[str], own: bool
+) -> tuple[list[str], str | None, str | None]:
+    """What measuring an area counts: its standards to tally (in this cycle, and in the
+    cycle that raised it unless ``own``; none where it is not measured) and its
+    ``measured`` and ``measured_note`` so far (``None`` where the change decides)."""
+    if own:
+        return list(keys), "raised this cycle", ""
+    if not keys:
+        return [], "not measured", "no standards named for this area"
+    if then is None:
+        return [], "not measured", "the cycle that raised it is not compared"
+    now_keys = {s.key for s in current.framework.standards}
+    then_keys = {s.key for s in then.framework.standards}
+    common = [k for k in keys if k in now_keys and k in then_keys]
+    if not common:
+        return [], "not measured", f"its standards are not in the {current.cycle} framework"
+    return common, None, None
+
+
 def _measure(
     current: CycleData,
-    then: CycleData | None,
-    keys: Sequence[str],
-    own: bool,
+    by_cycle: dict[str, CycleData],
+    rows: list[dict[str, object]],
+    counted: list[tuple[str, list[str]]],
     confidence: float,
-) -> dict[str, object]:
-    nan = float("nan")
-    out: dict[str, object] = dict.fromkeys(
-        (
-            "share_then",
-            "share_now",
-            "diff",
-            "diff_low",
-            "diff_high",
-            "p",
-            "std_diff",
-            "std_diff_low",
-            "std_diff_high",
-            "std_p",
-        ),
-        nan,
+) -> None:
+    """Fill each area row's measured change in place: every cycle's ratings tallied
+    once for all the areas it counts in (:func:`_by_areas`), every area's change from
+    the cycle that raised it to this one in one :func:`_changes` (the same arithmetic
+    as :func:`overall_trend` with ``standards``, one area per row)."""
+    groups: dict[str, dict[int, list[str]]] = {}
+    for i, (raised_in, standards) in enumerate(counted):
+        if standards:
+            groups.setdefault(current.cycle, {})[i] = standards
+            if raised_in != current.cycle:
+                groups.setdefault(raised_in, {})[i] = standards
+    tallied = {c: _by_areas(by_cycle[c], g) for c, g in groups.items()}
+    if current.cycle not in tallied:
+        return
+    now, by_now = tallied[current.cycle]
+    for i in groups[current.cycle]:
+        if counted[i][0] == current.cycle:
+            rows[i]["share_now"] = float(now.at[i, "share"])
+    earlier = [i for i in groups[current.cycle] if counted[i][0] != current.cycle]
+    if not earlier:
+        return
+    then = pd.concat([tallied[counted[i][0]][0].loc[[i]] for i in earlier])
+    by_then = pd.concat([by for c, (_, by) in tallied.items() if c != current.cycle])
+    changes = _changes(
+        now.loc[earlier], then, by_now, by_then, earlier, family=False, confidence=confidence
     )
-    now_keys = {s.key for s in current.framework.standards}
-    if own:
-        if keys:
-            row = overall_trend(current, [], confidence=confidence, standards=keys).iloc[0]
-            out["share_now"] = row[f"share_{current.cycle}"]
-        out.update(measured="raised this cycle", measured_note="")
-        return out
-    if not keys:
-        out.update(measured="not measured", measured_note="no standards named for this area")
-        return out
-    if then is None:
-        out.update(
-            measured="not measured", measured_note="the cycle that raised it is not compared"
-        )
-        return out
-    common = [k for k in keys if k in now_keys and k in {s.key for s in then.framework.standards}]
-    if not common:
-        out.update(
-            measured="not measured",
-            measured_note=f"its standards are not in the {current.cycle} framework",
-        )
-        return out
-    row = overall_trend(current, [then], confidence=confidence, standards=common).iloc[0]
-    out["share_then"] = row[f"share_{then.cycle}"]
-    out["share_now"] = row[f"share_{current.cycle}"]
-    missing = [c for c in (then.cycle, current.cycle) if row[f"n_{c}"] == 0]
-    if missing:
-        out.update(
-            measured="not measured",
-            measured_note="its standards have no ratings in " + " or ".join(missing),
-        )
-        return out
-    out["diff"] = row[f"diff_vs_{then.cycle}"]
-    out["diff_low"] = row[f"diff_low_vs_{then.cycle}"]
-    out["diff_high"] = row[f"diff_high_vs_{then.cycle}"]
-    out["p"] = row[f"p_vs_{then.cycle}"]
-    for column in ("diff", "diff_low", "diff_high", "p"):
-        out[f"std_{column}"] = row[f"std_{column}_vs_{then.cycle}"]
-    verdict = row[f"verdict_vs_{then.cycle}"]
-    if verdict in ("improved", "declined", "no clear change", CASE_MIX):
-        out.update(measured=verdict, measured_note="")
-    else:
-        out.update(measured="not measured", measured_note="too few cases rated to tell")
-    return out
+    for j, i in enumerate(earlier):
+        row, raised_in = rows[i], counted[i][0]
+        row["share_then"] = float(then.at[i, "share"])
+        row["share_now"] = float(now.at[i, "share"])
+        missing = [
+            c for c, n in ((raised_in, then.at[i, "n"]), (current.cycle, now.at[i, "n"])) if n == 0
+        ]
+        if missing:
+            row.update(
+                measured="not measured",
+                measured_note="its standards have no ratings in " + " or ".join(missing),
+            )
+            continue
+        for column in ("diff", "diff_low", "diff_high", "p"):
+            row[column] = float(changes[column][j])
+            row[f"std_{column}"] = float(changes[f"std_{column}"][j])
+        verdict = changes["verdict"][j]
+        if verdict in ("improved", "declined", "no clear change", CASE_MIX):
+            row.update(measured=verdict, measured_note="")
+        else:
+            row.update(measured="not measured", measured_note="too few cases rated to tell")
+
+
+def _by_areas(data: CycleData, groups: dict[int, list[str]]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One cycle's ratings tallied for many sets of standards at once (an area's
+    standards: a set may share standards with another): one row per key of ``groups``,
+    indexed by it, with the counts and share of :func:`_tallied`, and their case-level
+    counts (:func:`_by_case`). Each set's ratings keep the order of ``data.ratings``,
+    so each is counted exactly as :func:`overall_trend` with ``standards`` counts it."""
+    ratings = data.ratings
+    in_framework = {s.key for s in data.framework.standards}
+    codes, names = pd.factorize(ratings["standard_key"])  # missing: -1, never counted
+    picked, keys = [], []
+    for key, standards in groups.items():
+        wanted = np.append(names.isin([k for k in standards if k in in_framework]), False)
+        rows = np.flatnonzero(wanted[codes])
+        picked.append(rows)
+        keys.append(np.full(rows.size, key, dtype=np.int64))
+    keyed = ratings[["case_ref", "rating"]].take(np.concatenate(picked))
+    keyed = keyed.assign(key=np.concatenate(keys))
+    per, by_case = _tallied(pd.DataFrame({"key": list(groups)}), keyed, data.cases)
+    return per.set_index("key"), by_case
