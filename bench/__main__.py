@@ -238,14 +238,20 @@ def run(args: argparse.Namespace) -> dict:
             "interleaved (about a minute and a half a round) ..."
         )
         annual.time_run(tmp_path / "warm")  # warms what all three use: files, kernels
-        rounds: dict[str, list[float]] = {"run": [], "run.floor": [], "run.naive": []}
+        rounds: dict[str, list[float]] = {
+            "run": [],
+            "run.floor": [],
+            "run.naive": [],
+            "run.unforked": [],
+        }
         for i in range(args.run_repeats):
             rounds["run.floor"].append(annual.time_floor())
             rounds["run"].append(annual.time_run(tmp_path / "run"))
             rounds["run.naive"].append(annual.time_naive(tmp_path / "naive"))
+            rounds["run.unforked"].append(annual.time_run(tmp_path / "unforked", fork=False))
             _say(f"  round {i + 1}: " + ", ".join(f"{k} {v[-1]:.1f} s" for k, v in rounds.items()))
         samples.update(rounds)
-        seconds, floor, slow = (measure.median(rounds[k]) for k in rounds)
+        seconds, floor, slow, unforked = (measure.median(rounds[k]) for k in rounds)
         out.update(
             {
                 "run.workers": annual.workers(),
@@ -254,6 +260,8 @@ def run(args: argparse.Namespace) -> dict:
                 "run.ratio_to_floor": seconds / floor,
                 "run.naive_seconds": slow,
                 "run.speedup_vs_naive": slow / seconds,
+                "run.unforked_seconds": unforked,
+                "run.unforked_ratio_to_floor": unforked / floor,
             }
         )
 

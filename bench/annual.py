@@ -1,6 +1,9 @@
 """The annual run against its floor and its obvious alternative, each a fresh process.
 
-* ``run``: ``audit-analysis run`` on the demo cycle, as a user types it.
+* ``run``: ``audit-analysis run`` on the demo cycle, as a user types it. Its kernels are
+  forked from workers that imported the notebooks' modules once
+  (:mod:`audit_analysis.pipeline.kernels`); ``run.unforked`` is the same run with each
+  kernel started as a new process, as the floor starts them.
 * ``floor``: the same run's fixed costs and nothing else: one kernel per notebook, started
   the way papermill starts it (jupyter_client), running only the notebook's own import
   statements, then shut down; as many at a time as ``audit-analysis run`` uses workers
@@ -25,6 +28,7 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
+FORK_ENV = "AUDIT_ANALYSIS_FORK_KERNELS"  # audit_analysis.pipeline.kernels.FORK_ENV
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO = PROJECT_ROOT / "data" / "demo"
 CYCLE = "2018-19"
@@ -77,9 +81,14 @@ def floor(codes: list[str], parallel: int) -> None:
         list(pool.map(_kernel_imports, codes))
 
 
-def _timed(command: list[str], cwd: Path | None = None, ok: tuple[int, ...] = (0,)) -> float:
+def _timed(
+    command: list[str],
+    cwd: Path | None = None,
+    ok: tuple[int, ...] = (0,),
+    env: dict[str, str] | None = None,
+) -> float:
     start = time.perf_counter()
-    done = subprocess.run(command, check=False, cwd=cwd, capture_output=True)
+    done = subprocess.run(command, check=False, cwd=cwd, capture_output=True, env=env)
     if done.returncode not in ok:
         raise subprocess.CalledProcessError(done.returncode, command, done.stdout, done.stderr)
     return time.perf_counter() - start
@@ -99,11 +108,14 @@ def time_floor() -> float:
     return time.perf_counter() - start
 
 
-def time_run(out: Path) -> float:
+def time_run(out: Path, fork: bool = True) -> float:
+    """``audit-analysis run`` as a user types it; with ``fork=False``, each kernel started
+    as a new process (``AUDIT_ANALYSIS_FORK_KERNELS=0``), the way the floor starts them."""
     shutil.rmtree(out, ignore_errors=True)
     command = [str(BIN / "audit-analysis"), "run", "--data", str(DEMO), "--cycle", CYCLE]
+    env = None if fork else {**os.environ, FORK_ENV: "0"}
     # the demo's 2018-19 has rejections on purpose: exit status 3, outputs written
-    return _timed([*command, "--out", str(out), "--quiet"], ok=(0, 3))
+    return _timed([*command, "--out", str(out), "--quiet"], ok=(0, 3), env=env)
 
 
 def time_naive(out: Path) -> float:

@@ -38,8 +38,12 @@ SECTIONS = (
   2016-17 and 2017-18), a fresh process each time. Floor (`python -m bench.annual floor`):
   one kernel per notebook, started as papermill starts it, running only that notebook's
   own `import` lines, then stopped; two at a time, as the run uses its workers
-  (`min(notebooks, cores)`). Naive: `papermill` then `jupyter nbconvert --to html` for
-  each notebook, one after another. Three rounds after a warm-up run.
+  (`min(notebooks, cores)`). The run forks each kernel from a worker that imported the
+  notebooks' modules once (`audit_analysis/pipeline/kernels.py`), so it no longer pays
+  those imports once a notebook: `run.unforked_*` is the same run with every kernel
+  started as a new process (`AUDIT_ANALYSIS_FORK_KERNELS=0`), as the floor starts them.
+  Naive: `papermill` then `jupyter nbconvert --to html` for each notebook, one after
+  another. Three rounds after a warm-up run.
 - **National scale** (`scale.*`): synthetic ratings for 150 partnerships by 5 cycles
   (2016-17 to 2020-21; 24 cases, 12 agencies, 23 or 24 standards: about 5.1 million rows
   with `load_cycle`'s columns and dtypes plus `partnership`), in a fresh process whose
