@@ -52,6 +52,10 @@ KERNEL_MODULES = (
     "audit_analysis.sections.data_quality",
     "audit_analysis.sections.executive",
     "audit_analysis.sections.trends",
+    # imported by the first statistic or chart a notebook computes or saves, not at the
+    # top of a module: every kernel of a run would import them again
+    "scipy.special",
+    "krippendorff",
 )
 """What the run's notebooks import, imported once by each worker (:func:`preload`)."""
 
@@ -78,6 +82,9 @@ def preload() -> None:
     with tempfile.TemporaryDirectory() as empty, contextlib.chdir(empty):
         for name in KERNEL_MODULES:
             importlib.import_module(name)
+        from PIL import Image
+
+        Image.init()  # the image formats PIL registers at a chart's first PNG
 
 
 def _is_this_python(command: str) -> bool:
