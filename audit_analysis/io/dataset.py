@@ -52,7 +52,7 @@ from audit_analysis.io.text import (
     or_list,
     scripts,
 )
-from audit_analysis.io.workbooks import Budgets, WorkbookRefused, read_isolated
+from audit_analysis.io.workbooks import Budgets, Parsed, WorkbookRefused, read_isolated
 
 __all__ = [
     "CASES_FILE",
@@ -436,14 +436,15 @@ class _Loader:
     def load_file(
         self,
         path: Path,
-        sheets: list | WorkbookRefused | None = None,
+        sheets: list | WorkbookRefused | Parsed | None = None,
         rel: str | None = None,
         special: str | None = None,
         prepared: _Prepared | None = None,
     ) -> None:
         """Load the file at ``path``; ``sheets`` is a workbook's cells already read (or
         why it was refused), ``special`` why the entry is no file to read at all,
-        ``prepared`` what :meth:`prepare` made of a bulk table beforehand."""
+        ``prepared`` what :meth:`prepare` made of a bulk table beforehand. A workbook
+        comes as its sheets, or as the child parsed them (:class:`Parsed`)."""
         rel = rel or path.relative_to(self.folder).as_posix()
         record = {
             "source_file": rel,
@@ -460,7 +461,13 @@ class _Loader:
         try:
             if isinstance(sheets, WorkbookRefused):
                 raise ReturnFileError(sheets.reason)
-            if prepared is not None:
+            if isinstance(sheets, Parsed):  # the child found the table (workbooks._parse)
+                if sheets.error is not None:
+                    reason, sheet, value = sheets.error
+                    raise ReturnFileError(reason, sheet=sheet, value=value)
+                form, sheet, header, has_agency_column, rows = sheets.fields
+                parsed = ReturnFile(form, sheet, iter(rows), header, has_agency_column)
+            elif prepared is not None:
                 if prepared.error is not None:
                     raise prepared.error
                 parsed = prepared.parsed
@@ -912,8 +919,15 @@ def _returns_files(folder: Path) -> list[tuple[str, Path, str | None]]:
     return found
 
 
-def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame.from_records(records, columns=columns)
+def _columns_frame(records: list[dict], schema, dtypes: dict[str, str]) -> pd.DataFrame:
+    """A table of ``schema``'s columns from its rows (dicts), built column by column:
+    each column of ``dtypes`` with its dtype, every other as text (None missing)."""
+    return pd.DataFrame(
+        {
+            name: pd.array([r[name] for r in records], dtype=dtypes.get(name, "str"))
+            for name in schema.columns
+        }
+    )
 
 
 def _ratings_frame(rows: list[tuple], scale: Scale = BUILTIN) -> pd.DataFrame:
@@ -957,12 +971,13 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
     files = _returns_files(folder)
     workbooks = [p for _, p, why in files if why is None and classify(p) == "excel"]
     # The child starts reading while the framework and the cohort are read here.
-    with contextlib.closing(read_isolated(workbooks, budgets)) as read:
+    with contextlib.closing(read_isolated(workbooks, budgets, parse=True)) as read:
         framework = load_framework(cycle, data_dir)
         labels = load_labels(data_dir)  # the partnership's themes and age bands
         scale = scale_for(data_dir, folder)
         rejections = schemas.RejectionLog()  # bounded: counts beyond MAX_LISTED a file
         cases, crosswalk = read_cases(folder, rejections, labels)
+        cases = schemas.cases_schema(tuple(labels.priorities)).validate(cases)  # final now
         loader = _Loader(data_dir, folder, framework, crosswalk, scale)
         loader.rejections = rejections
         # The bulk tables first, as far as no other file matters (Loader.prepare): the
@@ -987,21 +1002,17 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
     )
 
     ratings = _ratings_frame(loader.ratings, scale)
-    returns = _frame(loader.returns, list(schemas.RETURNS.columns)).astype({"rows": "int64"})
-    for column in ("source_file", "agency", "case_ref", "form", "template_version", "status"):
-        returns[column] = returns[column].astype("str").where(returns[column].notna())
-    rejected = _frame(loader.rejections.lines(), list(schemas.REJECTIONS.columns))
-    rejected["source_row"] = rejected["source_row"].astype("Int64")
-    rejected["count"] = rejected["count"].astype("int64")
-    for column in ("source_file", "code", "reason", "raw_value"):
-        rejected[column] = rejected[column].astype("str").where(rejected[column].notna())
+    returns = _columns_frame(loader.returns, schemas.RETURNS, {"rows": "int64"})
+    rejected = _columns_frame(
+        loader.rejections.lines(), schemas.REJECTIONS, {"source_row": "Int64", "count": "int64"}
+    )
 
     activate(labels)  # the summaries, pages and explorer name these themes and bands
     return CycleData(
         cycle=cycle,
         framework=framework,
         ratings=schemas.ratings_schema(scale).validate(ratings),
-        cases=schemas.cases_schema(tuple(labels.priorities)).validate(cases),
+        cases=cases,
         returns=schemas.RETURNS.validate(returns),
         rejections=schemas.REJECTIONS.validate(rejected),
         folder=folder,
