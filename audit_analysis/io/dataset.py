@@ -15,7 +15,6 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -394,6 +393,8 @@ class _Loader:
         self._agencies: dict[tuple[type, object], str | None] = {}
         self._cases: dict[tuple, tuple[str | None, str | None]] = {}
         self._rating_of: dict[object, str] = {None: NOT_RECORDED}
+        self._agency_text: dict[str, str | None] = {}
+        self._case_text: dict[str, tuple[str | None, str | None]] = {}
         self._targets_of: dict[str, tuple[Framework, dict[int, tuple[int, int, str]]]] = {}
 
     @property
@@ -751,6 +752,10 @@ class _Loader:
         cycle_fw = self.framework
         agency_of = self._agency_of
         case_of = self._case_of
+        # _agency_of's and _case_of's answers for a text cell (and no case ID type), looked
+        # up here without a call: a bulk table asks them on every row
+        agency_text = self._agency_text
+        case_text = self._case_text
         rating_of = self._rating_of
         targets = self._targets(template)
         for raw in rows:
@@ -764,6 +769,8 @@ class _Loader:
                 and standard_cell > 0
             ):
                 number = int(standard_cell)  # parse_standard_number's fast path, inline
+            elif standard_cell.__class__ is str:
+                number = _standard_in_text(standard_cell)  # as parse_standard_number does
             else:
                 number = parse_standard_number(standard_cell)
             if (
@@ -783,7 +790,15 @@ class _Loader:
                         )
                         continue
                 else:
-                    row_agency = agency_of(agency_cell)
+                    row_agency = (
+                        agency_text.get(agency_cell, _UNSEEN)
+                        if agency_cell.__class__ is str
+                        else _UNSEEN
+                    )
+                    if row_agency is _UNSEEN:
+                        row_agency = agency_of(agency_cell)
+                        if agency_cell.__class__ is str:
+                            agency_text[agency_cell] = row_agency
                     if row_agency is None:
                         yield rejection(
                             rel,
@@ -794,7 +809,13 @@ class _Loader:
                             agency_cell,
                         )
                         continue
-                row_case, problem = case_of(case_cell, type_cell)
+                plain = type_cell is None and case_cell.__class__ is str
+                found = case_text.get(case_cell) if plain else None
+                if found is None:
+                    found = case_of(case_cell, type_cell)
+                    if plain:
+                        case_text[case_cell] = found
+                row_case, problem = found
                 problem_value = case_cell
             if problem is not None:
                 yield rejection(rel, row, RejectionCode.CASE_ID, where + problem, problem_value)
@@ -873,6 +894,7 @@ class _Loader:
         return found[1]
 
 
+_UNSEEN = object()
 _UNDECODED = re.compile("[\udc80-\udcff]")
 
 
@@ -934,8 +956,8 @@ def _ratings_frame(rows: list[tuple], scale: Scale = BUILTIN) -> pd.DataFrame:
     """The ``ratings`` table from the loader's tuples (in ``schemas.RATINGS`` column
     order), built column by column with the final dtypes: text as ``str``, missing
     evidence as missing, the rating as the ordered categorical."""
-    # One column at a time, each picked out in C (itemgetter).
-    columns = [list(map(itemgetter(i), rows)) for i in range(len(schemas.RATINGS.columns))]
+    # The columns, transposed in C (zip); none when there are no rows.
+    columns = list(zip(*rows, strict=True)) or [()] * len(schemas.RATINGS.columns)
     (cycle, agency, case_ref, kloe, standard, key, rating, evidence, source, row) = columns
     codes = {category: code for code, category in enumerate(scale.categories)}
     return pd.DataFrame(
@@ -947,7 +969,8 @@ def _ratings_frame(rows: list[tuple], scale: Scale = BUILTIN) -> pd.DataFrame:
             "standard": np.array(standard, dtype="int64"),
             "standard_key": pd.array(key, dtype="str"),
             "rating": pd.Categorical.from_codes(
-                np.array([codes[r] for r in rating], dtype="int8"), dtype=scale.dtype
+                np.fromiter(map(codes.__getitem__, rating), dtype="int8", count=len(rating)),
+                dtype=scale.dtype,
             ),
             "evidence": pd.array(evidence, dtype="str"),
             "source_file": pd.array(source, dtype="str"),
