@@ -13,11 +13,15 @@ whole process. So each workbook goes through two guards:
    directory and the first few kilobytes of those parts, nothing more.
 2. :func:`read_isolated`: the workbooks of a cycle are read one after another in one
    child process (a fresh interpreter that imports python-calamine and the standard
-   library only), under an address-space limit and a time limit per file. A crash, an
-   allocation failure or a timeout there ends the child, not the run: that file becomes
-   one rejection and a new child carries on with the next. The child is kept for the
-   same thread's next read (``_take``, ``_park``): never another process's, never with
-   other budgets, replaced when it died in between, stopped at exit or when idle.
+   library only), or, from :data:`TWO_READERS_FROM` workbooks on a machine of two cores
+   or more, in two, each reading every other file; each is under an address-space limit
+   and a time limit per file. A crash, an allocation failure or a timeout there ends the
+   child, not the run: that file becomes one rejection and a new child carries on with
+   the next. Asked to (``parse``), the child also finds each workbook's table
+   (``returns.parse_sheets``, which imports the standard library only) and sends only
+   the rows the loader reads. A child is kept for the same thread's next read
+   (``_take``, ``_park``): never another process's, never with other budgets, replaced
+   when it died in between, stopped at exit or when idle.
 
 The budgets are :class:`Budgets`, with defaults sized far above any real audit return
 (tens of kilobytes) and far below what would hurt the machine; each can be changed with
@@ -83,7 +87,7 @@ class Budgets:
     - ``max_parts`` (1000): parts in the zip;
     - ``max_cells`` (2,000,000): cells in a sheet's rectangle, declared or read;
     - ``max_strings`` (1,000,000): strings the shared-string table declares;
-    - ``memory_mb`` (768): address space of the child process that reads workbooks;
+    - ``memory_mb`` (768): address space of each child process that reads workbooks;
     - ``seconds_per_file`` (60): wall-clock seconds the child may spend on one workbook.
     """
 
