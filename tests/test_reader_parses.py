@@ -7,6 +7,7 @@ sheets in this process, a crash is still one rejection, and both children are ke
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -176,3 +177,13 @@ def test_a_cycle_loads_as_when_this_process_parses_the_sheets(cycle, monkeypatch
     assert "no 'Agency' label" in child.rejections.set_index("source_file")["reason"].get(
         "returns/SCH/no-agency.xlsx"
     )
+
+
+def test_the_child_parses_without_pandas_or_the_packages_init(books):
+    """The table search runs in the child without the package's ``__init__`` (which
+    imports pandas and numpy): none of their compiled libraries is mapped in it."""
+    list(read_isolated(books[:2], parse=True))
+    child = workbooks._state().child
+    maps = Path(f"/proc/{child.proc.pid}/maps").read_text()
+    assert "python_calamine" in maps  # what is mapped is seen
+    assert "/numpy/" not in maps and "/pandas/" not in maps

@@ -583,10 +583,11 @@ def _returns_module():
                 module = types.ModuleType(package)
                 module.__path__ = [folder]
                 sys.modules[package] = module
-        if "audit_analysis.io.workbooks" not in sys.modules:  # this file, as it runs
-            this = types.ModuleType("audit_analysis.io.workbooks")
-            this.__dict__.update(globals())
-            sys.modules[this.__name__] = this
+        this = "audit_analysis.io.workbooks"
+        if this not in sys.modules:  # this file, as it runs: not executed a second time
+            module = types.ModuleType(this)
+            module.__dict__.update({k: v for k, v in globals().items() if k != "__name__"})
+            sys.modules[this] = module
     return importlib.import_module(name)
 
 
