@@ -15,7 +15,6 @@ import unicodedata
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from operator import itemgetter
 from pathlib import Path
 from typing import NamedTuple
 
@@ -52,7 +51,7 @@ from audit_analysis.io.text import (
     or_list,
     scripts,
 )
-from audit_analysis.io.workbooks import Budgets, WorkbookRefused, read_isolated
+from audit_analysis.io.workbooks import Budgets, Parsed, WorkbookRefused, read_isolated
 
 __all__ = [
     "CASES_FILE",
@@ -394,6 +393,8 @@ class _Loader:
         self._agencies: dict[tuple[type, object], str | None] = {}
         self._cases: dict[tuple, tuple[str | None, str | None]] = {}
         self._rating_of: dict[object, str] = {None: NOT_RECORDED}
+        self._agency_text: dict[str, str | None] = {}
+        self._case_text: dict[str, tuple[str | None, str | None]] = {}
         self._targets_of: dict[str, tuple[Framework, dict[int, tuple[int, int, str]]]] = {}
 
     @property
@@ -436,14 +437,15 @@ class _Loader:
     def load_file(
         self,
         path: Path,
-        sheets: list | WorkbookRefused | None = None,
+        sheets: list | WorkbookRefused | Parsed | None = None,
         rel: str | None = None,
         special: str | None = None,
         prepared: _Prepared | None = None,
     ) -> None:
         """Load the file at ``path``; ``sheets`` is a workbook's cells already read (or
         why it was refused), ``special`` why the entry is no file to read at all,
-        ``prepared`` what :meth:`prepare` made of a bulk table beforehand."""
+        ``prepared`` what :meth:`prepare` made of a bulk table beforehand. A workbook
+        comes as its sheets, or as the child parsed them (:class:`Parsed`)."""
         rel = rel or path.relative_to(self.folder).as_posix()
         record = {
             "source_file": rel,
@@ -460,7 +462,13 @@ class _Loader:
         try:
             if isinstance(sheets, WorkbookRefused):
                 raise ReturnFileError(sheets.reason)
-            if prepared is not None:
+            if isinstance(sheets, Parsed):  # the child found the table (workbooks._parse)
+                if sheets.error is not None:
+                    reason, sheet, value = sheets.error
+                    raise ReturnFileError(reason, sheet=sheet, value=value)
+                form, sheet, header, has_agency_column, rows = sheets.fields
+                parsed = ReturnFile(form, sheet, iter(rows), header, has_agency_column)
+            elif prepared is not None:
                 if prepared.error is not None:
                     raise prepared.error
                 parsed = prepared.parsed
@@ -744,6 +752,10 @@ class _Loader:
         cycle_fw = self.framework
         agency_of = self._agency_of
         case_of = self._case_of
+        # _agency_of's and _case_of's answers for a text cell (and no case ID type), looked
+        # up here without a call: a bulk table asks them on every row
+        agency_text = self._agency_text
+        case_text = self._case_text
         rating_of = self._rating_of
         targets = self._targets(template)
         for raw in rows:
@@ -757,6 +769,8 @@ class _Loader:
                 and standard_cell > 0
             ):
                 number = int(standard_cell)  # parse_standard_number's fast path, inline
+            elif standard_cell.__class__ is str:
+                number = _standard_in_text(standard_cell)  # as parse_standard_number does
             else:
                 number = parse_standard_number(standard_cell)
             if (
@@ -776,7 +790,15 @@ class _Loader:
                         )
                         continue
                 else:
-                    row_agency = agency_of(agency_cell)
+                    row_agency = (
+                        agency_text.get(agency_cell, _UNSEEN)
+                        if agency_cell.__class__ is str
+                        else _UNSEEN
+                    )
+                    if row_agency is _UNSEEN:
+                        row_agency = agency_of(agency_cell)
+                        if agency_cell.__class__ is str:
+                            agency_text[agency_cell] = row_agency
                     if row_agency is None:
                         yield rejection(
                             rel,
@@ -787,7 +809,13 @@ class _Loader:
                             agency_cell,
                         )
                         continue
-                row_case, problem = case_of(case_cell, type_cell)
+                plain = type_cell is None and case_cell.__class__ is str
+                found = case_text.get(case_cell) if plain else None
+                if found is None:
+                    found = case_of(case_cell, type_cell)
+                    if plain:
+                        case_text[case_cell] = found
+                row_case, problem = found
                 problem_value = case_cell
             if problem is not None:
                 yield rejection(rel, row, RejectionCode.CASE_ID, where + problem, problem_value)
@@ -866,6 +894,7 @@ class _Loader:
         return found[1]
 
 
+_UNSEEN = object()
 _UNDECODED = re.compile("[\udc80-\udcff]")
 
 
@@ -912,16 +941,23 @@ def _returns_files(folder: Path) -> list[tuple[str, Path, str | None]]:
     return found
 
 
-def _frame(records: list[dict], columns: list[str]) -> pd.DataFrame:
-    return pd.DataFrame.from_records(records, columns=columns)
+def _columns_frame(records: list[dict], schema, dtypes: dict[str, str]) -> pd.DataFrame:
+    """A table of ``schema``'s columns from its rows (dicts), built column by column:
+    each column of ``dtypes`` with its dtype, every other as text (None missing)."""
+    return pd.DataFrame(
+        {
+            name: pd.array([r[name] for r in records], dtype=dtypes.get(name, "str"))
+            for name in schema.columns
+        }
+    )
 
 
 def _ratings_frame(rows: list[tuple], scale: Scale = BUILTIN) -> pd.DataFrame:
     """The ``ratings`` table from the loader's tuples (in ``schemas.RATINGS`` column
     order), built column by column with the final dtypes: text as ``str``, missing
     evidence as missing, the rating as the ordered categorical."""
-    # One column at a time, each picked out in C (itemgetter).
-    columns = [list(map(itemgetter(i), rows)) for i in range(len(schemas.RATINGS.columns))]
+    # The columns, transposed in C (zip); none when there are no rows.
+    columns = list(zip(*rows, strict=True)) or [()] * len(schemas.RATINGS.columns)
     (cycle, agency, case_ref, kloe, standard, key, rating, evidence, source, row) = columns
     codes = {category: code for code, category in enumerate(scale.categories)}
     return pd.DataFrame(
@@ -933,7 +969,8 @@ def _ratings_frame(rows: list[tuple], scale: Scale = BUILTIN) -> pd.DataFrame:
             "standard": np.array(standard, dtype="int64"),
             "standard_key": pd.array(key, dtype="str"),
             "rating": pd.Categorical.from_codes(
-                np.array([codes[r] for r in rating], dtype="int8"), dtype=scale.dtype
+                np.fromiter(map(codes.__getitem__, rating), dtype="int8", count=len(rating)),
+                dtype=scale.dtype,
             ),
             "evidence": pd.array(evidence, dtype="str"),
             "source_file": pd.array(source, dtype="str"),
@@ -957,12 +994,13 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
     files = _returns_files(folder)
     workbooks = [p for _, p, why in files if why is None and classify(p) == "excel"]
     # The child starts reading while the framework and the cohort are read here.
-    with contextlib.closing(read_isolated(workbooks, budgets)) as read:
+    with contextlib.closing(read_isolated(workbooks, budgets, parse=True)) as read:
         framework = load_framework(cycle, data_dir)
         labels = load_labels(data_dir)  # the partnership's themes and age bands
         scale = scale_for(data_dir, folder)
         rejections = schemas.RejectionLog()  # bounded: counts beyond MAX_LISTED a file
         cases, crosswalk = read_cases(folder, rejections, labels)
+        cases = schemas.cases_schema(tuple(labels.priorities)).validate(cases)  # final now
         loader = _Loader(data_dir, folder, framework, crosswalk, scale)
         loader.rejections = rejections
         # The bulk tables first, as far as no other file matters (Loader.prepare): the
@@ -987,21 +1025,17 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
     )
 
     ratings = _ratings_frame(loader.ratings, scale)
-    returns = _frame(loader.returns, list(schemas.RETURNS.columns)).astype({"rows": "int64"})
-    for column in ("source_file", "agency", "case_ref", "form", "template_version", "status"):
-        returns[column] = returns[column].astype("str").where(returns[column].notna())
-    rejected = _frame(loader.rejections.lines(), list(schemas.REJECTIONS.columns))
-    rejected["source_row"] = rejected["source_row"].astype("Int64")
-    rejected["count"] = rejected["count"].astype("int64")
-    for column in ("source_file", "code", "reason", "raw_value"):
-        rejected[column] = rejected[column].astype("str").where(rejected[column].notna())
+    returns = _columns_frame(loader.returns, schemas.RETURNS, {"rows": "int64"})
+    rejected = _columns_frame(
+        loader.rejections.lines(), schemas.REJECTIONS, {"source_row": "Int64", "count": "int64"}
+    )
 
     activate(labels)  # the summaries, pages and explorer name these themes and bands
     return CycleData(
         cycle=cycle,
         framework=framework,
         ratings=schemas.ratings_schema(scale).validate(ratings),
-        cases=schemas.cases_schema(tuple(labels.priorities)).validate(cases),
+        cases=cases,
         returns=schemas.RETURNS.validate(returns),
         rejections=schemas.REJECTIONS.validate(rejected),
         folder=folder,

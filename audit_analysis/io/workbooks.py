@@ -13,11 +13,15 @@ whole process. So each workbook goes through two guards:
    directory and the first few kilobytes of those parts, nothing more.
 2. :func:`read_isolated`: the workbooks of a cycle are read one after another in one
    child process (a fresh interpreter that imports python-calamine and the standard
-   library only), under an address-space limit and a time limit per file. A crash, an
-   allocation failure or a timeout there ends the child, not the run: that file becomes
-   one rejection and a new child carries on with the next. The child is kept for the
-   same thread's next read (``_take``, ``_park``): never another process's, never with
-   other budgets, replaced when it died in between, stopped at exit or when idle.
+   library only), or, from :data:`TWO_READERS_FROM` workbooks on a machine of two cores
+   or more, in two, each reading every other file; each is under an address-space limit
+   and a time limit per file. A crash, an allocation failure or a timeout there ends the
+   child, not the run: that file becomes one rejection and a new child carries on with
+   the next. Asked to (``parse``), the child also finds each workbook's table
+   (``returns.parse_sheets``, which imports the standard library only) and sends only
+   the rows the loader reads. A child is kept for the same thread's next read
+   (``_take``, ``_park``): never another process's, never with other budgets, replaced
+   when it died in between, stopped at exit or when idle.
 
 The budgets are :class:`Budgets`, with defaults sized far above any real audit return
 (tens of kilobytes) and far below what would hurt the machine; each can be changed with
@@ -48,6 +52,7 @@ __all__ = [
     "EXCEL_MAX_COLUMNS",
     "EXCEL_MAX_ROWS",
     "HEAD_BYTES",
+    "Parsed",
     "RATIO_FLOOR_BYTES",
     "WorkbookRefused",
     "check_package",
@@ -82,7 +87,7 @@ class Budgets:
     - ``max_parts`` (1000): parts in the zip;
     - ``max_cells`` (2,000,000): cells in a sheet's rectangle, declared or read;
     - ``max_strings`` (1,000,000): strings the shared-string table declares;
-    - ``memory_mb`` (768): address space of the child process that reads workbooks;
+    - ``memory_mb`` (768): address space of each child process that reads workbooks;
     - ``seconds_per_file`` (60): wall-clock seconds the child may spend on one workbook.
     """
 
@@ -521,11 +526,16 @@ def _serve() -> None:
     out.flush()
     while True:
         paths = request()
+        parse = paths.__class__ is tuple  # (paths, "parse"): parse_sheets here too
+        if parse:
+            paths = paths[0]
         out.write(_ACK)
         out.flush()
         for path in paths:
             try:
                 result: tuple = ("ok", read_sheets(path, budgets))
+                if parse:
+                    result = _parse(result[1])
             except WorkbookRefused as exc:
                 result = ("refused", exc.reason)
             try:
@@ -539,7 +549,61 @@ def _serve() -> None:
             result = payload = None  # nothing of one file held while the next is read
 
 
+def _parse(sheets: list) -> tuple:
+    """In the child: ``returns.parse_sheets`` on a workbook's sheets, as plain values:
+    ``("parsed", (form, sheet, header, has_agency_column, rows))`` with the rows the
+    loader reads, or ``("unparsed", (reason, sheet, value))`` for a workbook it refuses.
+    The rest of the cells (a toolkit's standards' wording, its guidance sheet) are not
+    sent: the loader never reads them."""
+    returns = _returns_module()
+    try:
+        parsed = returns.parse_sheets(sheets)
+        rows = list(parsed.rows)
+    except returns.ReturnFileError as exc:
+        return ("unparsed", (exc.reason, exc.sheet, exc.value))
+    return ("parsed", (parsed.form, parsed.sheet, parsed.header, parsed.has_agency_column, rows))
+
+
+def _returns_module():
+    """``audit_analysis.io.returns`` in the child, imported on the first request to
+    parse, without the package's ``__init__`` (which imports pandas): the two packages
+    are stood in for by empty ones over their folders, and this running file is the
+    ``workbooks`` module. returns.py and text.py import only the standard library."""
+    import importlib
+    import types
+
+    name = "audit_analysis.io.returns"
+    if name not in sys.modules:
+        io_dir = os.path.dirname(os.path.abspath(__file__))
+        for package, folder in (
+            ("audit_analysis", os.path.dirname(io_dir)),
+            ("audit_analysis.io", io_dir),
+        ):
+            if package not in sys.modules:
+                module = types.ModuleType(package)
+                module.__path__ = [folder]
+                sys.modules[package] = module
+        this = "audit_analysis.io.workbooks"
+        if this not in sys.modules:  # this file, as it runs: not executed a second time
+            module = types.ModuleType(this)
+            module.__dict__.update({k: v for k, v in globals().items() if k != "__name__"})
+            sys.modules[this] = module
+    return importlib.import_module(name)
+
+
 # --------------------------------------------------------------------------- the parent
+
+
+class Parsed:
+    """A workbook as the child parsed it (``read_isolated(..., parse=True)``):
+    ``fields`` is (form, sheet, header, has_agency_column, rows), or ``error`` is
+    (reason, sheet, value) when ``returns.parse_sheets`` refused it."""
+
+    __slots__ = ("error", "fields")
+
+    def __init__(self, fields: tuple | None = None, error: tuple | None = None):
+        self.fields = fields
+        self.error = error
 
 
 def _BytesIO(data: bytes):
@@ -611,9 +675,10 @@ class _Child:
             return False  # the child is gone: reading says so
         return True
 
-    def ask(self, paths: list[str]) -> bool:
-        """Ask the child to read ``paths`` (it starts at once); False when it is gone."""
-        self.asked = self.send(paths)
+    def ask(self, paths: list[str], parse: bool = False) -> bool:
+        """Ask the child to read ``paths`` (it starts at once), and with ``parse`` to
+        parse them (:func:`_parse`); False when it is gone."""
+        self.asked = self.send((paths, "parse") if parse else paths)
         return self.asked
 
     def taken(self, budgets: Budgets) -> bool:
@@ -732,7 +797,7 @@ def _state():
 def _forget_after_fork() -> None:
     """In a forked process: the children are the parent's. Forget them, untouched."""
     with contextlib.suppress(AttributeError):
-        _SLOTS.child = None
+        _SLOTS.child = _SLOTS.second = None
     for child in _REGISTRY:
         child.owner = -1
         child._abandon()
@@ -746,16 +811,16 @@ def stop_readers() -> None:
     for child in children:
         child.stop()
     if _SLOTS is not None:
-        _SLOTS.child = None
+        _SLOTS.child = _SLOTS.second = None
 
 
-def _take(key: tuple) -> _Child | None:
-    """This thread's parked child if it is alive, this process's and started with
-    ``key`` (budgets, boot, interpreter); else None, any other being stopped. Taken, it
-    is out of the slot: a read begun during another gets a child of its own."""
+def _take(key: tuple, slot: str = "child") -> _Child | None:
+    """This thread's child parked in ``slot`` if it is alive, this process's and started
+    with ``key`` (budgets, boot, interpreter); else None, any other being stopped. Taken,
+    it is out of the slot: a read begun during another gets a child of its own."""
     local = _state()
-    child = getattr(local, "child", None)
-    local.child = None
+    child = getattr(local, slot, None)
+    setattr(local, slot, None)
     if child is None:
         return None
     with _REGISTRY_LOCK:
@@ -788,14 +853,15 @@ def _grown(child: _Child) -> bool:
     return pages * os.sysconf("SC_PAGE_SIZE") > budget // 4
 
 
-def _park(child: _Child) -> None:
-    """Keep ``child`` for this thread's next read; stopped after IDLE_SECONDS unused."""
+def _park(child: _Child, slot: str = "child") -> None:
+    """Keep ``child`` in ``slot`` for this thread's next read; stopped after
+    IDLE_SECONDS unused."""
     import threading
 
     local = _state()
     if (
         child.owner != os.getpid()
-        or getattr(local, "child", None) is not None  # another read parked one meanwhile
+        or getattr(local, slot, None) is not None  # another read parked one meanwhile
         or _grown(child)
     ):
         child.stop()
@@ -808,7 +874,7 @@ def _park(child: _Child) -> None:
         child.parked = True
     for c in dead:
         c.stop()
-    local.child = child
+    setattr(local, slot, child)
     child.timer = threading.Timer(IDLE_SECONDS, child.idle)
     child.timer.daemon = True
     child.timer.start()
@@ -852,21 +918,60 @@ def _site_of_calamine() -> str | None:
 
 
 def read_isolated(
-    paths: Sequence[str | os.PathLike], budgets: Budgets | None = None
-) -> Iterator[tuple[str, list | WorkbookRefused]]:
+    paths: Sequence[str | os.PathLike], budgets: Budgets | None = None, parse: bool = False
+) -> Iterator[tuple[str, list | WorkbookRefused | Parsed]]:
     """``(path, sheets)`` or ``(path, WorkbookRefused)`` for each of ``paths``, in order,
     read in a child process (see the module's docstring) that starts at once, so it
     reads while the caller does other work. Close the iterator (or run it to the end)
     to give the child back: the same thread's next read uses it again, if it read every
-    path; one left mid-read is stopped."""
-    reader = _reader([os.fspath(p) for p in paths], budgets or Budgets())
+    path; one left mid-read is stopped. With ``parse``, the child also finds each
+    workbook's table and sends a :class:`Parsed` instead of the sheets (where no child
+    can run, the sheets still come, read here)."""
+    pending = [os.fspath(p) for p in paths]
+    budgets = budgets or Budgets()
+    if len(pending) >= TWO_READERS_FROM and _cores() >= 2:
+        reader = _two_readers(pending, budgets, parse)
+    else:
+        reader = _reader(pending, budgets, parse)
     next(reader)  # starts the child
     return reader
 
 
+#: From this many workbooks a read is shared by two children, each reading every other
+#: file, so that python-calamine runs on two cores while this process judges the rows.
+TWO_READERS_FROM = 24
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _two_readers(
+    pending: list[str], budgets: Budgets, parse: bool
+) -> Iterator[tuple[str, list | WorkbookRefused | Parsed] | None]:
+    """:func:`_reader` of the even and of the odd files at once, each its own child (the
+    second kept warm in its own slot), their answers given back in the files' order."""
+    readers = (
+        _reader(pending[0::2], budgets, parse),
+        _reader(pending[1::2], budgets, parse, "second"),
+    )
+    try:
+        for reader in readers:
+            next(reader)
+        yield None
+        for i in range(len(pending)):
+            yield next(readers[i % 2])
+    finally:
+        for reader in readers:
+            reader.close()
+
+
 def _reader(
-    pending: list[str], budgets: Budgets
-) -> Iterator[tuple[str, list | WorkbookRefused] | None]:
+    pending: list[str], budgets: Budgets, parse: bool = False, slot: str = "child"
+) -> Iterator[tuple[str, list | WorkbookRefused | Parsed] | None]:
     site = _site_of_calamine() if pending else None
     if not pending:
         yield None
@@ -884,12 +989,12 @@ def _reader(
     try:
         started = worked = False
         while pending:
-            child = _take(key)  # the child of this thread's last read, if still fit
+            child = _take(key, slot)  # the child of this thread's last read, if still fit
             warm = child is not None
             if child is None:
                 child = _start(budgets, site, key)
             if child is not None:
-                child.ask(pending)  # it reads while the caller does other work
+                child.ask(pending, parse)  # it reads while the caller does other work
             if not started:
                 started = True
                 yield None
@@ -897,7 +1002,7 @@ def _reader(
             if not ready and warm:  # it died while parked: a new one, and no file blamed
                 child.stop()
                 child = _start(budgets, site, key)
-                ready = child is not None and child.ask(pending) and child.taken(budgets)
+                ready = child is not None and child.ask(pending, parse) and child.taken(budgets)
             if not ready:
                 if child is not None:
                     child.stop()
@@ -933,13 +1038,20 @@ def _reader(
                     kind, value = _Cells(_BytesIO(payload)).load()
                 except (pickle.UnpicklingError, ValueError, EOFError, TypeError) as exc:
                     value, kind = f"unreadable reply from the workbook reader ({exc})", "refused"
-                yield path, (value if kind == "ok" else WorkbookRefused(value))
+                if kind == "ok":
+                    yield path, value
+                elif kind == "parsed":
+                    yield path, Parsed(fields=value)
+                elif kind == "unparsed":
+                    yield path, Parsed(error=value)
+                else:
+                    yield path, WorkbookRefused(value)
     finally:
         if child is not None:
             if pending or child.buffer:  # left mid-read: what it still sends is no one's
                 child.stop()
             else:
-                _park(child)
+                _park(child, slot)
 
 
 def _start(budgets: Budgets, site: str, key: tuple) -> _Child | None:

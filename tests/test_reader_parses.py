@@ -1,0 +1,189 @@
+"""Issue 25, third pass (docs/loading-performance.md): the workbook reader's child also
+finds each workbook's toolkit or bulk table (``returns.parse_sheets``, run in the child)
+and sends only the rows the loader reads; a read of many workbooks is shared by two
+children, each reading every other file. The loader's tables are those of parsing the
+sheets in this process, a crash is still one rejection, and both children are kept warm."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import openpyxl
+import pytest
+from bombs import far_cells, sheet_xml, write_book
+from conftest import write_bulk_csv, write_toolkit
+
+import audit_analysis.io.dataset as dataset
+import audit_analysis.io.workbooks as workbooks
+from audit_analysis import load_cycle
+from audit_analysis.io.returns import ReturnFileError, parse_sheets
+from audit_analysis.io.workbooks import Parsed, WorkbookRefused, read_isolated, read_sheets
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+
+ROWS = [(1, "met", "seen"), (2, "unmet", None), None, (3, "Exceeded", "plan"), (4, "??", 7)]
+
+
+@pytest.fixture(autouse=True)
+def _no_reader_left():
+    workbooks.stop_readers()
+    yield
+    workbooks.stop_readers()
+
+
+@pytest.fixture
+def two(monkeypatch):
+    """Two readers from two workbooks on, whatever the machine's cores."""
+    monkeypatch.setattr(workbooks, "TWO_READERS_FROM", 2)
+    monkeypatch.setattr(workbooks, "_cores", lambda: 2)
+
+
+def bulk_book(path):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Ratings"
+    ws.append(["Agency", "Case ID", "Standard", "Rating", "Evidence"])
+    ws.append(["WMP", "C02", 1, "met", "seen"])
+    ws.append(["SCH", "C02", "S2", "partially met", None])
+    ws.append(["", "", "", "", ""])
+    ws.append(["NOPE", "C02", 3, "met", ""])
+    wb.save(path)
+    return path
+
+
+@pytest.fixture
+def books(tmp_path):
+    """Workbooks the table search accepts, and ones it refuses for each reason."""
+    return [
+        write_toolkit(tmp_path / "good.xlsx", ROWS, case_id_type="case_ref"),
+        bulk_book(tmp_path / "bulk.xlsx"),
+        write_toolkit(tmp_path / "no-agency.xlsx", ROWS, header=[("Case ID", "C01")]),
+        write_toolkit(tmp_path / "blank-agency.xlsx", ROWS, agency=None),
+        write_toolkit(tmp_path / "no-table.xlsx", ROWS, table_header=()),
+        write_book(tmp_path / "nothing.xlsx", sheet_xml([("B2", "just a note")])),
+        write_book(tmp_path / "empty.xlsx", sheet_xml([])),
+    ]
+
+
+def here(path) -> tuple:
+    """What parsing the sheets in this process gives: the table, or why not."""
+    try:
+        parsed = parse_sheets(read_sheets(path))
+    except ReturnFileError as exc:
+        return ("refused", exc.reason, exc.sheet, exc.value)
+    return (parsed.form, parsed.sheet, parsed.header, parsed.has_agency_column, list(parsed.rows))
+
+
+def there(answer: Parsed) -> tuple:
+    if answer.error is not None:
+        return ("refused", *answer.error)
+    return answer.fields
+
+
+def test_the_child_finds_the_same_tables_and_refusals_as_this_process(books):
+    answers = list(read_isolated(books, parse=True))
+    assert [path for path, _ in answers] == [str(p) for p in books]
+    assert all(isinstance(answer, Parsed) for _, answer in answers)
+    for book, (_, answer) in zip(books, answers, strict=True):
+        assert there(answer) == here(book), book.name
+    # and the comparison had something to compare: tables of both forms, every refusal
+    kinds = [there(answer)[0] for _, answer in answers]
+    assert kinds == ["toolkit", "bulk"] + ["refused"] * 5
+    rows = there(answers[0][1])[4]
+    assert [row[:4] for row in rows] == [
+        (11, 1.0, "met", "seen"),  # 2 title rows, 6 labels, a gap, the table's header
+        (12, 2.0, "unmet", None),
+        (14, 3.0, "Exceeded", "plan"),  # the blank row 13 is not sent
+        (15, 4.0, "??", 7.0),
+    ]
+
+
+def test_a_read_without_parse_still_gives_the_sheets(books):
+    (_, sheets), *_ = read_isolated(books[:1])
+    assert sheets == read_sheets(books[0])
+
+
+def test_many_workbooks_are_read_by_two_children_in_order_and_both_kept(books, two):
+    first = list(read_isolated(books, parse=True))
+    assert [path for path, _ in first] == [str(p) for p in books]
+    state = workbooks._state()
+    one, other = state.child, state.second
+    assert one is not None and other is not None and one.proc.pid != other.proc.pid
+    again = list(read_isolated(books[::-1], parse=True))
+    assert [path for path, _ in again] == [str(p) for p in books[::-1]]
+    assert [there(a) for _, a in again] == [there(a) for _, a in first][::-1]
+    assert (state.child, state.second) == (one, other)  # warm: the same two
+
+
+def test_one_child_below_the_threshold(books, monkeypatch):
+    monkeypatch.setattr(workbooks, "_cores", lambda: 2)
+    assert len(books) < workbooks.TWO_READERS_FROM
+    list(read_isolated(books, parse=True))
+    assert workbooks._state().child is not None
+    assert getattr(workbooks._state(), "second", None) is None
+
+
+def test_a_bomb_read_by_either_child_is_one_rejection_and_the_rest_are_read(tmp_path, books, two):
+    bomb = far_cells(tmp_path / "bomb.xlsx", "XFD1048576", declare=False)
+    for at in (0, 1):  # the first child's share, then the second's
+        paths = list(books[:2])
+        paths.insert(at, bomb)
+        answers = list(read_isolated(paths, parse=True))
+        assert [path for path, _ in answers] == [str(p) for p in paths]
+        refused = answers[at][1]
+        assert isinstance(refused, WorkbookRefused)
+        assert "ran out of its memory budget" in refused.reason
+        rest = [there(a) for i, (_, a) in enumerate(answers) if i != at]
+        assert rest == [here(p) for p in books[:2]]
+
+
+@pytest.fixture
+def cycle(cycle_dir, tmp_path):
+    returns = cycle_dir / "returns"
+    write_toolkit(returns / "WMP" / "C01.xlsx", ROWS)
+    write_toolkit(returns / "SCH" / "C01.xlsx", ROWS, agency="SCH")
+    write_toolkit(returns / "SCH" / "C02.xlsx", ROWS, agency="SCH", case_id="C02")
+    write_toolkit(returns / "SCH" / "no-table.xlsx", ROWS, table_header=())
+    write_toolkit(returns / "SCH" / "no-agency.xlsx", ROWS, header=[("Case ID", "C01")])
+    bulk_book(returns / "WMP" / "bulk.xlsx")
+    far_cells(returns / "bomb.xlsx", "XFD1048576", declare=False)
+    write_bulk_csv(
+        returns / "all.csv",
+        ["agency", "case_id", "standard", "rating"],
+        [["WMP", "C01", 1, "unmet"], ["WMP", "C03", 2, "met"]],
+    )
+    return cycle_dir
+
+
+@pytest.mark.parametrize("readers", [1, 2])
+def test_a_cycle_loads_as_when_this_process_parses_the_sheets(cycle, monkeypatch, readers):
+    monkeypatch.setattr(workbooks, "_cores", lambda: readers)
+    monkeypatch.setattr(workbooks, "TWO_READERS_FROM", 2)
+    child = load_cycle(cycle.parent, "2018-19")
+    real = dataset.read_isolated
+    monkeypatch.setattr(
+        dataset, "read_isolated", lambda paths, budgets, parse: real(paths, budgets)
+    )
+    sheets = load_cycle(cycle.parent, "2018-19")
+    for name in ("ratings", "cases", "returns", "rejections"):
+        mine, theirs = getattr(child, name), getattr(sheets, name)
+        assert mine.equals(theirs) and list(mine.dtypes) == list(theirs.dtypes), name
+    assert len(child.ratings) > 0
+    codes = child.rejections.set_index("source_file")["code"]
+    assert codes["returns/bomb.xlsx"] == "file"
+    assert codes["returns/SCH/no-table.xlsx"] == "file"
+    assert "no 'Agency' label" in child.rejections.set_index("source_file")["reason"].get(
+        "returns/SCH/no-agency.xlsx"
+    )
+
+
+def test_the_child_parses_without_pandas_or_the_packages_init(books):
+    """The table search runs in the child without the package's ``__init__`` (which
+    imports pandas and numpy): none of their compiled libraries is mapped in it."""
+    list(read_isolated(books[:2], parse=True))
+    child = workbooks._state().child
+    maps = Path(f"/proc/{child.proc.pid}/maps").read_text()
+    assert "python_calamine" in maps  # what is mapped is seen
+    assert "/numpy/" not in maps and "/pandas/" not in maps
