@@ -22,7 +22,7 @@ from audit_analysis.analysis.inference import (
     difference_limits,
     difference_p_values,
     effective_sizes,
-    standardised_pair,
+    standardised_pairs,
 )
 from audit_analysis.analysis.summaries import add_shares, count_columns
 from audit_analysis.analysis.trends import combined_verdicts, verdicts
@@ -98,16 +98,18 @@ def _standardised(
         y = counts[..., good].sum(axis=-1)
         n = counts[..., levels].sum(axis=-1)
         sides.append((y, n, np.repeat(themes, keys, axis=0)))
-    for i in range(rows):
-        parts = []
-        for y, n, themes in sides:
-            rated = n[i] > 0
-            parts.append(
-                pd.DataFrame({"theme": themes[i][rated], "y": y[i][rated], "n": n[i][rated]})
-            )
-        if len(parts[0]) and len(parts[1]):
-            one, two, _ = standardised_pair(*parts)
-            out[i] = [*one, *two]
+    parts, rated_in = [], []
+    for y, n, themes in sides:  # every row's rated cases at once, the row as the key
+        rated = n > 0
+        row = np.nonzero(rated)[0]  # row by row, each row's cases in their order
+        parts.append(
+            pd.DataFrame({"key": row, "theme": themes[rated], "y": y[rated], "n": n[rated]})
+        )
+        rated_in.append(rated.any(axis=1))
+    both = rated_in[0] & rated_in[1]  # a row rated in one cycle only: no pair
+    if both.any():
+        pairs = standardised_pairs(*parts, list(range(rows)))
+        out[both] = np.column_stack(pairs[:6])[both]
     return tuple(out[:, j] for j in range(6))
 
 
