@@ -19,7 +19,7 @@ import stat
 import sys
 import tempfile
 from collections.abc import Iterator
-from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata, resources
@@ -625,8 +625,10 @@ def _execute(
     log: str,
     html: dict | None = None,
     cache: str | None = None,
-) -> str:
-    """Run one notebook (in a worker process). Returns its stem.
+    pdf: dict | None = None,
+) -> tuple[str, str]:
+    """Run one notebook (in a worker process). Returns its stem and a note ("" when
+    there is nothing to say).
 
     The kernel talks to this worker over IPC (:func:`_kernel_manager`); its own chatter
     goes to ``log``, not the console; a failing cell's error comes back as
@@ -634,7 +636,10 @@ def _execute(
     ``target``,
     ``title``, ``banner``) the worker exports the page too, while other notebooks still
     run; with ``cache`` the kernel reads the run's loaded cycles from there
-    (:mod:`audit_analysis.io.cache`).
+    (:mod:`audit_analysis.io.cache`); with ``pdf``
+    (:func:`~audit_analysis.render.pdf.print_to_pdf`'s
+    ``target`` and metadata) it prints that page to PDF too, and the note says why not
+    when it could not.
     """
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -669,7 +674,12 @@ def _execute(
         from audit_analysis.render.export import notebook_to_html
 
         notebook_to_html(executed, **html)  # the notebook just written, not read back
-    return Path(source).stem
+    if html and pdf:
+        from audit_analysis.render.pdf import print_to_pdf
+
+        printed = print_to_pdf(html["target"], **pdf)
+        return Path(source).stem, printed.note
+    return Path(source).stem, ""
 
 
 def skip_iri_grammar() -> None:
@@ -825,19 +835,6 @@ def _run_locked(
     cycles_file = staging / ".cache" / "cycles.pickle"
     banner_qa, banner_exec = banners(status)
     pdf_notes: list[str] = []
-    # the executive PDF is printed here, by Chromium, as soon as its page is written,
-    # while the workers go on with the other notebooks
-    printer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pdf")
-    printing: list[Future] = []
-
-    def print_executive(label: str) -> None:
-        if label == EXECUTIVE_NOTEBOOK:
-            from audit_analysis.render.pdf import print_to_pdf
-
-            spec = _executive_pdf(staging, cycle, banner_exec)
-            page = staging / pages[EXECUTIVE_NOTEBOOK]
-            printing.append(printer.submit(print_to_pdf, page, **spec))
-
     try:
         jobs = [
             (
@@ -856,11 +853,12 @@ def _run_locked(
                         "banner": banner_exec if spec.executive else banner_qa,
                     },
                     "cache": str(cycles_file),
+                    "pdf": _executive_pdf(staging, cycle, banner_exec) if spec.executive else None,
                 },
             )
             for spec in sorted(NOTEBOOKS, key=_start_order)
         ]
-        _run_parallel(
+        results = _run_parallel(
             jobs,
             workers,
             f"Audit {cycle}",
@@ -872,10 +870,8 @@ def _run_locked(
                 data_dir,
                 lambda: [current, *(load_cycle(data_dir, other) for other in compare)],
             ),
-            then=print_executive,
         )
-        pdf_notes = [note for done in printing if (note := done.result().note)]
-        printer.shutdown()
+        pdf_notes = [note for _, note in results if note]
         notes = run_notes(current, staging / "tables", min_cell_count)
         notes += [{"kind": "pdf", "text": f"{EXECUTIVE_PDF} not written: {n}"} for n in pdf_notes]
         shutil.rmtree(staging / ".cache")
@@ -912,7 +908,6 @@ def _run_locked(
             json.dumps(manifest, indent=2) + "\n", encoding="utf-8"
         )
     except BaseException as exc:
-        printer.shutdown(cancel_futures=True)  # a print under way ends before the move
         shutil.rmtree(staging / ".cache", ignore_errors=True)
         failed = out / f"{cycle}.failed"
         shutil.rmtree(failed, ignore_errors=True)
@@ -1018,13 +1013,11 @@ def _run_parallel(
     unit: str,
     progress: bool,
     meanwhile=None,
-    then=None,
 ) -> list[object]:
     """The one way a run executes notebooks: each job (label, :func:`_execute`'s
     arguments, its keywords) in a process pool whose workers die with this process, with
-    a progress bar; ``meanwhile`` runs here while the kernels start, ``then`` here with
-    each job's label as it ends. The first failure cancels what has not started and is
-    raised. Returns the jobs' results."""
+    a progress bar; ``meanwhile`` runs here while the kernels start. The first failure
+    cancels what has not started and is raised. Returns the jobs' results."""
     from tqdm import tqdm
 
     results = []
@@ -1039,8 +1032,6 @@ def _run_parallel(
                     meanwhile()
                 for future in as_completed(futures):
                     results.append(future.result())  # raises RunFailedError
-                    if then is not None:
-                        then(futures[future])
                     bar.set_postfix_str(futures[future])
                     bar.update(1)
             except BaseException:
