@@ -608,6 +608,21 @@ MEASURED = (
 """How :func:`area_progress` describes the measured change of an area's standards."""
 
 
+_MEASURES = (
+    "share_then",
+    "share_now",
+    "diff",
+    "diff_low",
+    "diff_high",
+    "p",
+    "std_diff",
+    "std_diff_low",
+    "std_diff_high",
+    "std_p",
+)
+"""An area's measured change, in :func:`area_progress`'s columns."""
+
+
 def area_progress(
     current: CycleData, earlier: Sequence[CycleData], confidence: float = 0.95
 ) -> pd.DataFrame:
@@ -682,16 +697,7 @@ def area_progress(
         "standards",
         "status",
         "progress",
-        "share_then",
-        "share_now",
-        "diff",
-        "diff_low",
-        "diff_high",
-        "p",
-        "std_diff",
-        "std_diff_low",
-        "std_diff_high",
-        "std_p",
+        *_MEASURES,
         "measured",
         "measured_note",
     ]
@@ -718,20 +724,6 @@ def area_progress(
         )
         table.loc[measured, "measured"] = combined_verdicts(crude, standardised)
     return table.astype({"kloe": "Int64"})
-
-
-_MEASURES = (
-    "share_then",
-    "share_now",
-    "diff",
-    "diff_low",
-    "diff_high",
-    "p",
-    "std_diff",
-    "std_diff_low",
-    "std_diff_high",
-    "std_p",
-)
 
 
 def _to_count(
