@@ -17,7 +17,6 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import shutil
@@ -48,17 +47,11 @@ def workers() -> int:
 
 
 def notebook_imports(path: Path) -> str:
-    """Every ``import`` statement of a notebook's code cells, in order, as one cell."""
-    import nbformat
+    """Every ``import`` statement of a notebook's code cells, in order, as one cell
+    (what the run's workers import before forking its kernels)."""
+    from audit_analysis.pipeline.kernels import notebook_imports as imports
 
-    lines = []
-    for cell in nbformat.read(path, as_version=4).cells:
-        if cell.cell_type != "code":
-            continue
-        for node in ast.parse(cell.source).body:
-            if isinstance(node, ast.Import | ast.ImportFrom):
-                lines.append(ast.unparse(node))
-    return "\n".join(dict.fromkeys(lines))
+    return "\n".join(imports(path))
 
 
 def _kernel_imports(code: str) -> None:

@@ -171,3 +171,38 @@ def test_a_forked_kernel_ends_with_the_process_that_forked_it(tmp_path):
     finally:
         if worker.poll() is None:
             worker.kill()
+
+
+@pytest.mark.skipif(not can_fork(), reason="kernels are not forked here")
+def test_a_worker_imports_what_its_notebooks_import_and_nothing_fails_on_a_bad_line(tmp_path):
+    import json
+
+    from audit_analysis.pipeline.runner import NOTEBOOK_DIR
+
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text(
+        json.dumps(
+            {
+                "cells": [
+                    {"cell_type": "code", "source": "%matplotlib inline"},
+                    {"cell_type": "code", "source": ["import no_such_module_here\n", "x = 1"]},
+                    {"cell_type": "markdown", "source": "import json"},
+                ]
+            }
+        )
+    )
+    executive = NOTEBOOK_DIR / "05-executive-summary.ipynb"
+    done = _run(
+        f"""
+        import sys
+        from audit_analysis.pipeline.kernels import notebook_imports, preload
+        print(notebook_imports({str(bad)!r}))
+        preload([{str(executive)!r}, {str(bad)!r}])
+        print("audit_analysis.sections.executive" in sys.modules)
+        """,
+        tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    imports, loaded = done.stdout.splitlines()[:2]
+    assert imports == "['import no_such_module_here']"  # magics and markdown passed over
+    assert loaded == "True"  # the executive summary's own import line, done ahead

@@ -4,7 +4,8 @@ import.
 Every notebook of a run starts a kernel, and a fresh kernel spends more than a second
 of CPU importing IPython, pandas, matplotlib and the suite before its first cell does
 any work: five kernels in an annual run, one per case in the case packs. The run's
-workers import all that once (:func:`preload`, when each worker starts), and each kernel
+workers import all that once (:func:`preload`, when each worker starts: the
+notebooks' own ``import`` lines and what their first statistic and chart import), and each kernel
 is then a fork of its worker (:class:`ForkingProvisioner`), already past those imports.
 
 Nothing else about a kernel changes. papermill and nbclient start, talk to and stop it
@@ -32,12 +33,20 @@ import signal
 import sys
 import time
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from jupyter_client.provisioning import LocalProvisioner
 
-__all__ = ["FORK_ENV", "ForkingProvisioner", "ForkedKernel", "can_fork", "preload"]
+__all__ = [
+    "FORK_ENV",
+    "ForkingProvisioner",
+    "ForkedKernel",
+    "can_fork",
+    "notebook_imports",
+    "preload",
+]
 
 FORK_ENV = "AUDIT_ANALYSIS_FORK_KERNELS"
 """Set to ``0`` to start every kernel as a new process, as jupyter_client does."""
@@ -45,19 +54,34 @@ FORK_ENV = "AUDIT_ANALYSIS_FORK_KERNELS"
 KERNEL_MODULES = (
     "ipykernel.kernelapp",
     "matplotlib.pyplot",
-    "audit_analysis.pipeline.notebook",
-    "audit_analysis.sections.by_kloe",
-    "audit_analysis.sections.casepack",
-    "audit_analysis.sections.consistency",
-    "audit_analysis.sections.data_quality",
-    "audit_analysis.sections.executive",
-    "audit_analysis.sections.trends",
     # imported by the first statistic or chart a notebook computes or saves, not at the
     # top of a module: every kernel of a run would import them again
     "scipy.special",
     "krippendorff",
 )
-"""What the run's notebooks import, imported once by each worker (:func:`preload`)."""
+"""What a run's kernels import beyond their notebooks' own ``import`` lines
+(:func:`notebook_imports`), imported once by each worker (:func:`preload`)."""
+
+
+def notebook_imports(path: str | os.PathLike) -> list[str]:
+    """Every ``import`` statement of a notebook's code cells, in order, once each (a
+    cell that is not plain Python, such as one with a magic, is passed over)."""
+    import ast
+    import json
+
+    with open(path, encoding="utf-8") as fh:
+        cells = json.load(fh).get("cells", [])
+    lines = []
+    for cell in cells:
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell.get("source", "")
+        try:
+            tree = ast.parse(source if isinstance(source, str) else "".join(source))
+        except SyntaxError:
+            continue
+        lines += [ast.unparse(n) for n in tree.body if isinstance(n, ast.Import | ast.ImportFrom)]
+    return list(dict.fromkeys(lines))
 
 
 def can_fork() -> bool:
@@ -67,19 +91,26 @@ def can_fork() -> bool:
     return sys.platform.startswith("linux") and os.environ.get(FORK_ENV, "1").strip() != "0"
 
 
-def preload() -> None:
-    """Import what the run's kernels import, in this worker, once (matplotlib on the
-    Agg backend, as the run's kernels use it). Nothing is run: importing these modules
-    sets no state a notebook could see."""
+def preload(notebooks: Sequence[str | os.PathLike] = ()) -> None:
+    """Import what the kernels of ``notebooks`` import, in this worker, once: each
+    notebook's own ``import`` lines, then :data:`KERNEL_MODULES` (matplotlib on the Agg
+    backend, as the run's kernels use it). Nothing else is run: importing these modules
+    sets no state a notebook could see. An import that fails here is left to the kernel,
+    which imports it again and says what failed."""
     if not can_fork():
         return
     import importlib
     import tempfile
 
+    statements = dict.fromkeys(line for nb in notebooks for line in notebook_imports(nb))
+
     os.environ.setdefault("MPLBACKEND", "Agg")
     # matplotlib reads a matplotlibrc in the working folder at import: a kernel started
     # in the run's own folder finds none, and neither does this import
     with tempfile.TemporaryDirectory() as empty, contextlib.chdir(empty):
+        for statement in statements:
+            with contextlib.suppress(Exception):
+                exec(statement, {})  # noqa: S102 - a notebook's own import line
         for name in KERNEL_MODULES:
             importlib.import_module(name)
         from PIL import Image

@@ -325,14 +325,14 @@ def check_replaceable(final: Path, writes: set[str]) -> list[str]:
     return carried
 
 
-def _worker_start(parent: int) -> None:
+def _worker_start(parent: int, notebooks: tuple[str, ...] = ()) -> None:
     """In each pool worker: end with the run (a worker outliving a killed run would keep
     its kernel, and the cycles it loaded, alive), and import what its kernels import,
-    once for all of them (:mod:`audit_analysis.pipeline.kernels`)."""
+    once for all of them (``notebooks``: :mod:`audit_analysis.pipeline.kernels`)."""
     die_with_parent(parent)
     from audit_analysis.pipeline.kernels import preload
 
-    preload()
+    preload(notebooks)
 
 
 def refuse_empty(data, what: str = "run") -> None:
@@ -1024,7 +1024,9 @@ def _run_parallel(
     bar = tqdm(total=len(jobs), desc=desc, unit=unit, disable=not progress, file=sys.stderr)
     try:
         with ProcessPoolExecutor(
-            max_workers=workers, initializer=_worker_start, initargs=(os.getpid(),)
+            max_workers=workers,
+            initializer=_worker_start,
+            initargs=(os.getpid(), tuple(dict.fromkeys(args[0] for _, args, _ in jobs))),
         ) as pool:
             futures = {pool.submit(_execute, *args, **kw): label for label, args, kw in jobs}
             try:
