@@ -122,17 +122,17 @@ What follows was written by hand from measurements up to 2026-12-02; it explains
 figures above and is not updated by `make bench`.
 
 Later on 2026-12-02 (issue 25, a second pass), on a machine slower that afternoon (the
-run's floor 5.5 s, against 4.3 s in the morning's bench): the run's kernels are forked
+run's floor 4.9 to 5.5 s, against 4.3 s in the morning's bench): the run's kernels are forked
 from workers that imported the notebooks' modules once, so a kernel no longer spends
 over a second of CPU on imports (the demo run's CPU in all its processes, measured by
 hand: about 24 s before, 15.5 s after, with the changes below); each notebook is written
 once when it ends, not at every cell; pages skip nbconvert's second parse of the whole
 page; `area_progress` measures every area in one pass. `run.ratio_to_floor` went from
-2.8x to 2.2x (1.7x to 2.2x in quieter interleaved runs by hand the same day), and
-`run.unforked_*` is the same run with kernels started as new processes (2.8x). Loading's
+2.8x to 2.2x (10.9 s against 4.9 s; 1.7x to 2.2x in interleaved runs by hand the same
+day), and `run.unforked_*` is the same run with kernels started as new processes (2.7x). Loading's
 third pass (the child finds each workbook's table and sends only the rows read; two
 children from 24 workbooks; tables built column by column) moved `load.ratio_to_floor`
-to 1.9x in this bench and 2.0-2.2x in others: a load still spends about three times the
+to 2.1x in this bench and 1.9-2.2x in others: a load still spends about three times the
 floor's CPU, spread over two cores ([loading-performance.md](loading-performance.md)).
 Printing the executive PDF from the run's own process instead of its worker was tried
 and dropped: no faster in four interleaved runs.
