@@ -9,6 +9,7 @@ to resolve case IDs and never leaves this module.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import re
 import unicodedata
@@ -965,8 +966,8 @@ def _ratings_frame(rows: list[tuple], scale: Scale = BUILTIN) -> pd.DataFrame:
             "cycle": pd.array(cycle, dtype="str"),
             "agency": pd.array(agency, dtype="str"),
             "case_ref": pd.array(case_ref, dtype="str"),
-            "kloe": np.array(kloe, dtype="int64"),
-            "standard": np.array(standard, dtype="int64"),
+            "kloe": np.fromiter(kloe, dtype="int64", count=len(kloe)),
+            "standard": np.fromiter(standard, dtype="int64", count=len(standard)),
             "standard_key": pd.array(key, dtype="str"),
             "rating": pd.Categorical.from_codes(
                 np.fromiter(map(codes.__getitem__, rating), dtype="int8", count=len(rating)),
@@ -974,9 +975,27 @@ def _ratings_frame(rows: list[tuple], scale: Scale = BUILTIN) -> pd.DataFrame:
             ),
             "evidence": pd.array(evidence, dtype="str"),
             "source_file": pd.array(source, dtype="str"),
-            "source_row": np.array(row, dtype="int64"),
+            "source_row": np.fromiter(row, dtype="int64", count=len(row)),
         }
     )
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Python's cycle collector off within the block (as it was, after).
+
+    Loading a cycle makes some 10^5 tuples, dicts and strings, and keeps them: each
+    seven hundred of them start a collection, and every so often one that walks every
+    object of the process (pandas' and matplotlib's too), for garbage that loading does
+    not make (what it makes refers to nothing that refers back). Anything that is
+    garbage is still collected at the next collection after the block."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
 
 
 def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = None) -> CycleData:
@@ -987,6 +1006,12 @@ def load_cycle(data_dir: str | Path, cycle: str, *, budgets: Budgets | None = No
     checked and read in a child process within ``budgets`` (default
     :meth:`Budgets.from_env`): a workbook bomb is one rejection (:mod:`.workbooks`).
     """
+    with _collector_paused():
+        return _load_cycle(data_dir, cycle, budgets)
+
+
+def _load_cycle(data_dir: str | Path, cycle: str, budgets: Budgets | None) -> CycleData:
+    """:func:`load_cycle`, the cycle collector paused."""
     cycle = normalise_cycle(cycle)
     data_dir = Path(data_dir)
     folder = find_cycle_folder(data_dir, cycle)
