@@ -710,7 +710,6 @@ def run_annual(
     (:func:`~audit_analysis.pipeline.validation.run_notes`). Holds ``out``'s lock
     (:func:`output_lock`) while it works; what it writes is owner-only; a write that
     fails is an :class:`OutputError`."""
-    from audit_analysis.io.dataset import load_cycle
 
     skip_iri_grammar()
     from audit_analysis.render.export import index_page  # noqa: F401 - nbconvert, before the workers fork
@@ -719,6 +718,39 @@ def run_annual(
     cycle = normalise_cycle(cycle)
     data_dir = Path(data_dir).resolve()
     _refuse_output(data_dir, Path(out), cycle, _RUN_ENTRIES | _pages())
+    # The workers start now and import what the kernels need while this process reads
+    # and checks the data: until a notebook is given them they do nothing else, and a
+    # run refused below stops them (_early_pool).
+    with _early_pool(workers, _job_notebooks(notebook_dir)) as pool:
+        return _checked_run(
+            data_dir,
+            cycle,
+            out,
+            compare,
+            min_cell_count,
+            pool,
+            progress,
+            notebook_dir,
+            started,
+            strict,
+        )
+
+
+def _checked_run(
+    data_dir: Path,
+    cycle: str,
+    out: str | Path,
+    compare: list[str] | None,
+    min_cell_count: int,
+    pool: ProcessPoolExecutor,
+    progress: bool,
+    notebook_dir: str | Path,
+    started: datetime,
+    strict: bool,
+) -> Path:
+    """:func:`run_annual` from reading the data on, its workers started (``pool``)."""
+    from audit_analysis.io.dataset import load_cycle
+
     current = load_cycle(data_dir, cycle)  # fail fast, with the loader's message
     if strict and len(current.rejections):
         raise StrictRefusalError(
@@ -752,7 +784,7 @@ def run_annual(
             compare,
             out,
             min_cell_count,
-            workers,
+            pool,
             progress,
             notebook_dir,
             started,
@@ -802,7 +834,7 @@ def _run_locked(
     compare: list[str],
     out: Path,
     min_cell_count: int,
-    workers: int | None,
+    pool: ProcessPoolExecutor,
     progress: bool,
     notebook_dir: str | Path,
     started: datetime,
@@ -827,7 +859,6 @@ def _run_locked(
     (staging / "notebooks").mkdir()
     logs = staging / "logs"
     logs.mkdir()
-    workers = workers or min(len(NOTEBOOKS), os.cpu_count() or 1)
     pages = {
         spec.stem: "executive-summary.html" if spec.executive else f"{spec.stem}.html"
         for spec in NOTEBOOKS
@@ -860,7 +891,7 @@ def _run_locked(
         ]
         results = _run_parallel(
             jobs,
-            workers,
+            pool,
             f"Audit {cycle}",
             "notebook",
             progress,
@@ -1006,40 +1037,75 @@ def _banners_of(parameters: dict, cycle: str) -> tuple[str, str]:
     return banners(commentary_status(folder))
 
 
+def _job_notebooks(notebook_dir: str | Path) -> tuple[str, ...]:
+    """The annual run's notebooks, in the order its jobs start."""
+    return tuple(
+        str(Path(notebook_dir) / f"{spec.stem}.ipynb")
+        for spec in sorted(NOTEBOOKS, key=_start_order)
+    )
+
+
+@contextlib.contextmanager
+def _early_pool(workers: int | None, notebooks: tuple[str, ...]) -> Iterator[ProcessPoolExecutor]:
+    """A run's process pool (``workers``, default one per notebook up to the cores),
+    its workers started at once: each dies with this process and imports what the
+    kernels of ``notebooks`` import (:func:`_worker_start`) while the caller goes on.
+    They are forked owner-only (umask 077), as everything the run writes must be.
+
+    On leaving: after the jobs, as ``with ProcessPoolExecutor`` would; when the block
+    raises (a run refused before any notebook), its workers are stopped at once, in the
+    middle of their imports, rather than waited for."""
+    count = workers or min(len(notebooks), os.cpu_count() or 1)
+    with owner_only():
+        pool = ProcessPoolExecutor(
+            max_workers=count,
+            initializer=_worker_start,
+            initargs=(os.getpid(), notebooks),
+        )
+        # the first job forks every worker (the "fork" start method starts them all)
+        pool.submit(os.getpid)
+    try:
+        yield pool
+    except BaseException:
+        # ProcessPoolExecutor has no public way to stop workers before Python 3.14's
+        # terminate_workers(); its process table is the documented-in-code one it keeps
+        for process in list(getattr(pool, "_processes", {}).values()):
+            with contextlib.suppress(OSError, AttributeError):
+                process.kill()
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
 def _run_parallel(
     jobs: list[tuple[str, tuple, dict]],
-    workers: int,
+    pool: ProcessPoolExecutor,
     desc: str,
     unit: str,
     progress: bool,
     meanwhile=None,
 ) -> list[object]:
     """The one way a run executes notebooks: each job (label, :func:`_execute`'s
-    arguments, its keywords) in a process pool whose workers die with this process, with
-    a progress bar; ``meanwhile`` runs here while the kernels start. The first failure
-    cancels what has not started and is raised. Returns the jobs' results."""
+    arguments, its keywords) in ``pool`` (:func:`_early_pool`), with a progress bar;
+    ``meanwhile`` runs here while the kernels start. The first failure cancels what has
+    not started and is raised. Returns the jobs' results."""
     from tqdm import tqdm
 
     results = []
     bar = tqdm(total=len(jobs), desc=desc, unit=unit, disable=not progress, file=sys.stderr)
     try:
-        with ProcessPoolExecutor(
-            max_workers=workers,
-            initializer=_worker_start,
-            initargs=(os.getpid(), tuple(dict.fromkeys(args[0] for _, args, _ in jobs))),
-        ) as pool:
-            futures = {pool.submit(_execute, *args, **kw): label for label, args, kw in jobs}
-            try:
-                if meanwhile is not None:
-                    meanwhile()
-                for future in as_completed(futures):
-                    results.append(future.result())  # raises RunFailedError
-                    bar.set_postfix_str(futures[future])
-                    bar.update(1)
-            except BaseException:
-                for future in futures:
-                    future.cancel()
-                raise
+        futures = {pool.submit(_execute, *args, **kw): label for label, args, kw in jobs}
+        try:
+            if meanwhile is not None:
+                meanwhile()
+            for future in as_completed(futures):
+                results.append(future.result())  # raises RunFailedError
+                bar.set_postfix_str(futures[future])
+                bar.update(1)
+        except BaseException:
+            for future in futures:
+                future.cancel()
+            raise
     finally:
         bar.close()
     return results
@@ -1191,7 +1257,6 @@ def _packs_locked(
     logs = staging / "logs"
     logs.mkdir()
     source = str(Path(notebook_dir) / f"{CASE_PACK_NOTEBOOK}.ipynb")
-    workers = workers or min(len(cases), os.cpu_count() or 1)
     cycles_file = staging / ".cache" / "cycles.pickle"
     try:
         cache.write(cycles_file, data_dir, [data])  # loaded once, for every pack
@@ -1222,7 +1287,8 @@ def _packs_locked(
             )
             for case in cases
         ]
-        _run_parallel(jobs, workers, f"Case packs {cycle}", "case", progress)
+        with _early_pool(workers or min(len(cases), os.cpu_count() or 1), (source,)) as pool:
+            _run_parallel(jobs, pool, f"Case packs {cycle}", "case", progress)
         shutil.rmtree(staging / ".cache")
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
