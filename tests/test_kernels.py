@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from audit_analysis.pipeline.kernels import KERNEL_NAME, ForkedKernel, can_fork
+from audit_analysis.pipeline.kernels import KERNEL_NAME, ForkedKernel, ReadyClient, can_fork
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="forks on Linux")
 
@@ -59,6 +59,7 @@ async def main():
                 return "".join(text)
 
     out["process"] = type(km.provisioner.process).__name__
+    out["client"] = type(kc).__name__
     out["facts"] = await run(
         "import os, sys, json\\n"
         "print(json.dumps({{'pid': os.getpid(), 'ppid': os.getppid(), 'cwd': os.getcwd(),"
@@ -91,6 +92,7 @@ def test_a_forked_kernel_is_an_ipython_kernel_as_jupyter_client_starts_it(tmp_pa
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["process"] == ForkedKernel.__name__
+    assert out["client"] == ReadyClient.__name__  # and it was ready by its idle status
     facts = json.loads(out["facts"])
     assert facts["ppid"] == out["worker"]  # forked from the process that asked for it
     assert facts["comm"] == KERNEL_NAME
@@ -206,3 +208,79 @@ def test_a_worker_imports_what_its_notebooks_import_and_nothing_fails_on_a_bad_l
     imports, loaded = done.stdout.splitlines()[:2]
     assert imports == "['import no_such_module_here']"  # magics and markdown passed over
     assert loaded == "True"  # the executive summary's own import line, done ahead
+
+
+class _Channel:
+    """A client's channel, as far as ReadyClient uses it: messages to give, and what was
+    sent (shell); ``get_msg`` gives the next message or raises Empty at once."""
+
+    def __init__(self, messages=()):
+        self.messages = list(messages)
+        self.sent: list[dict] = []
+
+    def send(self, msg: dict) -> None:
+        self.sent.append(msg)
+
+    async def get_msg(self, timeout=None):
+        from queue import Empty
+
+        if not self.messages:
+            raise Empty
+        item = self.messages.pop(0)
+        return item(self) if callable(item) else item
+
+
+def _status(state: str, parent: str) -> dict:
+    return {
+        "msg_type": "status",
+        "content": {"execution_state": state},
+        "parent_header": {"msg_id": parent},
+    }
+
+
+def test_a_client_is_ready_at_its_request_s_idle_status_and_asks_again_until_iopub_has_it():
+    """The first kernel_info reply comes while IOPub is not yet connected (its idle
+    status never arrives): the client asks again, and is ready at the idle status of
+    that second request, leaving whatever IOPub brings after it unread."""
+    import asyncio
+
+    client = ReadyClient()
+
+    def reply(shell: _Channel) -> dict:  # answers the request sent last
+        return {
+            "msg_type": "kernel_info_reply",
+            "parent_header": {"msg_id": shell.sent[-1]["header"]["msg_id"]},
+            "content": {"protocol_version": "5.3", "status": "ok"},
+        }
+
+    shell = _Channel([reply, reply])
+    later = {"msg_type": "stream", "content": {}, "parent_header": {}}
+    iopub = _Channel()
+    client._shell_channel, client._iopub_channel = shell, iopub
+
+    async def alive() -> bool:
+        return True
+
+    client._async_is_alive = alive
+
+    def second_round(_: _Channel) -> dict:  # IOPub connected: the second request's messages
+        second = shell.sent[1]["header"]["msg_id"]
+        iopub.messages[:0] = [_status("idle", second), later]
+        return _status("busy", second)
+
+    # before the second request, IOPub has only an idle status of the first one's
+    # kernel (parented elsewhere): it is not this client's ready signal
+    iopub.messages = []
+    original_get = iopub.get_msg
+    rounds = {"n": 0}
+
+    async def get_msg(timeout=None):
+        if rounds["n"] == 0 and len(shell.sent) == 2:
+            rounds["n"] = 1
+            iopub.messages[:0] = [_status("idle", "another request"), second_round]
+        return await original_get(timeout)
+
+    iopub.get_msg = get_msg
+    asyncio.run(client.wait_for_ready(timeout=30))
+    assert [m["msg_type"] for m in shell.sent] == ["kernel_info_request"] * 2
+    assert iopub.messages == [later]  # read up to its idle status, no further

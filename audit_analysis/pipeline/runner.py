@@ -578,7 +578,7 @@ def _kernel_manager():
     from jupyter_client.provisioning import LocalProvisioner
     from jupyter_client.provisioning.factory import KernelProvisionerFactory as KPF
 
-    from audit_analysis.pipeline.kernels import ForkingProvisioner
+    from audit_analysis.pipeline.kernels import ForkingProvisioner, ReadyClient
 
     if os.name == "nt":  # pragma: no cover - no IPC transport on Windows
         return AsyncKernelManager
@@ -588,6 +588,8 @@ def _kernel_manager():
             folder = tempfile.mkdtemp(prefix="audit-kernel-")  # short: a socket path
             kwargs.setdefault("transport", "ipc")  # is at most about 100 bytes
             kwargs.setdefault("connection_file", os.path.join(folder, "kernel.json"))
+            # its clients know a started kernel is ready when it is (kernels.py)
+            kwargs.setdefault("client_factory", ReadyClient)
             super().__init__(*args, **kwargs)
             self._private_folder = folder
 
