@@ -722,8 +722,8 @@ def run_annual(
     _refuse_output(data_dir, Path(out), cycle, _RUN_ENTRIES | _pages())
     # The workers start now and import what the kernels need while this process reads
     # and checks the data: until a notebook is given them they do nothing else, and a
-    # run refused below stops them (_early_pool).
-    with _early_pool(workers, _job_notebooks(notebook_dir)) as pool:
+    # run refused below stops them (_worker_pool).
+    with _worker_pool(workers, _job_notebooks(notebook_dir)) as pool:
         return _checked_run(
             data_dir,
             cycle,
@@ -1048,15 +1048,15 @@ def _job_notebooks(notebook_dir: str | Path) -> tuple[str, ...]:
 
 
 @contextlib.contextmanager
-def _early_pool(workers: int | None, notebooks: tuple[str, ...]) -> Iterator[ProcessPoolExecutor]:
+def _worker_pool(workers: int | None, notebooks: tuple[str, ...]) -> Iterator[ProcessPoolExecutor]:
     """A run's process pool (``workers``, default one per notebook up to the cores),
     its workers started at once: each dies with this process and imports what the
     kernels of ``notebooks`` import (:func:`_worker_start`) while the caller goes on.
     They are forked owner-only (umask 077), as everything the run writes must be.
 
-    On leaving: after the jobs, as ``with ProcessPoolExecutor`` would; when the block
-    raises (a run refused before any notebook), its workers are stopped at once, in the
-    middle of their imports, rather than waited for."""
+    :func:`_run_parallel` shuts the pool down once its jobs are done or one has failed.
+    When the block raises before that (a run refused before any notebook), the workers
+    are killed at once, in the middle of their imports, rather than waited for."""
     count = workers or min(len(notebooks), os.cpu_count() or 1)
     with owner_only():
         pool = ProcessPoolExecutor(
@@ -1069,9 +1069,9 @@ def _early_pool(workers: int | None, notebooks: tuple[str, ...]) -> Iterator[Pro
     try:
         yield pool
     except BaseException:
-        # ProcessPoolExecutor has no public way to stop workers before Python 3.14's
-        # terminate_workers(); its process table is the documented-in-code one it keeps
-        for process in list(getattr(pool, "_processes", {}).values()):
+        # ProcessPoolExecutor has no public way to kill its workers before Python 3.14's
+        # kill_workers(): its own table of them, read as that method reads it
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
             with contextlib.suppress(OSError, AttributeError):
                 process.kill()
         pool.shutdown(wait=True, cancel_futures=True)
@@ -1088,9 +1088,11 @@ def _run_parallel(
     meanwhile=None,
 ) -> list[object]:
     """The one way a run executes notebooks: each job (label, :func:`_execute`'s
-    arguments, its keywords) in ``pool`` (:func:`_early_pool`), with a progress bar;
+    arguments, its keywords) in ``pool`` (:func:`_worker_pool`), with a progress bar;
     ``meanwhile`` runs here while the kernels start. The first failure cancels what has
-    not started and is raised. Returns the jobs' results."""
+    not started and is raised. The pool is shut down before this returns or raises,
+    the jobs still running waited for: nothing of a run writes after it. Returns the
+    jobs' results."""
     from tqdm import tqdm
 
     results = []
@@ -1109,6 +1111,7 @@ def _run_parallel(
                 future.cancel()
             raise
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         bar.close()
     return results
 
@@ -1289,7 +1292,7 @@ def _packs_locked(
             )
             for case in cases
         ]
-        with _early_pool(workers or min(len(cases), os.cpu_count() or 1), (source,)) as pool:
+        with _worker_pool(workers or min(len(cases), os.cpu_count() or 1), (source,)) as pool:
             _run_parallel(jobs, pool, f"Case packs {cycle}", "case", progress)
         shutil.rmtree(staging / ".cache")
     except BaseException:
