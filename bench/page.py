@@ -118,8 +118,22 @@ make bench                          # or: .venv/bin/python -m bench --help
 
 HISTORY = """## History, measured by hand
 
-What follows was written by hand from measurements up to 2026-12-02; it explains the
-figures above and is not updated by `make bench`.
+What follows was written by hand from measurements up to the evening of 2026-12-02; it
+explains the figures above and is not updated by `make bench`.
+
+In the evening of 2026-12-02 (issue 25, a third pass), on another two-core machine: a
+run's workers are forked before the data is read, so their imports run beside the run's
+loading and checks rather than after them (the run's first second had one core idle);
+a kernel's client is ready at the idle status of its `kernel_info` request instead of
+after 0.2 s of IOPub silence; loading pauses the cycle collector. In interleaved runs by
+hand the run went from 8.4 s to 8.2 s (medians of six each; 8.9 s to 8.6 s in five
+others an hour earlier), and a load's parent from 65 to 63 ms of CPU:
+`run.ratio_to_floor` is about 2x and `load.ratio_to_floor` about 1.9x on this machine,
+both moving by a tenth or two between benches. A load is bound by CPU on its two cores:
+its reader children spend about 110 ms of CPU on what python-calamine reads in 55 ms
+(the package checks 14 ms, finding the table 9 ms, pickling and the pipe), and the
+loading process 63 ms (judging the bulk table's rows 14 ms, the toolkits' 9 ms, building
+and validating the four tables 16 ms after the last workbook arrives).
 
 Later on 2026-12-02 (issue 25, a second pass), on a machine slower that afternoon (the
 run's floor 4.9 to 5.5 s, against 4.3 s in the morning's bench): the run's kernels are forked
