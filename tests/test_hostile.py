@@ -53,6 +53,14 @@ def every_file_text(root: Path) -> dict[Path, str]:
 # ================================================================ 1. workbook bombs
 
 
+def _late_dimension(path: Path, ref: str) -> Path:
+    """A sheet whose <dimension> stands 3,000 bytes in, behind a long <sheetPr>: past
+    the first bytes the checks look in, within the head they read before parsing."""
+    xml = sheet_xml([("A1", "x")], dimension=ref)
+    padding = f'<sheetPr codeName="{"x" * 3000}"/>'
+    return write_book(path, xml.replace("<dimension", padding + "<dimension", 1))
+
+
 @pytest.mark.parametrize(
     ("build", "words"),
     [
@@ -62,8 +70,9 @@ def every_file_text(root: Path) -> dict[Path, str]:
         (lambda p: far_cells(p, "Z1000000"), "over the budget of 2,000,000 cells"),
         (lambda p: far_cells(p, "A1048577"), "beyond Excel's limits"),
         (lambda p: write_book(p, sheet_xml([("A1", "x")]), extra_parts=1001), "parts"),
+        (lambda p: _late_dimension(p, "A1:XFD1048576"), "(17,179,869,184 cells), over the budget"),
     ],
-    ids=["strings", "XFD1048576", "CV1048576", "Z1000000", "row-1048577", "parts"],
+    ids=["strings", "XFD1048576", "CV1048576", "Z1000000", "row-1048577", "parts", "late"],
 )
 def test_a_bomb_is_refused_before_any_parser_sees_it(tmp_path, build, words):
     path = build(tmp_path / "bomb.xlsx")

@@ -256,8 +256,8 @@ def _directory(fh, size: int, budgets: Budgets) -> list[tuple] | None:
     return entries
 
 
-def _head_of(fh, entry: tuple) -> bytes:
-    """The first :data:`HEAD_BYTES` of a part, uncompressed (all of it if shorter)."""
+def _head_of(fh, entry: tuple, size: int = HEAD_BYTES) -> bytes:
+    """The first ``size`` bytes of a part, uncompressed (all of it if shorter)."""
     _, method, csize, _, offset, flags = entry
     if flags & 0x1:
         raise WorkbookRefused("a part of the workbook is encrypted; save it unprotected")
@@ -267,12 +267,12 @@ def _head_of(fh, entry: tuple) -> bytes:
         raise _Corrupt("damaged part header")
     nlen, elen = local[26] | local[27] << 8, local[28] | local[29] << 8
     fh.seek(offset + _LOCAL.size + nlen + elen)
-    raw = fh.read(min(csize, HEAD_BYTES))
+    raw = fh.read(min(csize, size))
     if method == 0:
         return raw
     if method == 8:
         try:
-            return zlib.decompressobj(-15).decompress(raw, HEAD_BYTES)
+            return zlib.decompressobj(-15).decompress(raw, size)
         except zlib.error as exc:
             raise _Corrupt(f"damaged part ({exc})") from None
     raise WorkbookRefused(f"a part of the workbook uses compression method {method}; not read")
@@ -325,7 +325,7 @@ def _checked(path: str | os.PathLike, budgets: Budgets):
                 length = len(source.getbuffer())
             entries = _directory(source, length, budgets)
             if entries is not None:
-                _check_parts(entries, lambda entry: _head_of(source, entry), budgets)
+                _check_parts(entries, lambda entry, size: _head_of(source, entry, size), budgets)
                 return None if source is fh else source
             import zipfile
 
@@ -340,9 +340,9 @@ def _checked(path: str | os.PathLike, budgets: Budgets):
                         f"{budgets.max_parts:,}"
                     )
 
-                def head(entry: tuple) -> bytes:
+                def head(entry: tuple, size: int) -> bytes:
                     with archive.open(infos[entry[0]]) as part:
-                        return part.read(HEAD_BYTES)
+                        return part.read(size)
 
                 _check_parts(
                     [(i.filename, 8, i.compress_size, i.file_size, 0, 0) for i in infos.values()],
@@ -375,11 +375,11 @@ def _check_parts(entries: list[tuple], head, budgets: Budgets) -> None:
     for entry in entries:
         lower = entry[0].lower()
         if lower.startswith("xl/worksheets/") and lower.endswith(".xml"):
-            match = _DIMENSION.search(head(entry))
+            match = _first_in_head(_DIMENSION, entry, head)
             if match:
                 _check_dimension(match.group(1).decode("ascii", "replace"), budgets)
         elif lower.endswith("sharedstrings.xml"):
-            match = _SST.search(head(entry))
+            match = _first_in_head(_SST, entry, head)
             for key, number in _COUNTS.findall(match.group(1)) if match else ():
                 if int(number) > budgets.max_strings:
                     raise WorkbookRefused(
@@ -387,6 +387,21 @@ def _check_parts(entries: list[tuple], head, budgets: Budgets) -> None:
                         f"{key.decode()}={int(number):,} strings, over the budget of "
                         f"{budgets.max_strings:,}; not read"
                     )
+
+
+FIRST_BYTES = 1024  # where a sheet's <dimension> and the string table's counts stand
+
+
+def _first_in_head(pattern: re.Pattern, entry: tuple, head) -> re.Match | None:
+    """``pattern``'s first match in the part's first :data:`HEAD_BYTES`, looked for in
+    its first :data:`FIRST_BYTES` before the rest is unpacked. The same match either
+    way: both patterns end on a character of the part (a quote, ``>``) and cannot hold a
+    ``>`` before it, so a match found in the first bytes is a whole match of the head,
+    and any match starting before it would end no later, inside them too."""
+    match = pattern.search(head(entry, FIRST_BYTES))
+    if match is None and entry[3] > FIRST_BYTES:  # more of the part to look in
+        match = pattern.search(head(entry, HEAD_BYTES))
+    return match
 
 
 def _check_dimension(ref: str, budgets: Budgets) -> None:
