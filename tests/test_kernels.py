@@ -201,13 +201,16 @@ def test_a_worker_imports_what_its_notebooks_import_and_nothing_fails_on_a_bad_l
         print(notebook_imports({str(bad)!r}))
         preload([{str(executive)!r}, {str(bad)!r}])
         print("audit_analysis.sections.executive" in sys.modules)
+        print("debugpy.server.api" in sys.modules)
         """,
         tmp_path,
     )
     assert done.returncode == 0, done.stderr
-    imports, loaded = done.stdout.splitlines()[:2]
+    imports, loaded, debugger = done.stdout.splitlines()[:3]
     assert imports == "['import no_such_module_here']"  # magics and markdown passed over
     assert loaded == "True"  # the executive summary's own import line, done ahead
+    assert debugger == "True"  # what a kernel imports for its debugger as it starts
+    assert "Debugger warning" not in done.stderr  # pydevd's warning kept off the console
 
 
 class _Channel:

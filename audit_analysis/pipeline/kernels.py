@@ -63,6 +63,13 @@ KERNEL_MODULES = (
 """What a run's kernels import beyond their notebooks' own ``import`` lines
 (:func:`notebook_imports`), imported once by each worker (:func:`preload`)."""
 
+KERNEL_DEBUGGER = "ipykernel.debugger"
+"""What an IPython kernel imports as it starts, for its debugger: debugpy and pydevd,
+some 150 modules, and (through debugpy's log) ``platform.platform()``, which runs
+``uname -p`` in a new process. Imported by :func:`preload` with what it says on stderr
+set aside: pydevd warns there, at import, that it may miss breakpoints in frozen
+modules, which is for someone debugging a kernel, not for the run's console."""
+
 
 def notebook_imports(path: str | os.PathLike) -> list[str]:
     """Every ``import`` statement of a notebook's code cells, in order, once each (a
@@ -95,12 +102,13 @@ def can_fork() -> bool:
 def preload(notebooks: Sequence[str | os.PathLike] = ()) -> None:
     """Import what the kernels of ``notebooks`` import, in this worker, once: each
     notebook's own ``import`` lines, then :data:`KERNEL_MODULES` (matplotlib on the Agg
-    backend, as the run's kernels use it). Nothing else is run: importing these modules
-    sets no state a notebook could see. An import that fails here is left to the kernel,
-    which imports it again and says what failed."""
+    backend, as the run's kernels use it) and :data:`KERNEL_DEBUGGER`. Nothing else is
+    run: importing these modules sets no state a notebook could see. An import that fails
+    here is left to the kernel, which imports it again and says what failed."""
     if not can_fork():
         return
     import importlib
+    import io
     import tempfile
 
     statements = dict.fromkeys(line for nb in notebooks for line in notebook_imports(nb))
@@ -114,6 +122,8 @@ def preload(notebooks: Sequence[str | os.PathLike] = ()) -> None:
                 exec(statement, {})  # noqa: S102 - a notebook's own import line
         for name in KERNEL_MODULES:
             importlib.import_module(name)
+        with contextlib.suppress(Exception), contextlib.redirect_stderr(io.StringIO()):
+            importlib.import_module(KERNEL_DEBUGGER)
         from PIL import Image
 
         Image.init()  # the image formats PIL registers at a chart's first PNG
