@@ -287,3 +287,42 @@ def test_a_client_is_ready_at_its_request_s_idle_status_and_asks_again_until_iop
     asyncio.run(client.wait_for_ready(timeout=30))
     assert [m["msg_type"] for m in shell.sent] == ["kernel_info_request"] * 2
     assert iopub.messages == [later]  # read up to its idle status, no further
+
+
+def test_a_client_passes_over_the_late_replies_of_a_kernel_slow_to_start():
+    """No reply within the first wait: the client asks again, and the kernel, up at
+    last, answers both requests. The first reply is passed over, not taken for the
+    second's (which would leave the client a reply behind at every turn)."""
+    import asyncio
+
+    client = ReadyClient()
+
+    def reply_to(n: int):
+        def make(shell: _Channel) -> dict:
+            return {
+                "msg_type": "kernel_info_reply",
+                "parent_header": {"msg_id": shell.sent[n]["header"]["msg_id"]},
+                "content": {"protocol_version": "5.3", "status": "ok"},
+            }
+
+        return make
+
+    shell, iopub = _Channel(), _Channel()
+    client._shell_channel, client._iopub_channel = shell, iopub
+
+    async def alive() -> bool:
+        return True
+
+    client._async_is_alive = alive
+    first_get = shell.get_msg
+
+    async def get_msg(timeout=None):
+        if len(shell.sent) == 2 and not shell.messages and not iopub.messages:
+            # the kernel is up: both requests answered, IOPub connected for the second
+            shell.messages[:] = [reply_to(0), reply_to(1)]
+            iopub.messages[:] = [_status("idle", shell.sent[1]["header"]["msg_id"])]
+        return await first_get(timeout)
+
+    shell.get_msg = get_msg
+    asyncio.run(client.wait_for_ready(timeout=30))
+    assert len(shell.sent) == 2 and shell.messages == [] and iopub.messages == []

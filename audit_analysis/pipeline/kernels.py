@@ -273,6 +273,12 @@ class ForkingProvisioner(LocalProvisioner):
         return self.connection_info
 
 
+IOPUB_WAIT = 0.1
+"""How long :class:`ReadyClient` waits on IOPub for the idle status of its request
+before it asks again: the status comes within milliseconds of the reply once IOPub is
+connected, and a quarter of a kernel's first requests find it not yet connected."""
+
+
 class ReadyClient(AsyncKernelClient):
     """jupyter_client's asynchronous client, whose :meth:`wait_for_ready` knows when
     the kernel is ready rather than waiting for its messages to pause.
@@ -282,25 +288,18 @@ class ReadyClient(AsyncKernelClient):
     a run. The kernel publishes its ``idle`` status for a request after everything else
     the request made it publish, and IOPub keeps a kernel's messages in order: so once
     the ``idle`` for this client's ``kernel_info`` request has come, IOPub is connected
-    and has nothing more of the start to give. If it does not come within a second
-    (IOPub was not connected yet when it was published), the request is sent again, as
-    jupyter_client does when it finds IOPub silent."""
+    and has nothing more of the start to give. If it does not come within
+    :data:`IOPUB_WAIT` (IOPub was not connected yet when it was published), the request
+    is sent again, as jupyter_client does when it finds IOPub silent; replies to earlier
+    requests are passed over."""
 
     async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
-        from queue import Empty
-
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
         while True:
             request = self.kernel_info()
-            try:
-                reply = await self.shell_channel.get_msg(timeout=1)
-            except Empty:
-                reply = None
-            if (
-                reply is not None
-                and reply["msg_type"] == "kernel_info_reply"
-                and reply["parent_header"].get("msg_id") == request
-                and await self._idle_after(request, min(1.0, deadline - time.monotonic()))
+            reply = await self._reply_to(request, min(1.0, deadline - time.monotonic()))
+            if reply is not None and await self._idle_after(
+                request, min(IOPUB_WAIT, deadline - time.monotonic())
             ):
                 self._handle_kernel_info_reply(reply)
                 return
@@ -308,6 +307,24 @@ class ReadyClient(AsyncKernelClient):
                 raise RuntimeError("Kernel died before replying to kernel_info")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+    async def _reply_to(self, request: str, seconds: float) -> dict | None:
+        """The kernel's ``kernel_info`` reply to ``request`` on the shell channel, the
+        replies to this client's earlier requests (a kernel slow to start answers them
+        all) passed over; None if it has not come within ``seconds``."""
+        from queue import Empty
+
+        end = time.monotonic() + max(seconds, 0.0)
+        while True:
+            try:
+                msg = await self.shell_channel.get_msg(timeout=max(end - time.monotonic(), 0))
+            except Empty:
+                return None
+            if (
+                msg["msg_type"] == "kernel_info_reply"
+                and msg["parent_header"].get("msg_id") == request
+            ):
+                return msg
 
     async def _idle_after(self, request: str, seconds: float) -> bool:
         """True once IOPub has brought the kernel's ``idle`` status for ``request``;
