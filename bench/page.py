@@ -124,16 +124,23 @@ explains the figures above and is not updated by `make bench`.
 In the evening of 2026-12-02 (issue 25, a third pass), on another two-core machine: a
 run's workers are forked before the data is read, so their imports run beside the run's
 loading and checks rather than after them (the run's first second had one core idle);
-a kernel's client is ready at the idle status of its `kernel_info` request instead of
-after 0.2 s of IOPub silence; loading pauses the cycle collector. In interleaved runs by
-hand the run went from 8.4 s to 8.2 s (medians of six each; 8.9 s to 8.6 s in five
-others an hour earlier), and a load's parent from 65 to 63 ms of CPU:
-`run.ratio_to_floor` is about 2x and `load.ratio_to_floor` about 1.9x on this machine,
-both moving by a tenth or two between benches. A load is bound by CPU on its two cores:
-its reader children spend about 110 ms of CPU on what python-calamine reads in 55 ms
-(the package checks 14 ms, finding the table 9 ms, pickling and the pipe), and the
-loading process 63 ms (judging the bulk table's rows 14 ms, the toolkits' 9 ms, building
-and validating the four tables 16 ms after the last workbook arrives).
+they also import what an IPython kernel imports for its debugger (debugpy and pydevd,
+120 of the 143 modules each forked kernel still imported as it started, and a
+`uname -p` process): about 0.5 s less CPU in a run's kernels; a kernel's client is ready
+at the idle status of its `kernel_info` request instead of after 0.2 s of IOPub silence;
+loading pauses the cycle collector, and a workbook's checks look in a part's first
+kilobyte before unpacking four. In interleaved runs by hand the demo run went from 8.9 s
+to 8.0 s (medians of seven each), and `run.ratio_to_floor` from 2.0x to 1.9x in this
+bench (8.3 s against 4.3 s; with kernels started as new processes 2.3x, from 2.7x).
+`load.ratio_to_floor` is 1.87x: a load is bound by CPU on its two cores. Its reader
+children spend about 100 ms of CPU on what python-calamine reads in 55 ms (the package
+checks 11 ms, finding the table 9 ms, pickling and the pipe), and the loading process
+about 60 ms (judging the bulk table's rows 14 ms, the toolkits' 9 ms, building and
+validating the four tables 16 ms after the last workbook arrives), so even shared
+perfectly between the cores a load takes about 1.6 times the floor; reading each
+workbook in the loading process itself, as the issue suggested, would save the pickling
+but not the memory limit that stops a workbook whose cells lie far off
+(`tests/test_hostile.py`), so every workbook is still read in a child.
 
 Later on 2026-12-02 (issue 25, a second pass), on a machine slower that afternoon (the
 run's floor 4.9 to 5.5 s, against 4.3 s in the morning's bench): the run's kernels are forked
