@@ -136,8 +136,9 @@ bench (8.3 s against 4.3 s; with kernels started as new processes 2.3x, from 2.7
 children spend about 100 ms of CPU on what python-calamine reads in 55 ms (the package
 checks 11 ms, finding the table 9 ms, pickling and the pipe), and the loading process
 about 60 ms (judging the bulk table's rows 14 ms, the toolkits' 9 ms, building and
-validating the four tables 16 ms after the last workbook arrives), so even shared
-perfectly between the cores a load takes about 1.6 times the floor; reading each
+validating the four tables 16 ms after the last workbook arrives): shared perfectly
+between the two cores that is about 1.5 times the floor, and three processes on two
+cores do not share perfectly; reading each
 workbook in the loading process itself, as the issue suggested, would save the pickling
 but not the memory limit that stops a workbook whose cells lie far off
 (`tests/test_hostile.py`), so every workbook is still read in a child.
