@@ -44,6 +44,9 @@ __all__ = [
     "FORK_ENV",
     "ForkingProvisioner",
     "ForkedKernel",
+    "KERNEL_DEBUGGER",
+    "KERNEL_MODULES",
+    "ReadyClient",
     "can_fork",
     "notebook_imports",
     "preload",
@@ -65,7 +68,7 @@ KERNEL_MODULES = (
 
 KERNEL_DEBUGGER = "ipykernel.debugger"
 """What an IPython kernel imports as it starts, for its debugger: debugpy and pydevd,
-some 150 modules, and (through debugpy's log) ``platform.platform()``, which runs
+some 120 modules, and (through debugpy's log) ``platform.platform()``, which runs
 ``uname -p`` in a new process. Imported by :func:`preload` with what it says on stderr
 set aside: pydevd warns there, at import, that it may miss breakpoints in frozen
 modules, which is for someone debugging a kernel, not for the run's console."""
