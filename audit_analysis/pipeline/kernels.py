@@ -300,9 +300,14 @@ class ReadyClient(AsyncKernelClient):
         deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
         while True:
             request = self.kernel_info()
-            reply = await self._reply_to(request, min(1.0, deadline - time.monotonic()))
-            if reply is not None and await self._idle_after(
-                request, min(IOPUB_WAIT, deadline - time.monotonic())
+            reply = await _answer(
+                self.shell_channel,
+                request,
+                "kernel_info_reply",
+                min(1.0, deadline - time.monotonic()),
+            )
+            if reply is not None and await _answer(
+                self.iopub_channel, request, "idle", min(IOPUB_WAIT, deadline - time.monotonic())
             ):
                 self._handle_kernel_info_reply(reply)
                 return
@@ -311,40 +316,27 @@ class ReadyClient(AsyncKernelClient):
             if time.monotonic() > deadline:
                 raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
 
-    async def _reply_to(self, request: str, seconds: float) -> dict | None:
-        """The kernel's ``kernel_info`` reply to ``request`` on the shell channel, the
-        replies to this client's earlier requests (a kernel slow to start answers them
-        all) passed over; None if it has not come within ``seconds``."""
-        from queue import Empty
-
-        end = time.monotonic() + max(seconds, 0.0)
-        while True:
-            try:
-                msg = await self.shell_channel.get_msg(timeout=max(end - time.monotonic(), 0))
-            except Empty:
-                return None
-            if (
-                msg["msg_type"] == "kernel_info_reply"
-                and msg["parent_header"].get("msg_id") == request
-            ):
-                return msg
-
-    async def _idle_after(self, request: str, seconds: float) -> bool:
-        """True once IOPub has brought the kernel's ``idle`` status for ``request``;
-        False if it has not within ``seconds``."""
-        from queue import Empty
-
-        end = time.monotonic() + max(seconds, 0.0)
-        while True:
-            try:
-                msg = await self.iopub_channel.get_msg(timeout=max(end - time.monotonic(), 0))
-            except Empty:
-                return False
-            if (
-                msg["msg_type"] == "status"
-                and msg["content"].get("execution_state") == "idle"
-                and msg["parent_header"].get("msg_id") == request
-            ):
-                return True
-
     wait_for_ready = _async_wait_for_ready
+
+
+async def _answer(channel, request: str, kind: str, seconds: float) -> dict | None:
+    """The kernel's message of ``kind`` for the request ``request`` on ``channel``: a
+    message type (``kernel_info_reply``), or ``idle``, its status once done with the
+    request. Other messages before it are passed over (a kernel slow to start answers
+    each of a client's earlier requests); None if it has not come within ``seconds``."""
+    from queue import Empty
+
+    end = time.monotonic() + max(seconds, 0.0)
+    while True:
+        try:
+            msg = await channel.get_msg(timeout=max(end - time.monotonic(), 0))
+        except Empty:
+            return None
+        if msg["parent_header"].get("msg_id") != request:
+            continue
+        if msg["msg_type"] == kind or (
+            kind == "idle"
+            and msg["msg_type"] == "status"
+            and msg["content"].get("execution_state") == "idle"
+        ):
+            return msg
