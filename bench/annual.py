@@ -27,7 +27,6 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 BIN = Path(sys.executable).parent
-FORK_ENV = "AUDIT_ANALYSIS_FORK_KERNELS"  # audit_analysis.pipeline.kernels.FORK_ENV
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO = PROJECT_ROOT / "data" / "demo"
 CYCLE = "2018-19"
@@ -104,6 +103,8 @@ def time_floor() -> float:
 def time_run(out: Path, fork: bool = True) -> float:
     """``audit-analysis run`` as a user types it; with ``fork=False``, each kernel started
     as a new process (``AUDIT_ANALYSIS_FORK_KERNELS=0``), the way the floor starts them."""
+    from audit_analysis.pipeline.kernels import FORK_ENV
+
     shutil.rmtree(out, ignore_errors=True)
     command = [str(BIN / "audit-analysis"), "run", "--data", str(DEMO), "--cycle", CYCLE]
     env = None if fork else {**os.environ, FORK_ENV: "0"}
