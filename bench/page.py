@@ -130,9 +130,9 @@ they also import what an IPython kernel imports for its debugger (debugpy and py
 at the idle status of its `kernel_info` request instead of after 0.2 s of IOPub silence;
 loading pauses the cycle collector, and a workbook's checks look in a part's first
 kilobyte before unpacking four. In interleaved runs by hand the demo run went from 8.9 s
-to 8.0 s (medians of seven each), and `run.ratio_to_floor` from 2.0x to 1.9x in this
-bench (8.3 s against 4.3 s; with kernels started as new processes 2.3x, from 2.7x).
-`load.ratio_to_floor` is 1.87x: a load is bound by CPU on its two cores. Its reader
+to 8.0 s (medians of seven each), and `run.ratio_to_floor` from 2.0x to 1.8x in this
+bench (7.9 s against 4.5 s; 1.9x in the bench before it; with kernels started as new
+processes 2.3x, from 2.7x). `load.ratio_to_floor` is 1.85x (1.87x before): a load is bound by CPU on its two cores. Its reader
 children spend about 100 ms of CPU on what python-calamine reads in 55 ms (the package
 checks 11 ms, finding the table 9 ms, pickling and the pipe), and the loading process
 about 60 ms (judging the bulk table's rows 14 ms, the toolkits' 9 ms, building and
