@@ -125,20 +125,20 @@ In the evening of 2026-12-02 (issue 25, a third pass), on another two-core machi
 run's workers are forked before the data is read, so their imports run beside the run's
 loading and checks rather than after them (the run's first second had one core idle);
 they also import what an IPython kernel imports for its debugger (debugpy and pydevd,
-120 of the 143 modules each forked kernel still imported as it started, and a
-`uname -p` process): about 0.5 s less CPU in a run's kernels; a kernel's client is ready
-at the idle status of its `kernel_info` request instead of after 0.2 s of IOPub silence;
+120 of the 143 modules each forked kernel still imported as it started, and a `uname -p`
+process): about 0.5 s less CPU in a run's kernels; a kernel's client is ready at the
+idle status of its `kernel_info` request instead of after 0.2 s of IOPub silence;
 loading pauses the cycle collector, and a workbook's checks look in a part's first
 kilobyte before unpacking four. In interleaved runs by hand the demo run went from 8.9 s
 to 8.0 s (medians of seven each), and `run.ratio_to_floor` from 2.0x to 1.8x in this
 bench (7.9 s against 4.5 s; 1.9x in the bench before it; with kernels started as new
-processes 2.3x, from 2.7x). `load.ratio_to_floor` is 1.85x (1.87x before): a load is bound by CPU on its two cores. Its reader
-children spend about 100 ms of CPU on what python-calamine reads in 55 ms (the package
-checks 11 ms, finding the table 9 ms, pickling and the pipe), and the loading process
-about 60 ms (judging the bulk table's rows 14 ms, the toolkits' 9 ms, building and
-validating the four tables 16 ms after the last workbook arrives): shared perfectly
-between the two cores that is about 1.5 times the floor, and three processes on two
-cores do not share perfectly; reading each
+processes 2.3x, from 2.7x). `load.ratio_to_floor` is 1.85x (1.87x before): a load is
+bound by CPU on its two cores. Its reader children spend about 100 ms of CPU on what
+python-calamine reads in 55 ms (the package checks 11 ms, finding the table 9 ms,
+pickling and the pipe), and the loading process about 60 ms (judging the bulk table's
+rows 14 ms, the toolkits' 9 ms, building and validating the four tables 16 ms after the
+last workbook arrives): shared perfectly between the two cores that is about 1.5 times
+the floor, and three processes on two cores do not share perfectly; reading each
 workbook in the loading process itself, as the issue suggested, would save the pickling
 but not the memory limit that stops a workbook whose cells lie far off
 (`tests/test_hostile.py`), so every workbook is still read in a child.
