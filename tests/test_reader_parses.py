@@ -1,12 +1,15 @@
-"""Issue 25, third pass (docs/loading-performance.md): the workbook reader's child also
-finds each workbook's toolkit or bulk table (``returns.parse_sheets``, run in the child)
-and sends only the rows the loader reads; a read of many workbooks is shared by two
-children, each reading every other file. The loader's tables are those of parsing the
-sheets in this process, a crash is still one rejection, and both children are kept warm."""
+"""Issue 25, third and fourth passes (docs/loading-performance.md): the workbook reader's
+child also finds each workbook's toolkit or bulk table (``returns.parse_sheets``, run in
+the child) and sends only the rows the loader reads; a read of many workbooks is shared
+by two children, each taking the next file nobody has taken (a claims file), so a child
+slowed down reads fewer. The loader's tables are those of parsing the sheets in this
+process, a crash or an overrun is still one rejection of the right file, and both
+children are kept warm."""
 
 from __future__ import annotations
 
 import sys
+import tempfile
 from pathlib import Path
 
 import openpyxl
@@ -18,7 +21,13 @@ import audit_analysis.io.dataset as dataset
 import audit_analysis.io.workbooks as workbooks
 from audit_analysis import load_cycle
 from audit_analysis.io.returns import ReturnFileError, parse_sheets
-from audit_analysis.io.workbooks import Parsed, WorkbookRefused, read_isolated, read_sheets
+from audit_analysis.io.workbooks import (
+    Budgets,
+    Parsed,
+    WorkbookRefused,
+    read_isolated,
+    read_sheets,
+)
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 
@@ -187,3 +196,110 @@ def test_the_child_parses_without_pandas_or_the_packages_init(books):
     maps = Path(f"/proc/{child.proc.pid}/maps").read_text()
     assert "python_calamine" in maps  # what is mapped is seen
     assert "/numpy/" not in maps and "/pandas/" not in maps
+
+
+def slowed(monkeypatch, tag: bytes | None, seconds: float, name: str = "") -> None:
+    """Children that sleep ``seconds`` before each file they take under ``tag`` (any,
+    if None) whose name ends in ``name``: a child held back, as one sharing its core
+    would be, or any child hanging on a file."""
+    who = "True" if tag is None else f"tag == bytes([{tag[0]}])"
+    monkeypatch.setattr(
+        workbooks,
+        "_BOOT",
+        "import sys, time; sys.path.insert(0, sys.argv[1]); "
+        "src = open(sys.argv[2]).read().replace("
+        "'result: tuple = (\"ok\", read_sheets(path, budgets))', "
+        f"'result: tuple = (time.sleep({seconds}) if {who} "
+        f'and path.endswith("{name}") else None, '
+        '("ok", read_sheets(path, budgets)))[1]\'); '
+        "exec(compile(src, sys.argv[2], 'exec'), "
+        "{'__name__': '__audit_analysis_reader__', '__file__': sys.argv[2]})",
+    )
+
+
+@pytest.fixture
+def claims(monkeypatch):
+    """What each shared read's claims file held at its end: which child took which file,
+    one byte per claim ("a" the first child, "b" the second)."""
+    seen: list[bytes] = []
+    real = workbooks._Shared.close
+
+    def close(self):
+        seen.append(self.claimed())
+        real(self)
+        assert not Path(self.claims).exists()  # and it is removed
+
+    monkeypatch.setattr(workbooks._Shared, "close", close)
+    return seen
+
+
+def test_a_child_held_back_reads_fewer_files_and_the_answers_keep_their_order(
+    tmp_path, books, two, monkeypatch, claims
+):
+    many = [write_toolkit(tmp_path / f"many-{i}.xlsx", ROWS) for i in range(10)]
+    slowed(monkeypatch, b"a", 2.0)
+    answers = list(read_isolated(many, parse=True))
+    assert [path for path, _ in answers] == [str(p) for p in many]
+    assert all(there(a) == here(many[0]) for _, a in answers)
+    taken = claims[0][: len(many)]
+    # the first child sleeps 2 s before each of its files: the second reads the rest
+    assert taken.count(b"a") <= 2 and taken.count(b"b") >= 8, taken
+    state = workbooks._state()
+    assert state.child is not None and state.second is not None  # both kept warm
+
+
+def test_a_file_overrunning_its_time_in_a_shared_read_is_refused_and_the_rest_read(
+    tmp_path, books, two, monkeypatch, claims
+):
+    many = [write_toolkit(tmp_path / f"many-{i}.xlsx", ROWS) for i in range(6)]
+    hangs = write_toolkit(tmp_path / "hangs.xlsx", ROWS)
+    paths = many[:3] + [hangs] + many[3:]
+    slowed(monkeypatch, None, 30, "hangs.xlsx")
+    answers = list(read_isolated(paths, Budgets(seconds_per_file=2), parse=True))
+    assert [path for path, _ in answers] == [str(p) for p in paths]
+    refused = answers[3][1]
+    assert isinstance(refused, WorkbookRefused)
+    assert "longer than the budget of 2 s" in refused.reason
+    assert [there(a) for i, (_, a) in enumerate(answers) if i != 3] == [here(many[0])] * 6
+    assert claims[0][3:4] in (b"a", b"b")  # taken by a child, which was stopped
+    state = workbooks._state()
+    again = list(read_isolated(many, parse=True))  # and the next read has two again
+    assert [there(a) for _, a in again] == [here(many[0])] * 6
+    assert state.child is not None and state.second is not None
+
+
+def test_a_warm_child_that_died_is_replaced_in_a_shared_read_with_no_file_blamed(books, two):
+    first = list(read_isolated(books, parse=True))
+    state = workbooks._state()
+    for child in (state.child, state.second):
+        child.proc.kill()
+        child.proc.wait()
+    again = list(read_isolated(books, parse=True))
+    assert [there(a) for _, a in again] == [there(a) for _, a in first]
+    assert state.child.proc.poll() is None and state.second.proc.poll() is None
+
+
+def test_a_shared_read_left_half_way_stops_both_children_and_removes_its_claims(
+    tmp_path, books, two, monkeypatch
+):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
+    reader = read_isolated(books, parse=True)
+    next(reader)
+    state = workbooks._state()
+    seats = [seat.child for seat in reader.gi_frame.f_locals["share"].seats]
+    reader.close()
+    assert len(seats) == 2 and all(child.proc.poll() is not None for child in seats)
+    assert state.child is None and state.second is None
+    assert list((tmp_path / "tmp").iterdir()) == []
+
+
+def test_with_no_claims_file_one_child_reads_every_file(books, two, monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("no room")
+
+    monkeypatch.setattr(tempfile, "mkstemp", refuse)
+    answers = list(read_isolated(books, parse=True))
+    assert [there(a) for _, a in answers] == [here(p) for p in books]
+    assert workbooks._state().child is not None
+    assert getattr(workbooks._state(), "second", None) is None

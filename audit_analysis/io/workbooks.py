@@ -14,10 +14,10 @@ whole process. So each workbook goes through two guards:
 2. :func:`read_isolated`: the workbooks of a cycle are read one after another in one
    child process (a fresh interpreter that imports python-calamine and the standard
    library only), or, from :data:`TWO_READERS_FROM` workbooks on a machine of two cores
-   or more, in two, each reading every other file; each is under an address-space limit
-   and a time limit per file. A crash, an allocation failure or a timeout there ends the
-   child, not the run: that file becomes one rejection and a new child carries on with
-   the next. Asked to (``parse``), the child also finds each workbook's table
+   or more, in two, each taking the next file nobody has taken (a claims file); each is
+   under an address-space limit and a time limit per file. A crash, an allocation
+   failure or a timeout there ends the child, not the run: that file becomes one
+   rejection and a new child carries on with the next. Asked to (``parse``), the child also finds each workbook's table
    (``returns.parse_sheets``, which imports the standard library only) and sends only
    the rows the loader reads. A child is kept for the same thread's next read
    (``_take``, ``_park``): never another process's, never with other budgets, replaced
@@ -472,6 +472,8 @@ def read_sheets(
 _LENGTH = struct.Struct(">Q")
 _HELLO = b"audit-analysis workbook reader\n"
 _ACK = b"reading\n"  # a request of paths taken: from here a death is a file's doing
+_FRAME = struct.Struct(">QI")  # a shared read's frame: its length, its path's index
+_DONE = _FRAME.pack(0, 0xFFFFFFFF)  # a shared read's end: no path is left to take
 
 
 def _limit_self(budgets: Budgets) -> None:
@@ -519,9 +521,11 @@ def die_with_parent(parent: int | None = None) -> None:
 
 def _serve() -> None:
     """The child's main. The first request is (budgets, parent's process id): it takes
-    its limits and says hello. Every later one is a list of paths: it acknowledges it,
-    then writes one frame per path, in order, and waits for the next. It ends when its
-    stdin does (the parent closed it, or is gone)."""
+    its limits and says hello. Every later one is (paths, parse, claims, tag): it
+    acknowledges it, then reads. Without ``claims`` it writes one frame per path, in
+    order; with them it shares the paths with other children (:func:`_claimed`), writes
+    each frame with its path's index and ends with :data:`_DONE`. Then it waits for the
+    next request. It ends when its stdin does (the parent closed it, or is gone)."""
     stdin = sys.stdin.buffer
     out = sys.stdout.buffer
 
@@ -540,13 +544,17 @@ def _serve() -> None:
     out.write(_HELLO)
     out.flush()
     while True:
-        paths = request()
-        parse = paths.__class__ is tuple  # (paths, "parse"): parse_sheets here too
-        if parse:
-            paths = paths[0]
+        paths, parse, claims, tag = request()
         out.write(_ACK)
         out.flush()
-        for path in paths:
+        if claims is None:
+            order: Iterator[int] = iter(range(len(paths)))
+            frame = _LENGTH.pack
+        else:
+            order = _claimed(claims, tag, len(paths))
+            frame = _FRAME.pack
+        for index in order:
+            path = paths[index]
             try:
                 result: tuple = ("ok", read_sheets(path, budgets))
                 if parse:
@@ -559,9 +567,34 @@ def _serve() -> None:
                 payload = pickle.dumps(
                     ("refused", "the workbook's cells need more memory than the reader's budget")
                 )
-            out.write(_LENGTH.pack(len(payload)) + payload)
+            head = frame(len(payload)) if claims is None else frame(len(payload), index)
+            out.write(head + payload)
             out.flush()
             result = payload = None  # nothing of one file held while the next is read
+        if claims is not None:
+            out.write(_DONE)
+            out.flush()
+
+
+def _claimed(claims: str, tag: bytes, count: int) -> Iterator[int]:
+    """In a child sharing a read: the index of each path it takes, taken in turn from
+    the claims file. Each claim appends the child's one-byte ``tag`` to the file: the
+    append is atomic, so the offset it ends at counts every claim made by any child, and
+    the file says afterwards which child took which path (:meth:`_Share.outstanding`).
+    A file that cannot be opened ends this child's share at once."""
+    try:
+        fd = os.open(claims, os.O_WRONLY | os.O_APPEND)
+    except OSError:
+        return
+    try:
+        while True:
+            os.write(fd, tag)
+            index = os.lseek(fd, 0, os.SEEK_CUR) - 1
+            if index >= count:
+                return
+            yield index
+    finally:
+        os.close(fd)
 
 
 def _parse(sheets: list) -> tuple:
@@ -690,10 +723,17 @@ class _Child:
             return False  # the child is gone: reading says so
         return True
 
-    def ask(self, paths: list[str], parse: bool = False) -> bool:
-        """Ask the child to read ``paths`` (it starts at once), and with ``parse`` to
-        parse them (:func:`_parse`); False when it is gone."""
-        self.asked = self.send((paths, "parse") if parse else paths)
+    def ask(
+        self,
+        paths: list[str],
+        parse: bool = False,
+        claims: str | None = None,
+        tag: bytes | None = None,
+    ) -> bool:
+        """Ask the child to read ``paths`` (it starts at once), with ``parse`` to parse
+        them (:func:`_parse`), and with ``claims`` only those it takes in turn from that
+        file, under ``tag`` (:func:`_claimed`); False when it is gone."""
+        self.asked = self.send((paths, parse, claims, tag))
         return self.asked
 
     def taken(self, budgets: Budgets) -> bool:
@@ -952,8 +992,8 @@ def read_isolated(
     return reader
 
 
-#: From this many workbooks a read is shared by two children, each reading every other
-#: file, so that python-calamine runs on two cores while this process judges the rows.
+#: From this many workbooks a read is shared by two children (:func:`_two_readers`), so
+#: that python-calamine runs on two cores while this process judges the rows.
 TWO_READERS_FROM = 24
 
 
@@ -967,21 +1007,252 @@ def _cores() -> int:
 def _two_readers(
     pending: list[str], budgets: Budgets, parse: bool
 ) -> Iterator[tuple[str, list | WorkbookRefused | Parsed] | None]:
-    """:func:`_reader` of the even and of the odd files at once, each its own child (the
-    second kept warm in its own slot), their answers given back in the files' order."""
-    readers = (
-        _reader(pending[0::2], budgets, parse),
-        _reader(pending[1::2], budgets, parse, "second"),
-    )
+    """``pending`` shared by two children (the second kept warm in its own slot), their
+    answers given back in the files' order. Neither is given a half: each takes the next
+    file nobody has taken as it finishes one (a claims file, :func:`_claimed`), so the
+    child that shares its core with this process (judging the rows meanwhile) reads
+    fewer, and both finish together. A child that dies or overruns its time on a file is
+    that file's rejection (the claims file says which file it had taken), and a new child
+    takes its place for the files left."""
+    site = _site_of_calamine()
+    claims = None
+    if site is not None and sys.executable and os.name == "posix":
+        import tempfile
+
+        try:
+            fd, claims = tempfile.mkstemp(prefix="audit-analysis-", suffix=".claims")
+            os.close(fd)
+        except OSError:
+            claims = None
+    if claims is None:  # no sharing possible here: one reader (or this process) for all
+        yield from _reader(pending, budgets, parse)
+        return
+    key = (budgets, _BOOT, sys.executable, site, __file__)
+    share = _Shared(pending, budgets, parse, claims, key)
     try:
-        for reader in readers:
-            next(reader)
+        for slot in _Shared.TAGS:
+            share.enlist(slot)
         yield None
-        for i in range(len(pending)):
-            yield next(readers[i % 2])
+        for index, path in enumerate(pending):
+            share.given = index
+            while index not in share.answers:
+                share.pump()
+            answer = share.answers.pop(index)
+            share.given = index + 1
+            yield path, answer
     finally:
-        for reader in readers:
-            reader.close()
+        share.close()
+
+
+class _Seat:
+    """A child of a shared read: its slot (and tag), where in the claims file its claims
+    start, whether it has acknowledged the request and said it is done, the last index
+    it answered and when it last sent anything."""
+
+    __slots__ = ("acked", "child", "done", "last", "since", "slot", "start")
+
+    def __init__(self, child: _Child, slot: str, start: int) -> None:
+        self.child = child
+        self.slot = slot
+        self.start = start
+        self.acked = self.done = False
+        self.last = -1
+        self.since = time.monotonic()
+
+
+class _Shared:
+    """The state of :func:`_two_readers`: the claims file, the seats, the answers
+    received and not yet given back (by index)."""
+
+    TAGS = {"child": b"a", "second": b"b"}
+
+    def __init__(
+        self, pending: list[str], budgets: Budgets, parse: bool, claims: str, key: tuple
+    ) -> None:
+        self.pending = pending
+        self.budgets = budgets
+        self.parse = parse
+        self.claims = claims
+        self.key = key
+        self.answers: dict[int, object] = {}
+        self.seats: list[_Seat] = []
+        self.given = 0  # answers given back so far (in order)
+        self.worked = False  # a child has acknowledged a request of this read
+
+    def claimed(self) -> bytes:
+        try:
+            with open(self.claims, "rb") as fh:
+                return fh.read()
+        except OSError:
+            return b""
+
+    def enlist(self, slot: str, warm: bool = True) -> None:
+        """A child in ``slot`` (this thread's warm one if fit, else a new one), asked to
+        share the read."""
+        child = _take(self.key, slot) if warm else None
+        if child is None:
+            child = _start(self.budgets, self.key[3], self.key)
+            warm = False
+        if child is None:
+            return
+        seat = _Seat(child, slot, len(self.claimed()))
+        self.seats.append(seat)
+        child.ask(self.pending, self.parse, self.claims, self.TAGS[slot])
+
+    def pump(self) -> None:
+        """Wait for what the children send next, and act on it: acknowledgements,
+        answers, their end, a death or an overrun. Where no child is left and files
+        are, they are read here (no child could ever run) or refused."""
+        import select
+
+        waiting = [s for s in self.seats if not s.acked]
+        while waiting:
+            self.acknowledge(waiting[0])
+            waiting = [s for s in self.seats if not s.acked]
+        live = [s for s in self.seats if not s.done]
+        if not live:
+            self.orphans()
+            return
+        now = time.monotonic()
+        limit = self.budgets.seconds_per_file
+        wait = max(0.0, min(s.since + limit for s in live) - now)
+        ready, _, _ = select.select([s.child.fd for s in live], [], [], wait)
+        if not ready:
+            now = time.monotonic()
+            for seat in live:
+                if now >= seat.since + limit:
+                    self.lost(seat, timed_out=True)
+            return
+        for seat in live:
+            if seat.child.fd not in ready:
+                continue
+            try:
+                chunk = os.read(seat.child.fd, 1 << 16)
+            except OSError:
+                chunk = b""
+            if not chunk:
+                self.lost(seat, timed_out=False)
+                continue
+            seat.since = time.monotonic()
+            seat.child.buffer += chunk
+            self.frames(seat)
+
+    def acknowledge(self, seat: _Seat) -> None:
+        """Read ``seat``'s acknowledgement. A warm child that died while parked is
+        replaced (no file blamed); one that cannot start leaves the seat empty."""
+        warm = not seat.child.fresh
+        if seat.child.taken(self.budgets):
+            seat.acked = self.worked = True
+            seat.since = time.monotonic()
+            self.frames(seat)  # what came with the acknowledgement
+            return
+        self.seats.remove(seat)
+        seat.child.stop()
+        self.settle(seat, "the workbook reader could not be started; not read")
+        if warm:  # it died while parked: a new one, and no file blamed
+            self.enlist(seat.slot, warm=False)
+
+    def frames(self, seat: _Seat) -> None:
+        """Take the whole frames in ``seat``'s buffer: answers, and its end."""
+        buffer = seat.child.buffer
+        size = _FRAME.size
+        while len(buffer) >= size:
+            length, index = _FRAME.unpack_from(buffer)
+            if (length, index) == (0, 0xFFFFFFFF):
+                del buffer[:size]
+                seat.done = True
+                continue
+            if len(buffer) < size + length:
+                return
+            if not seat.last < index < len(self.pending) or index in self.answers:
+                self.lost(seat, timed_out=False)  # a reply no child of ours would send
+                return
+            payload = bytes(buffer[size : size + length])
+            del buffer[: size + length]
+            seat.last = index
+            self.answers[index] = _answer(payload)
+
+    def outstanding(self, seat: _Seat) -> int | None:
+        """The index of the file ``seat``'s child had taken and not answered, if any."""
+        taken = self.claimed()[seat.start :].rfind(self.TAGS[seat.slot])
+        if taken < 0:
+            return None
+        index = seat.start + taken
+        return index if seat.last < index < len(self.pending) else None
+
+    def lost(self, seat: _Seat, timed_out: bool) -> None:
+        """``seat``'s child died or overran its time: the child is stopped, the file it
+        had taken is refused with why, and a new child takes the seat for the files
+        nobody has taken yet."""
+        if seat in self.seats:
+            self.seats.remove(seat)
+        # stopped (and waited for) before the claims file is read: it takes no more
+        self.settle(seat, _failure(seat.child, _ChildGone(timed_out), self.budgets))
+
+    def settle(self, seat: _Seat, reason: str) -> None:
+        """The file ``seat``'s (stopped) child had taken, if any, refused for ``reason``;
+        then, if files are left that nobody has taken, a new child in its slot."""
+        index = self.outstanding(seat)
+        if index is not None:
+            self.answers[index] = WorkbookRefused(reason)
+        if len(self.claimed()) < len(self.pending) and (index is not None or seat.last >= 0):
+            self.enlist(seat.slot, warm=False)  # a file stopped it: the next one may not
+
+    def orphans(self) -> None:
+        """No child is reading, and files nobody has taken are left. A child that is
+        done is asked again; with none, they are refused (a child ran, so a file is what
+        stops them) or, where no child could ever start, read here."""
+        for seat in self.seats:  # all done: ask them to take what is left
+            seat.done = seat.acked = False
+            seat.start = len(self.claimed())
+            seat.child.ask(self.pending, self.parse, self.claims, self.TAGS[seat.slot])
+        if self.seats:
+            return
+        for index in range(self.given, len(self.pending)):
+            if index in self.answers:
+                continue
+            path = self.pending[index]
+            if self.worked:
+                self.answers[index] = WorkbookRefused(
+                    "the workbook reader could not be started again; not read"
+                )
+                continue
+            try:
+                self.answers[index] = read_sheets(path, self.budgets)
+            except WorkbookRefused as exc:
+                self.answers[index] = exc
+
+    def close(self) -> None:
+        """Each child done with the read is kept warm in its slot; any other is stopped.
+        The claims file is removed. Once every answer is given, a child may still be on
+        its way to saying it is done (its last claim finds nothing left): it is waited
+        for, within its time."""
+        with contextlib.suppress(Exception):
+            while self.given == len(self.pending) and any(not s.done for s in self.seats):
+                self.pump()
+        for seat in self.seats:
+            if seat.done and seat.acked and not seat.child.buffer:
+                _park(seat.child, seat.slot)
+            else:
+                seat.child.stop()
+        self.seats = []
+        with contextlib.suppress(OSError):
+            os.unlink(self.claims)
+
+
+def _answer(payload: bytes) -> list | WorkbookRefused | Parsed:
+    """What a child's frame says of its file."""
+    try:
+        kind, value = _Cells(_BytesIO(payload)).load()
+    except (pickle.UnpicklingError, ValueError, EOFError, TypeError) as exc:
+        value, kind = f"unreadable reply from the workbook reader ({exc})", "refused"
+    if kind == "ok":
+        return value
+    if kind == "parsed":
+        return Parsed(fields=value)
+    if kind == "unparsed":
+        return Parsed(error=value)
+    return WorkbookRefused(value)
 
 
 def _reader(
@@ -1049,18 +1320,7 @@ def _reader(
                     child = None
                     break  # a new child for the rest
                 pending.pop(0)
-                try:
-                    kind, value = _Cells(_BytesIO(payload)).load()
-                except (pickle.UnpicklingError, ValueError, EOFError, TypeError) as exc:
-                    value, kind = f"unreadable reply from the workbook reader ({exc})", "refused"
-                if kind == "ok":
-                    yield path, value
-                elif kind == "parsed":
-                    yield path, Parsed(fields=value)
-                elif kind == "unparsed":
-                    yield path, Parsed(error=value)
-                else:
-                    yield path, WorkbookRefused(value)
+                yield path, _answer(payload)
     finally:
         if child is not None:
             if pending or child.buffer:  # left mid-read: what it still sends is no one's
