@@ -132,9 +132,9 @@ def test_a_slow_workbook_is_stopped_at_its_time_budget(tmp_path, monkeypatch):
         "_BOOT",
         "import sys, time, builtins; sys.path.insert(0, sys.argv[1]); "
         "src = open(sys.argv[2]).read().replace("
-        "'result: tuple = (\"ok\", read_sheets(path, budgets))', "
+        "'result: tuple = (\"ok\", read_sheets(path, budgets, lazy=parse))', "
         '\'result: tuple = (time.sleep(30) if path.endswith("slow.xlsx") else None, '
-        '("ok", read_sheets(path, budgets)))[1]\'); '
+        '("ok", read_sheets(path, budgets, lazy=parse)))[1]\'); '
         "exec(compile(src, sys.argv[2], 'exec'), "
         "{'__name__': '__audit_analysis_reader__', '__file__': sys.argv[2]})",
     )

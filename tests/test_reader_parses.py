@@ -2,9 +2,10 @@
 child also finds each workbook's toolkit or bulk table (``returns.parse_sheets``, run in
 the child) and sends only the rows the loader reads; a read of many workbooks is shared
 by two children, each taking the next file nobody has taken (a claims file), so a child
-slowed down reads fewer. The loader's tables are those of parsing the sheets in this
-process, a crash or an overrun is still one rejection of the right file, and both
-children are kept warm."""
+slowed down reads fewer, and it reads only the sheets the table search looks at. The
+loader's tables are those of parsing the sheets in this process (but for a damaged sheet
+after the table, which the child never reads), a crash or an overrun is still one
+rejection of the right file, and both children are kept warm."""
 
 from __future__ import annotations
 
@@ -208,10 +209,10 @@ def slowed(monkeypatch, tag: bytes | None, seconds: float, name: str = "") -> No
         "_BOOT",
         "import sys, time; sys.path.insert(0, sys.argv[1]); "
         "src = open(sys.argv[2]).read().replace("
-        "'result: tuple = (\"ok\", read_sheets(path, budgets))', "
+        "'result: tuple = (\"ok\", read_sheets(path, budgets, lazy=parse))', "
         f"'result: tuple = (time.sleep({seconds}) if {who} "
         f'and path.endswith("{name}") else None, '
-        '("ok", read_sheets(path, budgets)))[1]\'); '
+        '("ok", read_sheets(path, budgets, lazy=parse)))[1]\'); '
         "exec(compile(src, sys.argv[2], 'exec'), "
         "{'__name__': '__audit_analysis_reader__', '__file__': sys.argv[2]})",
     )
@@ -279,18 +280,23 @@ def test_a_warm_child_that_died_is_replaced_in_a_shared_read_with_no_file_blamed
     assert state.child.proc.poll() is None and state.second.proc.poll() is None
 
 
-def test_a_shared_read_left_half_way_stops_both_children_and_removes_its_claims(
+def test_a_shared_read_left_half_way_stops_the_child_still_reading_and_removes_its_claims(
     tmp_path, books, two, monkeypatch
 ):
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
     (tmp_path / "tmp").mkdir()
+    slowed(monkeypatch, None, 30, books[-1].name)  # whoever takes the last file hangs on it
     reader = read_isolated(books, parse=True)
-    next(reader)
-    state = workbooks._state()
-    seats = [seat.child for seat in reader.gi_frame.f_locals["share"].seats]
+    first = next(reader)
+    assert first[0] == str(books[0])
+    children = [seat.child for seat in reader.gi_frame.f_locals["share"].seats]
     reader.close()
-    assert len(seats) == 2 and all(child.proc.poll() is not None for child in seats)
-    assert state.child is None and state.second is None
+    state = workbooks._state()
+    kept = {state.child, state.second} - {None}
+    stopped = [child for child in children if child not in kept]
+    assert len(children) == 2 and stopped  # the one on the last file at least
+    assert all(child.proc.poll() is not None for child in stopped)
+    assert all(child.proc.poll() is None for child in kept)  # done with its files: kept
     assert list((tmp_path / "tmp").iterdir()) == []
 
 
@@ -303,3 +309,31 @@ def test_with_no_claims_file_one_child_reads_every_file(books, two, monkeypatch)
     assert [there(a) for _, a in answers] == [here(p) for p in books]
     assert workbooks._state().child is not None
     assert getattr(workbooks._state(), "second", None) is None
+
+
+def test_the_child_reads_no_sheet_after_the_table(tmp_path):
+    """A toolkit's table on its first sheet and a damaged sheet after it: read whole
+    (``read_sheets``) the workbook is refused, while the child, reading each sheet only
+    when the table search looks at it, finds the table and never reads the other."""
+    import zipfile
+
+    path = write_toolkit(tmp_path / "first.xlsx", ROWS, extra_sheets=())
+    book = openpyxl.load_workbook(path)
+    book.create_sheet("Guidance")["A1"] = "Rate each standard."
+    book.save(path)
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(path) as source, zipfile.ZipFile(damaged, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename == "xl/worksheets/sheet2.xml":
+                data = b'<worksheet><sheetData><row r="1"><c r="A1" t="s"><v>99</v>'
+            target.writestr(item, data)
+    with pytest.raises(WorkbookRefused, match="corrupt or unreadable"):
+        read_sheets(damaged)
+    lazy = read_sheets(damaged, lazy=True)
+    assert len(lazy) == 2 and lazy[0][0] == "Audit"
+    with pytest.raises(WorkbookRefused, match="corrupt or unreadable"):
+        lazy[1]
+    ((_, answer),) = read_isolated([damaged], parse=True)
+    assert there(answer) == there(next(iter(read_isolated([path], parse=True)))[1])
+    assert there(answer)[:2] == ("toolkit", "Audit")

@@ -17,8 +17,9 @@ whole process. So each workbook goes through two guards:
    or more, in two, each taking the next file nobody has taken (a claims file); each is
    under an address-space limit and a time limit per file. A crash, an allocation
    failure or a timeout there ends the child, not the run: that file becomes one
-   rejection and a new child carries on with the next. Asked to (``parse``), the child also finds each workbook's table
-   (``returns.parse_sheets``, which imports the standard library only) and sends only
+   rejection and a new child carries on with the next. Asked to (``parse``), the child
+   also finds each workbook's table (``returns.parse_sheets``, which imports the
+   standard library only, reading each sheet as the search comes to it) and sends only
    the rows the loader reads. A child is kept for the same thread's next read
    (``_take``, ``_park``): never another process's, never with other budgets, replaced
    when it died in between, stopped at exit or when idle.
@@ -431,28 +432,64 @@ def clean_excerpt(text: str, limit: int = 200) -> str:
 
 
 def read_sheets(
-    path: str | os.PathLike, budgets: Budgets | None = None
+    path: str | os.PathLike, budgets: Budgets | None = None, lazy: bool = False
 ) -> list[tuple[str, list[list[object]]]]:
     """Every sheet of the workbook at ``path`` as (name, rows of cells), after
     :func:`check_package`. In this process: :func:`read_isolated` is the safe way to read
-    files nobody vouches for. Raises :class:`WorkbookRefused`."""
+    files nobody vouches for. Raises :class:`WorkbookRefused`. With ``lazy``, a sequence
+    of the same (:class:`_Sheets`) that reads each sheet when it is first looked at, and
+    raises :class:`WorkbookRefused` there: a sheet never looked at is never read."""
     import python_calamine
 
     budgets = budgets or Budgets()
     data = _checked(path, budgets)
-    try:
+    with _refusing(budgets):
         if data is not None:  # the very bytes checked, from memory: no second open and read
             data.seek(0)
             workbook = python_calamine.CalamineWorkbook.from_filelike(data)
         else:
             workbook = python_calamine.CalamineWorkbook.from_path(os.fspath(path))
-        sheets = []
-        for name in workbook.sheet_names:
-            sheet = workbook.get_sheet_by_name(name)
-            end = sheet.end
-            if end is not None:  # read from A1: the rectangle up to the last cell
-                _check_extent(end[0] + 1, end[1] + 1, budgets, f"sheet {name!r} holds")
-            sheets.append((name, sheet.to_python(skip_empty_area=False)))
+        sheets = _Sheets(workbook, budgets)
+    return sheets if lazy else list(sheets)
+
+
+class _Sheets:
+    """A workbook's sheets, (name, rows of cells), each read when first looked at."""
+
+    __slots__ = ("budgets", "names", "read", "workbook")
+
+    def __init__(self, workbook, budgets: Budgets) -> None:
+        self.workbook = workbook
+        self.budgets = budgets
+        self.names = list(workbook.sheet_names)
+        self.read: dict[int, tuple[str, list[list[object]]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, index: int) -> tuple[str, list[list[object]]]:
+        index = range(len(self.names))[index]  # an IndexError past the end, as a list's
+        if index not in self.read:
+            name = self.names[index]
+            with _refusing(self.budgets):
+                sheet = self.workbook.get_sheet_by_name(name)
+                end = sheet.end
+                if end is not None:  # read from A1: the rectangle up to the last cell
+                    _check_extent(end[0] + 1, end[1] + 1, self.budgets, f"sheet {name!r} holds")
+                self.read[index] = (name, sheet.to_python(skip_empty_area=False))
+        return self.read[index]
+
+    def __iter__(self) -> Iterator[tuple[str, list[list[object]]]]:
+        for index in range(len(self.names)):
+            yield self[index]
+
+
+@contextlib.contextmanager
+def _refusing(budgets: Budgets) -> Iterator[None]:
+    """What python-calamine raises within the block, as the :class:`WorkbookRefused` it
+    means: out of memory, or a damaged file."""
+    try:
+        yield
     except WorkbookRefused:
         raise
     except MemoryError:
@@ -464,7 +501,6 @@ def read_sheets(
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         reason = f"workbook is corrupt or unreadable ({clean_excerpt(first, 160)})"
         raise WorkbookRefused(reason) from None
-    return sheets
 
 
 # --------------------------------------------------------------------------- the child
@@ -556,8 +592,8 @@ def _serve() -> None:
         for index in order:
             path = paths[index]
             try:
-                result: tuple = ("ok", read_sheets(path, budgets))
-                if parse:
+                result: tuple = ("ok", read_sheets(path, budgets, lazy=parse))
+                if parse:  # the sheets it looks at, read as it does: a guidance sheet is not
                     result = _parse(result[1])
             except WorkbookRefused as exc:
                 result = ("refused", exc.reason)
