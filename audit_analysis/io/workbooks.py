@@ -36,6 +36,7 @@ the child can run it as a script without importing pandas or the rest of the pac
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import pickle
 import re
@@ -196,7 +197,10 @@ def _check_extent(rows: int, columns: int, budgets: Budgets, what: str) -> None:
 
 
 _EOCD = struct.Struct("<4s4H2LH")  # end of central directory record
-_CENTRAL = struct.Struct("<4s6H3L5H2L")  # central directory file header
+# A central directory file header, as much of it as is read: its signature, flags,
+# compression method, compressed and uncompressed sizes, the lengths of its name, extra
+# field and comment, and its part's offset (x: versions, dates, CRC, disk, attributes).
+_CENTRAL = struct.Struct("<4s4xHH8xLLHHH8xL")
 _LOCAL = struct.Struct("<4s5H3L2H")  # local file header
 
 
@@ -204,13 +208,13 @@ class _Corrupt(Exception):
     pass
 
 
-def _directory(fh, size: int, budgets: Budgets) -> list[tuple] | None:
+def _directory(read_at, size: int, budgets: Budgets) -> list[tuple] | None:
     """The zip's parts as (name, method, compressed, uncompressed, offset, flags), read
-    straight from its central directory; None when the zip is of a kind this does not
-    read (zip64, split, data before the zip), for :mod:`zipfile` to judge instead."""
+    straight from its central directory (``read_at(offset, n)`` gives the file's bytes);
+    None when the zip is of a kind this does not read (zip64, split, data before the
+    zip), for :mod:`zipfile` to judge instead."""
     tail = min(size, _EOCD.size + 65535)
-    fh.seek(size - tail)
-    data = fh.read(tail)
+    data = read_at(size - tail, tail)
     at = data.rfind(b"PK\x05\x06")
     if at < 0 or at + _EOCD.size > len(data):
         raise _Corrupt("no zip directory: the file is cut short or damaged")
@@ -224,51 +228,42 @@ def _directory(fh, size: int, budgets: Budgets) -> list[tuple] | None:
     if cd_offset + cd_size != size - tail + at:
         return None  # something before or between: let zipfile make sense of it
     start = cd_offset - (size - tail)
-    if start >= 0:  # the directory is in what was read already (always, for a small file)
-        cd = data[start : start + cd_size]
-    else:
-        fh.seek(cd_offset)
-        cd = fh.read(cd_size)
+    # the directory is in what was read already (always, for a small file), or read now
+    cd = data[start : start + cd_size] if start >= 0 else read_at(cd_offset, cd_size)
     entries = []
     pos = 0
+    end = len(cd)
+    size = _CENTRAL.size
     for _ in range(count):
-        if pos + _CENTRAL.size > len(cd) or cd[pos : pos + 4] != b"PK\x01\x02":
+        if pos + size > end:
             raise _Corrupt("damaged zip directory")
-        f = _CENTRAL.unpack_from(cd, pos)
-        flags, method, csize, usize, nlen, elen, clen, offset = (
-            f[3],
-            f[4],
-            f[8],
-            f[9],
-            f[10],
-            f[11],
-            f[12],
-            f[16],
+        signature, flags, method, csize, usize, nlen, elen, clen, offset = _CENTRAL.unpack_from(
+            cd, pos
         )
+        if signature != b"PK\x01\x02":
+            raise _Corrupt("damaged zip directory")
         if 0xFFFFFFFF in (csize, usize, offset):
             return None
-        raw = cd[pos + _CENTRAL.size : pos + _CENTRAL.size + nlen]
+        raw = cd[pos + size : pos + size + nlen]
         if raw.isascii():  # what both encodings make of it, without cp437's Python codec
             name = raw.decode("ascii")
         else:
             name = raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
         entries.append((name, method, csize, usize, offset, flags))
-        pos += _CENTRAL.size + nlen + elen + clen
+        pos += size + nlen + elen + clen
     return entries
 
 
-def _head_of(fh, entry: tuple, size: int = HEAD_BYTES) -> bytes:
+def _head_of(read_at, entry: tuple, size: int = HEAD_BYTES) -> bytes:
     """The first ``size`` bytes of a part, uncompressed (all of it if shorter)."""
     _, method, csize, _, offset, flags = entry
     if flags & 0x1:
         raise WorkbookRefused("a part of the workbook is encrypted; save it unprotected")
-    fh.seek(offset)
-    local = fh.read(_LOCAL.size)
+    local = read_at(offset, _LOCAL.size)
     if len(local) < _LOCAL.size or local[:4] != b"PK\x03\x04":
         raise _Corrupt("damaged part header")
     nlen, elen = local[26] | local[27] << 8, local[28] | local[29] << 8
-    fh.seek(offset + _LOCAL.size + nlen + elen)
-    raw = fh.read(min(csize, size))
+    raw = read_at(offset + _LOCAL.size + nlen + elen, min(csize, size))
     if method == 0:
         return raw
     if method == 8:
@@ -306,55 +301,85 @@ def _checked(path: str | os.PathLike, budgets: Budgets):
         raise WorkbookRefused("file is empty (0 bytes)")
     flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
     try:
-        fh = os.fdopen(os.open(name, flags), "rb")
+        fd = os.open(name, flags)
     except OSError as exc:
         raise WorkbookRefused(f"cannot open the file ({exc.strerror or exc})") from None
-    with fh:
-        magic = fh.read(8)
-        if magic.startswith(b"\xd0\xcf\x11\xe0"):
-            raise WorkbookRefused(
-                "workbook is password-protected (encrypted) or in the old .xls format; "
-                "save it as an unprotected .xlsx"
-            )
-        if not magic.startswith(b"PK"):
-            raise WorkbookRefused("not an Excel workbook (the file is not an .xlsx zip package)")
-        try:
-            source, length = fh, size
-            if size <= _EOCD.size + 65535:  # all of it is read for the directory anyway:
-                fh.seek(0)  # read it once, and seek in memory from here
-                source = _BytesIO(fh.read(size))
-                length = len(source.getbuffer())
-            entries = _directory(source, length, budgets)
-            if entries is not None:
-                _check_parts(entries, lambda entry, size: _head_of(source, entry, size), budgets)
-                return None if source is fh else source
-            import zipfile
+    try:
+        return _checked_open(fd, size, budgets)
+    finally:
+        os.close(fd)
 
-            fh.seek(0)
-            with zipfile.ZipFile(fh) as archive:
-                infos = {}
-                for i in archive.infolist():
-                    infos[i.filename] = i
-                if len(infos) > budgets.max_parts:
-                    raise WorkbookRefused(
-                        f"the workbook's zip holds {len(infos):,} parts, over the budget of "
-                        f"{budgets.max_parts:,}"
-                    )
 
-                def head(entry: tuple, size: int) -> bytes:
-                    with archive.open(infos[entry[0]]) as part:
-                        return part.read(size)
+def _checked_open(fd: int, size: int, budgets: Budgets):
+    """:func:`_checked` on the open file ``fd`` of ``size`` bytes."""
+    data = None
+    if size <= _EOCD.size + 65535:  # all of it is read for the directory anyway: read it
+        data = _read_whole(fd, size)  # once, and take every later part from memory
+        size = len(data)
 
-                _check_parts(
-                    [(i.filename, 8, i.compress_size, i.file_size, 0, 0) for i in infos.values()],
-                    head,
-                    budgets,
+        def read_at(offset: int, n: int) -> bytes:
+            return data[offset : offset + n]
+    else:
+
+        def read_at(offset: int, n: int) -> bytes:
+            return os.pread(fd, n, offset)
+
+    magic = read_at(0, 8)
+    if magic.startswith(b"\xd0\xcf\x11\xe0"):
+        raise WorkbookRefused(
+            "workbook is password-protected (encrypted) or in the old .xls format; "
+            "save it as an unprotected .xlsx"
+        )
+    if not magic.startswith(b"PK"):
+        raise WorkbookRefused("not an Excel workbook (the file is not an .xlsx zip package)")
+    try:
+        entries = _directory(read_at, size, budgets)
+        if entries is not None:
+            _check_parts(entries, lambda entry, n: _head_of(read_at, entry, n), budgets)
+            return None if data is None else _BytesIO(data)
+        import zipfile
+
+        with (
+            _BytesIO(data) if data is not None else os.fdopen(os.dup(fd), "rb") as fh,
+            zipfile.ZipFile(fh) as archive,
+        ):
+            infos = {}
+            for i in archive.infolist():
+                infos[i.filename] = i
+            if len(infos) > budgets.max_parts:
+                raise WorkbookRefused(
+                    f"the workbook's zip holds {len(infos):,} parts, over the budget of "
+                    f"{budgets.max_parts:,}"
                 )
-        except WorkbookRefused:
-            raise
-        except Exception as exc:  # noqa: BLE001 - any failure to read the zip is its damage
-            detail = clean_excerpt(str(exc) or type(exc).__name__, 120)
-            raise WorkbookRefused(f"workbook is corrupt or unreadable ({detail})") from None
+
+            def head(entry: tuple, n: int) -> bytes:
+                with archive.open(infos[entry[0]]) as part:
+                    return part.read(n)
+
+            _check_parts(
+                [(i.filename, 8, i.compress_size, i.file_size, 0, 0) for i in infos.values()],
+                head,
+                budgets,
+            )
+        return None
+    except WorkbookRefused:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure to read the zip is its damage
+        detail = clean_excerpt(str(exc) or type(exc).__name__, 120)
+        raise WorkbookRefused(f"workbook is corrupt or unreadable ({detail})") from None
+
+
+def _read_whole(fd: int, size: int) -> bytes:
+    """The file's ``size`` bytes (fewer if it is shorter now)."""
+    parts = []
+    got = 0
+    while got < size:
+        chunk = os.read(fd, size - got)
+        if not chunk:
+            break
+        parts.append(chunk)
+        got += len(chunk)
+    return parts[0] if len(parts) == 1 else b"".join(parts)
 
 
 def _check_parts(entries: list[tuple], head, budgets: Budgets) -> None:
@@ -406,14 +431,24 @@ def _first_in_head(pattern: re.Pattern, entry: tuple, head) -> re.Match | None:
 
 
 def _check_dimension(ref: str, budgets: Budgets) -> None:
-    corners = [_cell_position(part) for part in ref.split(":")]
-    if not corners or any(c is None for c in corners):
+    extent = _declared_extent(ref)
+    if extent is None:
         return  # unreadable: the reader's own extent check still applies
-    rows = max(c[0] for c in corners)  # the sheet is read from A1, whatever its start
-    columns = max(c[1] for c in corners)
+    rows, columns = extent
     if rows > EXCEL_MAX_ROWS or columns > EXCEL_MAX_COLUMNS or rows * columns > budgets.max_cells:
         what = f"a sheet declares (dimension {clean_excerpt(ref, 40)})"  # only when refused
         _check_extent(rows, columns, budgets, what)
+
+
+@functools.lru_cache(maxsize=256)
+def _declared_extent(ref: str) -> tuple[int, int] | None:
+    """The rows and columns from A1 that a ``<dimension>`` reference spans (the sheet is
+    read from A1, whatever its start); None when it is unreadable. Remembered: a cycle's
+    workbooks mostly declare the same few."""
+    corners = [_cell_position(part) for part in ref.split(":")]
+    if not corners or any(c is None for c in corners):
+        return None
+    return max(c[0] for c in corners), max(c[1] for c in corners)
 
 
 def clean_excerpt(text: str, limit: int = 200) -> str:
