@@ -949,7 +949,8 @@ def _columns_frame(records: list[dict], schema, dtypes: dict[str, str]) -> pd.Da
         {
             name: pd.array([r[name] for r in records], dtype=dtypes.get(name, "str"))
             for name in schema.columns
-        }
+        },
+        copy=False,  # the arrays are new: the frame takes them as they are
     )
 
 
@@ -976,7 +977,8 @@ def _ratings_frame(rows: list[tuple], scale: Scale = BUILTIN) -> pd.DataFrame:
             "evidence": pd.array(evidence, dtype="str"),
             "source_file": pd.array(source, dtype="str"),
             "source_row": np.fromiter(row, dtype="int64", count=len(row)),
-        }
+        },
+        copy=False,  # the arrays are new: the frame takes them as they are
     )
 
 
@@ -1025,7 +1027,8 @@ def _load_cycle(data_dir: str | Path, cycle: str, budgets: Budgets | None) -> Cy
         scale = scale_for(data_dir, folder)
         rejections = schemas.RejectionLog()  # bounded: counts beyond MAX_LISTED a file
         cases, crosswalk = read_cases(folder, rejections, labels)
-        cases = schemas.cases_schema(tuple(labels.priorities)).validate(cases)  # final now
+        # final now; checked where it stands (inplace): the table is this load's alone
+        cases = schemas.cases_schema(tuple(labels.priorities)).validate(cases, inplace=True)
         loader = _Loader(data_dir, folder, framework, crosswalk, scale)
         loader.rejections = rejections
         # The bulk tables first, as far as no other file matters (Loader.prepare): the
@@ -1056,13 +1059,15 @@ def _load_cycle(data_dir: str | Path, cycle: str, budgets: Budgets | None) -> Cy
     )
 
     activate(labels)  # the summaries, pages and explorer name these themes and bands
+    # Each table is checked where it stands (inplace: no copy first): they are this load's
+    # own, built just above, and the checks coerce nothing.
     return CycleData(
         cycle=cycle,
         framework=framework,
-        ratings=schemas.ratings_schema(scale).validate(ratings),
+        ratings=schemas.ratings_schema(scale).validate(ratings, inplace=True),
         cases=cases,
-        returns=schemas.RETURNS.validate(returns),
-        rejections=schemas.REJECTIONS.validate(rejected),
+        returns=schemas.RETURNS.validate(returns, inplace=True),
+        rejections=schemas.REJECTIONS.validate(rejected, inplace=True),
         folder=folder,
         deep_dive=records.deep_dive,
         learning_event=records.learning_event,
