@@ -21,7 +21,15 @@ def cycle(cycle_dir):
     write_toolkit(returns / "WMP" / "C01.xlsx", ROWS)
     write_toolkit(returns / "SCH" / "C02.xlsx", ROWS, agency="SCH", case_id="C02")
     # before the workbooks in file order (A < S < W), and after them (a < ...)
-    write_bulk_csv(returns / "AAA.csv", HEADER, [["SCH", "C02", 1, "met", "first"]])
+    write_bulk_csv(
+        returns / "AAA.csv",
+        HEADER,
+        [
+            ["SCH", "C02", 1, "met", "first"],
+            ["SCH", "C02", 99, "met", ""],
+            ["SCH", "C01", 5, "??", ""],
+        ],
+    )  # the first kept before C02.xlsx's, then a standard not in the framework, a bad rating
     write_bulk_csv(
         returns / "all.csv",
         HEADER,
@@ -83,3 +91,29 @@ def test_the_first_rating_in_file_order_is_kept_whichever_was_judged_first(cycle
         6,
     ]
     assert returns.set_index("source_file").loc["returns/zz.csv", "status"] == "rejected"
+
+
+def test_a_table_with_no_duplicate_is_kept_in_one_step_and_one_with_any_row_by_row(
+    cycle, monkeypatch
+):
+    """AAA.csv rates what no earlier file rated: kept whole (``_keep_ahead``). all.csv
+    rates C01's standard 1 again and one key twice: row by row (``_keep``), which logs
+    each duplicate. The tables are those of the test above (each file at its turn)."""
+    row_by_row = []
+    real = dataset._Loader._keep
+
+    def spy(self, rel, where, judged, record):
+        row_by_row.append(rel)
+        return real(self, rel, where, judged, record)
+
+    monkeypatch.setattr(dataset._Loader, "_keep", spy)
+    ratings, returns, rejections = load(cycle)
+    bulk = [rel for rel in row_by_row if rel.endswith(".csv")]
+    assert bulk == ["returns/all.csv"]
+    assert len(ratings[ratings["source_file"] == "returns/AAA.csv"]) == 1
+    assert returns.set_index("source_file").loc["returns/AAA.csv", "status"] == "partial"
+    mine = rejections[rejections["source_file"] == "returns/AAA.csv"]
+    assert list(mine["source_row"]) == [3, 4] and list(mine["code"]) == [
+        "standard",
+        "unknown-rating",
+    ]

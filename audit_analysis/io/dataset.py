@@ -369,7 +369,27 @@ class _Prepared(NamedTuple):
 
     parsed: ReturnFile | None
     error: Exception | None
-    judged: list | _Raise | None
+    judged: _Ahead | _Raise | None
+
+
+class _Ahead(list):
+    """A bulk table's judged rows (:meth:`_Loader._judge`'s items, in order), with what
+    keeping them takes made ready where no other file matters: each rating's key
+    (agency, case, standard), where it stands (file, row) and its row of the ratings
+    table, the rejections, and whether two ratings share a key. At the table's turn,
+    when no earlier file rated any of its keys and none repeats, they are kept in one
+    step (:meth:`_Loader._keep_ahead`): the same tables as :meth:`_Loader._keep`."""
+
+    def __init__(self, judged: Iterable[tuple | dict], cycle: str, rel: str) -> None:
+        super().__init__(judged)
+        ratings = [item for item in self if item.__class__ is not dict]
+        self.keys = [(item[1], item[2], item[4]) for item in ratings]
+        self.places = [(rel, item[0]) for item in ratings]
+        self.rows = [(cycle, *item[1:8], rel, item[0]) for item in ratings]
+        self.logged = [item for item in self if item.__class__ is dict]
+        self.repeats = len(set(self.keys)) < len(self.keys)
+        self.agencies = {key[0] for key in self.keys}
+        self.cases = {key[1] for key in self.keys}
 
 
 class _Loader:
@@ -511,7 +531,7 @@ class _Loader:
             return _Prepared(parsed, None, None)  # refused whole at its turn, rows unread
         judged = self._judge_bulk(rel, parsed, where, folder_agency)
         try:
-            return _Prepared(parsed, None, list(judged))
+            return _Prepared(parsed, None, _Ahead(judged, self.framework.cycle, rel))
         except Exception as exc:  # noqa: BLE001 - raised at the file's turn, as it would be
             return _Prepared(parsed, None, _Raise(exc))
 
@@ -611,7 +631,7 @@ class _Loader:
         path: Path,
         parsed: ReturnFile,
         record: dict,
-        judged: list | _Raise | None = None,
+        judged: _Ahead | _Raise | None = None,
     ) -> None:
         where, folder_name, folder_agency = self._bulk_where(rel, parsed)
         if not parsed.has_agency_column and folder_agency is None:
@@ -629,9 +649,13 @@ class _Loader:
             raise judged.exc
         if judged is None:
             judged = self._judge_bulk(rel, parsed, where, folder_agency)
-        accepted = self._keep(rel, where, judged, record)
-        agencies = {r[1] for r in self.ratings[len(self.ratings) - accepted :]}
-        cases = {r[2] for r in self.ratings[len(self.ratings) - accepted :]}
+        if judged.__class__ is _Ahead and self._keep_ahead(judged, record):
+            accepted = len(judged.rows)
+            agencies, cases = set(judged.agencies), set(judged.cases)
+        else:
+            accepted = self._keep(rel, where, judged, record)
+            agencies = {r[1] for r in self.ratings[len(self.ratings) - accepted :]}
+            cases = {r[2] for r in self.ratings[len(self.ratings) - accepted :]}
         record["agency"] = agencies.pop() if len(agencies) == 1 else None
         record["case_ref"] = cases.pop() if len(cases) == 1 else None
         self._status(record, accepted, rel, where)
@@ -732,6 +756,19 @@ class _Loader:
             accepted += 1
         record["rows"] += counted
         return accepted
+
+    def _keep_ahead(self, ahead: _Ahead, record: dict) -> bool:
+        """:meth:`_keep` of a bulk table judged ahead, in one step, when none of its
+        ratings is a duplicate (no key repeats in it, nor was rated by an earlier file):
+        True when so kept; False, and nothing done, for :meth:`_keep` to go row by row."""
+        if ahead.repeats or not self.kept.keys().isdisjoint(ahead.keys):
+            return False
+        self.kept.update(zip(ahead.keys, ahead.places, strict=True))
+        self.ratings.extend(ahead.rows)
+        for line in ahead.logged:  # the file's rejections, in row order
+            self.rejections.append(line)
+        record["rows"] += len(ahead)
+        return True
 
     def _judge(
         self,
