@@ -233,9 +233,9 @@ def _directory(read_at, size: int, budgets: Budgets) -> list[tuple] | None:
     entries = []
     pos = 0
     end = len(cd)
-    size = _CENTRAL.size
+    header = _CENTRAL.size
     for _ in range(count):
-        if pos + size > end:
+        if pos + header > end:
             raise _Corrupt("damaged zip directory")
         signature, flags, method, csize, usize, nlen, elen, clen, offset = _CENTRAL.unpack_from(
             cd, pos
@@ -244,13 +244,13 @@ def _directory(read_at, size: int, budgets: Budgets) -> list[tuple] | None:
             raise _Corrupt("damaged zip directory")
         if 0xFFFFFFFF in (csize, usize, offset):
             return None
-        raw = cd[pos + size : pos + size + nlen]
+        raw = cd[pos + header : pos + header + nlen]
         if raw.isascii():  # what both encodings make of it, without cp437's Python codec
             name = raw.decode("ascii")
         else:
             name = raw.decode("utf-8" if flags & 0x800 else "cp437", "replace")
         entries.append((name, method, csize, usize, offset, flags))
-        pos += size + nlen + elen + clen
+        pos += header + nlen + elen + clen
     return entries
 
 
