@@ -337,3 +337,26 @@ def test_the_child_reads_no_sheet_after_the_table(tmp_path):
     ((_, answer),) = read_isolated([damaged], parse=True)
     assert there(answer) == there(next(iter(read_isolated([path], parse=True)))[1])
     assert there(answer)[:2] == ("toolkit", "Audit")
+
+
+def test_children_done_before_the_first_answer_is_asked_for_are_not_asked_again(
+    books, two, monkeypatch
+):
+    """The loader may be busy (the bulk tables, the cohort) until both children have
+    read every file: their answers are all there, and neither is asked to read again
+    (each was asked once; a child asked again would find nothing left and say so)."""
+    import time
+
+    asked = []
+    real = workbooks._Child.ask
+
+    def ask(self, *args, **kwargs):
+        asked.append(self.proc.pid)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(workbooks._Child, "ask", ask)
+    reader = read_isolated(books, parse=True)
+    time.sleep(1.0)  # both children read every file meanwhile
+    answers = list(reader)
+    assert [there(a) for _, a in answers] == [here(p) for p in books]
+    assert len(asked) == 2 and len(set(asked)) == 2

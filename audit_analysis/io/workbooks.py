@@ -1270,9 +1270,17 @@ class _Shared:
             self.enlist(seat.slot, warm=False)  # a file stopped it: the next one may not
 
     def orphans(self) -> None:
-        """No child is reading, and files nobody has taken are left. A child that is
+        """No child is reading. If files nobody has taken are left, a child that is
         done is asked again; with none, they are refused (a child ran, so a file is what
-        stops them) or, where no child could ever start, read here."""
+        stops them) or, where no child could ever start, read here. (Every file taken
+        is answered or refused by then: a child says it is done after its last answer,
+        and one that is lost has its file refused.)"""
+        if len(self.claimed()) >= len(self.pending):  # every file was taken: answered
+            for index in range(self.given, len(self.pending)):  # (none is missing, or
+                self.answers.setdefault(  # it is refused rather than waited for forever)
+                    index, WorkbookRefused("the workbook reader sent no answer; not read")
+                )
+            return
         for seat in self.seats:  # all done: ask them to take what is left
             seat.done = seat.acked = False
             seat.start = len(self.claimed())
