@@ -118,8 +118,22 @@ make bench                          # or: .venv/bin/python -m bench --help
 
 HISTORY = """## History, measured by hand
 
-What follows was written by hand from measurements up to the evening of 2026-12-02; it
+What follows was written by hand from measurements up to the morning of 2026-12-03; it
 explains the figures above and is not updated by `make bench`.
+
+On 2026-12-03 (issue 25, a fourth pass), on another two-core machine, slower and busier
+than the day before (the run's floor 7.5 s against 4.5 s, the explorer's demo redraws
+three times slower): the two reader children take the workbooks in turns from a claims
+file instead of half each (the one sharing its core with the loading process's own work
+had finished 16 to 50 ms after the other); a child reads only the sheets the table search
+looks at; a workbook's checks work on the bytes they hold (25 to 14 ms for 288); the
+tables are checked in place, and a bulk table with no duplicate is kept in one step.
+`load.ratio_to_floor` is 1.54x in this bench (1.85x the day before). On this machine, in
+five interleaved pairs of fresh processes, the third pass's code gave median ratios of
+1.83 to 2.39 and this one's 1.48 to 2.22, and four runs of `python -m bench --only-load`
+gave 1.30 to 1.51 ([loading-performance.md](loading-performance.md)). The explorer's
+worst national redraw (2.95 s) missed its 2 s target here; its code did not change (1.6 s
+the day before, on the faster machine).
 
 In the evening of 2026-12-02 (issue 25, a third pass), on another two-core machine: a
 run's workers are forked before the data is read, so their imports run beside the run's
