@@ -620,10 +620,8 @@ def _serve() -> None:
         out.flush()
         if claims is None:
             order: Iterator[int] = iter(range(len(paths)))
-            frame = _LENGTH.pack
         else:
             order = _claimed(claims, tag, len(paths))
-            frame = _FRAME.pack
         for index in order:
             path = paths[index]
             try:
@@ -638,7 +636,10 @@ def _serve() -> None:
                 payload = pickle.dumps(
                     ("refused", "the workbook's cells need more memory than the reader's budget")
                 )
-            head = frame(len(payload)) if claims is None else frame(len(payload), index)
+            if claims is None:
+                head = _LENGTH.pack(len(payload))
+            else:
+                head = _FRAME.pack(len(payload), index)
             out.write(head + payload)
             out.flush()
             result = payload = None  # nothing of one file held while the next is read
@@ -1151,11 +1152,19 @@ class _Shared:
         self.worked = False  # a child has acknowledged a request of this read
 
     def claimed(self) -> bytes:
+        """The claims file: one child's tag per claim, in the order they were made."""
         try:
             with open(self.claims, "rb") as fh:
                 return fh.read()
         except OSError:
             return b""
+
+    def claims_made(self) -> int:
+        """How many claims the children have made (past the last file too): its size."""
+        try:
+            return os.stat(self.claims).st_size
+        except OSError:
+            return 0
 
     def enlist(self, slot: str, warm: bool = True) -> None:
         """A child in ``slot`` (this thread's warm one if fit, else a new one), asked to
@@ -1166,7 +1175,7 @@ class _Shared:
             warm = False
         if child is None:
             return
-        seat = _Seat(child, slot, len(self.claimed()))
+        seat = _Seat(child, slot, self.claims_made())
         self.seats.append(seat)
         child.ask(self.pending, self.parse, self.claims, self.TAGS[slot])
 
@@ -1266,7 +1275,7 @@ class _Shared:
         index = self.outstanding(seat)
         if index is not None:
             self.answers[index] = WorkbookRefused(reason)
-        if len(self.claimed()) < len(self.pending) and (index is not None or seat.last >= 0):
+        if self.claims_made() < len(self.pending) and (index is not None or seat.last >= 0):
             self.enlist(seat.slot, warm=False)  # a file stopped it: the next one may not
 
     def orphans(self) -> None:
@@ -1275,7 +1284,7 @@ class _Shared:
         stops them) or, where no child could ever start, read here. (Every file taken
         is answered or refused by then: a child says it is done after its last answer,
         and one that is lost has its file refused.)"""
-        if len(self.claimed()) >= len(self.pending):  # every file was taken: answered
+        if self.claims_made() >= len(self.pending):  # every file was taken: answered
             for index in range(self.given, len(self.pending)):  # (none is missing, or
                 self.answers.setdefault(  # it is refused rather than waited for forever)
                     index, WorkbookRefused("the workbook reader sent no answer; not read")
@@ -1283,7 +1292,7 @@ class _Shared:
             return
         for seat in self.seats:  # all done: ask them to take what is left
             seat.done = seat.acked = False
-            seat.start = len(self.claimed())
+            seat.start = self.claims_made()
             seat.child.ask(self.pending, self.parse, self.claims, self.TAGS[seat.slot])
         if self.seats:
             return
